@@ -1,0 +1,1 @@
+"""The case model, its vocabularies and its readers."""

@@ -1,0 +1,80 @@
+"""``assess(case) -> Assessment``: the one function every edge (CLI, web, CDS Hooks, cohort) calls."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from rhabdo import __version__
+from rhabdo.case.model import Case
+from rhabdo.classify.group import clinical_group
+from rhabdo.classify.relapse import relapse_refractory, relapse_timing, relapse_type
+from rhabdo.classify.risk_cog import cog_histology_risk, cog_risk
+from rhabdo.classify.risk_epssg import epssg_risk
+from rhabdo.classify.stage import pretreatment_stage
+from rhabdo.exposure import exposure_findings
+from rhabdo.knowledge import knowledge_version
+from rhabdo.prognosis.oberlin import oberlin_score
+from rhabdo.prognosis.relapse_models import relapse_prognosis
+from rhabdo.recommend import recommend
+from rhabdo.results import Assessment, EvidenceGap, Finding, MissingInput, Provenance
+
+FindingRule = Callable[[Case], Finding]
+
+#: The core findings, in the order a tumour board reads them.
+CORE_FINDING_RULES: tuple[FindingRule, ...] = (
+    pretreatment_stage,
+    clinical_group,
+    cog_risk,
+    cog_histology_risk,
+    epssg_risk,
+    relapse_timing,
+    relapse_type,
+    relapse_refractory,
+    oberlin_score,
+    relapse_prognosis,
+)
+
+
+def core_findings(case: Case) -> dict[str, Finding]:
+    """The classification and prognosis findings (no exposure, no recommendations)."""
+    findings: dict[str, Finding] = {}
+    for rule in CORE_FINDING_RULES:
+        f = rule(case)
+        findings[f.id] = f
+    return findings
+
+
+def missing_inputs(findings: dict[str, Finding]) -> list[MissingInput]:
+    """Each case field that would decide an indeterminate finding, with the findings it decides."""
+    decides: dict[str, list[str]] = {}
+    for f in findings.values():
+        for field in f.needs:
+            decides.setdefault(field, []).append(f.id)
+    return [MissingInput(field=k, would_decide=v) for k, v in sorted(decides.items())]
+
+
+def assess(case: Case, *, assessed_on: date | None = None) -> Assessment:
+    """Classify, score and recommend for one case; the result carries its whole basis."""
+    findings = core_findings(case)
+    for f in exposure_findings(case):
+        findings[f.id] = f
+    recommendations = recommend(case, findings)
+    gaps: dict[str, EvidenceGap] = {}
+    for r in recommendations:
+        for g in r.evidence_gaps:
+            gaps.setdefault(g.id, g)
+    rules = [f.rule for f in findings.values()] + [r.rule for r in recommendations]
+    return Assessment(
+        patient_id=case.patient.id,
+        findings=findings,
+        recommendations=recommendations,
+        missing_inputs=missing_inputs(findings),
+        evidence_gaps=list(gaps.values()),
+        provenance=Provenance(
+            engine_version=__version__,
+            knowledge_version=knowledge_version(),
+            assessed_on=(assessed_on or date.today()).isoformat(),
+            rules=list(dict.fromkeys(rules)),
+        ),
+    )

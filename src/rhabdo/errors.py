@@ -1,0 +1,73 @@
+"""One exception tree for the whole package.
+
+Three kinds of failure are kept apart on purpose:
+
+* ``CaseValidationError`` -- the input is wrong (a field has a bad type, an unknown code,
+  dates that contradict each other).  The user must fix the case.
+* ``InsufficientData`` -- the input is valid but does not decide a question.  Rules normally
+  return an *indeterminate* Finding instead of raising; this exception exists for callers that
+  demand a determined answer.
+* ``KnowledgeBaseError`` -- a shipped or user-supplied knowledge file is malformed.  The
+  maintainer must fix the data, not the clinician.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class RhabdoError(Exception):
+    """Base class of every error rhabdo raises on purpose."""
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One problem with one field of an input document.
+
+    ``field`` is a dotted path such as ``diagnosis.max_diameter_cm`` or ``events[1].date``.
+    """
+
+    field: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.problem}"
+
+
+class CaseValidationError(RhabdoError):
+    """The case document is invalid; ``problems`` names every field and what is wrong."""
+
+    def __init__(self, problems: list[FieldProblem], source: str | None = None) -> None:
+        self.problems = problems
+        self.source = source
+        where = f"{source}: " if source else ""
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{where}invalid case ({len(problems)} problem(s)):\n{lines}")
+
+
+class InsufficientData(RhabdoError):
+    """A determined answer was demanded but the inputs leave several values possible."""
+
+    def __init__(self, question: str, needs: list[str], candidates: list[object]) -> None:
+        self.question = question
+        self.needs = needs
+        self.candidates = candidates
+        super().__init__(
+            f"{question} cannot be decided: still possible {candidates!r}; needs {', '.join(needs)}"
+        )
+
+
+class KnowledgeBaseError(RhabdoError):
+    """A knowledge file is malformed: names the file, the entry and the field."""
+
+    def __init__(self, file: str, problem: str, entry: str | None = None, field: str | None = None):
+        self.file = file
+        self.entry = entry
+        self.field = field
+        self.problem = problem
+        parts = [file]
+        if entry:
+            parts.append(f"entry {entry!r}")
+        if field:
+            parts.append(f"field {field!r}")
+        super().__init__(f"{', '.join(parts)}: {problem}")
