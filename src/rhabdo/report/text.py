@@ -1,0 +1,77 @@
+"""The plain-text assessment a clinician reads at the tumour board (``rhabdo assess``)."""
+
+from __future__ import annotations
+
+import textwrap
+
+from rhabdo.case.model import Case
+from rhabdo.report.common import (
+    References,
+    finding_answer,
+    finding_title,
+    findings_by_section,
+    recommendations_by_category,
+)
+from rhabdo.report.summary import diagnosis_summary
+from rhabdo.results import Assessment
+
+WIDTH = 100
+DISCLAIMER = (
+    "rhabdo supports, and does not replace, the judgement of the treating team. "
+    "Every figure is the published figure of the population named; check it against the source."
+)
+
+
+def _wrap(text: str, indent: str) -> str:
+    return textwrap.fill(text, width=WIDTH, initial_indent=indent, subsequent_indent=indent)
+
+
+def render_text(case: Case, assessment: Assessment) -> str:
+    refs = References(assessment)
+    prov = assessment.provenance
+    lines = [
+        f"rhabdo assessment -- patient {assessment.patient_id}",
+        diagnosis_summary(case),
+        f"assessed {prov.assessed_on} · engine {prov.engine_version} · knowledge {prov.knowledge_version}",
+        "",
+    ]
+    for title, findings in findings_by_section(assessment):
+        lines.append(title.upper())
+        for f in findings:
+            lines.append(_wrap(f"{finding_title(f)}: {finding_answer(f)}", "  "))
+            lines.append(_wrap(f"{f.reason} {refs.marker(f.citations)}".rstrip(), "      "))
+            for view in f.source_views:
+                lines.append(
+                    _wrap(
+                        f"per {refs.marker([view.citation])}: {view.value} -- {view.reason}", "      "
+                    )
+                )
+        lines.append("")
+    cats = recommendations_by_category(assessment)
+    if cats:
+        lines.append("RECOMMENDATIONS")
+        for cat, recs in cats:
+            lines.append(f"  {cat.label}")
+            for r in recs:
+                lines.append(_wrap(f"[{r.strength.value}] {r.statement}", "    "))
+                lines.append(_wrap(f"{r.reason} {refs.marker(r.citations)}".rstrip(), "        "))
+                for gap in r.evidence_gaps:
+                    lines.append(_wrap(f"evidence gap: {gap.statement}", "        "))
+        lines.append("")
+    if assessment.missing_inputs:
+        lines.append("MISSING INFORMATION (would decide open findings)")
+        for m in assessment.missing_inputs:
+            lines.append(_wrap(f"{m.field} -> {', '.join(m.would_decide)}", "  "))
+        lines.append("")
+    if assessment.evidence_gaps:
+        lines.append("EVIDENCE GAPS")
+        for g in assessment.evidence_gaps:
+            lines.append(_wrap(g.statement, "  - "))
+        lines.append("")
+    if refs.items:
+        lines.append("REFERENCES")
+        for r in refs.items:
+            lines.append(_wrap(f"[{r.number}] {r.text}", "  "))
+        lines.append("")
+    lines.append(_wrap(DISCLAIMER, ""))
+    return "\n".join(lines) + "\n"
