@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rhabdo.case.vocab import (
+    AlterationKind,
     Anaplasia,
     BodyRegion,
     ChemotherapyAgent,
@@ -77,6 +78,17 @@ class InitialSurgery(_Strict):
     most_distal_node_involved: bool | None = None
 
 
+class TumourAlteration(_Strict):
+    """One tested tumour alteration: which gene, what kind, and whether it was detected."""
+
+    gene: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Z0-9][A-Z0-9.\-]*$")] = Field(
+        description="HGNC gene symbol, e.g. NRAS, CD276 (B7-H3), FGFR4."
+    )
+    alteration: AlterationKind
+    detected: bool = Field(description="True when found; False when tested and not found.")
+    detail: Annotated[str, Field(max_length=200)] | None = None
+
+
 class Diagnosis(_Strict):
     date: dt.date | None = None
     primary_site: PrimarySite | None = None
@@ -104,6 +116,10 @@ class Diagnosis(_Strict):
     initial_surgery: InitialSurgery | None = None
     irs_group_stated: IRSGroup | None = Field(
         default=None, description="The IRS clinical group as recorded by the treating team."
+    )
+    tumour_alterations: list[TumourAlteration] | None = Field(
+        default=None,
+        description="Tested tumour alterations beyond FOXO1/MYOD1/TP53 (absent means unknown).",
     )
 
     @model_validator(mode="after")

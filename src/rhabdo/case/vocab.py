@@ -405,6 +405,19 @@ PredispositionSyndrome._labels = {
     "constitutional_mismatch_repair_deficiency": "constitutional mismatch-repair deficiency",
 }
 
+class AlterationKind(Vocabulary):
+    """Kind of tumour alteration reported by a molecular or IHC test (trial biomarker criteria)."""
+
+    MUTATION = "mutation"
+    AMPLIFICATION = "amplification"
+    DELETION = "deletion"
+    FUSION = "fusion"
+    EXPRESSION = "expression"
+    OTHER = "other"
+
+
+AlterationKind._labels = {"expression": "protein expression (e.g. by IHC)"}
+
 ALL_VOCABULARIES: tuple[type[Vocabulary], ...] = (
     Sex,
     PrimarySite,

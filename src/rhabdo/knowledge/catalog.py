@@ -47,6 +47,12 @@ CATALOG: tuple[TableSpec, ...] = (
               "cumulative-dose conversion factors and toxicity thresholds"),
     TableSpec("biomarkers.yaml", "rhabdo.knowledge.treatment:BiomarkerEntry",
               "molecular alterations, their prognostic meaning and targeted results"),
+    TableSpec("workup.yaml", "rhabdo.recommend.knowledge:WorkupItem",
+              "work-up items for a recurrence and the conditions that call for them"),
+    TableSpec("local_therapy.yaml", "rhabdo.recommend.knowledge:LocalTherapyEntry",
+              "local therapy at relapse, re-irradiation, brachytherapy and radiation dose norms"),
+    TableSpec("care.yaml", "rhabdo.recommend.knowledge:CareEntry",
+              "biopsy triggers, palliative care, early-phase trials and outcome-after-relapse figures"),
 )
 
 

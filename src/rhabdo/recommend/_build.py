@@ -1,0 +1,76 @@
+"""Building Recommendations from knowledge entries: citations, evidence gaps and ordering."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from rhabdo.knowledge.base import KnowledgeEntry
+from rhabdo.results import EvidenceGap, JsonValue, Recommendation, RecommendationCategory, Strength
+
+
+def citations_of(entries: Iterable[KnowledgeEntry], extra: Iterable[str] = ()) -> list[str]:
+    """Citation keys of ``entries`` (then ``extra``), in first-seen order, without repeats."""
+    seen: dict[str, None] = {}
+    for e in entries:
+        for key in e.citations:
+            seen.setdefault(key, None)
+    for key in extra:
+        seen.setdefault(key, None)
+    return list(seen)
+
+
+def gaps_of(entries: Iterable[KnowledgeEntry]) -> list[EvidenceGap]:
+    """One EvidenceGap per entry that states one (unverified entries always do)."""
+    gaps: list[EvidenceGap] = []
+    for e in entries:
+        if e.evidence_gap:
+            gaps.append(EvidenceGap(id=f"gap.{e.id}", statement=e.evidence_gap, knowledge_entry=e.id))
+        elif not e.verified:
+            gaps.append(
+                EvidenceGap(
+                    id=f"gap.{e.id}",
+                    statement="The evidence for this entry could not be verified in a source.",
+                    knowledge_entry=e.id,
+                )
+            )
+    return gaps
+
+
+def build(
+    *,
+    id: str,
+    category: RecommendationCategory,
+    statement: str,
+    strength: Strength,
+    reason: str,
+    rule: str,
+    entries: Sequence[KnowledgeEntry],
+    based_on_findings: Sequence[str] = (),
+    inputs_used: Sequence[str] = (),
+    extra_citations: Sequence[str] = (),
+    details: dict[str, JsonValue] | None = None,
+) -> Recommendation:
+    """A Recommendation whose citations and evidence gaps come from the knowledge ``entries``."""
+    return Recommendation(
+        id=id,
+        category=category,
+        statement=statement,
+        strength=strength,
+        reason=reason,
+        rule=rule,
+        citations=citations_of(entries, extra_citations),
+        based_on_findings=list(dict.fromkeys(based_on_findings)),
+        inputs_used=list(dict.fromkeys(inputs_used)),
+        evidence_gaps=gaps_of(entries),
+        details=details or {},
+    )
+
+
+def join_words(items: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    items = list(items)
+    if not items:
+        return ""
+    if len(items) == 1:
+        return items[0]
+    return ", ".join(items[:-1]) + " and " + items[-1]

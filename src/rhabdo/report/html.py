@@ -1,0 +1,97 @@
+"""The tumour-board report as one self-contained HTML page (inline CSS and SVG, no network)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from rhabdo.case.model import Case
+from rhabdo.report.charts import Chart, prognosis_charts
+from rhabdo.report.common import (
+    References,
+    finding_answer,
+    finding_title,
+    findings_by_section,
+    format_value,
+    recommendations_by_category,
+)
+from rhabdo.report.figures import timeline_svg
+from rhabdo.report.summary import diagnosis_summary
+from rhabdo.report.text import DISCLAIMER
+from rhabdo.report.timeline import timeline_spans, undated_items
+from rhabdo.results import Assessment
+
+
+@cache
+def _environment() -> Any:
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    env = Environment(
+        loader=PackageLoader("rhabdo.report", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["fmtv"] = format_value
+    return env
+
+
+@dataclass(frozen=True)
+class RadiotherapyRow:
+    line: str
+    target: str
+    region: str
+    dose: str
+    fractions: str
+    dates: str
+
+
+def radiotherapy_rows(case: Case) -> list[RadiotherapyRow]:
+    rows = []
+    for i, line in enumerate(case.all_treatment_lines()):
+        line_name = "first line" if i == 0 and case.first_line else f"line {i + 1}"
+        for rt in line.radiotherapy:
+            target = rt.target_site or (rt.target.label if rt.target else "not recorded")
+            dates = " – ".join(d.isoformat() for d in (rt.start_date, rt.end_date) if d) or "not recorded"
+            rows.append(
+                RadiotherapyRow(
+                    line=line_name,
+                    target=target,
+                    region=rt.body_region.label if rt.body_region else "not recorded",
+                    dose=f"{rt.total_dose_gy:g} Gy" if rt.total_dose_gy is not None else "not recorded",
+                    fractions=str(rt.fractions) if rt.fractions is not None else "not recorded",
+                    dates=dates,
+                )
+            )
+    return rows
+
+
+def report_context(case: Case, assessment: Assessment) -> dict[str, Any]:
+    """Everything the template shows, computed once (the web page uses the same context)."""
+    spans = timeline_spans(case)
+    sections = [(t, fs) for t, fs in findings_by_section(assessment) if t != "Treatment exposure"]
+    exposure = [f for fid, f in assessment.findings.items() if fid.startswith("exposure.")]
+    charts: list[Chart] = prognosis_charts(assessment)
+    return {
+        "a": assessment,
+        "prov": assessment.provenance,
+        "summary": diagnosis_summary(case),
+        "timeline_svg": timeline_svg(spans) if spans else "",
+        "undated": undated_items(case),
+        "sections": sections,
+        "exposure": exposure,
+        "radiotherapy": radiotherapy_rows(case),
+        "charts": charts,
+        "categories": recommendations_by_category(assessment),
+        "refs": References(assessment),
+        "title_of": finding_title,
+        "answer": finding_answer,
+        "fmt": format_value,
+        "disclaimer": DISCLAIMER,
+    }
+
+
+def render_html(case: Case, assessment: Assessment) -> str:
+    return str(_environment().get_template("report.html.j2").render(**report_context(case, assessment)))

@@ -1,0 +1,116 @@
+"""Service settings, read from ``RHABDO_*`` environment variables by a cached factory.
+
+Nothing is read at import time: ``get_settings()`` builds the settings on first call and caches
+them; tests build ``Settings(...)`` directly and pass them to ``create_app``.
+``check_startup`` refuses to run outside development with the default secret or insecure
+cookies, as the issue requires.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+#: The development secret; a deployment that keeps it is refused (see ``check_startup``).
+DEFAULT_SECRET = "change-me-development-only"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TESTING = "testing"
+    PRODUCTION = "production"
+
+
+class TrustedIssuer(BaseModel):
+    """A CDS client allowed to call the CDS Hooks services: its ``iss`` and public JWK Set."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    issuer: str
+    jwks: dict[str, Any] = Field(description="A JWK Set: {'keys': [...]} (public keys only).")
+    centre: str | None = Field(
+        default=None, description="The centre whose users may open assessments from this client."
+    )
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    environment: Environment = Environment.DEVELOPMENT
+    secret_key: str = DEFAULT_SECRET
+    database_url: str = "sqlite:///rhabdo.sqlite3"
+    base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Public URL of the service; the CDS Hooks JWT audience is built from it.",
+    )
+    cookie_secure: bool = True
+    session_max_age_s: int = 8 * 3600
+    signin_max_failures: int = 5
+    signin_window_s: int = 15 * 60
+    cds_trusted_issuers: tuple[TrustedIssuer, ...] = ()
+    cds_require_jwt: bool = True
+    cds_jwt_max_lifetime_s: int = 3600
+    validate_cds_responses: bool = True
+    fhir_fetch_timeout_s: float = 5.0
+
+    @property
+    def public_base(self) -> str:
+        return self.base_url.rstrip("/")
+
+
+class StartupRefused(Exception):
+    """The settings are unsafe for the configured environment."""
+
+
+def check_startup(settings: Settings) -> None:
+    """Refuse a non-development service that keeps the default secret or insecure cookies."""
+    if settings.environment is Environment.DEVELOPMENT:
+        return
+    if settings.secret_key == DEFAULT_SECRET or len(settings.secret_key) < 32:
+        raise StartupRefused(
+            "RHABDO_SECRET_KEY: set a random secret of at least 32 characters "
+            f"(the default secret is allowed only in development; environment is "
+            f"{settings.environment.value})"
+        )
+    if settings.environment is Environment.PRODUCTION and not settings.cookie_secure:
+        raise StartupRefused("RHABDO_COOKIE_SECURE: session cookies must be secure in production")
+
+
+def _issuers_from_file(path: str) -> tuple[TrustedIssuer, ...]:
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return tuple(TrustedIssuer.model_validate(item) for item in data.get("issuers", []))
+
+
+def settings_from_env(env: dict[str, str] | None = None) -> Settings:
+    """Build settings from ``RHABDO_*`` variables (unset ones keep their defaults)."""
+    env = dict(os.environ if env is None else env)
+    values: dict[str, Any] = {}
+    simple = {
+        "RHABDO_ENV": "environment",
+        "RHABDO_SECRET_KEY": "secret_key",
+        "RHABDO_DATABASE_URL": "database_url",
+        "RHABDO_BASE_URL": "base_url",
+        "RHABDO_COOKIE_SECURE": "cookie_secure",
+        "RHABDO_SIGNIN_MAX_FAILURES": "signin_max_failures",
+    }
+    for var, field in simple.items():
+        if var in env:
+            values[field] = env[var]
+    if "RHABDO_CDS_ISSUERS_FILE" in env:
+        values["cds_trusted_issuers"] = _issuers_from_file(env["RHABDO_CDS_ISSUERS_FILE"])
+    if "cookie_secure" not in values and values.get("environment", "development") == "development":
+        # Development runs on plain http://127.0.0.1; secure cookies would never be sent back.
+        values["cookie_secure"] = False
+    return Settings.model_validate(values)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; read from the environment on first use)."""
+    return settings_from_env()

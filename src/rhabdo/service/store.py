@@ -1,0 +1,417 @@
+"""Storage operations: users, API tokens, versioned cases, the audit log, CDS Hooks records.
+
+Functions take an open SQLAlchemy ``Session`` and commit themselves, so each call is one
+transaction.  Nothing here logs case content: the audit log stores who did what to which
+internal case id, never a patient identifier.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from rhabdo.service.db import (
+    ApiToken,
+    AuditEvent,
+    CaseRecord,
+    CaseVersion,
+    CdsFeedback,
+    CdsSnapshot,
+    User,
+    utcnow,
+)
+
+API_TOKEN_PREFIX = "rhabdo_"
+
+
+class Role(StrEnum):
+    """What a user may do: viewers read, clinicians also save and assess, admins also administer."""
+
+    VIEWER = "viewer"
+    CLINICIAN = "clinician"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return {"viewer": 0, "clinician": 1, "admin": 2}[self.value]
+
+
+class AuditAction(StrEnum):
+    SIGN_IN = "sign_in"
+    SIGN_IN_FAILED = "sign_in_failed"
+    SIGN_OUT = "sign_out"
+    VIEW = "view"
+    SAVE = "save"
+    EXPORT = "export"
+    IMPORT = "import"
+    ASSESS = "assess"
+    TOKEN_CREATED = "token_created"
+    TOKEN_REVOKED = "token_revoked"
+    USER_CREATED = "user_created"
+    CDS_CALL = "cds_call"
+    CDS_FEEDBACK = "cds_feedback"
+
+
+class StoreError(Exception):
+    """Base class of storage errors the HTTP layer turns into 4xx responses."""
+
+
+class NotFound(StoreError):
+    pass
+
+
+class VersionConflict(StoreError):
+    """The case was saved by someone else since the version the editor started from."""
+
+    def __init__(self, case_id: str, base_version: int, current_version: int) -> None:
+        self.case_id = case_id
+        self.base_version = base_version
+        self.current_version = current_version
+        super().__init__(
+            f"case was changed since version {base_version}: the current version is "
+            f"{current_version}; reload it and apply your edits again"
+        )
+
+
+class UserExists(StoreError):
+    pass
+
+
+# ---------------------------------------------------------------- users and tokens
+
+
+def hash_password(password: str) -> str:
+    from argon2 import PasswordHasher
+
+    return str(PasswordHasher().hash(password))
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    from argon2 import PasswordHasher
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    try:
+        return bool(PasswordHasher().verify(password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+#: A hash verified against when the user does not exist, so timing does not reveal usernames.
+_DUMMY_HASH: list[str] = []
+
+
+def authenticate(db: Session, username: str, password: str) -> User | None:
+    user = db.scalar(select(User).where(User.username == username))
+    if user is None or not user.active:
+        if not _DUMMY_HASH:
+            _DUMMY_HASH.append(hash_password(secrets.token_hex(8)))
+        verify_password(_DUMMY_HASH[0], password)
+        return None
+    return user if verify_password(user.password_hash, password) else None
+
+
+def create_user(
+    db: Session, username: str, password: str, role: Role, centre: str | None = None
+) -> User:
+    if len(password) < 12:
+        raise StoreError("password: use at least 12 characters")
+    if not username or len(username) > 64 or not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
+        raise StoreError("username: 1-64 letters, digits, '.', '-' or '_'")
+    user = User(
+        username=username, password_hash=hash_password(password), role=role.value, centre=centre
+    )
+    db.add(user)
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        raise UserExists(f"username: {username!r} already exists") from None
+    audit(db, None, AuditAction.USER_CREATED, "user", username, f"role={role.value}")
+    return user
+
+
+def get_user(db: Session, user_id: int) -> User | None:
+    user = db.get(User, user_id)
+    return user if user is not None and user.active else None
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_api_token(db: Session, user: User, name: str) -> tuple[ApiToken, str]:
+    """A new per-user API token; the secret is returned once and only its hash is stored."""
+    secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=name[:100] or "token", token_sha256=_token_digest(secret))
+    db.add(token)
+    db.commit()
+    audit(db, user.username, AuditAction.TOKEN_CREATED, "token", str(token.id), None)
+    return token, secret
+
+
+def user_for_token(db: Session, secret: str) -> User | None:
+    token = db.scalar(
+        select(ApiToken).where(
+            ApiToken.token_sha256 == _token_digest(secret), ApiToken.revoked.is_(False)
+        )
+    )
+    return get_user(db, token.user_id) if token is not None else None
+
+
+def list_tokens(db: Session, user: User) -> Sequence[ApiToken]:
+    return db.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)
+    ).all()
+
+
+def revoke_token(db: Session, user: User, token_id: int) -> None:
+    token = db.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound("token not found")
+    token.revoked = True
+    db.commit()
+    audit(db, user.username, AuditAction.TOKEN_REVOKED, "token", str(token_id), None)
+
+
+# ---------------------------------------------------------------- audit
+
+
+def audit(
+    db: Session,
+    username: str | None,
+    action: AuditAction,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    detail: str | None = None,
+) -> None:
+    db.add(
+        AuditEvent(
+            username=username,
+            action=action.value,
+            object_type=object_type,
+            object_id=object_id,
+            detail=detail,
+        )
+    )
+    db.commit()
+
+
+def audit_events(db: Session, limit: int = 200) -> Sequence[AuditEvent]:
+    return db.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)).all()
+
+
+# ---------------------------------------------------------------- cases
+
+
+@dataclass(frozen=True)
+class Assessed:
+    """The engine and knowledge versions and the assessment stored beside a case version."""
+
+    engine_version: str | None
+    knowledge_version: str | None
+    assessment: dict[str, Any] | None
+
+
+def _visible(record: CaseRecord | None, centre: str | None) -> CaseRecord:
+    # A user of one centre must not learn that another centre's case exists: same 404.
+    if record is None or record.centre != centre:
+        raise NotFound("case not found")
+    return record
+
+
+def create_case(
+    db: Session,
+    document: dict[str, Any],
+    *,
+    label: str,
+    username: str,
+    centre: str | None,
+    source: str,
+    assessed: Assessed,
+) -> CaseVersion:
+    case_id = str(uuid.uuid4())
+    now = utcnow()
+    db.add(
+        CaseRecord(
+            id=case_id,
+            centre=centre,
+            label=label,
+            current_version=1,
+            created_by=username,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    db.flush()
+    version = _new_version(case_id, 1, document, username, source, assessed, now)
+    db.add(version)
+    db.commit()
+    audit(db, username, AuditAction.SAVE, "case", case_id, "version=1")
+    return version
+
+
+def _new_version(
+    case_id: str,
+    number: int,
+    document: dict[str, Any],
+    username: str,
+    source: str,
+    assessed: Assessed,
+    now: dt.datetime,
+) -> CaseVersion:
+    return CaseVersion(
+        case_id=case_id,
+        version=number,
+        document=document,
+        saved_by=username,
+        saved_at=now,
+        source=source,
+        engine_version=assessed.engine_version,
+        knowledge_version=assessed.knowledge_version,
+        assessment=assessed.assessment,
+    )
+
+
+def save_version(
+    db: Session,
+    case_id: str,
+    base_version: int,
+    document: dict[str, Any],
+    *,
+    label: str,
+    username: str,
+    centre: str | None,
+    source: str,
+    assessed: Assessed,
+) -> CaseVersion:
+    """Save an edit made from ``base_version`` as a new version, or raise ``VersionConflict``.
+
+    The compare-and-set on ``cases.current_version`` and the unique (case, version) pair make
+    the check hold under concurrent writers on SQLite and PostgreSQL alike.
+    """
+    record = _visible(db.get(CaseRecord, case_id), centre)
+    now = utcnow()
+    moved = db.execute(
+        update(CaseRecord)
+        .where(CaseRecord.id == case_id, CaseRecord.current_version == base_version)
+        .values(current_version=base_version + 1, updated_at=now, label=label)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        db.rollback()
+        db.refresh(record)
+        raise VersionConflict(case_id, base_version, record.current_version)
+    version = _new_version(case_id, base_version + 1, document, username, source, assessed, now)
+    db.add(version)
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        db.refresh(record)
+        raise VersionConflict(case_id, base_version, record.current_version) from None
+    audit(db, username, AuditAction.SAVE, "case", case_id, f"version={version.version}")
+    return version
+
+
+def get_case(db: Session, case_id: str, centre: str | None) -> CaseRecord:
+    return _visible(db.get(CaseRecord, case_id), centre)
+
+
+def get_version(
+    db: Session, case_id: str, centre: str | None, version: int | None = None
+) -> tuple[CaseRecord, CaseVersion]:
+    record = get_case(db, case_id, centre)
+    number = record.current_version if version is None else version
+    row = db.scalar(
+        select(CaseVersion).where(CaseVersion.case_id == case_id, CaseVersion.version == number)
+    )
+    if row is None:
+        raise NotFound(f"version {number} not found")
+    return record, row
+
+
+def history(db: Session, case_id: str, centre: str | None) -> Sequence[CaseVersion]:
+    get_case(db, case_id, centre)
+    return db.scalars(
+        select(CaseVersion).where(CaseVersion.case_id == case_id).order_by(CaseVersion.version)
+    ).all()
+
+
+def list_cases(
+    db: Session, centre: str | None, query: str | None = None, limit: int = 200
+) -> Sequence[CaseRecord]:
+    stmt = select(CaseRecord).where(
+        CaseRecord.centre.is_(None) if centre is None else CaseRecord.centre == centre
+    )
+    if query:
+        pattern = "%" + query.replace("\\", "").replace("%", "").replace("_", "\\_") + "%"
+        stmt = stmt.where(
+            or_(CaseRecord.label.ilike(pattern, escape="\\"), CaseRecord.id.ilike(pattern, escape="\\"))
+        )
+    return db.scalars(stmt.order_by(CaseRecord.updated_at.desc()).limit(limit)).all()
+
+
+# ---------------------------------------------------------------- CDS Hooks
+
+
+def save_cds_snapshot(
+    db: Session,
+    *,
+    hook_instance: str,
+    issuer: str | None,
+    centre: str | None,
+    document: dict[str, Any],
+    card_uuids: list[str],
+) -> str:
+    snapshot_id = str(uuid.uuid4())
+    db.add(
+        CdsSnapshot(
+            id=snapshot_id,
+            hook_instance=hook_instance[:100],
+            issuer=issuer,
+            centre=centre,
+            document=document,
+            card_uuids=card_uuids,
+        )
+    )
+    db.commit()
+    return snapshot_id
+
+
+def get_cds_snapshot(db: Session, snapshot_id: str, centre: str | None) -> CdsSnapshot:
+    snap = db.get(CdsSnapshot, snapshot_id)
+    if snap is None or snap.centre != centre:
+        raise NotFound("assessment not found")
+    return snap
+
+
+def save_feedback(
+    db: Session, service_id: str, items: list[dict[str, Any]], issuer: str | None
+) -> int:
+    for item in items:
+        db.add(
+            CdsFeedback(
+                service_id=service_id,
+                card_uuid=str(item["card"]),
+                outcome=str(item["outcome"]),
+                accepted_suggestions=item.get("acceptedSuggestions"),
+                override_reason=item.get("overrideReason"),
+                outcome_timestamp=str(item["outcomeTimestamp"]),
+                issuer=issuer,
+            )
+        )
+    db.commit()
+    return len(items)
+
+
+def feedback_rows(db: Session) -> Sequence[CdsFeedback]:
+    return db.scalars(select(CdsFeedback).order_by(CdsFeedback.id)).all()

@@ -1,0 +1,566 @@
+"""Matching one case against trials, criterion by criterion.
+
+Each structured criterion is evaluated against the case and answers *met*, *not met* or
+*not enough information*, with the case fields and values used as evidence.  A criterion the
+case cannot decide is never treated as met or as not met.  The verdict for a trial is:
+
+* ``excluded`` when at least one criterion is not met;
+* ``possible_pending`` when none is unmet but at least one lacks information;
+* ``eligible_on_known_data`` when every structured criterion is met.
+
+Free-text criteria are never evaluated: they are listed as *needs review* for every verdict.
+
+Treatment history: the lines recorded in the case (``first_line`` and ``later_lines``) are
+taken as the complete history once ``first_line`` is recorded; with no line recorded, every
+criterion about prior therapy lacks information.  Disease setting follows the issue's
+categories (newly diagnosed metastatic, first relapse, second or later relapse, refractory)
+and is derived from the recorded events (see ``disease_settings``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rhabdo.case.age import age_at_least
+from rhabdo.case.model import Case
+from rhabdo.case.vocab import (
+    AlterationKind,
+    ChemotherapyAgent,
+    EventKind,
+    FusionStatus,
+    MutationStatus,
+)
+from rhabdo.trials.model import (
+    CRITERION_KEYS,
+    AgeRange,
+    Biomarker,
+    CriterionOutcome,
+    CriterionResult,
+    DiseaseSetting,
+    EligibilityCriteria,
+    Evidence,
+    Threshold,
+    Trial,
+    TrialMatch,
+    Verdict,
+)
+
+MET = CriterionOutcome.MET
+NOT_MET = CriterionOutcome.NOT_MET
+UNKNOWN = CriterionOutcome.NOT_ENOUGH_INFORMATION
+
+_CAR_T_NAME = re.compile(r"\bCAR[\s\-]?T\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class MatchContext:
+    """The case and the day eligibility is judged on (for ages and wash-out periods)."""
+
+    case: Case
+    on: dt.date | None
+
+
+def _result(
+    key: str,
+    requirement: str,
+    outcome: CriterionOutcome,
+    reason: str,
+    evidence: list[Evidence] | None = None,
+    needs: list[str] | None = None,
+) -> CriterionResult:
+    return CriterionResult(
+        criterion=key,
+        requirement=requirement,
+        outcome=outcome,
+        reason=reason,
+        evidence=evidence or [],
+        needs=sorted(set(needs or [])) if outcome is UNKNOWN else [],
+    )
+
+
+# --- derived facts about the case -------------------------------------------------------------
+
+
+def judgement_date(case: Case, on: dt.date | None = None) -> dt.date | None:
+    """The day eligibility is judged on: the ``on`` argument, else ``current.assessed_on``."""
+    if on is not None:
+        return on
+    return case.current.assessed_on if case.current else None
+
+
+def age_days_on(case: Case, on: dt.date) -> int | None:
+    """Age in days on ``on`` from the date of birth, or from the age at diagnosis."""
+    if case.patient.date_of_birth is not None:
+        return (on - case.patient.date_of_birth).days
+    if case.patient.age_at_diagnosis_days is not None and case.diagnosis.date is not None:
+        return case.patient.age_at_diagnosis_days + (on - case.diagnosis.date).days
+    return None
+
+
+def disease_settings(case: Case) -> tuple[set[DiseaseSetting] | None, list[str]]:
+    """The disease settings the case is in, or None with the fields that would decide.
+
+    With no recorded event the case is newly diagnosed: metastatic when distant metastases
+    are listed, non-metastatic when the list is empty.  The first event is a first relapse
+    when it is a relapse and refractory disease when it is progression (no response first).
+    Two or more events make a second or later relapse; when the latest is a progression the
+    case is refractory as well.  Categories: issue 5 (disease setting).
+    """
+    events = case.events
+    if not events:
+        mets = case.diagnosis.distant_metastases
+        if mets is None:
+            return None, ["diagnosis.distant_metastases"]
+        if mets:
+            return {DiseaseSetting.NEWLY_DIAGNOSED_METASTATIC}, []
+        return {DiseaseSetting.NEWLY_DIAGNOSED_NON_METASTATIC}, []
+    if len(events) == 1:
+        if events[0].kind is EventKind.PROGRESSION:
+            return {DiseaseSetting.REFRACTORY}, []
+        return {DiseaseSetting.FIRST_RELAPSE}, []
+    settings = {DiseaseSetting.SECOND_OR_LATER_RELAPSE}
+    if events[-1].kind is EventKind.PROGRESSION:
+        settings.add(DiseaseSetting.REFRACTORY)
+    return settings, []
+
+
+def _recorded_agents(case: Case) -> list[str]:
+    names: list[str] = []
+    for line in case.all_treatment_lines():
+        for exp in line.chemotherapy:
+            names.append(exp.agent_name if exp.agent is ChemotherapyAgent.OTHER and exp.agent_name else exp.agent.value)
+    return names
+
+
+def _history_recorded(case: Case) -> bool:
+    return case.first_line is not None or bool(case.later_lines)
+
+
+# --- one evaluator per criterion key ----------------------------------------------------------
+
+
+def _eval_age(ctx: MatchContext, age: AgeRange) -> CriterionResult:
+    parts = []
+    if age.min_years is not None:
+        parts.append(f"at least {age.min_years} years")
+    if age.max_years is not None:
+        parts.append(
+            f"at most {age.max_years} years" if age.max_inclusive else f"younger than {age.max_years} years"
+        )
+    requirement = "age " + " and ".join(parts)
+    case = ctx.case
+    if ctx.on is None:
+        return _result("age", requirement, UNKNOWN, "no assessment date, so current age is unknown",
+                       needs=["current.assessed_on"])
+    days = age_days_on(case, ctx.on)
+    born = case.patient.date_of_birth
+    if days is None:
+        return _result("age", requirement, UNKNOWN, "age is not recorded",
+                       needs=["patient.date_of_birth", "patient.age_at_diagnosis_days", "diagnosis.date"])
+    field = "patient.date_of_birth" if born else "patient.age_at_diagnosis_days"
+    evidence = [Evidence(field=field, value=born.isoformat() if born else case.patient.age_at_diagnosis_days),
+                Evidence(field="age_on_judgement_date_days", value=days)]
+    if born is None:
+        evidence.insert(1, Evidence(field="diagnosis.date", value=str(case.diagnosis.date)))
+    checks: list[bool | None] = []
+    if age.min_years is not None:
+        checks.append(age_at_least(age.min_years, age_days=days, born=born, on=ctx.on))
+    if age.max_years is not None:
+        limit = age.max_years + 1 if age.max_inclusive else age.max_years
+        over = age_at_least(limit, age_days=days, born=born, on=ctx.on)
+        checks.append(None if over is None else not over)
+    if any(c is False for c in checks):
+        return _result("age", requirement, NOT_MET, f"age on {ctx.on.isoformat()} is outside the range", evidence)
+    if any(c is None for c in checks):
+        return _result("age", requirement, UNKNOWN,
+                       "age in days falls on a leap-day boundary; the date of birth decides",
+                       evidence, needs=["patient.date_of_birth"])
+    return _result("age", requirement, MET, f"age on {ctx.on.isoformat()} is within the range", evidence)
+
+
+def _eval_sexes(ctx: MatchContext, sexes: list[object]) -> CriterionResult:
+    requirement = "sex: " + ", ".join(str(s) for s in sexes)
+    sex = ctx.case.patient.sex
+    if sex is None:
+        return _result("sexes", requirement, UNKNOWN, "sex is not recorded", needs=["patient.sex"])
+    ev = [Evidence(field="patient.sex", value=sex.value)]
+    ok = sex in sexes
+    return _result("sexes", requirement, MET if ok else NOT_MET, f"sex is {sex.value}", ev)
+
+
+def _eval_histologies(ctx: MatchContext, allowed: list[object]) -> CriterionResult:
+    requirement = "histology one of: " + ", ".join(str(h) for h in allowed)
+    h = ctx.case.diagnosis.histology
+    if h is None:
+        return _result("histologies", requirement, UNKNOWN, "histology is not recorded",
+                       needs=["diagnosis.histology"])
+    ev = [Evidence(field="diagnosis.histology", value=h.value)]
+    return _result("histologies", requirement, MET if h in allowed else NOT_MET, f"histology is {h.label}", ev)
+
+
+def _eval_excluded_histologies(ctx: MatchContext, excluded: list[object]) -> CriterionResult:
+    requirement = "histology not: " + ", ".join(str(h) for h in excluded)
+    h = ctx.case.diagnosis.histology
+    if h is None:
+        return _result("excluded_histologies", requirement, UNKNOWN, "histology is not recorded",
+                       needs=["diagnosis.histology"])
+    ev = [Evidence(field="diagnosis.histology", value=h.value)]
+    return _result("excluded_histologies", requirement, NOT_MET if h in excluded else MET,
+                   f"histology is {h.label}", ev)
+
+
+def _eval_fusion(ctx: MatchContext, allowed: list[FusionStatus]) -> CriterionResult:
+    requirement = "FOXO1 fusion status one of: " + ", ".join(s.value for s in allowed)
+    f = ctx.case.diagnosis.foxo1_fusion
+    if f is None or (f is FusionStatus.NOT_TESTED and f not in allowed):
+        return _result("fusion_statuses", requirement, UNKNOWN, "FOXO1 fusion status is not known",
+                       [Evidence(field="diagnosis.foxo1_fusion", value=f.value if f else None)],
+                       needs=["diagnosis.foxo1_fusion"])
+    ev = [Evidence(field="diagnosis.foxo1_fusion", value=f.value)]
+    return _result("fusion_statuses", requirement, MET if f in allowed else NOT_MET, f.label, ev)
+
+
+def _eval_settings(ctx: MatchContext, allowed: list[DiseaseSetting]) -> CriterionResult:
+    requirement = "disease setting one of: " + ", ".join(s.value for s in allowed)
+    settings, needs = disease_settings(ctx.case)
+    ev = [Evidence(field="events", value=[e.kind.value for e in ctx.case.events])]
+    if settings is None:
+        return _result("disease_settings", requirement, UNKNOWN,
+                       "no event recorded and metastatic status at diagnosis unknown", ev, needs)
+    names = sorted(s.value for s in settings)
+    ok = bool(settings & set(allowed))
+    return _result("disease_settings", requirement, MET if ok else NOT_MET,
+                   "disease setting: " + ", ".join(names), ev)
+
+
+def _eval_measurable(ctx: MatchContext, required: bool) -> CriterionResult:
+    requirement = "measurable disease" if required else "no measurable-disease requirement"
+    if not required:
+        return _result("measurable_disease_required", requirement, MET, "the trial does not require it")
+    m = ctx.case.current.measurable_disease if ctx.case.current else None
+    if m is None:
+        return _result("measurable_disease_required", requirement, UNKNOWN,
+                       "measurable disease is not recorded", needs=["current.measurable_disease"])
+    ev = [Evidence(field="current.measurable_disease", value=m)]
+    return _result("measurable_disease_required", requirement, MET if m else NOT_MET,
+                   "measurable disease present" if m else "no measurable disease", ev)
+
+
+def biomarker_status(case: Case, marker: Biomarker) -> tuple[bool | None, str]:
+    """Whether the case's tumour has ``marker``: True/False when tested, None when unknown.
+
+    FOXO1 fusion, MYOD1 and TP53 mutations are read from their own diagnosis fields; other
+    genes from ``diagnosis.tumour_alterations``.  Returns the field read as well.
+    """
+    dx = case.diagnosis
+    if marker.gene == "FOXO1" and marker.alteration is AlterationKind.FUSION:
+        f = dx.foxo1_fusion
+        return (None if f is None else f.is_fusion_positive), "diagnosis.foxo1_fusion"
+    if marker.alteration is AlterationKind.MUTATION and marker.gene in ("TP53", "MYOD1"):
+        field = "tp53" if marker.gene == "TP53" else "myod1"
+        status: MutationStatus | None = getattr(dx, field)
+        if status is None or status is MutationStatus.NOT_TESTED:
+            return None, f"diagnosis.{field}"
+        return status is MutationStatus.MUTATED, f"diagnosis.{field}"
+    if dx.tumour_alterations is None:
+        return None, "diagnosis.tumour_alterations"
+    for alt in dx.tumour_alterations:
+        if alt.gene == marker.gene and alt.alteration is marker.alteration:
+            return alt.detected, "diagnosis.tumour_alterations"
+    return None, "diagnosis.tumour_alterations"
+
+
+def _eval_biomarkers(ctx: MatchContext, markers: list[Biomarker], *, required: bool) -> CriterionResult:
+    key = "required_biomarkers" if required else "excluded_biomarkers"
+    names = ", ".join(f"{m.gene} {m.alteration.value}" for m in markers)
+    requirement = ("tumour has: " if required else "tumour does not have: ") + names
+    unknown_fields: list[str] = []
+    evidence: list[Evidence] = []
+    failed: list[str] = []
+    for m in markers:
+        present, field = biomarker_status(ctx.case, m)
+        evidence.append(Evidence(field=f"{field}[{m.gene} {m.alteration.value}]", value=present))
+        if present is None:
+            unknown_fields.append(field)
+        elif present is not required:
+            failed.append(f"{m.gene} {m.alteration.value}")
+    if failed:
+        what = "not detected" if required else "detected"
+        return _result(key, requirement, NOT_MET, f"{', '.join(failed)} {what}", evidence)
+    if unknown_fields:
+        return _result(key, requirement, UNKNOWN, "biomarker status not recorded", evidence, unknown_fields)
+    return _result(key, requirement, MET, "biomarker status fits", evidence)
+
+
+def _eval_regimens(ctx: MatchContext, bound: int, *, minimum: bool) -> CriterionResult:
+    key = "min_prior_regimens" if minimum else "max_prior_regimens"
+    requirement = f"{'at least' if minimum else 'at most'} {bound} prior treatment regimen(s)"
+    case = ctx.case
+    count = len(case.all_treatment_lines())
+    if not _history_recorded(case):
+        return _result(key, requirement, UNKNOWN, "no treatment line recorded", needs=["first_line", "later_lines"])
+    ev = [Evidence(field="first_line + later_lines", value=count)]
+    ok = count >= bound if minimum else count <= bound
+    return _result(key, requirement, MET if ok else NOT_MET, f"{count} treatment line(s) recorded", ev)
+
+
+def _eval_agents(ctx: MatchContext, agents: list[ChemotherapyAgent], *, required: bool) -> CriterionResult:
+    key = "required_prior_agents" if required else "excluded_prior_agents"
+    names = ", ".join(a.value for a in agents)
+    requirement = ("prior treatment with: " if required else "no prior treatment with: ") + names
+    case = ctx.case
+    if not _history_recorded(case):
+        return _result(key, requirement, UNKNOWN, "no treatment line recorded", needs=["first_line", "later_lines"])
+    given = {e.agent for line in case.all_treatment_lines() for e in line.chemotherapy}
+    ev = [Evidence(field="first_line/later_lines chemotherapy", value=_recorded_agents(case))]
+    if required:
+        missing = [a.value for a in agents if a not in given]
+        if missing:
+            return _result(key, requirement, NOT_MET, "not among recorded agents: " + ", ".join(missing), ev)
+        return _result(key, requirement, MET, "all required agents recorded", ev)
+    found = [a.value for a in agents if a in given]
+    if found:
+        return _result(key, requirement, NOT_MET, "previously given: " + ", ".join(found), ev)
+    return _result(key, requirement, MET, "none of these agents recorded", ev)
+
+
+def _eval_car_t(ctx: MatchContext, excluded: bool) -> CriterionResult:
+    requirement = "no prior CAR T-cell therapy" if excluded else "no CAR T-cell restriction"
+    if not excluded:
+        return _result("prior_car_t_excluded", requirement, MET, "the trial does not restrict it")
+    case = ctx.case
+    if not _history_recorded(case):
+        return _result("prior_car_t_excluded", requirement, UNKNOWN, "no treatment line recorded",
+                       needs=["first_line", "later_lines"])
+    names = [n for n in _recorded_agents(case) if _CAR_T_NAME.search(n)]
+    ev = [Evidence(field="first_line/later_lines chemotherapy (agent 'other')", value=names)]
+    if names:
+        return _result("prior_car_t_excluded", requirement, NOT_MET, "prior CAR T-cell therapy recorded", ev)
+    return _result("prior_car_t_excluded", requirement, MET, "no CAR T-cell therapy recorded", ev)
+
+
+def _eval_rt_regions(ctx: MatchContext, regions: list[object]) -> CriterionResult:
+    key = "excluded_prior_radiotherapy_regions"
+    requirement = "no prior radiotherapy to: " + ", ".join(str(r) for r in regions)
+    case = ctx.case
+    if not _history_recorded(case):
+        return _result(key, requirement, UNKNOWN, "no treatment line recorded", needs=["first_line", "later_lines"])
+    unknown: list[str] = []
+    hit: list[str] = []
+    seen: list[str] = []
+    lines = ([("first_line", case.first_line)] if case.first_line else []) + [
+        (f"later_lines[{i}]", ln) for i, ln in enumerate(case.later_lines)
+    ]
+    for name, line in lines:
+        for j, rt in enumerate(line.radiotherapy):
+            if rt.body_region is None:
+                unknown.append(f"{name}.radiotherapy[{j}].body_region")
+                continue
+            seen.append(rt.body_region.value)
+            if rt.body_region in regions:
+                hit.append(rt.body_region.value)
+    ev = [Evidence(field="radiotherapy body_region", value=seen)]
+    if hit:
+        return _result(key, requirement, NOT_MET, "previously irradiated: " + ", ".join(sorted(set(hit))), ev)
+    if unknown:
+        return _result(key, requirement, UNKNOWN, "a radiotherapy course has no body region", ev, unknown)
+    return _result(key, requirement, MET, "no radiotherapy to these regions recorded", ev)
+
+
+def _eval_performance(ctx: MatchContext, minimum: int) -> CriterionResult:
+    requirement = f"Lansky/Karnofsky performance score at least {minimum}"
+    perf = ctx.case.current.performance if ctx.case.current else None
+    if perf is None:
+        return _result("min_performance_score", requirement, UNKNOWN, "performance status not recorded",
+                       needs=["current.performance"])
+    ev = [Evidence(field="current.performance", value=f"{perf.scale.value} {perf.score}")]
+    ok = perf.score >= minimum
+    return _result("min_performance_score", requirement, MET if ok else NOT_MET,
+                   f"{perf.scale.label} score {perf.score}", ev)
+
+
+_ORGAN_FIELDS: dict[str, tuple[str, bool]] = {
+    "min_absolute_neutrophil_count_per_ul": ("absolute_neutrophil_count_per_ul", True),
+    "min_platelets_per_ul": ("platelets_per_ul", True),
+    "max_bilirubin_x_uln": ("bilirubin_x_uln", False),
+    "max_alt_x_uln": ("alt_x_uln", False),
+    "min_creatinine_clearance_ml_min_1_73m2": ("creatinine_clearance_ml_min_1_73m2", True),
+    "min_lvef_percent": ("lvef_percent", True),
+    "min_shortening_fraction_percent": ("shortening_fraction_percent", True),
+}
+
+
+def passes_threshold(value: float, threshold: Threshold, *, is_minimum: bool) -> bool:
+    """Whether a laboratory value passes a lower (``is_minimum``) or upper bound."""
+    if is_minimum:
+        return value >= threshold.value if threshold.inclusive else value > threshold.value
+    return value <= threshold.value if threshold.inclusive else value < threshold.value
+
+
+def _eval_organ(ctx: MatchContext, limits: object) -> CriterionResult:
+    from rhabdo.trials.model import OrganFunctionLimits
+
+    assert isinstance(limits, OrganFunctionLimits)
+    organ = ctx.case.current.organ_function if ctx.case.current else None
+    parts: list[str] = []
+    evidence: list[Evidence] = []
+    failed: list[str] = []
+    needs: list[str] = []
+    for limit_name, (field, is_min) in _ORGAN_FIELDS.items():
+        threshold: Threshold | None = getattr(limits, limit_name)
+        if threshold is None:
+            continue
+        op = (">=" if threshold.inclusive else ">") if is_min else ("<=" if threshold.inclusive else "<")
+        parts.append(f"{field} {op} {threshold.value:g}")
+        value: float | None = getattr(organ, field) if organ else None
+        evidence.append(Evidence(field=f"current.organ_function.{field}", value=value))
+        if value is None:
+            needs.append(f"current.organ_function.{field}")
+        elif not passes_threshold(value, threshold, is_minimum=is_min):
+            failed.append(f"{field} {value:g} (needs {op} {threshold.value:g})")
+    requirement = "organ function: " + "; ".join(parts)
+    if failed:
+        return _result("organ_function", requirement, NOT_MET, "outside limits: " + "; ".join(failed), evidence)
+    if needs:
+        return _result("organ_function", requirement, UNKNOWN, "organ-function values not recorded",
+                       evidence, needs)
+    return _result("organ_function", requirement, MET, "all recorded values within limits", evidence)
+
+
+def _eval_washout(ctx: MatchContext, days_needed: int) -> CriterionResult:
+    key = "min_days_since_last_therapy"
+    requirement = f"at least {days_needed} days since the last anticancer therapy"
+    case = ctx.case
+    if not _history_recorded(case):
+        return _result(key, requirement, UNKNOWN, "no treatment line recorded", needs=["first_line", "later_lines"])
+    lines = ([("first_line", case.first_line)] if case.first_line else []) + [
+        (f"later_lines[{i}]", ln) for i, ln in enumerate(case.later_lines)
+    ]
+    ends: list[dt.date] = []
+    needs: list[str] = []
+    for name, line in lines:
+        if line.ongoing:
+            return _result(key, requirement, UNKNOWN, f"{name} is ongoing; the wash-out counts from its end",
+                           [Evidence(field=f"{name}.ongoing", value=True)], [f"{name}.end_date"])
+        if line.end_date is None:
+            needs.append(f"{name}.end_date")
+        else:
+            ends.append(line.end_date)
+        ends.extend(rt.end_date for rt in line.radiotherapy if rt.end_date)
+    if needs:
+        return _result(key, requirement, UNKNOWN, "end of therapy not recorded", needs=needs)
+    if ctx.on is None:
+        return _result(key, requirement, UNKNOWN, "no assessment date", needs=["current.assessed_on"])
+    last = max(ends)
+    days = (ctx.on - last).days
+    ev = [Evidence(field="last therapy end date", value=last.isoformat()), Evidence(field="days_since", value=days)]
+    if days >= days_needed:
+        return _result(key, requirement, MET, f"{days} days since the last therapy", ev)
+    ready = last + dt.timedelta(days=days_needed)
+    return _result(key, requirement, NOT_MET, f"only {days} days since the last therapy (eligible from {ready})", ev)
+
+
+Evaluator = Callable[[MatchContext, object], CriterionResult]
+
+#: One evaluator per criterion key; a test checks this covers ``CRITERION_KEYS`` exactly.
+EVALUATORS: dict[str, Evaluator] = {
+    "age": lambda c, v: _eval_age(c, v),  # type: ignore[arg-type]
+    "sexes": lambda c, v: _eval_sexes(c, v),  # type: ignore[arg-type]
+    "histologies": lambda c, v: _eval_histologies(c, v),  # type: ignore[arg-type]
+    "excluded_histologies": lambda c, v: _eval_excluded_histologies(c, v),  # type: ignore[arg-type]
+    "fusion_statuses": lambda c, v: _eval_fusion(c, v),  # type: ignore[arg-type]
+    "disease_settings": lambda c, v: _eval_settings(c, v),  # type: ignore[arg-type]
+    "measurable_disease_required": lambda c, v: _eval_measurable(c, v),  # type: ignore[arg-type]
+    "required_biomarkers": lambda c, v: _eval_biomarkers(c, v, required=True),  # type: ignore[arg-type]
+    "excluded_biomarkers": lambda c, v: _eval_biomarkers(c, v, required=False),  # type: ignore[arg-type]
+    "min_prior_regimens": lambda c, v: _eval_regimens(c, v, minimum=True),  # type: ignore[arg-type]
+    "max_prior_regimens": lambda c, v: _eval_regimens(c, v, minimum=False),  # type: ignore[arg-type]
+    "required_prior_agents": lambda c, v: _eval_agents(c, v, required=True),  # type: ignore[arg-type]
+    "excluded_prior_agents": lambda c, v: _eval_agents(c, v, required=False),  # type: ignore[arg-type]
+    "prior_car_t_excluded": lambda c, v: _eval_car_t(c, v),  # type: ignore[arg-type]
+    "excluded_prior_radiotherapy_regions": lambda c, v: _eval_rt_regions(c, v),  # type: ignore[arg-type]
+    "min_performance_score": lambda c, v: _eval_performance(c, v),  # type: ignore[arg-type]
+    "organ_function": _eval_organ,
+    "min_days_since_last_therapy": lambda c, v: _eval_washout(c, v),  # type: ignore[arg-type]
+}
+
+assert set(EVALUATORS) == set(CRITERION_KEYS), "every criterion key needs an evaluator"
+
+
+# --- matching ---------------------------------------------------------------------------------
+
+
+def evaluate_criteria(ctx: MatchContext, criteria: EligibilityCriteria) -> list[CriterionResult]:
+    """Evaluate every structured criterion the trial sets, in the declared order."""
+    results = []
+    for key in CRITERION_KEYS:
+        value = getattr(criteria, key)
+        if value is None or (isinstance(value, list) and not value):
+            continue
+        results.append(EVALUATORS[key](ctx, value))
+    return results
+
+
+def verdict_for(results: Sequence[CriterionResult]) -> Verdict:
+    """Excluded if any criterion is unmet; pending if any lacks information; else eligible."""
+    if any(r.outcome is NOT_MET for r in results):
+        return Verdict.EXCLUDED
+    if any(r.outcome is UNKNOWN for r in results):
+        return Verdict.POSSIBLE_PENDING
+    return Verdict.ELIGIBLE_ON_KNOWN_DATA
+
+
+def match_trial(case: Case, trial: Trial, *, on: dt.date | None = None) -> TrialMatch:
+    """Match one case against one trial."""
+    ctx = MatchContext(case=case, on=judgement_date(case, on))
+    return _match(ctx, trial)
+
+
+def _match(ctx: MatchContext, trial: Trial) -> TrialMatch:
+    results = evaluate_criteria(ctx, trial.criteria)
+    pending = [r for r in results if r.outcome is UNKNOWN]
+    needs = sorted({n for r in pending for n in r.needs})
+    return TrialMatch(
+        trial=trial,
+        verdict=verdict_for(results),
+        criteria=results,
+        pending_count=len(pending),
+        needs_review=list(trial.criteria.free_text),
+        needs=needs,
+    )
+
+
+_VERDICT_RANK = {Verdict.ELIGIBLE_ON_KNOWN_DATA: 0, Verdict.POSSIBLE_PENDING: 1, Verdict.EXCLUDED: 2}
+
+
+def plausibility_key(m: TrialMatch) -> tuple[int, int, int, int, int, str]:
+    """Sort key, most plausible first: verdict, fewest unmet and pending items, open trials
+    before closed ones, fewest free-text items to review, then registry id (stable)."""
+    return (
+        _VERDICT_RANK[m.verdict],
+        len(m.unmet),
+        m.pending_count,
+        0 if m.trial.status.is_open else 1,
+        len(m.needs_review),
+        m.trial.registry_id,
+    )
+
+
+def match_trials(
+    case: Case, trials: Sequence[Trial] | None = None, *, on: dt.date | None = None
+) -> list[TrialMatch]:
+    """Match a case against trials (None: the bundled set), most plausible first.
+
+    ``on`` is the day eligibility is judged on (age, wash-out); default ``current.assessed_on``.
+    """
+    if trials is None:
+        from rhabdo.trials.registry import load_trials
+
+        trials = load_trials()
+    ctx = MatchContext(case=case, on=judgement_date(case, on))
+    matches = [_match(ctx, t) for t in trials]
+    matches.sort(key=plausibility_key)
+    return matches

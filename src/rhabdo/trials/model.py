@@ -1,0 +1,282 @@
+"""The eligibility model: a trial, its structured criteria, and what matching returns.
+
+Criteria are data.  Every criterion key is declared here; a trial file that uses any other key
+is rejected (``extra="forbid"``) so that a misspelt or unsupported criterion can never be
+silently ignored.  Whatever a registry says that cannot be structured is kept verbatim in
+``free_text`` and shown to the team as *needs review*.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from rhabdo.case.vocab import (
+    AlterationKind,
+    BodyRegion,
+    ChemotherapyAgent,
+    FusionStatus,
+    Histology,
+    Sex,
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DiseaseSetting(StrEnum):
+    """Where the patient is in the course of the disease (the trial's entry setting)."""
+
+    NEWLY_DIAGNOSED_NON_METASTATIC = "newly_diagnosed_non_metastatic"
+    NEWLY_DIAGNOSED_METASTATIC = "newly_diagnosed_metastatic"
+    FIRST_RELAPSE = "first_relapse"
+    SECOND_OR_LATER_RELAPSE = "second_or_later_relapse"
+    REFRACTORY = "refractory"
+
+
+class TrialPhase(StrEnum):
+    """Phases as ClinicalTrials.gov API v2 names them (``designModule.phases``)."""
+
+    EARLY_PHASE1 = "EARLY_PHASE1"
+    PHASE1 = "PHASE1"
+    PHASE2 = "PHASE2"
+    PHASE3 = "PHASE3"
+    PHASE4 = "PHASE4"
+    NA = "NA"
+
+
+class TrialStatus(StrEnum):
+    """Overall recruitment status as ClinicalTrials.gov API v2 names it, plus UNKNOWN."""
+
+    NOT_YET_RECRUITING = "NOT_YET_RECRUITING"
+    RECRUITING = "RECRUITING"
+    ENROLLING_BY_INVITATION = "ENROLLING_BY_INVITATION"
+    ACTIVE_NOT_RECRUITING = "ACTIVE_NOT_RECRUITING"
+    SUSPENDED = "SUSPENDED"
+    TERMINATED = "TERMINATED"
+    COMPLETED = "COMPLETED"
+    WITHDRAWN = "WITHDRAWN"
+    AVAILABLE = "AVAILABLE"
+    NO_LONGER_AVAILABLE = "NO_LONGER_AVAILABLE"
+    TEMPORARILY_NOT_AVAILABLE = "TEMPORARILY_NOT_AVAILABLE"
+    APPROVED_FOR_MARKETING = "APPROVED_FOR_MARKETING"
+    WITHHELD = "WITHHELD"
+    UNKNOWN = "UNKNOWN"
+
+    @property
+    def is_open(self) -> bool:
+        """True when the trial is (or soon will be) taking patients."""
+        return self in _OPEN_STATUSES
+
+
+_OPEN_STATUSES = frozenset(
+    {
+        TrialStatus.RECRUITING,
+        TrialStatus.NOT_YET_RECRUITING,
+        TrialStatus.ENROLLING_BY_INVITATION,
+        TrialStatus.AVAILABLE,
+    }
+)
+
+
+class CriterionOutcome(StrEnum):
+    MET = "met"
+    NOT_MET = "not_met"
+    NOT_ENOUGH_INFORMATION = "not_enough_information"
+
+
+class Verdict(StrEnum):
+    """Overall answer for one trial; the order is the order of plausibility."""
+
+    ELIGIBLE_ON_KNOWN_DATA = "eligible_on_known_data"
+    POSSIBLE_PENDING = "possible_pending"
+    EXCLUDED = "excluded"
+
+    @property
+    def label(self) -> str:
+        return _VERDICT_LABELS[self]
+
+
+_VERDICT_LABELS = {
+    Verdict.ELIGIBLE_ON_KNOWN_DATA: "eligible on known data",
+    Verdict.POSSIBLE_PENDING: "possible, pending",
+    Verdict.EXCLUDED: "excluded",
+}
+
+
+# --- criteria ---------------------------------------------------------------------------------
+
+
+class AgeRange(_Strict):
+    """Age limits in completed years on the day of matching.
+
+    ``max_inclusive`` true means "up to and including ``max_years``" (e.g. "<= 21 years": a
+    patient aged 21 and 300 days is in); false means "younger than ``max_years``".
+    """
+
+    min_years: Annotated[int, Field(ge=0, le=120)] | None = None
+    max_years: Annotated[int, Field(ge=0, le=120)] | None = None
+    max_inclusive: bool = True
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AgeRange:
+        if self.min_years is None and self.max_years is None:
+            raise ValueError("age: give min_years, max_years or both")
+        if self.min_years is not None and self.max_years is not None:
+            if self.max_years < self.min_years:
+                raise ValueError("age: max_years is below min_years")
+        return self
+
+
+class Biomarker(_Strict):
+    """A tumour alteration a trial requires or excludes."""
+
+    gene: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Z0-9][A-Z0-9.\-]*$")]
+    alteration: AlterationKind
+    note: str | None = None
+
+
+class Threshold(_Strict):
+    """A laboratory bound; ``inclusive`` says whether the bound value itself passes."""
+
+    value: float
+    inclusive: bool = True
+
+
+class OrganFunctionLimits(_Strict):
+    """Organ-function thresholds, one per field of ``current.organ_function``."""
+
+    min_absolute_neutrophil_count_per_ul: Threshold | None = None
+    min_platelets_per_ul: Threshold | None = None
+    max_bilirubin_x_uln: Threshold | None = None
+    max_alt_x_uln: Threshold | None = None
+    min_creatinine_clearance_ml_min_1_73m2: Threshold | None = None
+    min_lvef_percent: Threshold | None = None
+    min_shortening_fraction_percent: Threshold | None = None
+
+
+class EligibilityCriteria(_Strict):
+    """Structured eligibility.  Each key left out means the trial sets no such limit."""
+
+    age: AgeRange | None = None
+    sexes: list[Sex] | None = None
+    histologies: list[Histology] | None = Field(
+        default=None, description="The patient's histology must be one of these."
+    )
+    excluded_histologies: list[Histology] | None = None
+    fusion_statuses: list[FusionStatus] | None = Field(
+        default=None, description="The FOXO1 fusion status must be one of these."
+    )
+    disease_settings: list[DiseaseSetting] | None = None
+    measurable_disease_required: bool | None = None
+    required_biomarkers: list[Biomarker] | None = None
+    excluded_biomarkers: list[Biomarker] | None = None
+    min_prior_regimens: Annotated[int, Field(ge=0, le=20)] | None = None
+    max_prior_regimens: Annotated[int, Field(ge=0, le=20)] | None = None
+    required_prior_agents: list[ChemotherapyAgent] | None = None
+    excluded_prior_agents: list[ChemotherapyAgent] | None = None
+    prior_car_t_excluded: bool | None = None
+    excluded_prior_radiotherapy_regions: list[BodyRegion] | None = None
+    min_performance_score: Annotated[int, Field(ge=0, le=100)] | None = Field(
+        default=None, description="Lansky (<16 years) or Karnofsky score, at least this."
+    )
+    organ_function: OrganFunctionLimits | None = None
+    min_days_since_last_therapy: Annotated[int, Field(ge=0, le=3650)] | None = None
+    free_text: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list,
+        description="Criteria that cannot be structured; always shown as needs review.",
+    )
+
+    @model_validator(mode="after")
+    def _coherent(self) -> EligibilityCriteria:
+        if (
+            self.min_prior_regimens is not None
+            and self.max_prior_regimens is not None
+            and self.max_prior_regimens < self.min_prior_regimens
+        ):
+            raise ValueError("max_prior_regimens: below min_prior_regimens")
+        if self.histologies and self.excluded_histologies:
+            both = set(self.histologies) & set(self.excluded_histologies)
+            if both:
+                raise ValueError(f"excluded_histologies: also required: {sorted(both)}")
+        return self
+
+
+#: The criterion keys in the order the matcher reports them.
+CRITERION_KEYS: tuple[str, ...] = tuple(
+    k for k in EligibilityCriteria.model_fields if k != "free_text"
+)
+
+
+# --- trials -----------------------------------------------------------------------------------
+
+
+class Trial(_Strict):
+    """One registered trial with its structured criteria and where each fact came from."""
+
+    registry_id: Annotated[str, Field(min_length=3, max_length=40, pattern=r"^[A-Za-z0-9\-]+$")]
+    title: Annotated[str, Field(min_length=3)]
+    acronym: str | None = None
+    sponsor: str | None = None
+    phases: list[TrialPhase] = Field(default_factory=list)
+    status: TrialStatus
+    status_as_of: dt.date | None = Field(
+        default=None, description="The date the status was read in the source."
+    )
+    countries: list[str] | None = Field(
+        default=None, description="Countries with sites; None when not verified."
+    )
+    conditions: list[str] = Field(default_factory=list)
+    criteria: EligibilityCriteria = Field(default_factory=EligibilityCriteria)
+    citations: list[Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]] = Field(default_factory=list)
+    provenance: str | None = Field(
+        default=None, description="Where the facts were read (pages, dates), in plain words."
+    )
+    last_reviewed: dt.date | None = None
+    url: str | None = None
+
+    @property
+    def phase_label(self) -> str:
+        if not self.phases:
+            return "phase not stated"
+        return "/".join(p.value.replace("PHASE", "phase ").replace("_", " ").lower() for p in self.phases)
+
+
+# --- results ----------------------------------------------------------------------------------
+
+
+class Evidence(_Strict):
+    """Which case field was read, and the value found there (None = not recorded)."""
+
+    field: str
+    value: str | int | float | bool | list[str] | None
+
+
+class CriterionResult(_Strict):
+    criterion: str
+    requirement: str = Field(description="What the trial asks, in words.")
+    outcome: CriterionOutcome
+    reason: str
+    evidence: list[Evidence] = Field(default_factory=list)
+    needs: list[str] = Field(default_factory=list, description="Case fields that would decide.")
+
+
+class TrialMatch(_Strict):
+    trial: Trial
+    verdict: Verdict
+    criteria: list[CriterionResult]
+    pending_count: int = Field(description="Structured criteria without enough information.")
+    needs_review: list[str] = Field(description="Free-text criteria the team must check by hand.")
+    needs: list[str] = Field(default_factory=list, description="Case fields that would decide.")
+
+    @property
+    def unmet(self) -> list[CriterionResult]:
+        return [c for c in self.criteria if c.outcome is CriterionOutcome.NOT_MET]
+
+    @property
+    def pending(self) -> list[CriterionResult]:
+        return [c for c in self.criteria if c.outcome is CriterionOutcome.NOT_ENOUGH_INFORMATION]
