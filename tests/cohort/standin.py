@@ -10,7 +10,11 @@ from rhabdo.case.model import Case
 from rhabdo.case.vocab import MetastaticSite, PrimarySite
 from rhabdo.results import Finding, determined, indeterminate, not_applicable
 
-_FAVOURABLE_FOR_STANDIN = {PrimarySite.ORBIT, PrimarySite.PARATESTICULAR, PrimarySite.VULVA_VAGINA_UTERUS}
+_FAVOURABLE_FOR_STANDIN = {
+    PrimarySite.ORBIT,
+    PrimarySite.PARATESTICULAR,
+    PrimarySite.VULVA_VAGINA_UTERUS,
+}
 
 
 def standin_metastatic(case: Case) -> Finding:
@@ -18,11 +22,20 @@ def standin_metastatic(case: Case) -> Finding:
     mets = case.diagnosis.distant_metastases
     if mets is None:
         return indeterminate(
-            "standin.metastatic", candidates=[True, False], needs=["diagnosis.distant_metastases"],
-            reason="metastases unknown", rule="standin.metastatic", citations=[],
+            "standin.metastatic",
+            candidates=[True, False],
+            needs=["diagnosis.distant_metastases"],
+            reason="metastases unknown",
+            rule="standin.metastatic",
+            citations=[],
         )
-    return determined("standin.metastatic", bool(mets), reason="from site list",
-                      rule="standin.metastatic", citations=[])
+    return determined(
+        "standin.metastatic",
+        bool(mets),
+        reason="from site list",
+        rule="standin.metastatic",
+        citations=[],
+    )
 
 
 def standin_oberlin(case: Case) -> Finding:
@@ -40,8 +53,14 @@ def standin_oberlin(case: Case) -> Finding:
     if mets is None:
         needs.append("diagnosis.distant_metastases")
     if needs:
-        return indeterminate(fid, candidates=[0, 1, 2, 3, 4], needs=needs, reason="inputs missing",
-                             rule=fid, citations=[])
+        return indeterminate(
+            fid,
+            candidates=[0, 1, 2, 3, 4],
+            needs=needs,
+            reason="inputs missing",
+            rule=fid,
+            citations=[],
+        )
     assert days is not None and mets is not None
     score = int(days < 365 or days >= 3653)
     score += int(case.diagnosis.primary_site not in _FAVOURABLE_FOR_STANDIN)

@@ -81,9 +81,9 @@ class InitialSurgery(_Strict):
 class TumourAlteration(_Strict):
     """One tested tumour alteration: which gene, what kind, and whether it was detected."""
 
-    gene: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Z0-9][A-Z0-9.\-]*$")] = Field(
-        description="HGNC gene symbol, e.g. NRAS, CD276 (B7-H3), FGFR4."
-    )
+    gene: Annotated[
+        str, Field(min_length=1, max_length=40, pattern=r"^[A-Z0-9][A-Z0-9.\-]*$")
+    ] = Field(description="HGNC gene symbol, e.g. NRAS, CD276 (B7-H3), FGFR4.")
     alteration: AlterationKind
     detected: bool = Field(description="True when found; False when tested and not found.")
     detail: Annotated[str, Field(max_length=200)] | None = None

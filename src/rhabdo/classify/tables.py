@@ -9,7 +9,7 @@ site scheme, a stage-table row, a threshold, a row of a risk table, and so on.  
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Literal, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -162,6 +162,13 @@ class EpssgSubgroupRow(_Rule):
     )
 
 
+class Gap(_Rule):
+    """An evidence gap the rules must show rather than fill."""
+
+    kind: Literal["gap"]
+    topic: str
+
+
 RuleT = Annotated[
     SiteScheme
     | Threshold
@@ -171,7 +178,8 @@ RuleT = Annotated[
     | HistologyRiskRow
     | SubsetRow
     | HistologyClasses
-    | EpssgSubgroupRow,
+    | EpssgSubgroupRow
+    | Gap,
     Field(discriminator="kind"),
 ]
 
@@ -192,12 +200,16 @@ def classification_table() -> Table[ClassificationEntry]:
 
 
 @cache
-def entries_of(kind: type[R]) -> tuple[tuple[ClassificationEntry, R], ...]:
-    """Every entry whose rule is of ``kind``, in file order, paired with its typed rule."""
+def _entries_of(kind: type[_Rule]) -> tuple[tuple[ClassificationEntry, _Rule], ...]:
     found = tuple((e, e.rule) for e in classification_table() if isinstance(e.rule, kind))
     if not found:
         raise KnowledgeBaseError(CLASSIFICATION_FILE, f"no entries of kind {kind.__name__}")
-    return found  # type: ignore[return-value]
+    return found
+
+
+def entries_of(kind: type[R]) -> tuple[tuple[ClassificationEntry, R], ...]:
+    """Every entry whose rule is of ``kind``, in file order, paired with its typed rule."""
+    return cast("tuple[tuple[ClassificationEntry, R], ...]", _entries_of(kind))
 
 
 def entry(entry_id: str) -> ClassificationEntry:

@@ -5,7 +5,7 @@ says how a cell is read.  A registry whose own names or codes differ supplies a 
 (YAML, see ``docs/cohort-format.md``); nothing is guessed from a name that does not match.
 
 Default names follow the PCDC data model where its names could be checked
-(``honest_broker_subject_id``, ``sex``; source ``pcdc_instruct_commons``); every other
+(``honest_broker_subject_id``, ``sex``; source ``wyatt_2022_instruct``); every other
 default is our own and is said to be so in the format document.
 """
 
@@ -68,73 +68,176 @@ ID_COLUMN = "honest_broker_subject_id"
 
 #: Every column the scorer reads, in the order the format document lists them.
 COLUMNS: tuple[Column, ...] = (
-    Column(ID_COLUMN, "patient.id", CellKind.TEXT,
-           "Pseudonymous patient identifier (required).", pcdc_name_verified=True),
+    Column(
+        ID_COLUMN,
+        "patient.id",
+        CellKind.TEXT,
+        "Pseudonymous patient identifier (required).",
+        pcdc_name_verified=True,
+    ),
     Column("sex", "patient.sex", CellKind.CODE, "Sex.", Sex, pcdc_name_verified=True),
-    Column("date_of_birth", "patient.date_of_birth", CellKind.DATE,
-           "Date of birth; used only to compute ages, never written to the output."),
-    Column("age_at_diagnosis_days", "patient.age_at_diagnosis_days", CellKind.INTEGER,
-           "Age at first diagnosis in days (when the date of birth is withheld)."),
-    Column("family_history_of_cancer", "patient.family_history_of_cancer", CellKind.BOOLEAN,
-           "Family history suggestive of a predisposition syndrome."),
-    Column("known_predisposition", "patient.known_predisposition", CellKind.CODE,
-           "Known cancer-predisposition syndrome.", PredispositionSyndrome),
+    Column(
+        "date_of_birth",
+        "patient.date_of_birth",
+        CellKind.DATE,
+        "Date of birth; used only to compute ages, never written to the output.",
+    ),
+    Column(
+        "age_at_diagnosis_days",
+        "patient.age_at_diagnosis_days",
+        CellKind.INTEGER,
+        "Age at first diagnosis in days (when the date of birth is withheld).",
+    ),
+    Column(
+        "family_history_of_cancer",
+        "patient.family_history_of_cancer",
+        CellKind.BOOLEAN,
+        "Family history suggestive of a predisposition syndrome.",
+    ),
+    Column(
+        "known_predisposition",
+        "patient.known_predisposition",
+        CellKind.CODE,
+        "Known cancer-predisposition syndrome.",
+        PredispositionSyndrome,
+    ),
     Column("diagnosis_date", "diagnosis.date", CellKind.DATE, "Date of first diagnosis."),
     Column("primary_site", "diagnosis.primary_site", CellKind.CODE, "Primary site.", PrimarySite),
     Column("histology", "diagnosis.histology", CellKind.CODE, "Histology.", Histology),
     Column("anaplasia", "diagnosis.anaplasia", CellKind.CODE, "Anaplasia.", Anaplasia),
-    Column("foxo1_fusion", "diagnosis.foxo1_fusion", CellKind.CODE,
-           "FOXO1 fusion status.", FusionStatus),
+    Column(
+        "foxo1_fusion",
+        "diagnosis.foxo1_fusion",
+        CellKind.CODE,
+        "FOXO1 fusion status.",
+        FusionStatus,
+    ),
     Column("myod1", "diagnosis.myod1", CellKind.CODE, "MYOD1 status.", MutationStatus),
     Column("tp53", "diagnosis.tp53", CellKind.CODE, "Tumour TP53 status.", MutationStatus),
-    Column("invasiveness", "diagnosis.invasiveness", CellKind.CODE,
-           "T category (T1/T2).", Invasiveness),
-    Column("max_diameter_cm", "diagnosis.max_diameter_cm", CellKind.NUMBER,
-           "Largest tumour diameter at diagnosis, cm."),
-    Column("regional_nodes", "diagnosis.regional_nodes", CellKind.CODE,
-           "Regional nodal status (N0/N1/NX).", NodalStatus),
-    Column("distant_metastases", "diagnosis.distant_metastases", CellKind.CODE_LIST,
-           "Sites of distant metastasis at diagnosis; the none-token means M0, blank means "
-           "unknown.", MetastaticSite),
-    Column("distant_metastasis_site_count", "diagnosis.distant_metastasis_site_count",
-           CellKind.INTEGER, "Number of metastatic sites as counted by the treating team."),
-    Column("initial_surgery_result", "diagnosis.initial_surgery.result", CellKind.CODE,
-           "Result of the initial surgery.", SurgicalResult),
-    Column("initial_surgery_confined_to_site_of_origin",
-           "diagnosis.initial_surgery.confined_to_site_of_origin", CellKind.BOOLEAN,
-           "Completely resected tumour confined to its muscle/organ of origin."),
-    Column("initial_surgery_regional_nodes_resected",
-           "diagnosis.initial_surgery.regional_nodes_resected", CellKind.BOOLEAN,
-           "Regional nodes resected at the initial surgery."),
-    Column("initial_surgery_regional_nodes_involved",
-           "diagnosis.initial_surgery.regional_nodes_involved_pathologically", CellKind.BOOLEAN,
-           "Resected regional nodes involved on pathology."),
-    Column("initial_surgery_most_distal_node_involved",
-           "diagnosis.initial_surgery.most_distal_node_involved", CellKind.BOOLEAN,
-           "The most distal resected regional node is involved."),
-    Column("irs_group_stated", "diagnosis.irs_group_stated", CellKind.CODE,
-           "IRS clinical group as recorded by the treating team.", IRSGroup),
+    Column(
+        "invasiveness", "diagnosis.invasiveness", CellKind.CODE, "T category (T1/T2).", Invasiveness
+    ),
+    Column(
+        "max_diameter_cm",
+        "diagnosis.max_diameter_cm",
+        CellKind.NUMBER,
+        "Largest tumour diameter at diagnosis, cm.",
+    ),
+    Column(
+        "regional_nodes",
+        "diagnosis.regional_nodes",
+        CellKind.CODE,
+        "Regional nodal status (N0/N1/NX).",
+        NodalStatus,
+    ),
+    Column(
+        "distant_metastases",
+        "diagnosis.distant_metastases",
+        CellKind.CODE_LIST,
+        "Sites of distant metastasis at diagnosis; the none-token means M0, blank means unknown.",
+        MetastaticSite,
+    ),
+    Column(
+        "distant_metastasis_site_count",
+        "diagnosis.distant_metastasis_site_count",
+        CellKind.INTEGER,
+        "Number of metastatic sites as counted by the treating team.",
+    ),
+    Column(
+        "initial_surgery_result",
+        "diagnosis.initial_surgery.result",
+        CellKind.CODE,
+        "Result of the initial surgery.",
+        SurgicalResult,
+    ),
+    Column(
+        "initial_surgery_confined_to_site_of_origin",
+        "diagnosis.initial_surgery.confined_to_site_of_origin",
+        CellKind.BOOLEAN,
+        "Completely resected tumour confined to its muscle/organ of origin.",
+    ),
+    Column(
+        "initial_surgery_regional_nodes_resected",
+        "diagnosis.initial_surgery.regional_nodes_resected",
+        CellKind.BOOLEAN,
+        "Regional nodes resected at the initial surgery.",
+    ),
+    Column(
+        "initial_surgery_regional_nodes_involved",
+        "diagnosis.initial_surgery.regional_nodes_involved_pathologically",
+        CellKind.BOOLEAN,
+        "Resected regional nodes involved on pathology.",
+    ),
+    Column(
+        "initial_surgery_most_distal_node_involved",
+        "diagnosis.initial_surgery.most_distal_node_involved",
+        CellKind.BOOLEAN,
+        "The most distal resected regional node is involved.",
+    ),
+    Column(
+        "irs_group_stated",
+        "diagnosis.irs_group_stated",
+        CellKind.CODE,
+        "IRS clinical group as recorded by the treating team.",
+        IRSGroup,
+    ),
     Column("first_line_protocol", "first_line.protocol", CellKind.TEXT, "First-line protocol."),
-    Column("first_line_start_date", "first_line.start_date", CellKind.DATE,
-           "Start of first-line treatment."),
-    Column("first_line_end_date", "first_line.end_date", CellKind.DATE,
-           "End of first-line treatment."),
-    Column("first_line_ongoing", "first_line.ongoing", CellKind.BOOLEAN,
-           "First-line treatment still being given."),
-    Column("first_line_radiotherapy", "first_line.radiotherapy", CellKind.BOOLEAN,
-           "Radiotherapy given during first-line treatment (true adds one course without "
-           "details; false or blank adds none)."),
-    Column("first_event_kind", "events[0].kind", CellKind.CODE,
-           "First relapse or progression: its kind.", EventKind),
+    Column(
+        "first_line_start_date",
+        "first_line.start_date",
+        CellKind.DATE,
+        "Start of first-line treatment.",
+    ),
+    Column(
+        "first_line_end_date", "first_line.end_date", CellKind.DATE, "End of first-line treatment."
+    ),
+    Column(
+        "first_line_ongoing",
+        "first_line.ongoing",
+        CellKind.BOOLEAN,
+        "First-line treatment still being given.",
+    ),
+    Column(
+        "first_line_radiotherapy",
+        "first_line.radiotherapy",
+        CellKind.BOOLEAN,
+        "Radiotherapy given during first-line treatment (true adds one course without "
+        "details; false or blank adds none).",
+    ),
+    Column(
+        "first_event_kind",
+        "events[0].kind",
+        CellKind.CODE,
+        "First relapse or progression: its kind.",
+        EventKind,
+    ),
     Column("first_event_date", "events[0].date", CellKind.DATE, "Date of the first event."),
-    Column("first_event_extent", "events[0].sites", CellKind.CODE_LIST,
-           "Extent of the first event (local, regional, distant).", Extent),
-    Column("first_event_metastatic_sites", "events[0].sites.metastatic_site", CellKind.CODE_LIST,
-           "Distant sites of the first event.", MetastaticSite),
-    Column("first_event_max_diameter_cm", "events[0].max_diameter_cm", CellKind.NUMBER,
-           "Largest diameter of the recurrent tumour, cm."),
-    Column("first_event_histologically_confirmed", "events[0].histologically_confirmed",
-           CellKind.BOOLEAN, "First event confirmed on histology."),
+    Column(
+        "first_event_extent",
+        "events[0].sites",
+        CellKind.CODE_LIST,
+        "Extent of the first event (local, regional, distant).",
+        Extent,
+    ),
+    Column(
+        "first_event_metastatic_sites",
+        "events[0].sites.metastatic_site",
+        CellKind.CODE_LIST,
+        "Distant sites of the first event.",
+        MetastaticSite,
+    ),
+    Column(
+        "first_event_max_diameter_cm",
+        "events[0].max_diameter_cm",
+        CellKind.NUMBER,
+        "Largest diameter of the recurrent tumour, cm.",
+    ),
+    Column(
+        "first_event_histologically_confirmed",
+        "events[0].histologically_confirmed",
+        CellKind.BOOLEAN,
+        "First event confirmed on histology.",
+    ),
 )
 
 COLUMNS_BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
@@ -178,8 +281,8 @@ class ColumnMapping(BaseModel):
                 problems.append(FieldProblem(f"codes.{name}", "this column holds no codes"))
                 continue
             for theirs, ours in table.items():
-                allowed = (
-                    {v.value for v in col.vocabulary}
+                allowed: set[str] = (
+                    {str(v) for v in col.vocabulary}
                     if col.vocabulary is not None
                     else {"true", "false"}
                 )
@@ -194,7 +297,9 @@ class ColumnMapping(BaseModel):
         for ours, theirs in self.columns.items():
             if theirs in seen:
                 problems.append(
-                    FieldProblem(f"columns.{ours}", f"{theirs!r} is already used for {seen[theirs]}")
+                    FieldProblem(
+                        f"columns.{ours}", f"{theirs!r} is already used for {seen[theirs]}"
+                    )
                 )
             seen[theirs] = ours
         if problems:
@@ -219,7 +324,9 @@ def load_mapping(path: str | Path | None) -> ColumnMapping:
     except FileNotFoundError:
         raise CaseValidationError([FieldProblem("(file)", "file not found")], str(p)) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise CaseValidationError([FieldProblem("(file)", f"cannot be read ({exc})")], str(p)) from None
+        raise CaseValidationError(
+            [FieldProblem("(file)", f"cannot be read ({exc})")], str(p)
+        ) from None
     except yaml.YAMLError:
         raise CaseValidationError([FieldProblem("(file)", "not valid YAML")], str(p)) from None
     return parse_mapping(raw if raw is not None else {}, str(p))

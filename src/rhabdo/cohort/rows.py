@@ -66,38 +66,46 @@ def _split(value: Cell, mapping: ColumnMapping) -> list[str]:
     return [p.strip() for p in text.split(mapping.list_separator) if p.strip()]
 
 
-def _set(doc: dict[str, Any], path: str, value: Any) -> None:
-    parts = path.split(".")
-    node = doc
-    for part in parts[:-1]:
-        node = node.setdefault(part, {})
-    node[parts[-1]] = value
-
-
-def case_document(key: RowKey, mapping: ColumnMapping, patient_id: str = _PLACEHOLDER_ID) -> dict[str, Any]:
-    """The nested case document a row describes (not yet validated)."""
-    cells = dict(zip(CONTENT_COLUMNS, key, strict=True))
-    doc: dict[str, Any] = {"patient": {"id": patient_id}}
-    event: dict[str, Any] = {}
-    for col in COLUMNS:
-        if col.name == ID_COLUMN:
+def _plan() -> tuple[tuple[int, str, tuple[str, ...], bool], ...]:
+    """Per content column: its position, its name, its path parts, whether it is a list."""
+    plan = []
+    for i, name in enumerate(CONTENT_COLUMNS):
+        col = COLUMNS_BY_NAME[name]
+        if col.path.startswith("events[0].") or name == "first_line_radiotherapy":
             continue
-        value = cells[col.name]
+        plan.append((i, name, tuple(col.path.split(".")), col.kind is CellKind.CODE_LIST))
+    return tuple(plan)
+
+
+_PLAN = _plan()
+_EVENT_FIELDS = tuple(
+    (CONTENT_COLUMNS.index(c.name), c.path.removeprefix("events[0]."))
+    for c in COLUMNS
+    if c.path.startswith("events[0].")
+    and c.name not in ("first_event_extent", "first_event_metastatic_sites")
+)
+_RT_INDEX = CONTENT_COLUMNS.index("first_line_radiotherapy")
+_TRUE_TEXT = frozenset({"true", "1", "yes", "y", "t", "on"})
+
+
+def case_document(
+    key: RowKey, mapping: ColumnMapping, patient_id: str = _PLACEHOLDER_ID
+) -> dict[str, Any]:
+    """The nested case document a row describes (not yet validated)."""
+    doc: dict[str, Any] = {"patient": {"id": patient_id}}
+    for i, _name, parts, is_list in _PLAN:
+        value = key[i]
         if value is None:
             continue
-        if col.path.startswith("events[0]."):
-            if col.name in ("first_event_extent", "first_event_metastatic_sites"):
-                continue
-            event[col.path.removeprefix("events[0].")] = value
-            continue
-        if col.name == "first_line_radiotherapy":
-            if str(value).strip().lower() in ("true", "1", "yes", "y"):
-                doc.setdefault("first_line", {})["radiotherapy"] = [{}]
-            continue
-        if col.kind is CellKind.CODE_LIST:
-            value = _split(value, mapping)
-        _set(doc, col.path, value)
-    sites = _event_sites(cells, mapping)
+        node = doc
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = _split(value, mapping) if is_list else value
+    rt = key[_RT_INDEX]
+    if rt is not None and (rt is True or str(rt).strip().lower() in _TRUE_TEXT):
+        doc.setdefault("first_line", {})["radiotherapy"] = [{}]
+    event: dict[str, Any] = {field: key[i] for i, field in _EVENT_FIELDS if key[i] is not None}
+    sites = _event_sites(key, mapping)
     if sites is not None:
         event["sites"] = sites
     if event:
@@ -105,10 +113,14 @@ def case_document(key: RowKey, mapping: ColumnMapping, patient_id: str = _PLACEH
     return doc
 
 
-def _event_sites(cells: Mapping[str, Cell], mapping: ColumnMapping) -> list[dict[str, Any]] | None:
+_EXTENT_INDEX = CONTENT_COLUMNS.index("first_event_extent")
+_EVENT_METS_INDEX = CONTENT_COLUMNS.index("first_event_metastatic_sites")
+
+
+def _event_sites(key: RowKey, mapping: ColumnMapping) -> list[dict[str, Any]] | None:
     """Sites of the first event: one per extent, distant expanded by metastatic site."""
-    extent_cell = cells["first_event_extent"]
-    met_cell = cells["first_event_metastatic_sites"]
+    extent_cell = key[_EXTENT_INDEX]
+    met_cell = key[_EVENT_METS_INDEX]
     if extent_cell is None and met_cell is None:
         return None
     extents = _split(extent_cell, mapping) if extent_cell is not None else []
@@ -158,9 +170,7 @@ def case_from_key(key: RowKey, mapping: ColumnMapping, patient_id: str = _PLACEH
 
 def row_error_text(exc: CaseValidationError, mapping: ColumnMapping) -> str:
     """One line for the error column: every problem, '; '-separated."""
-    return "; ".join(
-        f"{_display(p.field, mapping)}: {p.problem}" for p in exc.problems
-    )
+    return "; ".join(f"{_display(p.field, mapping)}: {p.problem}" for p in exc.problems)
 
 
 def _display(column: str, mapping: ColumnMapping) -> str:
@@ -170,18 +180,35 @@ def _display(column: str, mapping: ColumnMapping) -> str:
     return column
 
 
+def _id_constraints() -> tuple[re.Pattern[str], int, int]:
+    """The case model's own constraints on ``patient.id`` (pattern and length)."""
+    pattern, low, high = ".*", 0, 1 << 30
+    for meta in Patient.model_fields["id"].metadata:
+        pattern = getattr(meta, "pattern", None) or pattern
+        low = getattr(meta, "min_length", None) or low
+        high = getattr(meta, "max_length", None) or high
+    return re.compile(pattern), low, high
+
+
+_ID_PATTERN, _ID_MIN, _ID_MAX = _id_constraints()
+
+
 def check_patient_id(value: Cell, mapping: ColumnMapping) -> str:
-    """The identifier cell, validated by the case model's own rule for ``patient.id``."""
+    """The identifier cell, validated by the case model's own rule for ``patient.id``.
+
+    An identifier meeting the model's pattern and length is accepted directly; any other is
+    passed to the model so that the error says exactly what the model says.
+    """
     if value is None or (isinstance(value, str) and value.strip() == ""):
         raise CaseValidationError([FieldProblem(ID_COLUMN, "required field is missing")])
     text = str(value).strip()
+    if _ID_MIN <= len(text) <= _ID_MAX and _ID_PATTERN.match(text):
+        return text
     try:
         Patient.model_validate({"id": text})
     except ValidationError as exc:
         problems = problems_from_validation_error(exc)
-        raise CaseValidationError(
-            [FieldProblem(ID_COLUMN, p.problem) for p in problems]
-        ) from None
+        raise CaseValidationError([FieldProblem(ID_COLUMN, p.problem) for p in problems]) from None
     return text
 
 

@@ -69,6 +69,10 @@ def value_text(value: Any) -> str:
     """A finding value as one cell: text as is, anything else as JSON."""
     if isinstance(value, str):
         return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
@@ -80,7 +84,9 @@ def finding_columns(finding_ids: Sequence[str]) -> list[str]:
     return out
 
 
-def finding_cells(findings: Mapping[str, Finding], finding_ids: Sequence[str]) -> tuple[str | None, ...]:
+def finding_cells(
+    findings: Mapping[str, Finding], finding_ids: Sequence[str]
+) -> tuple[str | None, ...]:
     """The output cells of one row's findings, in ``finding_columns`` order."""
     cells: list[str | None] = []
     for fid in finding_ids:
@@ -209,9 +215,9 @@ class CohortScorer:
             out.extend(part)
         return out
 
-    def score_columns(self, columns: Mapping[str, Sequence[Any]], n_rows: int) -> tuple[
-        list[str | None], list[str | None], list[tuple[str | None, ...] | None]
-    ]:
+    def score_columns(
+        self, columns: Mapping[str, Sequence[Any]], n_rows: int
+    ) -> tuple[list[str | None], list[str | None], list[tuple[str | None, ...] | None]]:
         """Score one batch given as our-column-name -> cells.
 
         Returns the identifiers (None when invalid), the error texts and the finding cells of
@@ -269,7 +275,8 @@ def table_format(path: str | Path) -> str:
     if suffix in (".parquet", ".pq"):
         return "parquet"
     raise CaseValidationError(
-        [FieldProblem("(file)", f"unknown table format {suffix!r}; use .csv or .parquet")], str(path)
+        [FieldProblem("(file)", f"unknown table format {suffix!r}; use .csv or .parquet")],
+        str(path),
     )
 
 
@@ -293,7 +300,9 @@ def _csv_header(path: Path) -> list[str]:
 
 
 def read_batches(
-    path: str | Path, batch_rows: int = DEFAULT_BATCH_ROWS, unreadable: list[UnreadableLine] | None = None
+    path: str | Path,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    unreadable: list[UnreadableLine] | None = None,
 ) -> tuple[pa.Schema, Iterator[pa.RecordBatch], int | None]:
     """Open a CSV or Parquet table for streaming: its schema, its batches and its row count.
 
@@ -309,12 +318,16 @@ def read_batches(
         except FileNotFoundError:
             raise CaseValidationError([FieldProblem("(file)", "file not found")], str(p)) from None
         except (pa.ArrowInvalid, OSError) as exc:
-            raise CaseValidationError([FieldProblem("(file)", f"not a Parquet file ({exc})")], str(p)) from None
+            raise CaseValidationError(
+                [FieldProblem("(file)", f"not a Parquet file ({exc})")], str(p)
+            ) from None
         return pf.schema_arrow, pf.iter_batches(batch_size=batch_rows), pf.metadata.num_rows
     header = _csv_header(p)
     if len(set(header)) != len(header):
         dup = sorted({h for h in header if header.count(h) > 1})
-        raise CaseValidationError([FieldProblem("(header)", f"duplicate column(s): {', '.join(dup)}")], str(p))
+        raise CaseValidationError(
+            [FieldProblem("(header)", f"duplicate column(s): {', '.join(dup)}")], str(p)
+        )
     sink = unreadable if unreadable is not None else []
 
     def on_invalid(row: Any) -> str:
@@ -329,7 +342,10 @@ def read_batches(
     reader = pacsv.open_csv(
         p,
         read_options=pacsv.ReadOptions(
-            column_names=header, skip_rows=1, block_size=max(1 << 20, batch_rows * 256), use_threads=False
+            column_names=header,
+            skip_rows=1,
+            block_size=max(1 << 20, batch_rows * 256),
+            use_threads=False,
         ),
         parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=False),
         convert_options=pacsv.ConvertOptions(
@@ -353,7 +369,9 @@ class TableWriter:
             else:
                 self._writer = pacsv.CSVWriter(self.path, schema)
         except OSError as exc:
-            raise CaseValidationError([FieldProblem("(output)", f"cannot write ({exc})")], str(self.path)) from None
+            raise CaseValidationError(
+                [FieldProblem("(output)", f"cannot write ({exc})")], str(self.path)
+            ) from None
 
     def write(self, batch: pa.RecordBatch) -> None:
         if self.format == "parquet":
@@ -404,11 +422,18 @@ def score_file(
         clash = sorted(set(passthrough) & set(meta + fcols))
         if clash:
             raise CaseValidationError(
-                [FieldProblem(c, "input column has the name of an output column; rename it") for c in clash],
+                [
+                    FieldProblem(c, "input column has the name of an output column; rename it")
+                    for c in clash
+                ],
                 str(input_path),
             )
         out_schema = pa.schema(
-            [pa.field(ROW_COLUMN, pa.int64()), pa.field(meta[1], pa.string()), pa.field(ERROR_COLUMN, pa.string())]
+            [
+                pa.field(ROW_COLUMN, pa.int64()),
+                pa.field(meta[1], pa.string()),
+                pa.field(ERROR_COLUMN, pa.string()),
+            ]
             + [pa.field(c, pa.string()) for c in fcols]
             + [schema.field(n) for n in passthrough]
         )
@@ -419,7 +444,9 @@ def score_file(
             with _progress(total, progress) as bar:
                 for batch in batches:
                     n = batch.num_rows
-                    cols = {ours: batch.column(theirs).to_pylist() for theirs, ours in rename.items()}
+                    cols = {
+                        ours: batch.column(theirs).to_pylist() for theirs, ours in rename.items()
+                    }
                     ids, errors, cells = scorer.score_columns(cols, n)
                     arrays: list[pa.Array] = [
                         pa.array(range(row_offset + 1, row_offset + n + 1), pa.int64()),
@@ -427,7 +454,16 @@ def score_file(
                         pa.array(errors, pa.string()),
                     ]
                     width = len(fcols)
-                    columns_out = list(zip(*[c if c is not None else (None,) * width for c in cells], strict=True)) if n else [() for _ in range(width)]
+                    columns_out = (
+                        list(
+                            zip(
+                                *[c if c is not None else (None,) * width for c in cells],
+                                strict=True,
+                            )
+                        )
+                        if n
+                        else [() for _ in range(width)]
+                    )
                     arrays += [pa.array(list(col), pa.string()) for col in columns_out]
                     arrays += [batch.column(name) for name in passthrough]
                     writer.write(pa.RecordBatch.from_arrays(arrays, schema=out_schema))
@@ -446,7 +482,9 @@ def score_file(
                 scorer.summary.rows += 1
                 scorer.summary.errors += 1
         except pa.ArrowInvalid as exc:
-            raise CaseValidationError([FieldProblem("(file)", f"cannot be read: {exc}")], str(input_path)) from None
+            raise CaseValidationError(
+                [FieldProblem("(file)", f"cannot be read: {exc}")], str(input_path)
+            ) from None
         finally:
             writer.close()
         return scorer.summary

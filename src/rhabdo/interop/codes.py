@@ -78,7 +78,8 @@ V = TypeVar("V", bound=Vocabulary)
 
 def own_coding(member: Vocabulary) -> dict[str, str]:
     """The coding of a vocabulary member in rhabdo's own code system."""
-    return {"system": type(member).code_system(), "code": member.value, "display": member.label}
+    display: str = str(member.label)
+    return {"system": type(member).code_system(), "code": str(member.value), "display": display}
 
 
 def from_own_coding(vocab: type[V], system: str | None, code: str | None) -> V | None:
@@ -120,7 +121,9 @@ EXT_NORMALIZATION_BASIS = MCODE_SD + "mcode-normalization-basis"
 
 #: IRS post-surgical clinical group (EX_Staging_Other.fsh) [FSH].
 IRS_GROUP_OBSERVABLE = Code(
-    SNOMED, "405916000", "Intergroup rhabdomyosarcoma study post-surgical clinical group (observable entity)"
+    SNOMED,
+    "405916000",
+    "Intergroup rhabdomyosarcoma study post-surgical clinical group (observable entity)",
 )
 #: The group values of 405916000 that could be confirmed.  Only group IA is published in an
 #: mCODE example; other groups are written and read with our own code system.
@@ -149,7 +152,9 @@ TUMOR_LONGEST_DIMENSION = Code(LOINC, "33728-7", "Size.maximum dimension in Tumo
 #: Tumour size units [DD] ("Tumor Size Units Value Set"), as factors to centimetres.
 TUMOR_SIZE_UNITS_TO_CM: dict[str, float] = {"cm": 1.0, "mm": 0.1}
 
-DISEASE_STATUS = Code(LOINC, "97509-4", "Cancer disease progression")  # [IG] mcode-cancer-disease-status
+DISEASE_STATUS = Code(
+    LOINC, "97509-4", "Cancer disease progression"
+)  # [IG] mcode-cancer-disease-status
 #: Condition Status Trend value set [DD].
 STATUS_WORSENED = Code(SNOMED, "271299001", "Patient's condition worsened (finding)")
 STATUS_NOT_AN_EVENT = frozenset(
@@ -171,12 +176,18 @@ HGNC_PAX7 = Code(HGNC, "HGNC:8621", "PAX7")
 HGNC_TP53 = Code(HGNC, "HGNC:11998", "TP53")
 HGNC_MYOD1 = Code(HGNC, "HGNC:7611", "MYOD1")
 
-RADIOTHERAPY_COURSE = Code(SNOMED, "1217123003", "Radiotherapy course of treatment (regime/therapy)")  # [FSH]
+RADIOTHERAPY_COURSE = Code(
+    SNOMED, "1217123003", "Radiotherapy course of treatment (regime/therapy)"
+)  # [FSH]
 #: The cancer-related surgical procedure value set is "descendants of 387713003" [DD]; a
 #: Procedure carrying this code as its category is read as surgery.
 SURGICAL_PROCEDURE = Code(SNOMED, "387713003", "Surgical procedure (procedure)")
-BODY_SURFACE_AREA_BASIS = Code(SNOMED, "301898006", "Body surface area (observable entity)")  # [FSH]
-METASTATIC_NEOPLASM = Code(SNOMED, "128462008", "Metastatic malignant neoplasm (disorder)")  # [DD][FSH]
+BODY_SURFACE_AREA_BASIS = Code(
+    SNOMED, "301898006", "Body surface area (observable entity)"
+)  # [FSH]
+METASTATIC_NEOPLASM = Code(
+    SNOMED, "128462008", "Metastatic malignant neoplasm (disorder)"
+)  # [DD][FSH]
 #: Radiation dose units, as factors to gray (mCODE examples record cGy [FSH]).
 RADIATION_DOSE_UNITS_TO_GY: dict[str, float] = {"Gy": 1.0, "cGy": 0.01}
 
@@ -276,10 +287,14 @@ METASTATIC_SITE_FROM_ICD10CM: dict[str, MetastaticSite] = {
 METASTATIC_SITE_TO_ICD10CM: dict[MetastaticSite, Code] = {
     MetastaticSite.LUNG: Code(ICD10CM, "C78.0", "Secondary malignant neoplasm of lung"),
     MetastaticSite.PLEURA: Code(ICD10CM, "C78.2", "Secondary malignant neoplasm of pleura"),
-    MetastaticSite.LIVER: Code(ICD10CM, "C78.7", "Secondary malignant neoplasm of liver and intrahepatic bile duct"),
+    MetastaticSite.LIVER: Code(
+        ICD10CM, "C78.7", "Secondary malignant neoplasm of liver and intrahepatic bile duct"
+    ),
     MetastaticSite.BRAIN: Code(ICD10CM, "C79.31", "Secondary malignant neoplasm of brain"),
     MetastaticSite.BONE: Code(ICD10CM, "C79.51", "Secondary malignant neoplasm of bone"),
-    MetastaticSite.BONE_MARROW: Code(ICD10CM, "C79.52", "Secondary malignant neoplasm of bone marrow"),
+    MetastaticSite.BONE_MARROW: Code(
+        ICD10CM, "C79.52", "Secondary malignant neoplasm of bone marrow"
+    ),
 }
 
 #: SNOMED CT secondary-neoplasm disorders [FSH].

@@ -116,7 +116,11 @@ def parse_table(name: str, raw: Any, entry_model: type[E]) -> Table[E]:
         except ValidationError as exc:
             err = _describe(exc, [item], name)
             raise KnowledgeBaseError(
-                name, err.problem, entry=err.entry or f"#{i}", field=err.field
+                name,
+                err.problem,
+                entry=err.entry
+                or (str(item["id"]) if isinstance(item, dict) and item.get("id") else f"#{i}"),
+                field=err.field,
             ) from None
     return Table(name, entries)
 

@@ -35,24 +35,59 @@ class TableSpec:
         module_name, _, attr = self.entry_model.partition(":")
         cls = getattr(importlib.import_module(module_name), attr)
         if not (isinstance(cls, type) and issubclass(cls, KnowledgeEntry)):
-            raise KnowledgeBaseError(self.filename, f"{self.entry_model} is not a KnowledgeEntry model")
+            raise KnowledgeBaseError(
+                self.filename, f"{self.entry_model} is not a KnowledgeEntry model"
+            )
         return cls
 
 
 #: Every knowledge table shipped with rhabdo.  Add one line per table.
 CATALOG: tuple[TableSpec, ...] = (
-    TableSpec("regimens.yaml", "rhabdo.knowledge.treatment:RegimenEntry",
-              "systemic regimens and the trials that tested them"),
-    TableSpec("dose_thresholds.yaml", "rhabdo.knowledge.treatment:DoseThresholdEntry",
-              "cumulative-dose conversion factors and toxicity thresholds"),
-    TableSpec("biomarkers.yaml", "rhabdo.knowledge.treatment:BiomarkerEntry",
-              "molecular alterations, their prognostic meaning and targeted results"),
-    TableSpec("workup.yaml", "rhabdo.recommend.knowledge:WorkupItem",
-              "work-up items for a recurrence and the conditions that call for them"),
-    TableSpec("local_therapy.yaml", "rhabdo.recommend.knowledge:LocalTherapyEntry",
-              "local therapy at relapse, re-irradiation, brachytherapy and radiation dose norms"),
-    TableSpec("care.yaml", "rhabdo.recommend.knowledge:CareEntry",
-              "biopsy triggers, palliative care, early-phase trials and outcome-after-relapse figures"),
+    TableSpec(
+        "regimens.yaml",
+        "rhabdo.knowledge.treatment:RegimenEntry",
+        "systemic regimens and the trials that tested them",
+    ),
+    TableSpec(
+        "dose_thresholds.yaml",
+        "rhabdo.knowledge.treatment:DoseThresholdEntry",
+        "cumulative-dose conversion factors and toxicity thresholds",
+    ),
+    TableSpec(
+        "biomarkers.yaml",
+        "rhabdo.knowledge.treatment:BiomarkerEntry",
+        "molecular alterations, their prognostic meaning and targeted results",
+    ),
+    TableSpec(
+        "workup.yaml",
+        "rhabdo.recommend.knowledge:WorkupItem",
+        "work-up items for a recurrence and the conditions that call for them",
+    ),
+    TableSpec(
+        "local_therapy.yaml",
+        "rhabdo.recommend.knowledge:LocalTherapyEntry",
+        "local therapy at relapse, re-irradiation, brachytherapy and radiation dose norms",
+    ),
+    TableSpec(
+        "care.yaml",
+        "rhabdo.recommend.knowledge:CareEntry",
+        "biopsy triggers, palliative care, early-phase trials and outcome-after-relapse figures",
+    ),
+    TableSpec(
+        "classification.yaml",
+        "rhabdo.classify.tables:ClassificationEntry",
+        "staging, grouping and risk-group tables",
+    ),
+    TableSpec(
+        "prognosis.yaml",
+        "rhabdo.prognosis.knowledge:PrognosisEntry",
+        "Oberlin score and relapse prognostic models with their published outcomes",
+    ),
+    TableSpec(
+        "cohort_calibration.yaml",
+        "rhabdo.cohort.published:CalibrationTarget",
+        "published outcome figures the cohort scorer is calibrated against",
+    ),
 )
 
 
@@ -82,7 +117,10 @@ class CitationProblem:
     key: str
 
     def __str__(self) -> str:
-        return f"{self.filename}, entry {self.entry_id!r}, field {self.field!r}: unknown citation key {self.key!r}"
+        return (
+            f"{self.filename}, entry {self.entry_id!r}, field {self.field!r}: "
+            f"unknown citation key {self.key!r}"
+        )
 
 
 @dataclass
@@ -147,9 +185,13 @@ def check_knowledge(
     base = directory if directory is not None else data_dir()
     manifest = read_yaml(base / "manifest.yaml")
     if not isinstance(manifest, dict) or "version" not in manifest:
-        raise KnowledgeBaseError("manifest.yaml", "must be a mapping with a 'version'", field="version")
+        raise KnowledgeBaseError(
+            "manifest.yaml", "must be a mapping with a 'version'", field="version"
+        )
     registry = load_sources(base)
-    report = KnowledgeReport(directory=str(base), version=str(manifest["version"]), sources=len(registry))
+    report = KnowledgeReport(
+        directory=str(base), version=str(manifest["version"]), sources=len(registry)
+    )
     for spec in catalog:
         table = load_catalog_table(spec, base)
         report.tables.append(TableReport(spec.filename, len(table), spec.description))
@@ -159,5 +201,7 @@ def check_knowledge(
                 if key not in registry:
                     report.problems.append(CitationProblem(spec.filename, entry.id, path, key))
             if not entry.verified:
-                report.unverified.append(UnverifiedEntry(spec.filename, entry.id, entry.evidence_gap))
+                report.unverified.append(
+                    UnverifiedEntry(spec.filename, entry.id, entry.evidence_gap)
+                )
     return report

@@ -46,6 +46,23 @@ class EvidenceLevel(StrEnum):
         """Lower is stronger; used to order options by strength of evidence."""
         return list(EvidenceLevel).index(self)
 
+    @property
+    def label(self) -> str:
+        return _EVIDENCE_LABELS[self]
+
+
+_EVIDENCE_LABELS = {
+    EvidenceLevel.PHASE_3_RANDOMISED: "randomised phase III",
+    EvidenceLevel.PHASE_2_RANDOMISED: "randomised phase II",
+    EvidenceLevel.PROSPECTIVE_SINGLE_ARM: "prospective single-arm",
+    EvidenceLevel.PHASE_1_2: "phase I/II",
+    EvidenceLevel.POOLED_ANALYSIS: "pooled analysis",
+    EvidenceLevel.RETROSPECTIVE: "retrospective",
+    EvidenceLevel.SYSTEMATIC_REVIEW: "systematic review",
+    EvidenceLevel.CASE_REPORT: "case report",
+    EvidenceLevel.NO_RMS_DATA: "no RMS-specific data",
+}
+
 
 class OutcomeMeasure(StrEnum):
     OBJECTIVE_RESPONSE = "objective_response"
@@ -97,18 +114,41 @@ class Outcome(_Part):
     ci_low: float | None = None
     ci_high: float | None = None
     n: Annotated[int, Field(ge=1)] | None = None
+    oberlin_min: Annotated[int, Field(ge=0, le=4)] | None = Field(
+        default=None, description="Lowest Oberlin score of the subgroup this figure applies to."
+    )
+    oberlin_max: Annotated[int, Field(ge=0, le=4)] | None = None
     note: str | None = None
 
     @model_validator(mode="after")
     def _one_value(self) -> Outcome:
         if (self.percent is None) == (self.months is None):
             raise ValueError("percent: give exactly one of percent or months")
+        if (self.oberlin_min is None) != (self.oberlin_max is None):
+            raise ValueError("oberlin_max: give both oberlin_min and oberlin_max, or neither")
+        if (
+            self.oberlin_min is not None
+            and self.oberlin_max is not None
+            and self.oberlin_min > self.oberlin_max
+        ):
+            raise ValueError("oberlin_max: must not be below oberlin_min")
         return self
+
+    def applies_to_oberlin(self, score: int) -> bool:
+        return (
+            self.oberlin_min is not None
+            and self.oberlin_max is not None
+            and (self.oberlin_min <= score <= self.oberlin_max)
+        )
 
     def text(self) -> str:
         value = f"{self.percent:g}%" if self.percent is not None else f"{self.months:g} months"
         at = f" at {self.time_point_years:g} yr" if self.time_point_years else ""
-        ci = f" (95% CI {self.ci_low:g}-{self.ci_high:g})" if self.ci_low is not None and self.ci_high is not None else ""
+        ci = (
+            f" (95% CI {self.ci_low:g}-{self.ci_high:g})"
+            if self.ci_low is not None and self.ci_high is not None
+            else ""
+        )
         return f"{self.measure.value.replace('_', ' ')}{at} {value}{ci} [{self.group}]"
 
 
@@ -177,6 +217,9 @@ class DoseThresholdEntry(KnowledgeEntry):
     at_least: Annotated[float, Field(ge=0)] | None = Field(
         default=None, description="Threshold reached when the cumulative dose is >= this value."
     )
+    strictly_above: bool = Field(
+        default=False, description="Reached only when the dose exceeds at_least (source says '>')."
+    )
     unit: str = Field(pattern=r"^(mg/m2|g/m2|Gy|ratio)$")
     concern: ThresholdConcern = ThresholdConcern.NOTE
     meaning: str
@@ -189,6 +232,12 @@ class DoseThresholdEntry(KnowledgeEntry):
             raise ValueError("evidence_gap: an unverified entry must say what is missing")
         return self
 
+    def reached_by(self, value: float) -> bool:
+        """Whether a cumulative ``value`` (in this entry's unit) reaches the threshold."""
+        if self.at_least is None:
+            return False
+        return value > self.at_least if self.strictly_above else value >= self.at_least
+
 
 class TargetedResult(_Part):
     """A targeted option for an alteration and how it did -- negative results included."""
@@ -196,7 +245,9 @@ class TargetedResult(_Part):
     approach: str
     result: str
     design: EvidenceLevel
-    active: bool | None = Field(description="True: activity shown; False: no activity; None: no results yet.")
+    active: bool | None = Field(
+        description="True: activity shown; False: no activity; None: no results yet."
+    )
     registry_id: str | None = None
     citation: CitationKey
 

@@ -76,7 +76,9 @@ class PrognosisEntry(KnowledgeEntry):
     unit: str | None = None
     ci_low: float | None = None
     ci_high: float | None = None
-    plus_minus: float | None = Field(default=None, description="Published +/- (SE or SD) as printed.")
+    plus_minus: float | None = Field(
+        default=None, description="Published +/- (SE or SD) as printed."
+    )
     effect_measure: str | None = Field(default=None, description="odds_ratio or relative_risk.")
     sites: dict[PrimarySite, SiteAssignment] | None = None
 

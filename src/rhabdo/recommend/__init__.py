@@ -1,1 +1,94 @@
+"""Recommendations: rules over the findings and the knowledge base.
 
+``recommend(case, findings)`` runs every category in the order of ``RecommendationCategory``
+(risk review, work-up, biopsy, local therapy, systemic therapy, molecular testing, clinical
+trials, palliative care) and returns the recommendations ordered by category, then by strength
+(recommended, consider, caution, avoid), keeping each rule's own order within a strength.
+
+Each category is a function ``f(case, findings) -> list[Recommendation]``.  The systemic-therapy
+and molecular-testing categories live in ``systemic.py`` and ``molecular.py``; they are imported
+when the engine first calls ``recommend`` so that this package stays importable on its own.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+
+from rhabdo.case.model import Case
+from rhabdo.results import Finding, Recommendation, RecommendationCategory, Strength
+
+__all__ = ["CategoryRule", "category_rules", "order_recommendations", "recommend"]
+
+CategoryRule = Callable[[Case, Mapping[str, Finding]], list[Recommendation]]
+
+#: Where each category's rule lives: (module, function).
+CATEGORY_RULES: dict[RecommendationCategory, tuple[str, str]] = {
+    RecommendationCategory.RISK_REVIEW: (
+        "rhabdo.recommend.risk_review",
+        "risk_review_recommendations",
+    ),
+    RecommendationCategory.WORK_UP: ("rhabdo.recommend.work_up", "workup_recommendations"),
+    RecommendationCategory.BIOPSY: ("rhabdo.recommend.biopsy", "biopsy_recommendations"),
+    RecommendationCategory.LOCAL_THERAPY: (
+        "rhabdo.recommend.local_therapy",
+        "local_therapy_recommendations",
+    ),
+    RecommendationCategory.SYSTEMIC_THERAPY: (
+        "rhabdo.recommend.systemic",
+        "systemic_recommendations",
+    ),
+    RecommendationCategory.MOLECULAR_TESTING: (
+        "rhabdo.recommend.molecular",
+        "molecular_recommendations",
+    ),
+    RecommendationCategory.CLINICAL_TRIALS: ("rhabdo.recommend.trials", "trial_recommendations"),
+    RecommendationCategory.PALLIATIVE_CARE: (
+        "rhabdo.recommend.palliative",
+        "palliative_recommendations",
+    ),
+}
+
+_STRENGTH_ORDER = {s: i for i, s in enumerate(Strength)}
+_CATEGORY_ORDER = {c: i for i, c in enumerate(RecommendationCategory)}
+
+
+def category_rules() -> list[tuple[RecommendationCategory, CategoryRule]]:
+    """Every category's rule, in category order.
+
+    A category whose module is not present yet (a part still being built) is skipped; any other
+    import error propagates.
+    """
+    rules: list[tuple[RecommendationCategory, CategoryRule]] = []
+    for category in RecommendationCategory:
+        module_name, attr = CATEGORY_RULES[category]
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue
+            raise
+        rules.append((category, getattr(module, attr)))
+    return rules
+
+
+def order_recommendations(recommendations: list[Recommendation]) -> list[Recommendation]:
+    """By category, then strength; stable, so each rule's own order is kept within a strength."""
+    return sorted(
+        recommendations,
+        key=lambda r: (_CATEGORY_ORDER[r.category], _STRENGTH_ORDER[r.strength]),
+    )
+
+
+def recommend(case: Case, findings: Mapping[str, Finding]) -> list[Recommendation]:
+    """Every recommendation for ``case``, each with its reason, citations and evidence gaps."""
+    out: list[Recommendation] = []
+    for category, rule in category_rules():
+        for rec in rule(case, findings):
+            if rec.category is not category:
+                raise ValueError(
+                    f"{rec.id}: produced by the {category.value} rule with category "
+                    f"{rec.category.value}"
+                )
+            out.append(rec)
+    return order_recommendations(out)

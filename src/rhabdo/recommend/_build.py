@@ -24,7 +24,9 @@ def gaps_of(entries: Iterable[KnowledgeEntry]) -> list[EvidenceGap]:
     gaps: list[EvidenceGap] = []
     for e in entries:
         if e.evidence_gap:
-            gaps.append(EvidenceGap(id=f"gap.{e.id}", statement=e.evidence_gap, knowledge_entry=e.id))
+            gaps.append(
+                EvidenceGap(id=f"gap.{e.id}", statement=e.evidence_gap, knowledge_entry=e.id)
+            )
         elif not e.verified:
             gaps.append(
                 EvidenceGap(

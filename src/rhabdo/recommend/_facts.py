@@ -23,6 +23,7 @@ from rhabdo.case.vocab import (
     Histology,
     MetastaticSite,
     PrimarySite,
+    RadiotherapyTarget,
 )
 from rhabdo.results import Finding
 
@@ -173,9 +174,14 @@ def agents_given(case: Case) -> set[ChemotherapyAgent]:
 def radiotherapy_courses(case: Case) -> list[tuple[str, RadiotherapyCourse]]:
     out: list[tuple[str, RadiotherapyCourse]] = []
     if case.first_line:
-        out += [(f"first_line.radiotherapy[{i}]", rt) for i, rt in enumerate(case.first_line.radiotherapy)]
+        out += [
+            (f"first_line.radiotherapy[{i}]", rt)
+            for i, rt in enumerate(case.first_line.radiotherapy)
+        ]
     for j, line in enumerate(case.later_lines):
-        out += [(f"later_lines[{j}].radiotherapy[{i}]", rt) for i, rt in enumerate(line.radiotherapy)]
+        out += [
+            (f"later_lines[{j}].radiotherapy[{i}]", rt) for i, rt in enumerate(line.radiotherapy)
+        ]
     return out
 
 
@@ -185,7 +191,7 @@ def treatment_history_known(case: Case) -> bool:
 
 @dataclass(frozen=True)
 class FieldIrradiation:
-    """Whether one recurrent site lies in a previously irradiated field, and the dose given there."""
+    """Whether a recurrent site lies in a previously irradiated field, and the dose given there."""
 
     site_index: int
     site: EventSite
@@ -211,11 +217,17 @@ def site_irradiation(case: Case) -> list[FieldIrradiation]:
     for i, site in enumerate(sites):
         path = f"{ev_path}.sites[{i}]"
         same_region = [
-            (p, rt) for p, rt in courses if site.body_region is not None and rt.body_region is site.body_region
+            (p, rt)
+            for p, rt in courses
+            if site.body_region is not None and rt.body_region is site.body_region
         ]
         doses = [rt.total_dose_gy for _, rt in same_region]
         dose = sum(d for d in doses if d is not None) if same_region and None not in doses else None
-        inputs = (f"{path}.in_irradiated_field", f"{path}.body_region", *(p for p, _ in same_region))
+        inputs = (
+            f"{path}.in_irradiated_field",
+            f"{path}.body_region",
+            *(p for p, _ in same_region),
+        )
         if site.in_irradiated_field is not None:
             basis = "stated in the case"
             irradiated: bool | None = site.in_irradiated_field
@@ -223,7 +235,8 @@ def site_irradiation(case: Case) -> list[FieldIrradiation]:
                 dose = None
         elif same_region:
             irradiated = None
-            basis = f"a prior course treated the same body region ({site.body_region.label if site.body_region else ''})"
+            region = site.body_region.label if site.body_region else ""
+            basis = f"a prior course treated the same body region ({region})"
         elif courses and site.body_region is not None:
             irradiated = False
             basis = "no prior course treated this body region"
@@ -241,7 +254,8 @@ def marrow_risk(case: Case) -> bool | None:
     """Whether marrow involvement is plausible enough to sample marrow (see workup.bone_marrow)."""
     sites = event_sites(case)
     alveolar = case.diagnosis.histology is Histology.ALVEOLAR or (
-        case.diagnosis.foxo1_fusion is not None and case.diagnosis.foxo1_fusion.is_fusion_positive is True
+        case.diagnosis.foxo1_fusion is not None
+        and case.diagnosis.foxo1_fusion.is_fusion_positive is True
     )
     if sites is None:
         return None
@@ -249,13 +263,18 @@ def marrow_risk(case: Case) -> bool | None:
         return True
     if alveolar:
         return True
-    if case.diagnosis.foxo1_fusion in (None, FusionStatus.NOT_TESTED) and case.diagnosis.histology is None:
+    if (
+        case.diagnosis.foxo1_fusion in (None, FusionStatus.NOT_TESTED)
+        and case.diagnosis.histology is None
+    ):
         return None
     return False
 
 
 def cns_risk(case: Case) -> bool | None:
-    if any(s.metastatic_site in (MetastaticSite.CSF, MetastaticSite.BRAIN) for s in distant_sites(case)):
+    if any(
+        s.metastatic_site in (MetastaticSite.CSF, MetastaticSite.BRAIN) for s in distant_sites(case)
+    ):
         return True
     if case.diagnosis.primary_site is None:
         return None
@@ -269,9 +288,14 @@ def lower_limb_or_gu_primary(case: Case) -> bool | None:
     if site in GENITOURINARY_SITES:
         return True
     if site is PrimarySite.EXTREMITY:
-        # Only the lower limb calls for abdomino-pelvic imaging; a case may say which limb
-        # through the body region of the recurrence.
+        # Only the lower limb calls for abdomino-pelvic imaging; a case says which limb through
+        # the body region of the recurrence or of the radiotherapy to the primary tumour.
         regions = {s.body_region for s in event_sites(case) or []}
+        regions |= {
+            rt.body_region
+            for _, rt in radiotherapy_courses(case)
+            if rt.target is RadiotherapyTarget.PRIMARY_TUMOUR
+        }
         if BodyRegion.LOWER_LIMB in regions:
             return True
         if BodyRegion.UPPER_LIMB in regions:
@@ -284,6 +308,3 @@ def present(findings: Mapping[str, Finding], *ids: str) -> list[str]:
     """The ids among ``ids`` that are present in ``findings`` (for based_on_findings)."""
     return [i for i in ids if i in findings]
 
-
-def with_prefix(findings: Mapping[str, Finding], prefix: str) -> list[str]:
-    return [i for i in findings if i.startswith(prefix)]

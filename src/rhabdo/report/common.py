@@ -58,6 +58,8 @@ def format_value(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, list | tuple):
+        if value and all(isinstance(v, dict) for v in value):
+            return f"{len(value)} item(s), see basis"
         return ", ".join(format_value(v) for v in value)
     if isinstance(value, dict):
         return "; ".join(f"{k.replace('_', ' ')}: {format_value(v)}" for k, v in value.items())

@@ -98,20 +98,21 @@ class PublishedBar:
 
 
 def outcome_bars_svg(title: str, measure: str, bars: list[PublishedBar], source: str) -> str:
-    """One bar per published category; the patient's category highlighted."""
+    """One horizontal bar per published category (its published percentage); the patient's
+    categories highlighted.  Nothing is interpolated or extrapolated."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(4.6, 2.5))
-    xs = range(len(bars))
+    fig, ax = plt.subplots(figsize=(5.2, 0.42 * len(bars) + 1.1))
+    ys = list(range(len(bars)))
     colours = ["#c44e52" if b.highlighted else "#b0b7c3" for b in bars]
-    ax.bar(list(xs), [b.percent for b in bars], color=colours, width=0.6)
-    for x, b in zip(xs, bars, strict=True):
-        ax.annotate(f"{b.percent:g}%", (x, b.percent), xytext=(0, 2), textcoords="offset points",
-                    ha="center", fontsize=8, fontweight="bold" if b.highlighted else "normal")
-    ax.set_xticks(list(xs), [b.label for b in bars])
-    ax.set_ylim(0, 100)
-    ax.set_ylabel(measure)
-    ax.set_title(title, fontsize=9)
-    ax.text(0, -0.32, source, transform=ax.transAxes, fontsize=7, color="#555")
+    ax.barh(ys, [b.percent for b in bars], color=colours, height=0.6)
+    for y, b in zip(ys, bars, strict=True):
+        ax.annotate(f"{b.percent:g}%", (b.percent, y), xytext=(3, 0), textcoords="offset points",
+                    va="center", fontsize=8, fontweight="bold" if b.highlighted else "normal")
+    ax.set_yticks(ys, [b.label for b in bars])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel(measure)
+    ax.set_title(title, fontsize=9, loc="left")
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return _to_svg(fig)

@@ -54,13 +54,35 @@ PREFETCH: dict[str, str] = {
 }
 
 #: JWS algorithms accepted: asymmetric only (the spec forbids ``none`` and HMAC).
-ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
+ALLOWED_ALGORITHMS = (
+    "RS256",
+    "RS384",
+    "RS512",
+    "PS256",
+    "PS384",
+    "PS512",
+    "ES256",
+    "ES384",
+    "ES512",
+)
 
 OVERRIDE_REASON_SYSTEM = "https://rhabdo.org/fhir/CodeSystem/cds-override-reason"
 OVERRIDE_REASONS = [
-    {"system": OVERRIDE_REASON_SYSTEM, "code": "already-addressed", "display": "Already done or planned"},
-    {"system": OVERRIDE_REASON_SYSTEM, "code": "not-applicable", "display": "Does not apply to this patient"},
-    {"system": OVERRIDE_REASON_SYSTEM, "code": "team-decision", "display": "Tumour board decided otherwise"},
+    {
+        "system": OVERRIDE_REASON_SYSTEM,
+        "code": "already-addressed",
+        "display": "Already done or planned",
+    },
+    {
+        "system": OVERRIDE_REASON_SYSTEM,
+        "code": "not-applicable",
+        "display": "Does not apply to this patient",
+    },
+    {
+        "system": OVERRIDE_REASON_SYSTEM,
+        "code": "team-decision",
+        "display": "Tumour board decided otherwise",
+    },
 ]
 
 SUMMARY_MAX_CHARS = 139
@@ -174,7 +196,8 @@ def _resources(value: Any) -> list[dict[str, Any]]:
         return [
             e["resource"]
             for e in value.get("entry", []) or []
-            if isinstance(e, dict) and isinstance(e.get("resource"), dict)
+            if isinstance(e, dict)
+            and isinstance(e.get("resource"), dict)
             and e["resource"].get("resourceType") != "OperationOutcome"
         ]
     if value.get("resourceType") in (None, "OperationOutcome"):
@@ -207,7 +230,14 @@ def _fetch(request: Request, body: dict[str, Any], query: str) -> Any:
         # Follow at most four further pages of a search.
         pages = 0
         while isinstance(data, dict) and data.get("resourceType") == "Bundle" and pages < 4:
-            nxt = next((ln.get("url") for ln in data.get("link", []) or [] if ln.get("relation") == "next"), None)
+            nxt = next(
+                (
+                    ln.get("url")
+                    for ln in data.get("link", []) or []
+                    if ln.get("relation") == "next"
+                ),
+                None,
+            )
             if not nxt or not str(nxt).startswith(base):
                 break
             pages += 1
@@ -218,7 +248,11 @@ def _fetch(request: Request, body: dict[str, Any], query: str) -> Any:
                 break
             if not isinstance(page, dict):
                 break
-            data = {**data, "entry": (data.get("entry") or []) + (page.get("entry") or []), "link": page.get("link", [])}
+            data = {
+                **data,
+                "entry": (data.get("entry") or []) + (page.get("entry") or []),
+                "link": page.get("link", []),
+            }
         return data
 
 
@@ -231,9 +265,11 @@ def gather_bundle(request: Request, body: dict[str, Any]) -> dict[str, Any]:
     for key, template in PREFETCH.items():
         value = prefetch.get(key, ...) if isinstance(prefetch, dict) else ...
         got = _resources(value) if value is not ... else []
-        answered = value is None or (value is not ... and bool(got) or _is_empty_search(value))
+        answered = value is None or ((value is not ... and bool(got)) or _is_empty_search(value))
         if not answered and can_fetch:
-            got = _resources(_fetch(request, body, template.replace("{{context.patientId}}", patient_id)))
+            got = _resources(
+                _fetch(request, body, template.replace("{{context.patientId}}", patient_id))
+            )
         resources.extend(got)
     patients = [r for r in resources if r.get("resourceType") == "Patient"]
     if not patients:
@@ -244,19 +280,21 @@ def gather_bundle(request: Request, body: dict[str, Any]) -> dict[str, Any]:
     seen: set[tuple[str, str]] = set()
     entries = []
     for res in resources:
-        key = (str(res.get("resourceType")), str(res.get("id", "")))
-        if key[1] and key in seen:
+        ident = (str(res.get("resourceType")), str(res.get("id", "")))
+        if ident[1] and ident in seen:
             continue
-        seen.add(key)
+        seen.add(ident)
         entry: dict[str, Any] = {"resource": res}
-        if key[1]:
-            entry["fullUrl"] = f"{base}/{key[0]}/{key[1]}"
+        if ident[1]:
+            entry["fullUrl"] = f"{base}/{ident[0]}/{ident[1]}"
         entries.append(entry)
     return {"resourceType": "Bundle", "type": "collection", "entry": entries}
 
 
 def _is_empty_search(value: Any) -> bool:
-    return isinstance(value, dict) and value.get("resourceType") == "Bundle" and not value.get("entry")
+    return (
+        isinstance(value, dict) and value.get("resourceType") == "Bundle" and not value.get("entry")
+    )
 
 
 # ---------------------------------------------------------------- cards
@@ -342,9 +380,14 @@ def build_cards(
         )
     if unmapped_count:
         detail += (
-            f"\n\n{unmapped_count} coded item(s) in the record could not be mapped and were not used."
+            f"\n\n{unmapped_count} coded item(s) in the record could not be mapped "
+            "and were not used."
         )
-    link = {"label": "Open the full assessment in rhabdo", "url": assessment_url, "type": "absolute"}
+    link = {
+        "label": "Open the full assessment in rhabdo",
+        "url": assessment_url,
+        "type": "absolute",
+    }
     cards: list[dict[str, Any]] = [
         {
             "uuid": str(uuid.uuid4()),
@@ -360,14 +403,42 @@ def build_cards(
         strength = str(rec.strength)
         exposure_based = any(str(fid).startswith("exposure.") for fid in rec.based_on_findings)
         if category == "biopsy" and strength == "recommended":
-            cards.append(_urgent_card("Biopsy advised: ", rec.statement, rec.reason, rec.citations, "warning", source, link))
+            cards.append(
+                _urgent_card(
+                    "Biopsy advised: ",
+                    rec.statement,
+                    rec.reason,
+                    rec.citations,
+                    "warning",
+                    source,
+                    link,
+                )
+            )
         elif exposure_based and strength in ("caution", "avoid"):
             indicator = "critical" if strength == "avoid" else "warning"
-            cards.append(_urgent_card("Dose threshold: ", rec.statement, rec.reason, rec.citations, indicator, source, link))
+            cards.append(
+                _urgent_card(
+                    "Dose threshold: ",
+                    rec.statement,
+                    rec.reason,
+                    rec.citations,
+                    indicator,
+                    source,
+                    link,
+                )
+            )
     for fid, f in findings.items():
         if fid.startswith("exposure.") and _threshold_reached(f.details):
             cards.append(
-                _urgent_card("Dose threshold reached: ", finding_text(f), f.reason, f.citations, "warning", source, link)
+                _urgent_card(
+                    "Dose threshold reached: ",
+                    finding_text(f),
+                    f.reason,
+                    f.citations,
+                    "warning",
+                    source,
+                    link,
+                )
             )
     return cards
 
@@ -423,7 +494,12 @@ def discovery_document(settings: Settings) -> dict[str, Any]:
 
 
 def _bad_request(errors: list[str]) -> HTTPException:
-    return HTTPException(status_code=400, detail=[{"field": e.split(": ", 1)[0], "problem": e.split(": ", 1)[-1]} for e in errors[:20]])
+    return HTTPException(
+        status_code=400,
+        detail=[
+            {"field": e.split(": ", 1)[0], "problem": e.split(": ", 1)[-1]} for e in errors[:20]
+        ],
+    )
 
 
 def _checked(request: Request, name: str, document: dict[str, Any]) -> JSONResponse:
@@ -440,7 +516,9 @@ def router() -> APIRouter:
 
     @r.get("/cds-services", summary="CDS Hooks discovery")
     def discovery(request: Request) -> JSONResponse:
-        return _checked(request, "discovery-response", discovery_document(request.app.state.settings))
+        return _checked(
+            request, "discovery-response", discovery_document(request.app.state.settings)
+        )
 
     @r.post(f"/cds-services/{PATIENT_VIEW_ID}", summary="patient-view service")
     def patient_view(request: Request, db: DB, body: dict[str, Any]) -> JSONResponse:
@@ -462,7 +540,14 @@ def router() -> APIRouter:
         except PreconditionFailed as exc:
             raise HTTPException(status_code=412, detail=str(exc)) from None
         response = _patient_view_cards(request, db, body, bundle, client)
-        store.audit(db, client.issuer if client else None, store.AuditAction.CDS_CALL, "cds", PATIENT_VIEW_ID, None)
+        store.audit(
+            db,
+            client.issuer if client else None,
+            store.AuditAction.CDS_CALL,
+            "cds",
+            PATIENT_VIEW_ID,
+            None,
+        )
         return _checked(request, "response", response)
 
     @r.post(f"/cds-services/{PATIENT_VIEW_ID}/feedback", summary="patient-view feedback")
@@ -476,8 +561,17 @@ def router() -> APIRouter:
         errs = problems("feedback", body)
         if errs:
             raise _bad_request(errs)
-        count = store.save_feedback(db, PATIENT_VIEW_ID, body["feedback"], client.issuer if client else None)
-        store.audit(db, client.issuer if client else None, store.AuditAction.CDS_FEEDBACK, "cds", PATIENT_VIEW_ID, f"items={count}")
+        count = store.save_feedback(
+            db, PATIENT_VIEW_ID, body["feedback"], client.issuer if client else None
+        )
+        store.audit(
+            db,
+            client.issuer if client else None,
+            store.AuditAction.CDS_FEEDBACK,
+            "cds",
+            PATIENT_VIEW_ID,
+            f"items={count}",
+        )
         return JSONResponse({"stored": count})
 
     return r
@@ -492,7 +586,11 @@ def _unauthorised(reason: str) -> JSONResponse:
 
 
 def _patient_view_cards(
-    request: Request, db: Any, body: dict[str, Any], bundle: dict[str, Any], client: TrustedIssuer | None
+    request: Request,
+    db: Any,
+    body: dict[str, Any],
+    bundle: dict[str, Any],
+    client: TrustedIssuer | None,
 ) -> dict[str, Any]:
     from rhabdo.case.io import case_to_dict
     from rhabdo.engine import assess

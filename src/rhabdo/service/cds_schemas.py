@@ -7,7 +7,7 @@ tests validate the specification's own JSON examples against them.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ def load_schema(name: str) -> dict[str, Any]:
     return data
 
 
-@lru_cache(maxsize=None)
+@cache
 def validator(name: str) -> Any:
     """A compiled Draft 2020-12 validator; ``common.schema.json`` references resolve locally."""
     from jsonschema import Draft202012Validator

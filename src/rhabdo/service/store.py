@@ -125,7 +125,11 @@ def create_user(
 ) -> User:
     if len(password) < 12:
         raise StoreError("password: use at least 12 characters")
-    if not username or len(username) > 64 or not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
+    if (
+        not username
+        or len(username) > 64
+        or not username.replace("-", "").replace("_", "").replace(".", "").isalnum()
+    ):
         raise StoreError("username: 1-64 letters, digits, '.', '-' or '_'")
     user = User(
         username=username, password_hash=hash_password(password), role=role.value, centre=centre
@@ -152,7 +156,9 @@ def _token_digest(token: str) -> str:
 def create_api_token(db: Session, user: User, name: str) -> tuple[ApiToken, str]:
     """A new per-user API token; the secret is returned once and only its hash is stored."""
     secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=name[:100] or "token", token_sha256=_token_digest(secret))
+    token = ApiToken(
+        user_id=user.id, name=name[:100] or "token", token_sha256=_token_digest(secret)
+    )
     db.add(token)
     db.commit()
     audit(db, user.username, AuditAction.TOKEN_CREATED, "token", str(token.id), None)
@@ -353,9 +359,13 @@ def list_cases(
         CaseRecord.centre.is_(None) if centre is None else CaseRecord.centre == centre
     )
     if query:
-        pattern = "%" + query.replace("\\", "").replace("%", "").replace("_", "\\_") + "%"
+        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = "%" + escaped + "%"
         stmt = stmt.where(
-            or_(CaseRecord.label.ilike(pattern, escape="\\"), CaseRecord.id.ilike(pattern, escape="\\"))
+            or_(
+                CaseRecord.label.ilike(pattern, escape="\\"),
+                CaseRecord.id.ilike(pattern, escape="\\"),
+            )
         )
     return db.scalars(stmt.order_by(CaseRecord.updated_at.desc()).limit(limit)).all()
 

@@ -48,7 +48,9 @@ class TrialImportError(RhabdoError):
         super().__init__(f"{record}: {field}: {problem}")
 
 
-def _get(obj: Any, path: str, record: str, *, required: bool = False, kind: type | None = None) -> Any:
+def _get(
+    obj: Any, path: str, record: str, *, required: bool = False, kind: type | None = None
+) -> Any:
     """The value at a dotted path of nested mappings, type-checked."""
     cur = obj
     for part in path.split("."):
@@ -74,14 +76,19 @@ def parse_registry_age(text: str, record: str, field: str) -> tuple[int | None, 
         return None, None
     m = _AGE.match(text)
     if not m:
-        raise TrialImportError(record, field, f"cannot read age {text!r} (expected e.g. '21 Years')")
+        raise TrialImportError(
+            record, field, f"cannot read age {text!r} (expected e.g. '21 Years')"
+        )
     number = float(m.group(1))
     unit = m.group(2).lower()
     if unit == "year" and number.is_integer():
         return int(number), None
     if unit == "month" and number.is_integer() and int(number) % 12 == 0:
         return int(number) // 12, None
-    return None, f"Registry {field.rsplit('.', 1)[-1]}: {text.strip()} (not a whole number of years)"
+    return (
+        None,
+        f"Registry {field.rsplit('.', 1)[-1]}: {text.strip()} (not a whole number of years)",
+    )
 
 
 def split_eligibility_text(text: str) -> list[str]:
@@ -127,29 +134,38 @@ def study_to_trial(study: Any, index: int = 0) -> Trial:
     ps = _get(study, "protocolSection", record, required=True, kind=dict)
     nct = _get(ps, "identificationModule.nctId", record, required=True, kind=str)
     if not _NCT.match(nct):
-        raise TrialImportError(record, "protocolSection.identificationModule.nctId", f"not an NCT id: {nct!r}")
+        raise TrialImportError(
+            record, "protocolSection.identificationModule.nctId", f"not an NCT id: {nct!r}"
+        )
     record = nct
     title = _get(ps, "identificationModule.briefTitle", record, kind=str) or _get(
         ps, "identificationModule.officialTitle", record, kind=str
     )
     if not title:
-        raise TrialImportError(record, "protocolSection.identificationModule.briefTitle", "required field is missing")
+        raise TrialImportError(
+            record, "protocolSection.identificationModule.briefTitle", "required field is missing"
+        )
     status_text = _get(ps, "statusModule.overallStatus", record, required=True, kind=str)
     try:
         status = TrialStatus(status_text)
     except ValueError:
-        raise TrialImportError(record, "protocolSection.statusModule.overallStatus",
-                               f"unknown status {status_text!r}") from None
+        raise TrialImportError(
+            record, "protocolSection.statusModule.overallStatus", f"unknown status {status_text!r}"
+        ) from None
     phases_raw = _get(ps, "designModule.phases", record, kind=list) or []
     phases = []
     for p in phases_raw:
         try:
             phases.append(TrialPhase(p))
         except ValueError:
-            raise TrialImportError(record, "protocolSection.designModule.phases", f"unknown phase {p!r}") from None
+            raise TrialImportError(
+                record, "protocolSection.designModule.phases", f"unknown phase {p!r}"
+            ) from None
     conditions = _get(ps, "conditionsModule.conditions", record, kind=list) or []
     if not all(isinstance(c, str) for c in conditions):
-        raise TrialImportError(record, "protocolSection.conditionsModule.conditions", "expected a list of strings")
+        raise TrialImportError(
+            record, "protocolSection.conditionsModule.conditions", "expected a list of strings"
+        )
 
     free_text: list[str] = []
     elig = _get(ps, "eligibilityModule", record, kind=dict) or {}
@@ -159,7 +175,9 @@ def study_to_trial(study: Any, index: int = 0) -> Trial:
         if value is None:
             continue
         if not isinstance(value, str):
-            raise TrialImportError(record, f"protocolSection.eligibilityModule.{key}", "expected a string")
+            raise TrialImportError(
+                record, f"protocolSection.eligibilityModule.{key}", "expected a string"
+            )
         years, note = parse_registry_age(value, record, f"protocolSection.eligibilityModule.{key}")
         if note:
             free_text.append(note)
@@ -172,21 +190,31 @@ def study_to_trial(study: Any, index: int = 0) -> Trial:
     if sex_text is not None:
         mapping = {"ALL": None, "FEMALE": [Sex.FEMALE], "MALE": [Sex.MALE]}
         if sex_text not in mapping:
-            raise TrialImportError(record, "protocolSection.eligibilityModule.sex", f"unknown sex {sex_text!r}")
+            raise TrialImportError(
+                record, "protocolSection.eligibilityModule.sex", f"unknown sex {sex_text!r}"
+            )
         sexes = mapping[sex_text]
     text = elig.get("eligibilityCriteria")
     if text is not None:
         if not isinstance(text, str):
-            raise TrialImportError(record, "protocolSection.eligibilityModule.eligibilityCriteria", "expected text")
+            raise TrialImportError(
+                record, "protocolSection.eligibilityModule.eligibilityCriteria", "expected text"
+            )
         free_text.extend(split_eligibility_text(text))
 
     locations = _get(ps, "contactsLocationsModule.locations", record, kind=list)
     countries = None
     if locations is not None:
-        countries = sorted({loc["country"] for loc in locations if isinstance(loc, dict) and loc.get("country")})
+        countries = sorted(
+            {loc["country"] for loc in locations if isinstance(loc, dict) and loc.get("country")}
+        )
 
     try:
-        age = AgeRange(min_years=age_min, max_years=age_max) if (age_min is not None or age_max is not None) else None
+        age = (
+            AgeRange(min_years=age_min, max_years=age_max)
+            if (age_min is not None or age_max is not None)
+            else None
+        )
         criteria = EligibilityCriteria(age=age, sexes=sexes, free_text=free_text)
         return Trial(
             registry_id=nct,
@@ -195,8 +223,11 @@ def study_to_trial(study: Any, index: int = 0) -> Trial:
             sponsor=_get(ps, "sponsorCollaboratorsModule.leadSponsor.name", record, kind=str),
             phases=phases,
             status=status,
-            status_as_of=_date(_get(ps, "statusModule.statusVerifiedDate", record), record,
-                               "protocolSection.statusModule.statusVerifiedDate"),
+            status_as_of=_date(
+                _get(ps, "statusModule.statusVerifiedDate", record),
+                record,
+                "protocolSection.statusModule.statusVerifiedDate",
+            ),
             countries=countries,
             conditions=conditions,
             criteria=criteria,
@@ -207,7 +238,9 @@ def study_to_trial(study: Any, index: int = 0) -> Trial:
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         field = ".".join(str(p) for p in err["loc"]) or "(record)"
-        raise TrialImportError(record, field, str(err["msg"]).removeprefix("Value error, ")) from None
+        raise TrialImportError(
+            record, field, str(err["msg"]).removeprefix("Value error, ")
+        ) from None
 
 
 def import_ctgov(document: Any) -> list[Trial]:
@@ -221,7 +254,9 @@ def import_ctgov(document: Any) -> list[Trial]:
     elif isinstance(document, list):
         studies = document
     else:
-        raise TrialImportError("(file)", "(document)", "expected a study record, a list or {'studies': [...]}")
+        raise TrialImportError(
+            "(file)", "(document)", "expected a study record, a list or {'studies': [...]}"
+        )
     if not studies:
         raise TrialImportError("(file)", "studies", "no study records")
     trials = [study_to_trial(s, i) for i, s in enumerate(studies)]
@@ -250,5 +285,7 @@ def import_ctgov_file(path: str | Path) -> list[Trial]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise TrialImportError(p.name, "(file)", f"not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        raise TrialImportError(
+            p.name, "(file)", f"not valid JSON: {exc.msg} at line {exc.lineno}"
+        ) from None
     return import_ctgov(document)

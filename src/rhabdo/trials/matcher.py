@@ -23,8 +23,9 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from rhabdo.case.age import age_at_least
+from rhabdo.case.age import age_at_least, calendar_age_years
 from rhabdo.case.model import Case
 from rhabdo.case.vocab import (
     AlterationKind,
@@ -45,6 +46,7 @@ from rhabdo.trials.model import (
     Threshold,
     Trial,
     TrialMatch,
+    TrialStatus,
     Verdict,
 )
 
@@ -71,7 +73,9 @@ def _result(
     evidence: list[Evidence] | None = None,
     needs: list[str] | None = None,
 ) -> CriterionResult:
-    return CriterionResult(
+    # model_construct: every value here is built by this module, so re-validating it would
+    # only cost time (matching 10,000 trials must stay well under 100 ms).
+    return CriterionResult.model_construct(
         criterion=key,
         requirement=requirement,
         outcome=outcome,
@@ -79,6 +83,10 @@ def _result(
         evidence=evidence or [],
         needs=sorted(set(needs or [])) if outcome is UNKNOWN else [],
     )
+
+
+def _ev(field: str, value: str | int | float | bool | list[str] | None) -> Evidence:
+    return Evidence.model_construct(field=field, value=value)
 
 
 # --- derived facts about the case -------------------------------------------------------------
@@ -131,7 +139,11 @@ def _recorded_agents(case: Case) -> list[str]:
     names: list[str] = []
     for line in case.all_treatment_lines():
         for exp in line.chemotherapy:
-            names.append(exp.agent_name if exp.agent is ChemotherapyAgent.OTHER and exp.agent_name else exp.agent.value)
+            names.append(
+                exp.agent_name
+                if exp.agent is ChemotherapyAgent.OTHER and exp.agent_name
+                else exp.agent.value
+            )
     return names
 
 
@@ -148,23 +160,39 @@ def _eval_age(ctx: MatchContext, age: AgeRange) -> CriterionResult:
         parts.append(f"at least {age.min_years} years")
     if age.max_years is not None:
         parts.append(
-            f"at most {age.max_years} years" if age.max_inclusive else f"younger than {age.max_years} years"
+            f"at most {age.max_years} years"
+            if age.max_inclusive
+            else f"younger than {age.max_years} years"
         )
     requirement = "age " + " and ".join(parts)
     case = ctx.case
     if ctx.on is None:
-        return _result("age", requirement, UNKNOWN, "no assessment date, so current age is unknown",
-                       needs=["current.assessed_on"])
+        return _result(
+            "age",
+            requirement,
+            UNKNOWN,
+            "no assessment date, so current age is unknown",
+            needs=["current.assessed_on"],
+        )
     days = age_days_on(case, ctx.on)
     born = case.patient.date_of_birth
     if days is None:
-        return _result("age", requirement, UNKNOWN, "age is not recorded",
-                       needs=["patient.date_of_birth", "patient.age_at_diagnosis_days", "diagnosis.date"])
-    field = "patient.date_of_birth" if born else "patient.age_at_diagnosis_days"
-    evidence = [Evidence(field=field, value=born.isoformat() if born else case.patient.age_at_diagnosis_days),
-                Evidence(field="age_on_judgement_date_days", value=days)]
-    if born is None:
-        evidence.insert(1, Evidence(field="diagnosis.date", value=str(case.diagnosis.date)))
+        return _result(
+            "age",
+            requirement,
+            UNKNOWN,
+            "age is not recorded",
+            needs=["patient.date_of_birth", "patient.age_at_diagnosis_days", "diagnosis.date"],
+        )
+    # The date of birth is an identifier: evidence shows the age it gives, never the date.
+    if born is not None:
+        shown = f"{calendar_age_years(born, ctx.on)} years on {ctx.on.isoformat()}"
+        evidence = [_ev(field="age (from patient.date_of_birth)", value=shown)]
+    else:
+        shown = f"about {days // 365} years on {ctx.on.isoformat()}"
+        evidence = [
+            _ev(field="age (from patient.age_at_diagnosis_days and diagnosis.date)", value=shown)
+        ]
     checks: list[bool | None] = []
     if age.min_years is not None:
         checks.append(age_at_least(age.min_years, age_days=days, born=born, on=ctx.on))
@@ -173,12 +201,25 @@ def _eval_age(ctx: MatchContext, age: AgeRange) -> CriterionResult:
         over = age_at_least(limit, age_days=days, born=born, on=ctx.on)
         checks.append(None if over is None else not over)
     if any(c is False for c in checks):
-        return _result("age", requirement, NOT_MET, f"age on {ctx.on.isoformat()} is outside the range", evidence)
+        return _result(
+            "age",
+            requirement,
+            NOT_MET,
+            f"age on {ctx.on.isoformat()} is outside the range",
+            evidence,
+        )
     if any(c is None for c in checks):
-        return _result("age", requirement, UNKNOWN,
-                       "age in days falls on a leap-day boundary; the date of birth decides",
-                       evidence, needs=["patient.date_of_birth"])
-    return _result("age", requirement, MET, f"age on {ctx.on.isoformat()} is within the range", evidence)
+        return _result(
+            "age",
+            requirement,
+            UNKNOWN,
+            "age in days falls on a leap-day boundary; the date of birth decides",
+            evidence,
+            needs=["patient.date_of_birth"],
+        )
+    return _result(
+        "age", requirement, MET, f"age on {ctx.on.isoformat()} is within the range", evidence
+    )
 
 
 def _eval_sexes(ctx: MatchContext, sexes: list[object]) -> CriterionResult:
@@ -186,7 +227,7 @@ def _eval_sexes(ctx: MatchContext, sexes: list[object]) -> CriterionResult:
     sex = ctx.case.patient.sex
     if sex is None:
         return _result("sexes", requirement, UNKNOWN, "sex is not recorded", needs=["patient.sex"])
-    ev = [Evidence(field="patient.sex", value=sex.value)]
+    ev = [_ev(field="patient.sex", value=sex.value)]
     ok = sex in sexes
     return _result("sexes", requirement, MET if ok else NOT_MET, f"sex is {sex.value}", ev)
 
@@ -195,58 +236,103 @@ def _eval_histologies(ctx: MatchContext, allowed: list[object]) -> CriterionResu
     requirement = "histology one of: " + ", ".join(str(h) for h in allowed)
     h = ctx.case.diagnosis.histology
     if h is None:
-        return _result("histologies", requirement, UNKNOWN, "histology is not recorded",
-                       needs=["diagnosis.histology"])
-    ev = [Evidence(field="diagnosis.histology", value=h.value)]
-    return _result("histologies", requirement, MET if h in allowed else NOT_MET, f"histology is {h.label}", ev)
+        return _result(
+            "histologies",
+            requirement,
+            UNKNOWN,
+            "histology is not recorded",
+            needs=["diagnosis.histology"],
+        )
+    ev = [_ev(field="diagnosis.histology", value=h.value)]
+    return _result(
+        "histologies", requirement, MET if h in allowed else NOT_MET, f"histology is {h.label}", ev
+    )
 
 
 def _eval_excluded_histologies(ctx: MatchContext, excluded: list[object]) -> CriterionResult:
     requirement = "histology not: " + ", ".join(str(h) for h in excluded)
     h = ctx.case.diagnosis.histology
     if h is None:
-        return _result("excluded_histologies", requirement, UNKNOWN, "histology is not recorded",
-                       needs=["diagnosis.histology"])
-    ev = [Evidence(field="diagnosis.histology", value=h.value)]
-    return _result("excluded_histologies", requirement, NOT_MET if h in excluded else MET,
-                   f"histology is {h.label}", ev)
+        return _result(
+            "excluded_histologies",
+            requirement,
+            UNKNOWN,
+            "histology is not recorded",
+            needs=["diagnosis.histology"],
+        )
+    ev = [_ev(field="diagnosis.histology", value=h.value)]
+    return _result(
+        "excluded_histologies",
+        requirement,
+        NOT_MET if h in excluded else MET,
+        f"histology is {h.label}",
+        ev,
+    )
 
 
 def _eval_fusion(ctx: MatchContext, allowed: list[FusionStatus]) -> CriterionResult:
     requirement = "FOXO1 fusion status one of: " + ", ".join(s.value for s in allowed)
     f = ctx.case.diagnosis.foxo1_fusion
     if f is None or (f is FusionStatus.NOT_TESTED and f not in allowed):
-        return _result("fusion_statuses", requirement, UNKNOWN, "FOXO1 fusion status is not known",
-                       [Evidence(field="diagnosis.foxo1_fusion", value=f.value if f else None)],
-                       needs=["diagnosis.foxo1_fusion"])
-    ev = [Evidence(field="diagnosis.foxo1_fusion", value=f.value)]
+        return _result(
+            "fusion_statuses",
+            requirement,
+            UNKNOWN,
+            "FOXO1 fusion status is not known",
+            [_ev(field="diagnosis.foxo1_fusion", value=f.value if f else None)],
+            needs=["diagnosis.foxo1_fusion"],
+        )
+    ev = [_ev(field="diagnosis.foxo1_fusion", value=f.value)]
     return _result("fusion_statuses", requirement, MET if f in allowed else NOT_MET, f.label, ev)
 
 
 def _eval_settings(ctx: MatchContext, allowed: list[DiseaseSetting]) -> CriterionResult:
     requirement = "disease setting one of: " + ", ".join(s.value for s in allowed)
     settings, needs = disease_settings(ctx.case)
-    ev = [Evidence(field="events", value=[e.kind.value for e in ctx.case.events])]
+    ev = [_ev(field="events", value=[e.kind.value for e in ctx.case.events])]
     if settings is None:
-        return _result("disease_settings", requirement, UNKNOWN,
-                       "no event recorded and metastatic status at diagnosis unknown", ev, needs)
+        return _result(
+            "disease_settings",
+            requirement,
+            UNKNOWN,
+            "no event recorded and metastatic status at diagnosis unknown",
+            ev,
+            needs,
+        )
     names = sorted(s.value for s in settings)
     ok = bool(settings & set(allowed))
-    return _result("disease_settings", requirement, MET if ok else NOT_MET,
-                   "disease setting: " + ", ".join(names), ev)
+    return _result(
+        "disease_settings",
+        requirement,
+        MET if ok else NOT_MET,
+        "disease setting: " + ", ".join(names),
+        ev,
+    )
 
 
 def _eval_measurable(ctx: MatchContext, required: bool) -> CriterionResult:
     requirement = "measurable disease" if required else "no measurable-disease requirement"
     if not required:
-        return _result("measurable_disease_required", requirement, MET, "the trial does not require it")
+        return _result(
+            "measurable_disease_required", requirement, MET, "the trial does not require it"
+        )
     m = ctx.case.current.measurable_disease if ctx.case.current else None
     if m is None:
-        return _result("measurable_disease_required", requirement, UNKNOWN,
-                       "measurable disease is not recorded", needs=["current.measurable_disease"])
-    ev = [Evidence(field="current.measurable_disease", value=m)]
-    return _result("measurable_disease_required", requirement, MET if m else NOT_MET,
-                   "measurable disease present" if m else "no measurable disease", ev)
+        return _result(
+            "measurable_disease_required",
+            requirement,
+            UNKNOWN,
+            "measurable disease is not recorded",
+            needs=["current.measurable_disease"],
+        )
+    ev = [_ev(field="current.measurable_disease", value=m)]
+    return _result(
+        "measurable_disease_required",
+        requirement,
+        MET if m else NOT_MET,
+        "measurable disease present" if m else "no measurable disease",
+        ev,
+    )
 
 
 def biomarker_status(case: Case, marker: Biomarker) -> tuple[bool | None, str]:
@@ -273,7 +359,9 @@ def biomarker_status(case: Case, marker: Biomarker) -> tuple[bool | None, str]:
     return None, "diagnosis.tumour_alterations"
 
 
-def _eval_biomarkers(ctx: MatchContext, markers: list[Biomarker], *, required: bool) -> CriterionResult:
+def _eval_biomarkers(
+    ctx: MatchContext, markers: list[Biomarker], *, required: bool
+) -> CriterionResult:
     key = "required_biomarkers" if required else "excluded_biomarkers"
     names = ", ".join(f"{m.gene} {m.alteration.value}" for m in markers)
     requirement = ("tumour has: " if required else "tumour does not have: ") + names
@@ -282,7 +370,7 @@ def _eval_biomarkers(ctx: MatchContext, markers: list[Biomarker], *, required: b
     failed: list[str] = []
     for m in markers:
         present, field = biomarker_status(ctx.case, m)
-        evidence.append(Evidence(field=f"{field}[{m.gene} {m.alteration.value}]", value=present))
+        evidence.append(_ev(field=f"{field}[{m.gene} {m.alteration.value}]", value=present))
         if present is None:
             unknown_fields.append(field)
         elif present is not required:
@@ -291,7 +379,9 @@ def _eval_biomarkers(ctx: MatchContext, markers: list[Biomarker], *, required: b
         what = "not detected" if required else "detected"
         return _result(key, requirement, NOT_MET, f"{', '.join(failed)} {what}", evidence)
     if unknown_fields:
-        return _result(key, requirement, UNKNOWN, "biomarker status not recorded", evidence, unknown_fields)
+        return _result(
+            key, requirement, UNKNOWN, "biomarker status not recorded", evidence, unknown_fields
+        )
     return _result(key, requirement, MET, "biomarker status fits", evidence)
 
 
@@ -301,25 +391,43 @@ def _eval_regimens(ctx: MatchContext, bound: int, *, minimum: bool) -> Criterion
     case = ctx.case
     count = len(case.all_treatment_lines())
     if not _history_recorded(case):
-        return _result(key, requirement, UNKNOWN, "no treatment line recorded", needs=["first_line", "later_lines"])
-    ev = [Evidence(field="first_line + later_lines", value=count)]
+        return _result(
+            key,
+            requirement,
+            UNKNOWN,
+            "no treatment line recorded",
+            needs=["first_line", "later_lines"],
+        )
+    ev = [_ev(field="first_line + later_lines", value=count)]
     ok = count >= bound if minimum else count <= bound
-    return _result(key, requirement, MET if ok else NOT_MET, f"{count} treatment line(s) recorded", ev)
+    return _result(
+        key, requirement, MET if ok else NOT_MET, f"{count} treatment line(s) recorded", ev
+    )
 
 
-def _eval_agents(ctx: MatchContext, agents: list[ChemotherapyAgent], *, required: bool) -> CriterionResult:
+def _eval_agents(
+    ctx: MatchContext, agents: list[ChemotherapyAgent], *, required: bool
+) -> CriterionResult:
     key = "required_prior_agents" if required else "excluded_prior_agents"
     names = ", ".join(a.value for a in agents)
     requirement = ("prior treatment with: " if required else "no prior treatment with: ") + names
     case = ctx.case
     if not _history_recorded(case):
-        return _result(key, requirement, UNKNOWN, "no treatment line recorded", needs=["first_line", "later_lines"])
+        return _result(
+            key,
+            requirement,
+            UNKNOWN,
+            "no treatment line recorded",
+            needs=["first_line", "later_lines"],
+        )
     given = {e.agent for line in case.all_treatment_lines() for e in line.chemotherapy}
-    ev = [Evidence(field="first_line/later_lines chemotherapy", value=_recorded_agents(case))]
+    ev = [_ev(field="first_line/later_lines chemotherapy", value=_recorded_agents(case))]
     if required:
         missing = [a.value for a in agents if a not in given]
         if missing:
-            return _result(key, requirement, NOT_MET, "not among recorded agents: " + ", ".join(missing), ev)
+            return _result(
+                key, requirement, NOT_MET, "not among recorded agents: " + ", ".join(missing), ev
+            )
         return _result(key, requirement, MET, "all required agents recorded", ev)
     found = [a.value for a in agents if a in given]
     if found:
@@ -333,12 +441,19 @@ def _eval_car_t(ctx: MatchContext, excluded: bool) -> CriterionResult:
         return _result("prior_car_t_excluded", requirement, MET, "the trial does not restrict it")
     case = ctx.case
     if not _history_recorded(case):
-        return _result("prior_car_t_excluded", requirement, UNKNOWN, "no treatment line recorded",
-                       needs=["first_line", "later_lines"])
+        return _result(
+            "prior_car_t_excluded",
+            requirement,
+            UNKNOWN,
+            "no treatment line recorded",
+            needs=["first_line", "later_lines"],
+        )
     names = [n for n in _recorded_agents(case) if _CAR_T_NAME.search(n)]
-    ev = [Evidence(field="first_line/later_lines chemotherapy (agent 'other')", value=names)]
+    ev = [_ev(field="first_line/later_lines chemotherapy (agent 'other')", value=names)]
     if names:
-        return _result("prior_car_t_excluded", requirement, NOT_MET, "prior CAR T-cell therapy recorded", ev)
+        return _result(
+            "prior_car_t_excluded", requirement, NOT_MET, "prior CAR T-cell therapy recorded", ev
+        )
     return _result("prior_car_t_excluded", requirement, MET, "no CAR T-cell therapy recorded", ev)
 
 
@@ -347,7 +462,13 @@ def _eval_rt_regions(ctx: MatchContext, regions: list[object]) -> CriterionResul
     requirement = "no prior radiotherapy to: " + ", ".join(str(r) for r in regions)
     case = ctx.case
     if not _history_recorded(case):
-        return _result(key, requirement, UNKNOWN, "no treatment line recorded", needs=["first_line", "later_lines"])
+        return _result(
+            key,
+            requirement,
+            UNKNOWN,
+            "no treatment line recorded",
+            needs=["first_line", "later_lines"],
+        )
     unknown: list[str] = []
     hit: list[str] = []
     seen: list[str] = []
@@ -362,11 +483,15 @@ def _eval_rt_regions(ctx: MatchContext, regions: list[object]) -> CriterionResul
             seen.append(rt.body_region.value)
             if rt.body_region in regions:
                 hit.append(rt.body_region.value)
-    ev = [Evidence(field="radiotherapy body_region", value=seen)]
+    ev = [_ev(field="radiotherapy body_region", value=seen)]
     if hit:
-        return _result(key, requirement, NOT_MET, "previously irradiated: " + ", ".join(sorted(set(hit))), ev)
+        return _result(
+            key, requirement, NOT_MET, "previously irradiated: " + ", ".join(sorted(set(hit))), ev
+        )
     if unknown:
-        return _result(key, requirement, UNKNOWN, "a radiotherapy course has no body region", ev, unknown)
+        return _result(
+            key, requirement, UNKNOWN, "a radiotherapy course has no body region", ev, unknown
+        )
     return _result(key, requirement, MET, "no radiotherapy to these regions recorded", ev)
 
 
@@ -374,12 +499,22 @@ def _eval_performance(ctx: MatchContext, minimum: int) -> CriterionResult:
     requirement = f"Lansky/Karnofsky performance score at least {minimum}"
     perf = ctx.case.current.performance if ctx.case.current else None
     if perf is None:
-        return _result("min_performance_score", requirement, UNKNOWN, "performance status not recorded",
-                       needs=["current.performance"])
-    ev = [Evidence(field="current.performance", value=f"{perf.scale.value} {perf.score}")]
+        return _result(
+            "min_performance_score",
+            requirement,
+            UNKNOWN,
+            "performance status not recorded",
+            needs=["current.performance"],
+        )
+    ev = [_ev(field="current.performance", value=f"{perf.scale.value} {perf.score}")]
     ok = perf.score >= minimum
-    return _result("min_performance_score", requirement, MET if ok else NOT_MET,
-                   f"{perf.scale.label} score {perf.score}", ev)
+    return _result(
+        "min_performance_score",
+        requirement,
+        MET if ok else NOT_MET,
+        f"{perf.scale.label} score {perf.score}",
+        ev,
+    )
 
 
 _ORGAN_FIELDS: dict[str, tuple[str, bool]] = {
@@ -413,21 +548,35 @@ def _eval_organ(ctx: MatchContext, limits: object) -> CriterionResult:
         threshold: Threshold | None = getattr(limits, limit_name)
         if threshold is None:
             continue
-        op = (">=" if threshold.inclusive else ">") if is_min else ("<=" if threshold.inclusive else "<")
+        op = (
+            (">=" if threshold.inclusive else ">")
+            if is_min
+            else ("<=" if threshold.inclusive else "<")
+        )
         parts.append(f"{field} {op} {threshold.value:g}")
         value: float | None = getattr(organ, field) if organ else None
-        evidence.append(Evidence(field=f"current.organ_function.{field}", value=value))
+        evidence.append(_ev(field=f"current.organ_function.{field}", value=value))
         if value is None:
             needs.append(f"current.organ_function.{field}")
         elif not passes_threshold(value, threshold, is_minimum=is_min):
             failed.append(f"{field} {value:g} (needs {op} {threshold.value:g})")
     requirement = "organ function: " + "; ".join(parts)
     if failed:
-        return _result("organ_function", requirement, NOT_MET, "outside limits: " + "; ".join(failed), evidence)
+        return _result(
+            "organ_function", requirement, NOT_MET, "outside limits: " + "; ".join(failed), evidence
+        )
     if needs:
-        return _result("organ_function", requirement, UNKNOWN, "organ-function values not recorded",
-                       evidence, needs)
-    return _result("organ_function", requirement, MET, "all recorded values within limits", evidence)
+        return _result(
+            "organ_function",
+            requirement,
+            UNKNOWN,
+            "organ-function values not recorded",
+            evidence,
+            needs,
+        )
+    return _result(
+        "organ_function", requirement, MET, "all recorded values within limits", evidence
+    )
 
 
 def _eval_washout(ctx: MatchContext, days_needed: int) -> CriterionResult:
@@ -435,7 +584,13 @@ def _eval_washout(ctx: MatchContext, days_needed: int) -> CriterionResult:
     requirement = f"at least {days_needed} days since the last anticancer therapy"
     case = ctx.case
     if not _history_recorded(case):
-        return _result(key, requirement, UNKNOWN, "no treatment line recorded", needs=["first_line", "later_lines"])
+        return _result(
+            key,
+            requirement,
+            UNKNOWN,
+            "no treatment line recorded",
+            needs=["first_line", "later_lines"],
+        )
     lines = ([("first_line", case.first_line)] if case.first_line else []) + [
         (f"later_lines[{i}]", ln) for i, ln in enumerate(case.later_lines)
     ]
@@ -443,8 +598,14 @@ def _eval_washout(ctx: MatchContext, days_needed: int) -> CriterionResult:
     needs: list[str] = []
     for name, line in lines:
         if line.ongoing:
-            return _result(key, requirement, UNKNOWN, f"{name} is ongoing; the wash-out counts from its end",
-                           [Evidence(field=f"{name}.ongoing", value=True)], [f"{name}.end_date"])
+            return _result(
+                key,
+                requirement,
+                UNKNOWN,
+                f"{name} is ongoing; the wash-out counts from its end",
+                [_ev(field=f"{name}.ongoing", value=True)],
+                [f"{name}.end_date"],
+            )
         if line.end_date is None:
             needs.append(f"{name}.end_date")
         else:
@@ -453,14 +614,25 @@ def _eval_washout(ctx: MatchContext, days_needed: int) -> CriterionResult:
     if needs:
         return _result(key, requirement, UNKNOWN, "end of therapy not recorded", needs=needs)
     if ctx.on is None:
-        return _result(key, requirement, UNKNOWN, "no assessment date", needs=["current.assessed_on"])
+        return _result(
+            key, requirement, UNKNOWN, "no assessment date", needs=["current.assessed_on"]
+        )
     last = max(ends)
     days = (ctx.on - last).days
-    ev = [Evidence(field="last therapy end date", value=last.isoformat()), Evidence(field="days_since", value=days)]
+    ev = [
+        _ev(field="last therapy end date", value=last.isoformat()),
+        _ev(field="days_since", value=days),
+    ]
     if days >= days_needed:
         return _result(key, requirement, MET, f"{days} days since the last therapy", ev)
     ready = last + dt.timedelta(days=days_needed)
-    return _result(key, requirement, NOT_MET, f"only {days} days since the last therapy (eligible from {ready})", ev)
+    return _result(
+        key,
+        requirement,
+        NOT_MET,
+        f"only {days} days since the last therapy (eligible from {ready})",
+        ev,
+    )
 
 
 Evaluator = Callable[[MatchContext, object], CriterionResult]
@@ -493,15 +665,41 @@ assert set(EVALUATORS) == set(CRITERION_KEYS), "every criterion key needs an eva
 # --- matching ---------------------------------------------------------------------------------
 
 
+Memo = dict[tuple[str, object], CriterionResult]
+
+
+class _Evaluations:
+    """Criterion results for one case, cached by criterion value.
+
+    Many trials share a criterion value (the same age range, the same performance
+    threshold), and for one case the answer depends only on the value.
+    """
+
+    def __init__(self, ctx: MatchContext) -> None:
+        self.ctx = ctx
+        self.cache: dict[Any, CriterionResult] = {}
+
+    def evaluate(self, criteria: EligibilityCriteria) -> list[CriterionResult]:
+        results = []
+        cache = self.cache
+        # the private dict directly: pydantic's attribute hook costs more than the lookup
+        for key, value, memo_key in criteria.__pydantic_private__["_plan"]:  # type: ignore[index]
+            try:
+                hit = cache.get(memo_key)
+            except TypeError:  # an unhashable value: evaluate without caching
+                hit = None
+                memo_key = None
+            if hit is None:
+                hit = EVALUATORS[key](self.ctx, value)
+                if memo_key is not None:
+                    cache[memo_key] = hit
+            results.append(hit)
+        return results
+
+
 def evaluate_criteria(ctx: MatchContext, criteria: EligibilityCriteria) -> list[CriterionResult]:
     """Evaluate every structured criterion the trial sets, in the declared order."""
-    results = []
-    for key in CRITERION_KEYS:
-        value = getattr(criteria, key)
-        if value is None or (isinstance(value, list) and not value):
-            continue
-        results.append(EVALUATORS[key](ctx, value))
-    return results
+    return _Evaluations(ctx).evaluate(criteria)
 
 
 def verdict_for(results: Sequence[CriterionResult]) -> Verdict:
@@ -516,24 +714,42 @@ def verdict_for(results: Sequence[CriterionResult]) -> Verdict:
 def match_trial(case: Case, trial: Trial, *, on: dt.date | None = None) -> TrialMatch:
     """Match one case against one trial."""
     ctx = MatchContext(case=case, on=judgement_date(case, on))
-    return _match(ctx, trial)
+    return _match(_Evaluations(ctx), trial)
 
 
-def _match(ctx: MatchContext, trial: Trial) -> TrialMatch:
-    results = evaluate_criteria(ctx, trial.criteria)
-    pending = [r for r in results if r.outcome is UNKNOWN]
-    needs = sorted({n for r in pending for n in r.needs})
+def _match(evals: _Evaluations, trial: Trial) -> TrialMatch:
+    results = evals.evaluate(trial.criteria)
+    unmet = pending = 0
+    needs: set[str] = set()
+    for r in results:
+        if r.outcome is NOT_MET:
+            unmet += 1
+        elif r.outcome is UNKNOWN:
+            pending += 1
+            needs.update(r.needs)
+    if unmet:
+        verdict = Verdict.EXCLUDED
+    elif pending:
+        verdict = Verdict.POSSIBLE_PENDING
+    else:
+        verdict = Verdict.ELIGIBLE_ON_KNOWN_DATA
     return TrialMatch(
         trial=trial,
-        verdict=verdict_for(results),
+        verdict=verdict,
         criteria=results,
-        pending_count=len(pending),
-        needs_review=list(trial.criteria.free_text),
-        needs=needs,
+        pending_count=pending,
+        needs_review=trial.criteria.free_text,
+        needs=sorted(needs) if needs else [],
+        unmet_count=unmet,
     )
 
 
-_VERDICT_RANK = {Verdict.ELIGIBLE_ON_KNOWN_DATA: 0, Verdict.POSSIBLE_PENDING: 1, Verdict.EXCLUDED: 2}
+_OPEN = frozenset(s for s in TrialStatus if s.is_open)
+_VERDICT_RANK = {
+    Verdict.ELIGIBLE_ON_KNOWN_DATA: 0,
+    Verdict.POSSIBLE_PENDING: 1,
+    Verdict.EXCLUDED: 2,
+}
 
 
 def plausibility_key(m: TrialMatch) -> tuple[int, int, int, int, int, str]:
@@ -541,9 +757,9 @@ def plausibility_key(m: TrialMatch) -> tuple[int, int, int, int, int, str]:
     before closed ones, fewest free-text items to review, then registry id (stable)."""
     return (
         _VERDICT_RANK[m.verdict],
-        len(m.unmet),
+        m.unmet_count,
         m.pending_count,
-        0 if m.trial.status.is_open else 1,
+        0 if m.trial.status in _OPEN else 1,
         len(m.needs_review),
         m.trial.registry_id,
     )
@@ -561,6 +777,7 @@ def match_trials(
 
         trials = load_trials()
     ctx = MatchContext(case=case, on=judgement_date(case, on))
-    matches = [_match(ctx, t) for t in trials]
+    evals = _Evaluations(ctx)
+    matches = [_match(evals, t) for t in trials]
     matches.sort(key=plausibility_key)
     return matches

@@ -9,10 +9,11 @@ silently ignored.  Whatever a registry says that cannot be structured is kept ve
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from rhabdo.case.vocab import (
     AlterationKind,
@@ -126,9 +127,9 @@ class AgeRange(_Strict):
     def _ordered(self) -> AgeRange:
         if self.min_years is None and self.max_years is None:
             raise ValueError("age: give min_years, max_years or both")
-        if self.min_years is not None and self.max_years is not None:
-            if self.max_years < self.min_years:
-                raise ValueError("age: max_years is below min_years")
+        both = self.min_years is not None and self.max_years is not None
+        if both and self.max_years < self.min_years:  # type: ignore[operator]
+            raise ValueError("age: max_years is below min_years")
         return self
 
 
@@ -157,6 +158,15 @@ class OrganFunctionLimits(_Strict):
     min_creatinine_clearance_ml_min_1_73m2: Threshold | None = None
     min_lvef_percent: Threshold | None = None
     min_shortening_fraction_percent: Threshold | None = None
+
+
+def _freeze(value: Any) -> Any:
+    """A hashable stand-in for a criterion value (lists and frozen models by content)."""
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, BaseModel):
+        return (type(value).__name__, tuple(_freeze(v) for v in value.__dict__.values()))
+    return value
 
 
 class EligibilityCriteria(_Strict):
@@ -190,6 +200,23 @@ class EligibilityCriteria(_Strict):
         default_factory=list,
         description="Criteria that cannot be structured; always shown as needs review.",
     )
+
+    #: (key, value, hashable key) for every criterion set, in declaration order; built once
+    #: per criteria object so that matching thousands of trials stays cheap.
+    _plan: tuple[tuple[str, Any, Any], ...] = PrivateAttr(default=())
+
+    def model_post_init(self, __context: Any) -> None:
+        plan = []
+        for key, value in self.__dict__.items():
+            if value is None or key == "free_text" or (isinstance(value, list) and not value):
+                continue
+            plan.append((key, value, (key, _freeze(value))))
+        self._plan = tuple(plan)
+
+    @property
+    def plan(self) -> tuple[tuple[str, Any, Any], ...]:
+        """The criteria set on this trial as (key, value, hashable key), in declared order."""
+        return self._plan
 
     @model_validator(mode="after")
     def _coherent(self) -> EligibilityCriteria:
@@ -243,7 +270,9 @@ class Trial(_Strict):
     def phase_label(self) -> str:
         if not self.phases:
             return "phase not stated"
-        return "/".join(p.value.replace("PHASE", "phase ").replace("_", " ").lower() for p in self.phases)
+        return "/".join(
+            p.value.replace("PHASE", "phase ").replace("_", " ").lower() for p in self.phases
+        )
 
 
 # --- results ----------------------------------------------------------------------------------
@@ -265,13 +294,24 @@ class CriterionResult(_Strict):
     needs: list[str] = Field(default_factory=list, description="Case fields that would decide.")
 
 
-class TrialMatch(_Strict):
+@dataclass(slots=True)
+class TrialMatch:
+    """The match of one case against one trial.
+
+    A plain dataclass rather than a pydantic model: a match is built by the matcher (never
+    parsed from input) and building 10,000 of them must be cheap.  Treat it as read-only.
+    """
+
     trial: Trial
     verdict: Verdict
     criteria: list[CriterionResult]
-    pending_count: int = Field(description="Structured criteria without enough information.")
-    needs_review: list[str] = Field(description="Free-text criteria the team must check by hand.")
-    needs: list[str] = Field(default_factory=list, description="Case fields that would decide.")
+    pending_count: int
+    """Structured criteria without enough information."""
+    needs_review: list[str]
+    """Free-text criteria the team must check by hand."""
+    needs: list[str] = field(default_factory=list)
+    """Case fields that would decide the pending criteria."""
+    unmet_count: int = 0
 
     @property
     def unmet(self) -> list[CriterionResult]:
@@ -280,3 +320,24 @@ class TrialMatch(_Strict):
     @property
     def pending(self) -> list[CriterionResult]:
         return [c for c in self.criteria if c.outcome is CriterionOutcome.NOT_ENOUGH_INFORMATION]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able summary: the trial's identity, the verdict and every criterion."""
+        t = self.trial
+        return {
+            "registry_id": t.registry_id,
+            "acronym": t.acronym,
+            "title": t.title,
+            "phases": [p.value for p in t.phases],
+            "status": t.status.value,
+            "status_as_of": t.status_as_of.isoformat() if t.status_as_of else None,
+            "countries": t.countries,
+            "verdict": self.verdict.value,
+            "pending_count": self.pending_count,
+            "unmet_count": self.unmet_count,
+            "needs": self.needs,
+            "criteria": [r.model_dump(mode="json") for r in self.criteria],
+            "needs_review": self.needs_review,
+            "citations": t.citations,
+            "url": t.url,
+        }

@@ -86,7 +86,9 @@ def trials_to_document(trials: list[Trial], description: str | None = None) -> d
     doc: dict[str, Any] = {}
     if description:
         doc["description"] = description
-    doc["trials"] = [t.model_dump(mode="json", exclude_none=True, exclude_defaults=True) for t in trials]
+    doc["trials"] = [
+        t.model_dump(mode="json", exclude_none=True, exclude_defaults=True) for t in trials
+    ]
     for item, t in zip(doc["trials"], trials, strict=True):
         item["status"] = t.status.value  # required field: keep even if it equals a default
     return doc

@@ -1,0 +1,65 @@
+"""Time to assess one case in-process (target: median under 2 ms), and the command's cold start
+(target: under 0.5 s).  Prints its figures; run with `make bench` or `.venv/bin/python benchmarks/assess_case.py`."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+
+
+def time_assess(repeats: int = 300) -> dict[str, float]:
+    from rhabdo.case.io import load_case
+    from rhabdo.engine import assess
+
+    cases = [load_case(p) for p in EXAMPLES]
+    for case in cases:  # warm caches (knowledge files are read once per process)
+        assess(case)
+    per_case: list[float] = []
+    for _ in range(repeats):
+        for case in cases:
+            t0 = time.perf_counter()
+            assess(case)
+            per_case.append((time.perf_counter() - t0) * 1000)
+    per_case.sort()
+    return {
+        "median_ms": statistics.median(per_case),
+        "p95_ms": per_case[int(len(per_case) * 0.95)],
+        "max_ms": per_case[-1],
+        "n": len(per_case),
+    }
+
+
+def time_cold_start(runs: int = 5) -> dict[str, float]:
+    exe = str(Path(sys.executable).with_name("rhabdo"))
+    out = {}
+    for label, args in (
+        ("validate", [exe, "validate", str(EXAMPLES[0])]),
+        ("assess", [exe, "assess", str(EXAMPLES[0])]),
+        ("help", [exe, "--help"]),
+    ):
+        times = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            subprocess.run(args, check=True, capture_output=True)
+            times.append(time.perf_counter() - t0)
+        out[label] = statistics.median(times)
+    return out
+
+
+def main() -> None:
+    r = time_assess()
+    print(f"assess one case in-process: median {r['median_ms']:.3f} ms, p95 {r['p95_ms']:.3f} ms, "
+          f"max {r['max_ms']:.3f} ms over {r['n']} runs ({len(EXAMPLES)} example cases) "
+          f"[target: median < 2 ms]")
+    for label, seconds in time_cold_start().items():
+        print(f"cold start `rhabdo {label}`: median {seconds:.3f} s [target: < 0.5 s]")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""Benchmark: score a synthetic cohort with `rhabdo cohort score` machinery; print the figures.
+
+    .venv/bin/python benchmarks/cohort_score.py                 # 100,000 and 1,000,000 rows
+    .venv/bin/python benchmarks/cohort_score.py --sizes 20000 --workers 1
+
+For each size a synthetic cohort (diagnosis-time columns of ``rhabdo.cohort.synth``; ages in
+days, so nearly every row is distinct) is written to CSV, then scored in a fresh process so
+that its peak memory (ru_maxrss of the scorer and of its worker processes) belongs to that
+size alone.  Flat memory shows as the same peak at 100k and at 1M rows.  A second figure
+scores the same file with one trivial rule, which isolates the cost of the cohort pipeline
+(reading, validation, writing) from the cost of the clinical rules.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from rhabdo.case.model import Case
+from rhabdo.cohort.score import TableWriter, score_file
+from rhabdo.cohort.synth import SYNTH_COLUMNS, generate_features
+from rhabdo.results import Finding, determined
+
+
+def trivial_rule(case: Case) -> Finding:
+    """One cheap rule: isolates the pipeline's own cost."""
+    return determined("trivial", 1, reason="benchmark", rule="trivial", citations=[])
+
+
+def write_cohort(path: Path, n: int, seed: int) -> float:
+    start = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    schema = pa.schema([pa.field(c, pa.string()) for c in SYNTH_COLUMNS])
+    writer = TableWriter(path, schema)
+    try:
+        for offset in range(0, n, 50_000):
+            size = min(50_000, n - offset)
+            writer.write(
+                pa.RecordBatch.from_pydict(generate_features(rng, size, offset), schema=schema)
+            )
+    finally:
+        writer.close()
+    return time.perf_counter() - start
+
+
+def score_once(path: Path, workers: int, trivial: bool) -> dict[str, float]:
+    """Run in a child process: score, then report time and peak memory."""
+    out = path.with_suffix(".scored.parquet")
+    start = time.perf_counter()
+    summary = score_file(
+        path, out, workers=workers, progress=False, rules=(trivial_rule,) if trivial else None
+    )
+    seconds = time.perf_counter() - start
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    out.unlink()
+    return {
+        "rows": summary.rows,
+        "errors": summary.errors,
+        "distinct": summary.distinct_contents,
+        "seconds": seconds,
+        "rows_per_second": summary.rows / seconds,
+        "peak_rss_mb": own,
+        "peak_worker_rss_mb": children,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--child", nargs=3, metavar=("FILE", "WORKERS", "TRIVIAL"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args()
+    if args.child:
+        result = score_once(Path(args.child[0]), int(args.child[1]), args.child[2] == "1")
+        print(json.dumps(result))
+        return
+    print(
+        f"cohort_score benchmark: workers={args.workers}, machine cores={_cores()}, "
+        f"load average at start {_load()} (other work on the machine slows every figure)"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in args.sizes:
+            path = Path(tmp) / f"cohort_{n}.csv"
+            gen = write_cohort(path, n, args.seed)
+            print(
+                f"\n{n:,} rows: synthetic CSV written in {gen:.1f} s "
+                f"({path.stat().st_size / 1e6:.0f} MB)"
+            )
+            for trivial in (False, True):
+                proc = subprocess.run(
+                    [
+                        sys.executable,
+                        __file__,
+                        "--child",
+                        str(path),
+                        str(args.workers),
+                        "1" if trivial else "0",
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                r = json.loads(proc.stdout.strip().splitlines()[-1])
+                label = (
+                    "pipeline only (1 trivial rule)"
+                    if trivial
+                    else "engine core findings (10 rules)"
+                )
+                print(
+                    f"  {label}: {r['rows_per_second']:,.0f} rows/s "
+                    f"({r['rows']:,} rows in {r['seconds']:.1f} s; "
+                    f"{r['distinct']:,} distinct contents; "
+                    f"{r['errors']} errors); peak RSS {r['peak_rss_mb']:.0f} MB main"
+                    f" + {r['peak_worker_rss_mb']:.0f} MB largest worker; load {_load()}"
+                )
+
+
+def _load() -> str:
+    import os
+
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def _cores() -> int:
+    import os
+
+    return os.cpu_count() or 1
+
+
+if __name__ == "__main__":
+    main()

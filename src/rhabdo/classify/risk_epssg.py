@@ -1,0 +1,224 @@
+"""EpSSG RMS 2005 risk group (low / standard / high / very high) with subgroup A-H.
+
+Non-metastatic RMS only: a metastatic patient is not applicable (EpSSG treated metastatic
+RMS on MTS 2008).  Inputs (knowledge ``epssg.*``; ClinicalTrials.gov NCT00379457 for A-D,
+PDQ 2025 and Bisogno 2019 for the content of E-G, Gallego 2021 for H):
+pathology favourable (embryonal, botryoid, spindle cell) or unfavourable (alveolar); IRS
+group; EpSSG site (orbit, head and neck non-parameningeal, GU non-bladder/prostate
+favourable; biliary and kidney fall to 'other', unfavourable); nodes; and "favourable size
+and age" = <=5 cm AND <10 years (exactly 10 years is unfavourable).
+
+The letters E-H were not read in a primary document; the finding says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from rhabdo.case.model import Case
+from rhabdo.classify._inputs import (
+    NOT_CLASSIFIED,
+    Input,
+    SiteClass,
+    age_at_least_input,
+    explore,
+    histology_class_input,
+    metastatic_input,
+    node_positive_input,
+    site_class_input,
+    size_over_cutoff_input,
+)
+from rhabdo.classify.group import local_group_input, main_group
+from rhabdo.classify.sites import EPSSG_SCHEME
+from rhabdo.classify.tables import (
+    ClassificationEntry,
+    EpssgSubgroupRow,
+    entries_of,
+    entry,
+    threshold,
+)
+from rhabdo.results import Finding, FindingStatus, not_applicable
+
+FINDING_ID = "risk.epssg"
+RULE_ID = "risk.epssg.rms2005"
+SIZE_CUTOFF = "epssg.size_cutoff"
+AGE_CUTOFF = "epssg.age_cutoff"
+METASTATIC = "not_applicable"
+RISK_ORDER = ("low", "standard", "high", "very_high", NOT_CLASSIFIED, METASTATIC)
+
+
+@cache
+def epssg_citations() -> list[str]:
+    keys: dict[str, None] = {}
+    for e, _ in entries_of(EpssgSubgroupRow):
+        keys.update(dict.fromkeys(e.citations))
+    return list(keys)
+
+
+@cache
+def epssg_subgroup_from(
+    *,
+    favourable_pathology: bool,
+    group: str,
+    favourable_site: bool,
+    node_positive: bool,
+    favourable_size_and_age: bool,
+) -> EpssgSubgroupRow | None:
+    """The subgroup row for one fully known non-metastatic combination (first match)."""
+    for _, row in entries_of(EpssgSubgroupRow):
+        if (
+            row.favourable_pathology == favourable_pathology
+            and group in row.groups
+            and row.node_positive == node_positive
+            and row.favourable_site in (None, favourable_site)
+            and row.favourable_size_and_age in (None, favourable_size_and_age)
+        ):
+            return row
+    return None
+
+
+def _decide(v: Mapping[str, Any]) -> tuple[str, str | None]:
+    if v["metastatic"]:
+        return METASTATIC, None
+    if v["pathology"] == NOT_CLASSIFIED:
+        return NOT_CLASSIFIED, None
+    site: SiteClass = v["site"]
+    row = epssg_subgroup_from(
+        favourable_pathology=v["pathology"] == "favourable",
+        group=v["group"],
+        favourable_site=site.favourable,
+        node_positive=v["node_positive"],
+        favourable_size_and_age=not v["size_over"] and not v["age_10"],
+    )
+    if row is None:
+        return NOT_CLASSIFIED, None
+    return row.risk, row.subgroup
+
+
+def _inputs(case: Case) -> dict[str, Input[Any]]:
+    _, age = threshold(AGE_CUTOFF)
+    local = local_group_input(case)
+    mains = tuple(dict.fromkeys(main_group(s) for s in local.values))
+    return {
+        "metastatic": metastatic_input(case),
+        "pathology": histology_class_input(case, EPSSG_SCHEME),
+        "group": Input(mains, local.needs if len(mains) > 1 else (), local.note),
+        "site": site_class_input(case, EPSSG_SCHEME),
+        "node_positive": node_positive_input(case),
+        "size_over": size_over_cutoff_input(case, SIZE_CUTOFF),
+        "age_10": age_at_least_input(case, int(age.value)),
+    }
+
+
+def _basis(inputs: Mapping[str, Input[Any]]) -> str:
+    parts = []
+    for name, i in inputs.items():
+        if name == "group":
+            parts.append(f"group {' or '.join(i.values)}")
+        elif name == "pathology" and i.is_known and i.value != NOT_CLASSIFIED:
+            parts.append(f"{i.note} ({i.value} pathology)")
+        elif i.note:
+            parts.append(i.note)
+    return ", ".join(parts)
+
+
+def epssg_risk(case: Case) -> Finding:
+    """EpSSG RMS 2005 risk group and subgroup A-H for non-metastatic RMS.
+
+    Exactly 10 years is unfavourable age (registry: favourable = under 10 years); size
+    exactly 5 cm is favourable (<=5 cm).
+    """
+    inputs = _inputs(case)
+    result = explore(inputs, _decide)
+    citations = epssg_citations()
+    inputs_used = [
+        "diagnosis.distant_metastases",
+        "diagnosis.histology",
+        "diagnosis.initial_surgery",
+        "diagnosis.irs_group_stated",
+        "diagnosis.primary_site",
+        "diagnosis.regional_nodes",
+        "diagnosis.max_diameter_cm",
+        "patient.age_at_diagnosis_days",
+    ]
+    basis = _basis(inputs)
+    risks = sorted(dict.fromkeys(r for r, _ in result.outcomes), key=RISK_ORDER.index)
+    subgroups: list[str] = sorted({s for _, s in result.outcomes if s is not None})
+    if risks == [METASTATIC]:
+        return not_applicable(
+            FINDING_ID,
+            reason="EpSSG RMS 2005 stratified non-metastatic RMS only; metastatic patients were "
+            "treated on MTS 2008.",
+            rule=RULE_ID,
+            citations=citations,
+            inputs_used=inputs_used,
+            details={"outcome": METASTATIC},
+        )
+    if risks == [NOT_CLASSIFIED]:
+        return not_applicable(
+            FINDING_ID,
+            reason=f"EpSSG RMS 2005 does not place this histology ({basis}).",
+            rule=RULE_ID,
+            citations=citations,
+            inputs_used=inputs_used,
+            details={
+                "outcome": NOT_CLASSIFIED,
+                "evidence_gap": entry("histology.epssg_rms2005").evidence_gap,
+            },
+        )
+    rows: dict[str, tuple[ClassificationEntry, EpssgSubgroupRow]] = {
+        rule.subgroup: (e, rule) for e, rule in entries_of(EpssgSubgroupRow)
+    }
+    inferred = [s for s in subgroups if rows[s][1].letter_inferred]
+    details: dict[str, Any] = {"site_scheme": EPSSG_SCHEME}
+    if inferred:
+        details["subgroup_letter_inferred"] = True
+        details["letter_note"] = (
+            "Letters E-H follow the registry's ordering; they were not read in a primary document."
+        )
+    gaps = [g for s in subgroups if (g := rows[s][0].evidence_gap)]
+    if gaps:
+        details["evidence_gap"] = " ".join(gaps)
+    if len(risks) == 1 and len(subgroups) == 1 and len(result.outcomes) == 1:
+        risk, sub = risks[0], subgroups[0]
+        details["subgroup"] = sub
+        letter = f"subgroup {sub}" + (" (letter inferred)" if inferred else "")
+        return Finding(
+            id=FINDING_ID,
+            status=FindingStatus.DETERMINED,
+            value=risk,
+            reason=f"EpSSG {risk.replace('_', ' ')} risk, {letter}: {basis} (EpSSG RMS 2005; "
+            f"favourable size and age = <=5 cm and <10 years; exactly 10 years is unfavourable).",
+            rule=RULE_ID,
+            citations=citations,
+            inputs_used=inputs_used,
+            details=details,
+        )
+    details["subgroup_candidates"] = subgroups
+    if len(risks) == 1:
+        return Finding(
+            id=FINDING_ID,
+            status=FindingStatus.DETERMINED,
+            value=risks[0],
+            needs=sorted(set(result.needs)),
+            reason=f"EpSSG {risks[0].replace('_', ' ')} risk, subgroup {' or '.join(subgroups)} "
+            f"undecided: {basis} (EpSSG RMS 2005).",
+            rule=RULE_ID,
+            citations=citations,
+            inputs_used=inputs_used,
+            details=details,
+        )
+    words = " or ".join(r.replace("_", " ") for r in risks)
+    return Finding(
+        id=FINDING_ID,
+        status=FindingStatus.INDETERMINATE,
+        candidates=risks,
+        needs=sorted(set(result.needs)),
+        reason=f"EpSSG risk {words}: {basis}; needs {', '.join(result.needs)} (EpSSG RMS 2005).",
+        rule=RULE_ID,
+        citations=citations,
+        inputs_used=inputs_used,
+        details=details,
+    )

@@ -1,0 +1,119 @@
+"""``rhabdo serve`` (the web app, JSON API and CDS Hooks service) and ``rhabdo admin``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from rhabdo.cli.common import fail
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--migrate/--no-migrate",
+    default=True,
+    show_default=True,
+    help="Bring the database schema up to date before starting.",
+)
+def serve_cmd(host: str, port: int, migrate: bool) -> None:
+    """Run the service.
+
+    Settings come from RHABDO_* environment variables: RHABDO_ENV, RHABDO_SECRET_KEY,
+    RHABDO_DATABASE_URL, RHABDO_BASE_URL, RHABDO_CDS_ISSUERS_FILE.
+    """
+    from rhabdo.service.settings import StartupRefused, check_startup, get_settings
+
+    try:
+        settings = get_settings()
+        check_startup(settings)
+    except StartupRefused as exc:
+        fail(f"refusing to start: {exc}")
+    except (ValueError, OSError) as exc:
+        fail(f"settings: {exc}")
+    import uvicorn
+
+    from rhabdo.service.app import create_app
+
+    if migrate:
+        from rhabdo.service.migrate import upgrade
+
+        upgrade(settings.database_url)
+    app = create_app(settings)
+    # uvicorn's own access log prints full paths and query strings; ours logs route templates.
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")
+
+
+@click.group("admin")
+def admin_group() -> None:
+    """Administer the service: database schema and user accounts."""
+
+
+@admin_group.command("migrate")
+def migrate_cmd() -> None:
+    """Create or upgrade the database schema (SQLite file or PostgreSQL URL)."""
+    from rhabdo.service.migrate import current_revision, upgrade
+    from rhabdo.service.settings import get_settings
+
+    url = get_settings().database_url
+    upgrade(url)
+    click.echo(f"database schema at revision {current_revision(url)}")
+
+
+@admin_group.command("create-user")
+@click.argument("username")
+@click.option(
+    "--role",
+    type=click.Choice(["viewer", "clinician", "admin"]),
+    default="clinician",
+    show_default=True,
+)
+@click.option("--centre", default=None, help="The centre whose cases this user may see.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user_cmd(username: str, role: str, centre: str | None, password_stdin: bool) -> None:
+    """Create a user account (the first admin is created this way)."""
+    from rhabdo.service import store
+    from rhabdo.service.db import make_engine, make_sessionmaker
+    from rhabdo.service.migrate import upgrade
+    from rhabdo.service.settings import get_settings
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    url = get_settings().database_url
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        with make_sessionmaker(engine)() as db:
+            store.create_user(db, username, password, store.Role(role), centre)
+    except store.StoreError as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
+    click.echo(f"created {role} {username}" + (f" at centre {centre}" if centre else ""))
+
+
+@admin_group.command("create-token")
+@click.argument("username")
+@click.option("--name", default="cli", show_default=True)
+def create_token_cmd(username: str, name: str) -> None:
+    """Create an API token for a user and print it (it is shown only once)."""
+    from sqlalchemy import select
+
+    from rhabdo.service import store
+    from rhabdo.service.db import User, make_engine, make_sessionmaker
+    from rhabdo.service.settings import get_settings
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        with make_sessionmaker(engine)() as db:
+            user = db.scalar(select(User).where(User.username == username))
+            if user is None:
+                fail(f"username: {username!r} does not exist")
+            _, secret = store.create_api_token(db, user, name)
+    finally:
+        engine.dispose()
+    click.echo(secret)

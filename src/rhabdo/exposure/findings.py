@@ -1,0 +1,528 @@
+"""Exposure findings: what the patient has already received.
+
+Finding ids (stable):
+
+* ``exposure.agents_given`` -- the agents given in any line (codes; ``other:<name>``).
+* ``exposure.<agent>`` -- cumulative dose of each agent given, in mg/m2, for every
+  ``ChemotherapyAgent`` code that appears (``exposure.other.<name>`` for uncoded agents).
+* ``exposure.ifosfamide`` -- always present: cumulative ifosfamide (mg/m2; g/m2 and the renal
+  thresholds reached in ``details``; Skinner 1996, 2000).  0 when known not given.
+* ``exposure.anthracycline_doxorubicin_equivalent`` -- always present: doxorubicin-equivalent
+  anthracycline in mg/m2 using the cardiotoxicity equivalence ratios of Feijen 2019, with the
+  IGHG surveillance thresholds reached (Armenian 2015).
+* ``exposure.ced`` -- cyclophosphamide-equivalent dose, mg/m2.  Only cyclophosphamide has a
+  verified coefficient here, so when other alkylators were given the value is a lower bound
+  (``details.lower_bound``) and the reason says so.
+* ``exposure.radiation`` -- every radiotherapy course (line, target, body region, dose).
+* ``exposure.chest_radiation`` -- total dose to the thorax in Gy (sum of thoracic courses,
+  which overstates the dose to any one point when fields do not overlap).
+* ``exposure.relapse_site_irradiated`` -- whether a site of the current recurrence lies in a
+  previously irradiated field (or body region).
+
+Missing inputs never count as zero: the finding is indeterminate and names the case fields.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rhabdo.case.model import Case
+from rhabdo.case.vocab import BodyRegion, ChemotherapyAgent, RadiotherapyTarget
+from rhabdo.exposure.cumulative import AgentTotal, agent_totals, line_paths
+from rhabdo.knowledge.treatment import DoseThresholdEntry, ThresholdKind, dose_thresholds
+from rhabdo.results import Finding, determined, indeterminate, not_applicable
+
+RULE_CHEMO = "exposure.chemotherapy.v1"
+RULE_ANTHRACYCLINE = "exposure.anthracycline.v1"
+RULE_CED = "exposure.ced.v1"
+RULE_RADIATION = "exposure.radiation.v1"
+
+ANTHRACYCLINES: tuple[ChemotherapyAgent, ...] = (
+    ChemotherapyAgent.DOXORUBICIN,
+    ChemotherapyAgent.DAUNORUBICIN,
+    ChemotherapyAgent.EPIRUBICIN,
+    ChemotherapyAgent.IDARUBICIN,
+    ChemotherapyAgent.MITOXANTRONE,
+)
+#: Alkylating agents in the vocabulary (for the CED).  Platinum agents are not alkylators in
+#: the CED sense and are excluded.
+ALKYLATORS: tuple[ChemotherapyAgent, ...] = (
+    ChemotherapyAgent.CYCLOPHOSPHAMIDE,
+    ChemotherapyAgent.IFOSFAMIDE,
+    ChemotherapyAgent.MELPHALAN,
+    ChemotherapyAgent.BUSULFAN,
+    ChemotherapyAgent.THIOTEPA,
+    ChemotherapyAgent.TEMOZOLOMIDE,
+)
+
+_UNKNOWN_HISTORY_NEEDS = ["first_line"]
+
+
+def finding_id_for_agent(agent: str) -> str:
+    if agent.startswith("other:"):
+        slug = re.sub(r"[^a-z0-9]+", "_", agent.removeprefix("other:")).strip("_") or "unnamed"
+        return f"exposure.other.{slug}"
+    return f"exposure.{agent}"
+
+
+def thresholds(kind: ThresholdKind) -> list[DoseThresholdEntry]:
+    """Verified thresholds of one kind, lowest first."""
+    rows = [
+        t for t in dose_thresholds() if t.kind is kind and t.verified and t.at_least is not None
+    ]
+    return sorted(rows, key=lambda t: t.at_least or 0.0)
+
+
+def reached(kind: ThresholdKind, value: float) -> list[DoseThresholdEntry]:
+    return [t for t in thresholds(kind) if t.reached_by(value)]
+
+
+def _threshold_details(kind: ThresholdKind, value: float) -> dict[str, Any]:
+    return {
+        "thresholds_reached": [t.id for t in reached(kind, value)],
+        "thresholds": [
+            {
+                "id": t.id,
+                "at_least": t.at_least,
+                "unit": t.unit,
+                "concern": t.concern.value,
+                "meaning": t.meaning,
+            }
+            for t in thresholds(kind)
+        ],
+    }
+
+
+def _no_history(finding_id: str, rule: str, citations: list[str]) -> Finding:
+    return indeterminate(
+        finding_id,
+        candidates=[],
+        needs=_UNKNOWN_HISTORY_NEEDS,
+        reason="The treatment history is not recorded, so prior exposure is unknown.",
+        rule=rule,
+        citations=citations,
+    )
+
+
+def _agent_finding(total: AgentTotal) -> Finding:
+    fid = finding_id_for_agent(total.agent)
+    inputs = [c.path for c in total.contributions]
+    details: dict[str, Any] = {
+        "contributions": [
+            {"path": c.path, "mg_m2": c.mg_m2, "how": c.how} for c in total.contributions
+        ]
+    }
+    citations: list[str] = []
+    if total.agent == ChemotherapyAgent.IFOSFAMIDE.value:
+        details.update(_threshold_details(ThresholdKind.IFOSFAMIDE_RENAL, total.known_mg_m2 / 1000))
+        details["cumulative_g_m2"] = round(total.known_mg_m2 / 1000, 3)
+        citations = sorted(
+            {c for t in thresholds(ThresholdKind.IFOSFAMIDE_RENAL) for c in t.citations}
+        )
+    if not total.complete:
+        details["known_part_mg_m2"] = round(total.known_mg_m2, 3)
+        return indeterminate(
+            fid,
+            candidates=[{"at_least_mg_m2": round(total.known_mg_m2, 3)}],
+            needs=total.needs,
+            reason=f"Cumulative {total.agent} is at least {total.known_mg_m2:g} mg/m2; "
+            "some doses cannot be counted or converted.",
+            rule=RULE_CHEMO,
+            citations=citations,
+            inputs_used=inputs,
+            details=details,
+        )
+    value = round(total.known_mg_m2, 3)
+    return determined(
+        fid,
+        value,
+        reason=f"Cumulative {total.agent} {value:g} mg/m2 across all treatment lines.",
+        rule=RULE_CHEMO,
+        citations=citations,
+        inputs_used=inputs,
+        details=details,
+    )
+
+
+def ifosfamide_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
+    """Cumulative ifosfamide; zero when the history is known and ifosfamide was not given."""
+    key = ChemotherapyAgent.IFOSFAMIDE.value
+    if key in totals:
+        return _agent_finding(totals[key])
+    citations = sorted({c for t in thresholds(ThresholdKind.IFOSFAMIDE_RENAL) for c in t.citations})
+    if not line_paths(case):
+        return _no_history("exposure.ifosfamide", RULE_CHEMO, citations)
+    details = _threshold_details(ThresholdKind.IFOSFAMIDE_RENAL, 0.0) | {"cumulative_g_m2": 0.0}
+    return determined(
+        "exposure.ifosfamide",
+        0.0,
+        reason="No ifosfamide recorded in any treatment line.",
+        rule=RULE_CHEMO,
+        citations=citations,
+        inputs_used=[p for p, _ in line_paths(case)],
+        details=details,
+    )
+
+
+def anthracycline_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
+    """Doxorubicin-equivalent anthracycline (Feijen 2019 ratios; IGHG thresholds, Armenian 2015)."""
+    fid = "exposure.anthracycline_doxorubicin_equivalent"
+    factors = {
+        t.agent.value: t
+        for t in dose_thresholds()
+        if t.kind is ThresholdKind.ANTHRACYCLINE_EQUIVALENCE and t.agent is not None
+    }
+    citations = sorted(
+        {c for t in factors.values() for c in t.citations}
+        | {c for t in thresholds(ThresholdKind.ANTHRACYCLINE_CARDIAC) for c in t.citations}
+    )
+    if not line_paths(case):
+        return _no_history(fid, RULE_ANTHRACYCLINE, citations)
+    equivalent = 0.0
+    needs: list[str] = []
+    unconverted: list[str] = []
+    parts: list[dict[str, Any]] = []
+    inputs: list[str] = []
+    for agent in ANTHRACYCLINES:
+        total = totals.get(agent.value)
+        if total is None:
+            continue
+        inputs += [c.path for c in total.contributions]
+        entry = factors.get(agent.value)
+        if entry is None or entry.factor is None or not entry.verified:
+            unconverted.append(agent.value)
+            parts.append({"agent": agent.value, "mg_m2": total.known_mg_m2, "factor": None})
+            continue
+        equivalent += total.known_mg_m2 * entry.factor
+        needs += total.needs
+        parts.append(
+            {
+                "agent": agent.value,
+                "mg_m2": total.known_mg_m2,
+                "factor": entry.factor,
+                "entry": entry.id,
+            }
+        )
+    value = round(equivalent, 3)
+    details: dict[str, Any] = {
+        "parts": parts,
+        "unconverted_agents": unconverted,
+        "lower_bound": bool(unconverted),
+    }
+    details |= _threshold_details(ThresholdKind.ANTHRACYCLINE_CARDIAC, value)
+    if needs:
+        return indeterminate(
+            fid,
+            candidates=[{"at_least_mg_m2": value}],
+            needs=needs,
+            reason=f"Doxorubicin-equivalent anthracycline is at least {value:g} mg/m2; "
+            "some doses are unknown.",
+            rule=RULE_ANTHRACYCLINE,
+            citations=citations,
+            inputs_used=inputs,
+            details=details,
+        )
+    if unconverted:
+        reason = (
+            f"Doxorubicin-equivalent anthracycline is at least {value:g} mg/m2; "
+            f"{', '.join(unconverted)} could not be converted (no verified equivalence ratio), "
+            "so the true total is higher."
+        )
+    elif not parts:
+        reason = "No anthracycline recorded in any treatment line."
+    else:
+        reason = (
+            f"Doxorubicin-equivalent anthracycline {value:g} mg/m2 "
+            "(cardiotoxicity equivalence ratios)."
+        )
+    return determined(
+        fid,
+        value,
+        reason=reason,
+        rule=RULE_ANTHRACYCLINE,
+        citations=citations,
+        inputs_used=inputs,
+        details=details,
+    )
+
+
+def ced_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
+    """Cyclophosphamide-equivalent dose: exact only when cyclophosphamide is the sole alkylator."""
+    fid = "exposure.ced"
+    entries = [
+        t
+        for t in dose_thresholds()
+        if t.kind in (ThresholdKind.CED_EQUIVALENCE, ThresholdKind.CED_GONADAL)
+    ]
+    citations = sorted({c for t in entries for c in t.citations})
+    if not line_paths(case):
+        return _no_history(fid, RULE_CED, citations)
+    cyclo = totals.get(ChemotherapyAgent.CYCLOPHOSPHAMIDE.value)
+    others = [
+        a.value
+        for a in ALKYLATORS
+        if a is not ChemotherapyAgent.CYCLOPHOSPHAMIDE and a.value in totals
+    ]
+    value = round(cyclo.known_mg_m2, 3) if cyclo else 0.0
+    details: dict[str, Any] = {"unconverted_alkylators": others, "lower_bound": bool(others)}
+    details |= _threshold_details(ThresholdKind.CED_GONADAL, value)
+    inputs = [c.path for c in cyclo.contributions] if cyclo else []
+    if cyclo and not cyclo.complete:
+        return indeterminate(
+            fid,
+            candidates=[{"at_least_mg_m2": value}],
+            needs=cyclo.needs,
+            reason=f"CED is at least {value:g} mg/m2; some cyclophosphamide doses are unknown.",
+            rule=RULE_CED,
+            citations=citations,
+            inputs_used=inputs,
+            details=details,
+        )
+    if others:
+        reason = (
+            f"CED is at least {value:g} mg/m2 (cyclophosphamide alone); {', '.join(others)} "
+            "not converted because the CED coefficients could not be verified."
+        )
+    elif cyclo is None:
+        reason = "No alkylating agent recorded in any treatment line (CED 0 mg/m2)."
+    else:
+        reason = f"CED {value:g} mg/m2 (cyclophosphamide is the only alkylator given)."
+    return determined(
+        fid,
+        value,
+        reason=reason,
+        rule=RULE_CED,
+        citations=citations,
+        inputs_used=inputs,
+        details=details,
+    )
+
+
+def radiation_finding(case: Case) -> Finding:
+    """Every radiotherapy course with its site, region and dose."""
+    fid = "exposure.radiation"
+    lines = line_paths(case)
+    if not lines:
+        return _no_history(fid, RULE_RADIATION, [])
+    courses: list[dict[str, Any]] = []
+    needs: list[str] = []
+    for line_path, line in lines:
+        for j, rt in enumerate(line.radiotherapy):
+            path = f"{line_path}.radiotherapy[{j}]"
+            courses.append(
+                {
+                    "path": path,
+                    "target": rt.target.value if rt.target else None,
+                    "target_site": rt.target_site,
+                    "body_region": rt.body_region.value if rt.body_region else None,
+                    "total_dose_gy": rt.total_dose_gy,
+                    "fractions": rt.fractions,
+                    "brachytherapy": rt.brachytherapy,
+                }
+            )
+            if rt.total_dose_gy is None:
+                needs.append(f"{path}.total_dose_gy")
+            if rt.body_region is None:
+                needs.append(f"{path}.body_region")
+    by_region: dict[str, float] = {}
+    for c in courses:
+        if c["body_region"] and c["total_dose_gy"] is not None:
+            by_region[c["body_region"]] = by_region.get(c["body_region"], 0.0) + c["total_dose_gy"]
+    details = {"courses": courses, "total_gy_by_region": by_region}
+    inputs = [c["path"] for c in courses]
+    if needs:
+        return indeterminate(
+            fid,
+            candidates=[],
+            needs=needs,
+            reason=f"{len(courses)} radiotherapy course(s) recorded; "
+            "dose or body region of some is unknown.",
+            rule=RULE_RADIATION,
+            citations=[],
+            inputs_used=inputs,
+            details=details,
+        )
+    summary = "; ".join(f"{r} {g:g} Gy" for r, g in by_region.items())
+    return determined(
+        fid,
+        courses,
+        reason=f"{len(courses)} radiotherapy course(s) recorded ({summary})."
+        if courses
+        else "No radiotherapy recorded.",
+        rule=RULE_RADIATION,
+        citations=[],
+        inputs_used=inputs,
+        details=details,
+    )
+
+
+def _is_thorax(body_region: BodyRegion | None, target: RadiotherapyTarget | None) -> bool | None:
+    if body_region is BodyRegion.THORAX or target is RadiotherapyTarget.WHOLE_LUNG:
+        return True
+    if body_region is None:
+        return None
+    return False
+
+
+def chest_radiation_finding(case: Case) -> Finding:
+    """Total radiotherapy dose to the thorax, with the IGHG chest-RT thresholds reached."""
+    fid = "exposure.chest_radiation"
+    citations = sorted({c for t in thresholds(ThresholdKind.CHEST_RT_CARDIAC) for c in t.citations})
+    lines = line_paths(case)
+    if not lines:
+        return _no_history(fid, RULE_RADIATION, citations)
+    total = 0.0
+    needs: list[str] = []
+    inputs: list[str] = []
+    for line_path, line in lines:
+        for j, rt in enumerate(line.radiotherapy):
+            path = f"{line_path}.radiotherapy[{j}]"
+            thorax = _is_thorax(rt.body_region, rt.target)
+            if thorax is None:
+                needs.append(f"{path}.body_region")
+                continue
+            if not thorax:
+                continue
+            inputs.append(path)
+            if rt.total_dose_gy is None:
+                needs.append(f"{path}.total_dose_gy")
+            else:
+                total += rt.total_dose_gy
+    details = _threshold_details(ThresholdKind.CHEST_RT_CARDIAC, total)
+    if needs:
+        return indeterminate(
+            fid,
+            candidates=[{"at_least_gy": total}],
+            needs=needs,
+            reason=f"Chest radiotherapy is at least {total:g} Gy; "
+            "the region or dose of some courses is unknown.",
+            rule=RULE_RADIATION,
+            citations=citations,
+            inputs_used=inputs,
+            details=details,
+        )
+    reason = (
+        f"Chest (thorax) radiotherapy {total:g} Gy in total."
+        if inputs
+        else "No chest radiotherapy recorded."
+    )
+    return determined(
+        fid,
+        total,
+        reason=reason,
+        rule=RULE_RADIATION,
+        citations=citations,
+        inputs_used=inputs,
+        details=details,
+    )
+
+
+def relapse_site_irradiated_finding(case: Case) -> Finding:
+    """Whether a site of the current recurrence lies in an irradiated field (or body region)."""
+    fid = "exposure.relapse_site_irradiated"
+    event = case.current_event
+    if event is None:
+        return not_applicable(
+            fid, reason="No relapse or progression is recorded.", rule=RULE_RADIATION
+        )
+    k = len(case.events) - 1
+    if event.sites is None:
+        return indeterminate(
+            fid,
+            candidates=[True, False],
+            needs=[f"events[{k}].sites"],
+            reason="The sites of the current recurrence are not recorded.",
+            rule=RULE_RADIATION,
+            citations=[],
+        )
+    lines = line_paths(case)
+    regions: set[BodyRegion] = set()
+    region_unknown: list[str] = []
+    for line_path, line in lines:
+        for j, rt in enumerate(line.radiotherapy):
+            if rt.body_region is None:
+                region_unknown.append(f"{line_path}.radiotherapy[{j}].body_region")
+            else:
+                regions.add(rt.body_region)
+    yes: list[str] = []
+    needs: list[str] = []
+    inputs: list[str] = []
+    for i, site in enumerate(event.sites):
+        path = f"events[{k}].sites[{i}]"
+        inputs.append(path)
+        if site.in_irradiated_field is True:
+            yes.append(f"{path} (in irradiated field)")
+        elif site.in_irradiated_field is False:
+            continue
+        elif site.body_region is not None and site.body_region in regions:
+            yes.append(f"{path} (in an irradiated body region: {site.body_region.value})")
+        elif not lines:
+            needs += [f"{path}.in_irradiated_field", "first_line"]
+        elif site.body_region is None or region_unknown:
+            needs += [f"{path}.in_irradiated_field", *region_unknown]
+    if yes:
+        return determined(
+            fid,
+            True,
+            reason="A site of the current recurrence was irradiated before: "
+            + "; ".join(yes)
+            + ".",
+            rule=RULE_RADIATION,
+            citations=[],
+            inputs_used=inputs,
+            details={"sites": yes},
+        )
+    if needs:
+        return indeterminate(
+            fid,
+            candidates=[True, False],
+            needs=needs,
+            reason="Whether the recurrence lies in an irradiated field cannot be told "
+            "from the record.",
+            rule=RULE_RADIATION,
+            citations=[],
+            inputs_used=inputs,
+        )
+    return determined(
+        fid,
+        False,
+        reason="No site of the current recurrence lies in a previously irradiated field or region.",
+        rule=RULE_RADIATION,
+        citations=[],
+        inputs_used=inputs,
+    )
+
+
+def agents_given_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
+    if not line_paths(case):
+        return _no_history("exposure.agents_given", RULE_CHEMO, [])
+    agents = list(totals)
+    return determined(
+        "exposure.agents_given",
+        agents,
+        reason=("Agents given: " + ", ".join(agents) + ".")
+        if agents
+        else "No chemotherapy recorded.",
+        rule=RULE_CHEMO,
+        citations=[],
+        inputs_used=[p for p, _ in line_paths(case)],
+    )
+
+
+def exposure_findings(case: Case) -> list[Finding]:
+    """Every exposure finding for the case, in a fixed order (see the module docstring)."""
+    totals = agent_totals(case)
+    out = [agents_given_finding(case, totals)]
+    out += [
+        _agent_finding(t) for key, t in totals.items() if key != ChemotherapyAgent.IFOSFAMIDE.value
+    ]
+    out += [
+        ifosfamide_finding(case, totals),
+        anthracycline_finding(case, totals),
+        ced_finding(case, totals),
+        radiation_finding(case),
+        chest_radiation_finding(case),
+        relapse_site_irradiated_finding(case),
+    ]
+    return out

@@ -1,0 +1,697 @@
+"""Prognosis at first relapse or progression: the published models that apply to the case.
+
+Each model is applied only to the population it was built on, with its own definitions and its
+own clock (scoring-and-staging.md section 5, scoring-gaps-resolved.md Gaps 4-6):
+
+* **Chisholm 2011** (SIOP MMT, non-metastatic at diagnosis): eight adverse factors; four odds
+  ratios are published.  The nomogram's points and probability mapping were not available, so
+  no probability is computed -- the factors are listed and the model is "not computable".
+* **Mazzoleni 2005** (Italian, localized at diagnosis): four factors; 5-year OS is published
+  for 0 and 1 factor only.
+* **Pappo 1999** (IRSG, all first relapses): 5-year survival by histology and initial
+  stage/group (and, for embryonal stage 1/group I, by relapse type).
+* **Mattke 2009** (CWS): 4-year survival by time from the end of primary therapy.
+* **Dantonello 2008** (CWS, localized at diagnosis): cohort post-relapse survival.
+* **Minn 2010** (COG intermediate risk): early progression < 120 days from study entry.
+* **Wasti 2026** (INSTRuCT): first event after metastatic disease at diagnosis.
+
+The finding lists every model in ``details["models"]`` (model, applicable, factors, figure,
+population, citation, computable, reason).  It is determined when at least one applicable
+model gives a published figure for this patient.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rhabdo.case.model import Case
+from rhabdo.case.vocab import (
+    EMBRYONAL_HISTOLOGIES,
+    EventKind,
+    Histology,
+    NodalStatus,
+    SurgicalResult,
+)
+from rhabdo.classify.relapse import (
+    MattkeCategory,
+    RelapseType,
+    mattke_category,
+    model_clocks,
+    months_from_end_of_first_line,
+    on_first_line_therapy,
+    relapse_refractory,
+    relapse_type,
+)
+from rhabdo.classify.sites import HISTORICAL_IRS_SCHEME, site_ruling
+from rhabdo.prognosis.knowledge import SiteClass, entry
+from rhabdo.prognosis.oberlin import metastatic_at_diagnosis
+from rhabdo.results import Finding, determined, indeterminate, not_applicable
+
+FINDING_ID = "prognosis.relapse"
+RULE = "prognosis.relapse.v1"
+
+ModelResult = dict[str, Any]
+
+
+def _result(
+    model: str,
+    *,
+    applicable: bool | None,
+    citation: str,
+    population: str,
+    computable: bool,
+    reason: str,
+    figure: str | None = None,
+    factors: list[dict[str, Any]] | None = None,
+    needs: list[str] | None = None,
+    entries: list[str] | None = None,
+) -> ModelResult:
+    return {
+        "model": model,
+        "applicable": applicable,
+        "factors": factors or [],
+        "figure": figure,
+        "population": population,
+        "citation": citation,
+        "computable": computable,
+        "reason": reason,
+        "needs": sorted(set(needs or [])),
+        "entries": entries or [],
+    }
+
+
+# --- shared inputs ---------------------------------------------------------------------------
+
+
+def metastatic_relapse(case: Case) -> bool | None:
+    """Whether the first event involved a distant site (metastatic or combined relapse)."""
+    f = relapse_type(case)
+    if not f.is_determined:
+        return None
+    return f.value in (RelapseType.METASTATIC.value, RelapseType.COMBINED.value)
+
+
+def prior_radiotherapy(case: Case) -> bool | None:
+    """Radiotherapy in first-line treatment; None when no first-line record exists."""
+    if case.first_line is None:
+        return None
+    return bool(case.first_line.radiotherapy)
+
+
+def alveolar(case: Case) -> bool | None:
+    h = case.diagnosis.histology
+    return None if h is None else h is Histology.ALVEOLAR
+
+
+def nodal_involvement(case: Case) -> bool | None:
+    n = case.diagnosis.regional_nodes
+    if n is None or n is NodalStatus.NX:
+        return None
+    return n is NodalStatus.N1
+
+
+def size_over_5cm(case: Case) -> bool | None:
+    size = case.diagnosis.max_diameter_cm
+    cut = entry("chisholm_2011.threshold.size_cm").value
+    return None if size is None or cut is None else size > cut
+
+
+def three_or_more_drugs(case: Case) -> bool | None:
+    """Three or more distinct agents in first-line chemotherapy (Chisholm's 3/6-drug regimens)."""
+    if case.first_line is None or not case.first_line.chemotherapy:
+        return None
+    return len({c.agent for c in case.first_line.chemotherapy}) >= 3
+
+
+def site_is_adverse(case: Case, rule_id: str) -> bool | None:
+    site = case.diagnosis.primary_site
+    if site is None:
+        return None
+    rule = entry(rule_id)
+    assert rule.sites is not None
+    cls = rule.sites[site].site_class
+    return None if cls is SiteClass.NOT_STATED else cls is SiteClass.UNFAVOURABLE
+
+
+def irs_group_i(case: Case) -> bool | None:
+    """Whether the initial IRS clinical group was I (stated, or complete resection, N0, M0)."""
+    stated = case.diagnosis.irs_group_stated
+    if stated is not None:
+        return stated.group == "I"
+    if metastatic_at_diagnosis(case):
+        return False
+    surgery = case.diagnosis.initial_surgery
+    if surgery is None:
+        return None
+    if surgery.result is not SurgicalResult.COMPLETE:
+        return False
+    if (
+        surgery.regional_nodes_involved_pathologically
+        or case.diagnosis.regional_nodes is NodalStatus.N1
+    ):
+        return False
+    if metastatic_at_diagnosis(case) is False and case.diagnosis.regional_nodes is NodalStatus.N0:
+        return True
+    return None
+
+
+def outside_remission_population(case: Case, model_name: str) -> ModelResult | None:
+    """A not-applicable result when the first event is a progression.
+
+    Chisholm 2011, Mazzoleni 2005 and Dantonello 2008 studied recurrence after complete
+    remission / complete local control; a progression (no remission reached) is outside them.
+    """
+    ev = case.events[0] if case.events else None
+    if ev is None or ev.kind is not EventKind.PROGRESSION:
+        return None
+    pop = {
+        "chisholm_2011": "chisholm_2011.cured.all",
+        "mazzoleni_2005": "mazzoleni_2005.os5.all",
+        "dantonello_2008": "dantonello_2008.survival5.all",
+    }[model_name]
+    return _result(
+        model_name,
+        applicable=False,
+        computable=False,
+        citation=model_name,
+        population=entry(pop).population or "",
+        reason="Built on recurrence after complete remission; this first event is a progression.",
+    )
+
+
+def _factor(key: str, entry_id: str, present: bool | None, needs: list[str]) -> dict[str, Any]:
+    e = entry(entry_id)
+    return {
+        "factor": key,
+        "label": e.label,
+        "present": present,
+        "effect": None if e.value is None else f"{e.effect_measure} {e.figure_text()}",
+        "needs": needs if present is None else [],
+    }
+
+
+# --- models ----------------------------------------------------------------------------------
+
+
+def chisholm_2011(case: Case) -> ModelResult:
+    """Chisholm 2011 adverse factors at first relapse (non-metastatic at diagnosis)."""
+    progression = outside_remission_population(case, "chisholm_2011")
+    if progression is not None:
+        return progression
+    m0 = metastatic_at_diagnosis(case)
+    pop = entry("chisholm_2011.cured.all")
+    base: dict[str, Any] = {"citation": "chisholm_2011", "population": pop.population or ""}
+    if m0 is True:
+        return _result(
+            "chisholm_2011",
+            applicable=False,
+            computable=False,
+            **base,
+            reason="Built on non-metastatic RMS at diagnosis; this case was metastatic.",
+        )
+    clocks = model_clocks(case)
+    f = "chisholm_2011.factor."
+    factors: list[dict[str, Any]] = [
+        _factor(
+            "metastatic_relapse",
+            f + "metastatic_relapse",
+            metastatic_relapse(case),
+            ["events[0].sites"],
+        ),
+        _factor(
+            "prior_radiotherapy",
+            f + "prior_radiotherapy",
+            prior_radiotherapy(case),
+            ["first_line.radiotherapy"],
+        ),
+        _factor(
+            "initial_size_over_5cm",
+            f + "initial_size_over_5cm",
+            size_over_5cm(case),
+            ["diagnosis.max_diameter_cm"],
+        ),
+        _factor(
+            "relapse_under_18_months",
+            f + "relapse_under_18_months",
+            clocks["chisholm_2011"]["under_18_months"],
+            ["diagnosis.date", "events[0].date"],
+        ),
+        _factor(
+            "unfavourable_site",
+            f + "unfavourable_site",
+            site_is_adverse(case, "chisholm_2011.site_rule"),
+            ["diagnosis.primary_site"],
+        ),
+        _factor(
+            "nodal_involvement",
+            f + "nodal_involvement",
+            nodal_involvement(case),
+            ["diagnosis.regional_nodes"],
+        ),
+        _factor(
+            "alveolar_histology", f + "alveolar_histology", alveolar(case), ["diagnosis.histology"]
+        ),
+        _factor(
+            "three_or_six_drug_chemotherapy",
+            f + "three_or_six_drug_chemotherapy",
+            three_or_more_drugs(case),
+            ["first_line.chemotherapy"],
+        ),
+    ]
+    present = sum(1 for x in factors if x["present"])
+    unknown = sum(1 for x in factors if x["present"] is None)
+    open_note = f", {unknown} not known" if unknown else ""
+    nomogram = entry("chisholm_2011.nomogram")
+    reason = (
+        f"{present} of 8 adverse factors present{open_note}; the nomogram probability is not "
+        f"computable ({nomogram.evidence_gap})"
+    )
+    if m0 is None:
+        reason = "Applies only if non-metastatic at diagnosis (not recorded). " + reason
+    return _result(
+        "chisholm_2011",
+        applicable=None if m0 is None else True,
+        computable=False,
+        **base,
+        figure=f"cohort: {pop.figure_text()} alive >=3 years after the last event (not individual)",
+        factors=factors,
+        reason=reason,
+        needs=["diagnosis.distant_metastases"] if m0 is None else [],
+        entries=[pop.id, nomogram.id],
+    )
+
+
+def mazzoleni_2005(case: Case) -> ModelResult:
+    """Mazzoleni 2005 factor count and 5-year OS (localized at diagnosis)."""
+    progression = outside_remission_population(case, "mazzoleni_2005")
+    if progression is not None:
+        return progression
+    m0 = metastatic_at_diagnosis(case)
+    pop = entry("mazzoleni_2005.os5.all")
+    base: dict[str, Any] = {"citation": "mazzoleni_2005", "population": pop.population or ""}
+    if m0 is True:
+        return _result(
+            "mazzoleni_2005",
+            applicable=False,
+            computable=False,
+            **base,
+            reason="Built on localized RMS at diagnosis; this case was metastatic.",
+        )
+    f = "mazzoleni_2005.factor."
+    factors: list[dict[str, Any]] = [
+        _factor("alveolar", f + "alveolar", alveolar(case), ["diagnosis.histology"]),
+        _factor(
+            "parameningeal_or_other_site",
+            f + "parameningeal_or_other_site",
+            site_is_adverse(case, "mazzoleni_2005.site_rule"),
+            ["diagnosis.primary_site"],
+        ),
+        _factor(
+            "systemic_recurrence",
+            f + "systemic_recurrence",
+            metastatic_relapse(case),
+            ["events[0].sites"],
+        ),
+        _factor(
+            "recurrence_on_therapy",
+            f + "recurrence_on_therapy",
+            on_first_line_therapy(case),
+            ["first_line.end_date"],
+        ),
+    ]
+    if factors[1]["present"] is None and case.diagnosis.primary_site is not None:
+        factors[1]["needs"] = []  # no case field decides it: the source does not class this site
+        factors[1]["note"] = entry("mazzoleni_2005.site_rule").evidence_gap
+    low = sum(1 for x in factors if x["present"])
+    high = low + sum(1 for x in factors if x["present"] is None)
+    needs = [n for x in factors for n in x["needs"]]
+    if m0 is None:
+        needs.append("diagnosis.distant_metastases")
+    applicable = None if m0 is None else True
+    if low == high and low <= 1:
+        e = entry(f"mazzoleni_2005.os5.factors_{low}")
+        return _result(
+            "mazzoleni_2005",
+            applicable=applicable,
+            computable=m0 is False,
+            **base,
+            figure=f"5-year OS {e.figure_text()}",
+            factors=factors,
+            needs=needs,
+            entries=[e.id],
+            reason=f"{low} risk factor(s): {e.label}.",
+        )
+    if low >= 2:
+        e = entry("mazzoleni_2005.os5.factors_2_plus")
+        return _result(
+            "mazzoleni_2005",
+            applicable=applicable,
+            computable=False,
+            **base,
+            figure=None,
+            factors=factors,
+            needs=needs,
+            entries=[e.id],
+            reason=f"{low}{'+' if high > low else ''} risk factors: {e.evidence_gap}",
+        )
+    return _result(
+        "mazzoleni_2005",
+        applicable=applicable,
+        computable=False,
+        **base,
+        factors=factors,
+        needs=needs,
+        reason=f"Risk-factor count not decided: {low} to {high}.",
+    )
+
+
+def pappo_category(case: Case) -> tuple[str | None, list[str]]:
+    """Pappo 1999 lookup key (an entry suffix) or None, and the fields that would decide it."""
+    h = case.diagnosis.histology
+    if h is None:
+        return None, ["diagnosis.histology"]
+    if h is Histology.EMBRYONAL_BOTRYOID:
+        return "botryoid", []
+    if h in EMBRYONAL_HISTOLOGIES:
+        m1 = metastatic_at_diagnosis(case)
+        if m1 is True:
+            return "embryonal_group4", []
+        if m1 is None:
+            return None, ["diagnosis.distant_metastases"]
+        site = case.diagnosis.primary_site
+        stage1 = None if site is None else site_ruling(site, HISTORICAL_IRS_SCHEME).favourable
+        group1 = irs_group_i(case)
+        if stage1 or group1:
+            return "embryonal_stage1_or_group1", []
+        if stage1 is False and group1 is False:
+            return "embryonal_stage23_or_group23", []
+        needs = (["diagnosis.primary_site"] if stage1 is None else []) + (
+            ["diagnosis.irs_group_stated"] if group1 is None else []
+        )
+        return None, needs
+    if h is Histology.ALVEOLAR:
+        group1 = irs_group_i(case)
+        if group1 is None:
+            return None, ["diagnosis.irs_group_stated"]
+        return ("alveolar_group1" if group1 else "alveolar_group2_4"), []
+    return None, []
+
+
+def pappo_1999(case: Case) -> ModelResult:
+    """Pappo 1999 5-year survival after first relapse by histology and initial stage/group."""
+    pop = entry("pappo_1999.survival5.all")
+    base: dict[str, Any] = {"citation": "pappo_1999", "population": pop.population or ""}
+    key, needs = pappo_category(case)
+    if key is None:
+        h = case.diagnosis.histology
+        why = (
+            f"{h.label} is not one of Pappo's histology groups "
+            "(botryoid, embryonal, alveolar/undifferentiated)"
+            if h is not None and not needs
+            else "inputs missing"
+        )
+        return _result(
+            "pappo_1999",
+            applicable=True if not needs else None,
+            computable=False,
+            **base,
+            needs=needs,
+            reason=f"Category not decided: {why}.",
+            figure=f"all first relapses: 5-year survival {pop.figure_text()}",
+            entries=[pop.id],
+        )
+    e = entry(f"pappo_1999.survival5.{key}")
+    figure = f"5-year survival {e.figure_text()}"
+    extra: list[str] = [e.id]
+    if key == "embryonal_stage1_or_group1":
+        kind = relapse_type(case)
+        sub = {
+            RelapseType.LOCAL.value: "local",
+            RelapseType.REGIONAL.value: "regional",
+            RelapseType.METASTATIC.value: "distant",
+            RelapseType.COMBINED.value: "distant",
+        }
+        if kind.is_determined and kind.value in sub:
+            s = entry(f"pappo_1999.survival5.embryonal_stage1_group1_{sub[kind.value]}")
+            figure += f"; {sub[kind.value]} recurrence {s.figure_text()}"
+            extra.append(s.id)
+    return _result(
+        "pappo_1999",
+        applicable=True,
+        computable=True,
+        **base,
+        figure=figure,
+        entries=extra,
+        reason=f"{e.group}.",
+    )
+
+
+def mattke_2009(case: Case) -> ModelResult:
+    """Mattke 2009 4-year survival by time from the end of primary therapy."""
+    e0 = entry("mattke_2009.survival4.early")
+    base: dict[str, Any] = {"citation": "mattke_2009", "population": e0.population or ""}
+    on = on_first_line_therapy(case)
+    if on is True:
+        return _result(
+            "mattke_2009",
+            applicable=False,
+            computable=False,
+            **base,
+            reason="Grouped by time after the end of primary therapy; this event came on therapy.",
+        )
+    months = months_from_end_of_first_line(case)
+    if on is False and months is not None and months < 0:
+        return _result(
+            "mattke_2009",
+            applicable=False,
+            computable=False,
+            **base,
+            reason="The event came before first-line therapy started.",
+        )
+    if on is None or months is None:
+        return _result(
+            "mattke_2009",
+            applicable=None,
+            computable=False,
+            **base,
+            needs=["first_line.end_date", "events[0].date"],
+            reason="The time from the end of first-line therapy is not known.",
+        )
+    cat: MattkeCategory = mattke_category(months)
+    e = entry(f"mattke_2009.survival4.{cat.value}")
+    ids = [e.id]
+    figure = f"4-year survival {e.figure_text()}"
+    if relapse_type(case).value == RelapseType.LOCAL.value:
+        loc = entry(f"mattke_2009.survival4.local_{cat.value}")
+        figure += f"; local relapse {loc.figure_text()}"
+        ids.append(loc.id)
+    if case.diagnosis.histology in EMBRYONAL_HISTOLOGIES:
+        emb = entry(f"mattke_2009.survival4.embryonal_{cat.value}")
+        figure += f"; embryonal {emb.figure_text()}"
+        ids.append(emb.id)
+    return _result(
+        "mattke_2009",
+        applicable=True,
+        computable=True,
+        **base,
+        figure=figure,
+        entries=ids,
+        reason=f"{cat.value} relapse, {months:.1f} months after the end of first-line therapy.",
+    )
+
+
+def dantonello_2008(case: Case) -> ModelResult:
+    """Dantonello 2008 cohort post-relapse survival (localized at diagnosis)."""
+    progression = outside_remission_population(case, "dantonello_2008")
+    if progression is not None:
+        return progression
+    e = entry("dantonello_2008.survival5.all")
+    base: dict[str, Any] = {"citation": "dantonello_2008", "population": e.population or ""}
+    m1 = metastatic_at_diagnosis(case)
+    if m1 is True:
+        return _result(
+            "dantonello_2008",
+            applicable=False,
+            computable=False,
+            **base,
+            reason="Built on localized RMS at diagnosis; this case was metastatic.",
+        )
+    return _result(
+        "dantonello_2008",
+        applicable=None if m1 is None else True,
+        computable=m1 is False,
+        **base,
+        figure=f"5-year post-relapse survival {e.figure_text()} (cohort)",
+        entries=[e.id],
+        needs=["diagnosis.distant_metastases"] if m1 is None else [],
+        reason="Cohort figure for relapses after localized RMS; no individual model.",
+    )
+
+
+def minn_2010(case: Case) -> ModelResult:
+    """Minn 2010: early progression (< 120 days) on intermediate-risk therapy."""
+    e = entry("minn_2010.os5.early_progression")
+    base: dict[str, Any] = {"citation": "minn_2010", "population": e.population or ""}
+    refractory = relapse_refractory(case)
+    early = refractory.details.get("early_failure_minn_2010")
+    if refractory.value is True and early:
+        return _result(
+            "minn_2010",
+            applicable=True,
+            computable=True,
+            **base,
+            figure=f"5-year OS {e.figure_text()}",
+            entries=[e.id],
+            reason="Progression within 120 days of the start of first-line therapy "
+            "(study entry in Minn 2010; population was intermediate risk).",
+        )
+    if refractory.status.value == "indeterminate" or (refractory.value is True and early is None):
+        return _result(
+            "minn_2010",
+            applicable=None,
+            computable=False,
+            **base,
+            needs=list(refractory.needs) or ["first_line.start_date"],
+            reason="Whether this was an early progression (<120 days) is not decided.",
+        )
+    return _result(
+        "minn_2010",
+        applicable=False,
+        computable=False,
+        **base,
+        reason="Not an early progression on first-line therapy.",
+    )
+
+
+def wasti_2026(case: Case) -> ModelResult:
+    """Wasti 2026 (INSTRuCT): first event after metastatic disease at diagnosis."""
+    e = entry("wasti_2026.os3.after_first_event")
+    base: dict[str, Any] = {"citation": "wasti_2026", "population": e.population or ""}
+    m1 = metastatic_at_diagnosis(case)
+    if m1 is False:
+        return _result(
+            "wasti_2026",
+            applicable=False,
+            computable=False,
+            **base,
+            reason="Only for a first event after metastatic disease at diagnosis.",
+        )
+    factors: list[dict[str, Any]] = [
+        {
+            "factor": "higher_oberlin_score",
+            "label": "Higher Oberlin score at diagnosis",
+            "present": None,
+            "effect": "associated with worse outcome (no weight published)",
+            "needs": [],
+        },
+        {
+            "factor": "locoregional_nodes",
+            "label": "Locoregional lymph-node involvement at diagnosis",
+            "present": nodal_involvement(case),
+            "effect": "associated with worse outcome (no weight published)",
+            "needs": [],
+        },
+    ]
+    return _result(
+        "wasti_2026",
+        applicable=None if m1 is None else True,
+        computable=m1 is True,
+        **base,
+        figure=f"3-year OS after first event {e.figure_text()}",
+        factors=factors,
+        entries=[e.id],
+        needs=["diagnosis.distant_metastases"] if m1 is None else [],
+        reason="Headline figure only; OS by Oberlin score after the first event not verified.",
+    )
+
+
+MODELS = (
+    chisholm_2011,
+    mazzoleni_2005,
+    pappo_1999,
+    mattke_2009,
+    dantonello_2008,
+    minn_2010,
+    wasti_2026,
+)
+
+_SHORT = {
+    "chisholm_2011": "Chisholm 2011",
+    "mazzoleni_2005": "Mazzoleni 2005",
+    "pappo_1999": "Pappo 1999",
+    "mattke_2009": "Mattke 2009",
+    "dantonello_2008": "Dantonello 2008",
+    "minn_2010": "Minn 2010",
+    "wasti_2026": "Wasti 2026 (INSTRuCT)",
+}
+
+
+def relapse_prognosis(case: Case) -> Finding:
+    """The relapse prognostic models that apply to the first event, each with its figure.
+
+    Determined when at least one applicable model yields a published figure for this patient;
+    models whose mapping is not published (Chisholm's nomogram, Mazzoleni >= 2 factors) are
+    listed as not computable, never estimated.
+    """
+    if not case.events:
+        return not_applicable(
+            FINDING_ID, reason="No relapse or progression is recorded.", rule=RULE
+        )
+    results = [m(case) for m in MODELS]
+    citations = sorted({r["citation"] for r in results if r["applicable"] is not False})
+    inputs = sorted(
+        {n for r in results for f in r["factors"] for n in f.get("needs", [])} | {"events[0]"}
+    )
+    details: dict[str, Any] = {
+        "event": {"index": 0, "kind": case.events[0].kind.value},
+        "models": results,
+    }
+    given = [r for r in results if r["applicable"] is True and r["computable"]]
+    parts = [f"{_SHORT[r['model']]}: {r['figure']}" for r in given]
+    listed = [
+        f"{_SHORT[r['model']]}: {r['reason']}"
+        for r in results
+        if r["applicable"] is True and not r["computable"]
+    ]
+    if given:
+        return determined(
+            FINDING_ID,
+            "; ".join(parts),
+            reason=f"{len(given)} model(s) give a published figure for this first event"
+            + (
+                "; applicable but not computable: "
+                + ", ".join(
+                    _SHORT[r["model"]]
+                    for r in results
+                    if r["applicable"] is True and not r["computable"]
+                )
+                if listed
+                else ""
+            )
+            + ".",
+            rule=RULE,
+            citations=citations,
+            inputs_used=inputs,
+            details=details,
+        )
+    needs = sorted({n for r in results for n in r["needs"]})
+    if not needs:
+        return not_applicable(
+            FINDING_ID,
+            reason="No published relapse model gives a figure for this case: "
+            + "; ".join(listed or ["none applies"]),
+            rule=RULE,
+            citations=citations,
+            inputs_used=inputs,
+            details=details,
+        )
+    return indeterminate(
+        FINDING_ID,
+        candidates=[],
+        needs=needs,
+        reason="No relapse model can be applied yet; missing inputs decide which models apply.",
+        rule=RULE,
+        citations=citations,
+        inputs_used=inputs,
+        details=details,
+    )

@@ -1,0 +1,347 @@
+"""Category local_therapy: surgery, radiotherapy, re-irradiation and brachytherapy at relapse.
+
+For a localised recurrence, local or metastatic, the seed paper asks for an aggressive,
+multimodal approach to local therapy (Ogawa 2021); adequate local therapy of a circumscribed
+recurrence is linked with better survival (Dantonello 2013).  Radiotherapy is an option for sites
+not previously irradiated; re-irradiation only selectively, weighed against the dose already given
+to that field (PDQ; Wakefield 2018; no paediatric re-irradiation guideline exists).  Brachytherapy
+with ablative surgery (AMORE) is a salvage option for non-orbital head-and-neck sites (Buwalda
+2004).  All figures are in ``knowledge/data/local_therapy.yaml``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rhabdo.case.model import Case
+from rhabdo.case.vocab import Extent, MetastaticSite
+from rhabdo.recommend import _facts as facts
+from rhabdo.recommend._build import build, join_words
+from rhabdo.recommend.knowledge import LocalTherapyKind, local_therapy_entries
+from rhabdo.results import Finding, JsonValue, Recommendation, RecommendationCategory, Strength
+
+RULE = "recommend.local_therapy.v1"
+CATEGORY = RecommendationCategory.LOCAL_THERAPY
+CIRCUMSCRIBED_KEY = (
+    "dantonello_5y_post_relapse_survival_circumscribed_adequate_local_therapy_percent"
+)
+
+
+def dose_norms() -> list[dict[str, JsonValue]]:
+    """The COG dose table and the 60 Gy late-toxicity statement, for display."""
+    return [
+        {"entry": e.id, "statement": e.statement, "dose_gy": e.dose_gy}
+        for e in local_therapy_entries()
+        if e.kind in (LocalTherapyKind.DOSE_NORM, LocalTherapyKind.DOSE_LIMIT)
+    ]
+
+
+def _site_words(case: Case, index: int) -> str:
+    sites = facts.event_sites(case) or []
+    site = sites[index]
+    where = (
+        site.location
+        or (site.metastatic_site.label if site.metastatic_site else None)
+        or (site.body_region.label if site.body_region else None)
+    )
+    return f"{site.extent.value} site{f' ({where})' if where else ''}"
+
+
+def _metastatic_at_diagnosis(case: Case, findings: Mapping[str, Finding]) -> list[Recommendation]:
+    entry = local_therapy_entries()["local.metastatic_at_diagnosis"]
+    return [
+        build(
+            id="local_therapy.metastatic_sites",
+            category=CATEGORY,
+            statement=entry.statement,
+            strength=Strength.CONSIDER,
+            reason=(
+                "Metastatic at diagnosis with no recurrence recorded: first-line protocols give "
+                "local "
+                "therapy to the primary and to metastatic sites where feasible."
+            ),
+            rule=RULE,
+            entries=[entry],
+            based_on_findings=facts.present(
+                findings, "stage.pretreatment", "group.clinical", "score.oberlin"
+            ),
+            inputs_used=["diagnosis.distant_metastases", "events"],
+            details={"dose_norms": dose_norms()},
+        )
+    ]
+
+
+def _radiotherapy(case: Case, based_on: list[str]) -> list[Recommendation]:
+    """Radiotherapy for unirradiated sites; re-irradiation (caution) for irradiated ones."""
+    table = local_therapy_entries()
+    path = facts.current_event_path(case)
+    irradiation = facts.site_irradiation(case)
+    out: list[Recommendation] = []
+    fresh = [f for f in irradiation if f.irradiated is False]
+    again = [f for f in irradiation if f.irradiated is True]
+    unsure = [f for f in irradiation if f.irradiated is None]
+    inputs = [i for f in irradiation for i in f.inputs]
+    if fresh:
+        out.append(
+            build(
+                id="local_therapy.radiotherapy",
+                category=CATEGORY,
+                statement=(
+                    "Radiotherapy to the recurrent site(s) not previously irradiated ("
+                    + join_words([_site_words(case, f.site_index) for f in fresh])
+                    + "), with surgery where feasible."
+                ),
+                strength=Strength.RECOMMENDED,
+                reason="Not previously irradiated: " + "; ".join(f.basis for f in fresh) + ".",
+                rule=RULE,
+                entries=[table["local.radiotherapy_unirradiated"]],
+                based_on_findings=based_on,
+                inputs_used=inputs,
+                details={"sites": [f.site_index for f in fresh], "dose_norms": dose_norms()},
+            )
+        )
+    if again or unsure:
+        limit = table["local.dose_limit_60gy"]
+        doses = [
+            f"{_site_words(case, f.site_index)}: "
+            + (
+                f"{f.prior_dose_gy:g} Gy before"
+                if f.prior_dose_gy is not None
+                else "prior dose not recorded"
+            )
+            for f in again + unsure
+        ]
+        needs = [f"{path}.sites[{f.site_index}].in_irradiated_field" for f in unsure]
+        needs += [
+            f"{p}.total_dose_gy"
+            for f in again + unsure
+            if f.prior_dose_gy is None
+            for p in f.inputs[2:]
+        ]
+        reason = (
+            "Re-irradiation is used selectively, when excision is impossible; the aim is mainly "
+            "local "
+            "control and an overall-survival benefit is unlikely. "
+        )
+        if again:
+            reason += f"{len(again)} site(s) lie in an irradiated field. "
+        if unsure:
+            reason += (
+                f"Prior irradiation of {len(unsure)} site(s) is not certain: "
+                + "; ".join(f.basis for f in unsure)
+                + ". "
+            )
+        reason += "Prior dose: " + "; ".join(doses) + f". {limit.statement}"
+        out.append(
+            build(
+                id="local_therapy.reirradiation",
+                category=CATEGORY,
+                statement=(
+                    "Prefer surgery for recurrence in a previously irradiated field; consider "
+                    "re-irradiation only when excision is impossible, weighed against the dose "
+                    "already given to that field."
+                ),
+                strength=Strength.CAUTION,
+                reason=reason,
+                rule=RULE,
+                entries=[
+                    table["local.reirradiation"],
+                    limit,
+                    table["local.prior_radiotherapy_prognosis"],
+                ],
+                based_on_findings=based_on,
+                inputs_used=inputs,
+                details={
+                    "sites": [
+                        {
+                            "site": f.site_index,
+                            "irradiated": f.irradiated,
+                            "prior_dose_gy": f.prior_dose_gy,
+                            "basis": f.basis,
+                        }
+                        for f in again + unsure
+                    ],
+                    "needs": sorted(set(needs)),
+                    "reirradiation_series": dict(table["local.reirradiation"].figures),
+                },
+            )
+        )
+    return out
+
+
+def local_therapy_recommendations(
+    case: Case, findings: Mapping[str, Finding]
+) -> list[Recommendation]:
+    """Local-therapy options for the current recurrence (or for metastatic disease at diagnosis)."""
+    event = facts.current_event(case)
+    if event is None:
+        if facts.metastatic_at_diagnosis(case):
+            return _metastatic_at_diagnosis(case, findings)
+        return []
+    table = local_therapy_entries()
+    path = facts.current_event_path(case)
+    based_on = facts.present(
+        findings,
+        "relapse.type",
+        "relapse.timing",
+        "exposure.radiation",
+        "exposure.relapse_site_irradiated",
+    )
+    spread = facts.recurrence_spread(case)
+    if spread == facts.Spread.UNKNOWN:
+        return [
+            build(
+                id="local_therapy.pending_extent",
+                category=CATEGORY,
+                statement=(
+                    "Recurrence extent unknown: decide local therapy once the work-up shows "
+                    "whether the "
+                    "recurrence is localised (an aggressive multimodal approach) or disseminated."
+                ),
+                strength=Strength.CONSIDER,
+                reason=(
+                    f"{path}.sites is not recorded, so localised and disseminated recurrence "
+                    "cannot be told apart."
+                ),
+                rule=RULE,
+                entries=[table["local.multimodal_localised"]],
+                based_on_findings=based_on,
+                inputs_used=[f"{path}.sites"],
+                details={"needs": [f"{path}.sites"]},
+            )
+        ]
+    if spread == facts.Spread.DISSEMINATED:
+        return _disseminated(case, based_on)
+    return _localised(case, based_on)
+
+
+def _disseminated(case: Case, based_on: list[str]) -> list[Recommendation]:
+    table = local_therapy_entries()
+    path = facts.current_event_path(case)
+    sites = facts.event_sites(case) or []
+    out = [
+        build(
+            id="local_therapy.disseminated",
+            category=CATEGORY,
+            statement=(
+                "Disseminated or multiple recurrence: local therapy with curative intent is "
+                "not "
+                "established; use surgery or radiotherapy for symptom control alongside "
+                "systemic options."
+            ),
+            strength=Strength.CONSIDER,
+            reason=(
+                f"The recurrence involves {len(sites)} sites "
+                "including distant "
+                "disease; long-term survival after disseminated or multiple recurrence is rare."
+            ),
+            rule=RULE,
+            entries=[table["local.multimodal_localised"], table["local.surgery_relapse"]],
+            based_on_findings=based_on,
+            inputs_used=[f"{path}.sites"],
+        )
+    ]
+    if sites and all(s.metastatic_site is MetastaticSite.LUNG for s in sites):
+        out.append(
+            build(
+                id="local_therapy.lung_metastasectomy",
+                category=CATEGORY,
+                statement=(
+                    "Recurrence confined to the lungs: ask the surgical team whether the nodules "
+                    "could be resected."
+                ),
+                strength=Strength.CONSIDER,
+                reason=(
+                    f"All {len(sites)} recurrent sites are lung metastases; a few patients survive "
+                    "after resection of one or a few lung metastases (how many is 'a few' is not "
+                    "defined)."
+                ),
+                rule=RULE,
+                entries=[table["local.surgery_relapse"]],
+                based_on_findings=based_on,
+                inputs_used=[f"{path}.sites"],
+            )
+        )
+    return out
+
+
+def _localised(case: Case, based_on: list[str]) -> list[Recommendation]:
+    table = local_therapy_entries()
+    path = facts.current_event_path(case)
+    sites = facts.event_sites(case) or []
+    distant = [s for s in sites if s.extent is Extent.DISTANT]
+    multimodal = table["local.multimodal_localised"]
+    kind = "a single metastatic site" if distant else "local/regional only"
+    figures = multimodal.figures
+    out = [
+        build(
+            id="local_therapy.aggressive_multimodal",
+            category=CATEGORY,
+            statement=(
+                "Localised recurrence: plan an aggressive multimodal local therapy (complete "
+                "resection, "
+                "or resection plus radiotherapy) with chemotherapy."
+            ),
+            strength=Strength.RECOMMENDED,
+            reason=(
+                f"The recurrence is localised ({kind}). Adequate local therapy of a circumscribed "
+                "recurrence was linked with 5-year post-relapse survival of "
+                f"{figures[CIRCUMSCRIBED_KEY]}% "
+                f"vs {figures['dantonello_5y_post_relapse_survival_all_percent']}% "
+                "overall "
+                "(localised alveolar RMS at diagnosis, CWS)."
+            ),
+            rule=RULE,
+            entries=[multimodal],
+            based_on_findings=based_on,
+            inputs_used=[f"{path}.sites"],
+            details={"spread": facts.Spread.LOCALISED, "figures": dict(multimodal.figures)},
+        ),
+        build(
+            id="local_therapy.surgery",
+            category=CATEGORY,
+            statement=(
+                "Assess resectability with the surgical team: wide excision of a local or regional "
+                "recurrence, or resection of one or a few lung metastases."
+            ),
+            strength=Strength.CONSIDER,
+            reason=(
+                "Surgery is a listed option for localised recurrence, especially without "
+                "widespread bone disease."
+            ),
+            rule=RULE,
+            entries=[table["local.surgery_relapse"]],
+            based_on_findings=based_on,
+            inputs_used=[f"{path}.sites"],
+        ),
+    ]
+    out += _radiotherapy(case, based_on)
+    primary = case.diagnosis.primary_site
+    local_site = any(s.extent is Extent.LOCAL for s in sites)
+    if local_site and primary in facts.HEAD_NECK_NON_ORBITAL_SITES:
+        amore = table["local.brachytherapy_head_neck"]
+        assert primary is not None
+        out.append(
+            build(
+                id="local_therapy.brachytherapy",
+                category=CATEGORY,
+                statement=(
+                    "Refer to a centre offering ablative surgery with mould brachytherapy and "
+                    "immediate "
+                    "reconstruction (AMORE) for this non-orbital head-and-neck recurrence."
+                ),
+                strength=Strength.CONSIDER,
+                reason=(
+                    f"Local recurrence of a {primary.label} primary; AMORE salvage was feasible in "
+                    f"{amore.figures['feasible_n']} of {amore.figures['eligible_n']} eligible "
+                    "children, "
+                    "including after external-beam radiotherapy."
+                ),
+                rule=RULE,
+                entries=[amore],
+                based_on_findings=based_on,
+                inputs_used=["diagnosis.primary_site", f"{path}.sites"],
+                details={"figures": dict(amore.figures)},
+            )
+        )
+    return out

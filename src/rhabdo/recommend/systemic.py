@@ -1,0 +1,593 @@
+"""Systemic therapy: the regimens with published activity, each checked against prior exposure.
+
+At relapse or progression (a disease event is recorded) the options are the relapse regimens of
+``regimens.yaml`` ordered by strength of evidence (randomised first), each with its trial
+results.  No regimen has a randomised survival benefit and none is standard at relapse
+(Heske 2021), so the base strength is *consider*.  Every option is checked against what the
+patient has already received:
+
+* agents already given (shown; never by itself a reason to avoid);
+* cumulative doxorubicin-equivalent anthracycline against the IGHG thresholds (Armenian 2015);
+* cumulative ifosfamide against the renal-risk thresholds (Skinner 1996, 2000), including how
+  many cycles would reach the next one;
+* alkylator load (CED) against the gonadal-risk figure (Green 2014).
+
+A threshold whose knowledge entry has concern *caution* or *avoid* sets that strength; a check
+that cannot be made because the exposure is unknown sets *caution* and says which case fields
+would settle it.
+
+For metastatic disease at diagnosis (no event yet) the standard protocols are shown with their
+published outcomes for the patient's Oberlin score (finding ``score.oberlin``), maintenance,
+and high-dose chemotherapy (not supported).
+
+Recommendation ids: ``systemic.relapse_overview``, ``systemic.<regimen id>`` (e.g.
+``systemic.vit``), ``systemic.metastatic_first_line``, ``systemic.hdct_autologous_rescue``.
+Rule ids: ``recommend.systemic.v1`` (relapse) and ``recommend.systemic.metastatic.v1``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from rhabdo.case.model import Case
+from rhabdo.case.vocab import ChemotherapyAgent
+from rhabdo.exposure.findings import ALKYLATORS, ANTHRACYCLINES, thresholds
+from rhabdo.knowledge.base import KnowledgeEntry
+from rhabdo.knowledge.treatment import (
+    DoseThresholdEntry,
+    RegimenEntry,
+    RegimenSetting,
+    ThresholdConcern,
+    ThresholdKind,
+    TrialResult,
+    regimens,
+)
+from rhabdo.results import (
+    EvidenceGap,
+    Finding,
+    FindingStatus,
+    Recommendation,
+    RecommendationCategory,
+    Strength,
+)
+
+RULE_RELAPSE = "recommend.systemic.v1"
+RULE_METASTATIC = "recommend.systemic.metastatic.v1"
+CATEGORY = RecommendationCategory.SYSTEMIC_THERAPY
+OVERVIEW_CITATION = "heske_2021"
+
+F_AGENTS = "exposure.agents_given"
+F_ANTHRACYCLINE = "exposure.anthracycline_doxorubicin_equivalent"
+F_IFOSFAMIDE = "exposure.ifosfamide"
+F_CED = "exposure.ced"
+F_CHEST_RT = "exposure.chest_radiation"
+F_OBERLIN = "score.oberlin"
+
+
+class CheckStatus:
+    OK = "ok"
+    NOTE = "note"
+    CAUTION = "caution"
+    AVOID = "avoid"
+    INDETERMINATE = "indeterminate"
+
+
+@dataclass
+class ExposureCheck:
+    """The result of checking one regimen against one kind of prior exposure."""
+
+    name: str
+    status: str
+    reason: str
+    finding: str
+    citations: list[str] = field(default_factory=list)
+    needs: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "check": self.name,
+            "status": self.status,
+            "reason": self.reason,
+            "finding": self.finding,
+            "needs": self.needs,
+        }
+
+
+def _cites(rows: list[DoseThresholdEntry]) -> list[str]:
+    return list(dict.fromkeys(c for t in rows for c in t.citations))
+
+
+def _status_for(concern: ThresholdConcern) -> str:
+    return {
+        ThresholdConcern.NOTE: CheckStatus.NOTE,
+        ThresholdConcern.CAUTION: CheckStatus.CAUTION,
+        ThresholdConcern.AVOID: CheckStatus.AVOID,
+    }[concern]
+
+
+def _per_cycle_mg_m2(regimen: RegimenEntry, agents: tuple[ChemotherapyAgent, ...]) -> float | None:
+    """Sum of the regimen's per-cycle mg/m2 of ``agents``; None if any dose is not per m2."""
+    total = 0.0
+    for a in regimen.agents:
+        if a.agent in agents:
+            per_cycle = a.dose_per_cycle_mg_m2
+            if per_cycle is None:
+                return None
+            total += per_cycle
+    return total
+
+
+def check_prior_agents(regimen: RegimenEntry, findings: Mapping[str, Finding]) -> ExposureCheck:
+    """Which of the regimen's agents the patient has already received."""
+    f = findings.get(F_AGENTS)
+    if f is None or not f.is_determined:
+        return ExposureCheck(
+            "agents_already_given",
+            CheckStatus.NOTE,
+            "Prior agents are not known.",
+            F_AGENTS,
+            needs=list(f.needs) if f else ["first_line"],
+        )
+    given = set(f.value)
+    overlap = [a.agent.value for a in regimen.agents if a.agent.value in given]
+    if not overlap:
+        return ExposureCheck(
+            "agents_already_given", CheckStatus.OK, "None of its agents given before.", F_AGENTS
+        )
+    return ExposureCheck(
+        "agents_already_given",
+        CheckStatus.NOTE,
+        f"Already given: {', '.join(dict.fromkeys(overlap))}.",
+        F_AGENTS,
+    )
+
+
+def _cumulative_check(
+    name: str,
+    kind: ThresholdKind,
+    finding_id: str,
+    finding: Finding | None,
+    per_cycle: float | None,
+    unit_divisor: float,
+    unit: str,
+    label: str,
+    regimen: RegimenEntry,
+) -> ExposureCheck:
+    """Compare prior cumulative dose (+ this regimen) with the verified thresholds of ``kind``."""
+    rows = thresholds(kind)
+    cites = _cites(rows)
+    if finding is None or finding.status is not FindingStatus.DETERMINED:
+        needs = list(finding.needs) if finding else ["first_line"]
+        return ExposureCheck(
+            name,
+            CheckStatus.INDETERMINATE,
+            f"Prior {label} is unknown, so the {label} thresholds cannot be checked.",
+            finding_id,
+            cites,
+            needs,
+        )
+    prior = float(finding.value) / unit_divisor
+    lower_bound = bool(finding.details.get("lower_bound"))
+    crossed = [t for t in rows if t.reached_by(prior)]
+    pending = [t for t in rows if not t.reached_by(prior)]
+    status = CheckStatus.OK
+    parts: list[str] = [f"Prior {label} {prior:g} {unit}"]
+    if crossed:
+        worst = max(crossed, key=lambda t: list(ThresholdConcern).index(t.concern))
+        status = _status_for(worst.concern)
+        parts.append(f"has reached {worst.at_least:g} {unit}: {worst.meaning.strip().rstrip('.')}")
+    nxt = pending[0] if pending else None
+    if nxt is not None and nxt.at_least is not None:
+        if lower_bound:
+            status = _worse(status, CheckStatus.INDETERMINATE)
+            parts.append(
+                f"is a lower bound (some agents could not be converted), so whether "
+                f"{nxt.at_least:g} {unit} is reached cannot be told"
+            )
+        elif per_cycle is not None and per_cycle > 0:
+            per_cycle_unit = per_cycle / unit_divisor
+            cycles = max(1, math.ceil((nxt.at_least - prior) / per_cycle_unit))
+            if nxt.strictly_above and prior + cycles * per_cycle_unit <= nxt.at_least:
+                cycles += 1
+            parts.append(
+                f"each cycle of {regimen.name} adds {per_cycle_unit:g} {unit}, so {cycles} "
+                f"cycle(s) would reach {nxt.at_least:g} {unit} ({nxt.meaning.strip().rstrip('.')})"
+            )
+            if cycles <= 1 and nxt.concern is not ThresholdConcern.NOTE:
+                status = _worse(status, CheckStatus.CAUTION)
+            else:
+                status = _worse(status, CheckStatus.NOTE)
+    reason = "; ".join(parts) + "."
+    return ExposureCheck(name, status, reason, finding_id, _cites(crossed) or cites)
+
+
+_SEVERITY = (
+    CheckStatus.OK,
+    CheckStatus.NOTE,
+    CheckStatus.INDETERMINATE,
+    CheckStatus.CAUTION,
+    CheckStatus.AVOID,
+)
+
+
+def _worse(a: str, b: str) -> str:
+    return a if _SEVERITY.index(a) >= _SEVERITY.index(b) else b
+
+
+def check_anthracycline(
+    regimen: RegimenEntry, findings: Mapping[str, Finding]
+) -> ExposureCheck | None:
+    if not regimen.agent_set & set(ANTHRACYCLINES):
+        return None
+    check = _cumulative_check(
+        "anthracycline",
+        ThresholdKind.ANTHRACYCLINE_CARDIAC,
+        F_ANTHRACYCLINE,
+        findings.get(F_ANTHRACYCLINE),
+        _per_cycle_mg_m2(regimen, ANTHRACYCLINES),
+        1.0,
+        "mg/m2",
+        "doxorubicin-equivalent anthracycline",
+        regimen,
+    )
+    chest = findings.get(F_CHEST_RT)
+    if chest is not None and chest.is_determined and float(chest.value) > 0:
+        check.reason += (
+            f" Prior chest radiotherapy {float(chest.value):g} Gy adds to the cardiac risk."
+        )
+    return check
+
+
+def check_ifosfamide(
+    regimen: RegimenEntry, findings: Mapping[str, Finding], case: Case
+) -> ExposureCheck | None:
+    if ChemotherapyAgent.IFOSFAMIDE not in regimen.agent_set:
+        return None
+    check = _cumulative_check(
+        "ifosfamide_renal",
+        ThresholdKind.IFOSFAMIDE_RENAL,
+        F_IFOSFAMIDE,
+        findings.get(F_IFOSFAMIDE),
+        _per_cycle_mg_m2(regimen, (ChemotherapyAgent.IFOSFAMIDE,)),
+        1000.0,
+        "g/m2",
+        "ifosfamide",
+        regimen,
+    )
+    organ = case.current.organ_function if case.current else None
+    crcl = organ.creatinine_clearance_ml_min_1_73m2 if organ else None
+    if crcl is not None:
+        check.reason += f" Current creatinine clearance {crcl:g} mL/min/1.73m2."
+    else:
+        check.needs.append("current.organ_function.creatinine_clearance_ml_min_1_73m2")
+    if any(
+        a.agent in (ChemotherapyAgent.CARBOPLATIN, ChemotherapyAgent.CISPLATIN)
+        for a in regimen.agents
+    ):
+        check.reason += " The regimen also contains a platinum agent."
+    return check
+
+
+def check_alkylator_load(
+    regimen: RegimenEntry, findings: Mapping[str, Finding]
+) -> ExposureCheck | None:
+    if not regimen.agent_set & set(ALKYLATORS):
+        return None
+    check = _cumulative_check(
+        "alkylator_load",
+        ThresholdKind.CED_GONADAL,
+        F_CED,
+        findings.get(F_CED),
+        _per_cycle_mg_m2(regimen, (ChemotherapyAgent.CYCLOPHOSPHAMIDE,)),
+        1.0,
+        "mg/m2",
+        "cyclophosphamide-equivalent dose",
+        regimen,
+    )
+    if check.status == CheckStatus.INDETERMINATE:
+        # gonadal risk is a counselling point, not a reason to hold back an option
+        check.status = CheckStatus.NOTE
+    return check
+
+
+def exposure_checks(
+    regimen: RegimenEntry, findings: Mapping[str, Finding], case: Case
+) -> list[ExposureCheck]:
+    """Every check that applies to ``regimen``, in a fixed order."""
+    checks = [check_prior_agents(regimen, findings)]
+    for c in (
+        check_anthracycline(regimen, findings),
+        check_ifosfamide(regimen, findings, case),
+        check_alkylator_load(regimen, findings),
+    ):
+        if c is not None:
+            checks.append(c)
+    return checks
+
+
+def strength_from_checks(
+    checks: list[ExposureCheck], base: Strength = Strength.CONSIDER
+) -> Strength:
+    statuses = {c.status for c in checks}
+    if CheckStatus.AVOID in statuses:
+        return Strength.AVOID
+    if CheckStatus.CAUTION in statuses or CheckStatus.INDETERMINATE in statuses:
+        return Strength.CAUTION
+    return base
+
+
+def trial_summary(trial: TrialResult, oberlin: list[int] | None = None) -> dict[str, Any]:
+    outcomes = trial.outcomes
+    if oberlin is not None:
+        outcomes = [
+            o
+            for o in outcomes
+            if o.oberlin_min is None or any(o.applies_to_oberlin(s) for s in oberlin)
+        ]
+    return {
+        "trial": trial.name,
+        "registry_id": trial.registry_id,
+        "design": trial.design.value,
+        "population": trial.population,
+        "patients": trial.patients,
+        "outcomes": [o.text() for o in outcomes],
+        "toxicity": trial.toxicity,
+        "caveat": trial.caveat,
+        "citation": trial.citation,
+    }
+
+
+def regimen_details(
+    regimen: RegimenEntry,
+    checks: list[ExposureCheck] | None = None,
+    oberlin: list[int] | None = None,
+) -> dict[str, Any]:
+    details: dict[str, Any] = {
+        "regimen": regimen.id,
+        "name": regimen.name,
+        "setting": regimen.setting.value,
+        "evidence_level": regimen.evidence_level.value,
+        "agents": [
+            {
+                "agent": a.agent.value,
+                "dose": a.dose,
+                "dose_unit": a.dose_unit.value if a.dose_unit else None,
+                "schedule": a.schedule,
+            }
+            for a in regimen.agents
+        ],
+        "cycle_length_days": regimen.cycle_length_days,
+        "max_cycles": regimen.max_cycles,
+        "trials": [trial_summary(t, oberlin) for t in regimen.trials],
+    }
+    if checks is not None:
+        details["exposure_checks"] = [c.as_dict() for c in checks]
+    return details
+
+
+def _gaps(entries: list[KnowledgeEntry], regimen: RegimenEntry | None = None) -> list[EvidenceGap]:
+    gaps: list[EvidenceGap] = []
+    for e in entries:
+        if e.evidence_gap or not e.verified:
+            gaps.append(
+                EvidenceGap(
+                    id=f"gap.{e.id}",
+                    statement=e.evidence_gap
+                    or "The evidence for this entry could not be verified.",
+                    knowledge_entry=e.id,
+                )
+            )
+    if regimen is not None:
+        for i, t in enumerate(regimen.trials):
+            if t.caveat or not t.verified:
+                gaps.append(
+                    EvidenceGap(
+                        id=f"gap.{regimen.id}.trial{i + 1}",
+                        statement=f"{t.name}: {t.caveat or 'result not verified'}",
+                        knowledge_entry=regimen.id,
+                    )
+                )
+    return gaps
+
+
+def _best_result(regimen: RegimenEntry) -> str:
+    for t in regimen.trials:
+        if t.outcomes:
+            return f"{t.name}: " + "; ".join(o.text() for o in t.outcomes[:2])
+    return regimen.summary
+
+
+def relapse_option(
+    regimen: RegimenEntry, findings: Mapping[str, Finding], case: Case
+) -> Recommendation:
+    """One relapse regimen as a recommendation, with its exposure checks and trial results."""
+    checks = exposure_checks(regimen, findings, case)
+    strength = strength_from_checks(checks)
+    flagged = [
+        c
+        for c in checks
+        if c.status in (CheckStatus.CAUTION, CheckStatus.AVOID, CheckStatus.INDETERMINATE)
+    ]
+    notes = [c for c in checks if c.status == CheckStatus.NOTE]
+    parts = [f"{regimen.evidence_level.label} evidence; {_best_result(regimen)}."]
+    parts += [f"{c.name.replace('_', ' ')}: {c.reason}" for c in flagged + notes]
+    citations = list(
+        dict.fromkeys(list(regimen.citations) + [c for ch in checks for c in ch.citations])
+    )
+    return Recommendation(
+        id=f"systemic.{regimen.id}",
+        category=CATEGORY,
+        statement=f"Consider {regimen.name}. {regimen.summary.strip()}",
+        strength=strength,
+        reason=" ".join(parts),
+        rule=RULE_RELAPSE,
+        citations=citations,
+        based_on_findings=list(dict.fromkeys(c.finding for c in checks)),
+        inputs_used=sorted({n for c in checks for n in c.needs}),
+        evidence_gaps=_gaps([regimen], regimen),
+        details=regimen_details(regimen, checks),
+    )
+
+
+def relapse_overview(
+    options: list[RegimenEntry], not_offered: list[RegimenEntry]
+) -> Recommendation:
+    return Recommendation(
+        id="systemic.relapse_overview",
+        category=CATEGORY,
+        statement=(
+            "There is no standard second-line regimen: choose among the options below (ordered by "
+            "strength of evidence) in the light of prior exposure, and strongly "
+            "consider a clinical trial."
+        ),
+        strength=Strength.RECOMMENDED,
+        reason=(
+            "No regimen has shown a randomised survival benefit against standard "
+            "chemotherapy at relapse; "
+            "the only randomised comparisons are VIT vs VI and temsirolimus vs bevacizumab with "
+            "vinorelbine/cyclophosphamide."
+        ),
+        rule=RULE_RELAPSE,
+        citations=list(
+            dict.fromkeys([OVERVIEW_CITATION, *(c for r in options for c in r.citations)])
+        ),
+        evidence_gaps=_gaps(list(not_offered)),
+        details={
+            "options_in_order": [r.id for r in options],
+            "not_offered": [{"regimen": r.id, "why": r.summary.strip()} for r in not_offered],
+        },
+    )
+
+
+def _oberlin_scores(findings: Mapping[str, Finding]) -> tuple[list[int] | None, str]:
+    f = findings.get(F_OBERLIN)
+    if f is None:
+        return None, "the Oberlin score is not available"
+    if f.is_determined and isinstance(f.value, int):
+        return [f.value], f"Oberlin score {f.value}"
+    if f.status is FindingStatus.INDETERMINATE:
+        cands = [c for c in f.candidates if isinstance(c, int)]
+        if cands:
+            return (
+                cands,
+                f"Oberlin score {' or '.join(str(c) for c in cands)} (needs {', '.join(f.needs)})",
+            )
+        return None, f"the Oberlin score is undetermined (needs {', '.join(f.needs)})"
+    return None, "the Oberlin score does not apply"
+
+
+def metastatic_protocol(regimen: RegimenEntry, findings: Mapping[str, Finding]) -> Recommendation:
+    scores, score_text = _oberlin_scores(findings)
+    outcomes = [
+        o.text()
+        for t in regimen.trials
+        for o in t.outcomes
+        if scores is not None and any(o.applies_to_oberlin(s) for s in scores)
+    ]
+    if outcomes:
+        result = f"Published outcome for {score_text}: " + "; ".join(outcomes) + "."
+    else:
+        overall = [o.text() for t in regimen.trials for o in t.outcomes if o.oberlin_min is None][
+            :2
+        ]
+        result = f"With {score_text}, the overall figures apply: " + "; ".join(overall) + "."
+    return Recommendation(
+        id=f"systemic.{regimen.id}",
+        category=CATEGORY,
+        statement=f"{regimen.name}. {regimen.summary.strip()}",
+        strength=Strength.CONSIDER,
+        reason=f"{regimen.evidence_level.label} evidence. {result}",
+        rule=RULE_METASTATIC,
+        citations=list(regimen.citations),
+        based_on_findings=[F_OBERLIN],
+        evidence_gaps=_gaps([regimen], regimen),
+        details=regimen_details(regimen, None, scores),
+    )
+
+
+def _extrapolated_gap(r: RegimenEntry) -> EvidenceGap:
+    return EvidenceGap(
+        id=f"gap.{r.id}.extrapolated",
+        statement="The randomised benefit was shown in non-metastatic high-risk RMS; "
+        "its use in metastatic disease is extrapolated.",
+        knowledge_entry=r.id,
+    )
+
+
+def metastatic_recommendations(findings: Mapping[str, Finding]) -> list[Recommendation]:
+    table = regimens()
+    protocols = [
+        r
+        for r in table
+        if r.setting is RegimenSetting.FIRST_LINE_METASTATIC and r.offered_for_relapse
+    ]
+    protocols.sort(key=lambda r: r.evidence_level.rank)
+    recs = [
+        Recommendation(
+            id="systemic.metastatic_first_line",
+            category=CATEGORY,
+            statement=(
+                "Treat with a standard multi-agent protocol for metastatic RMS, with local "
+                "therapy to the "
+                "primary and, where feasible, all metastatic sites, followed by maintenance."
+            ),
+            strength=Strength.RECOMMENDED,
+            reason="Outcomes of the standard protocols depend strongly on the number of "
+            "Oberlin risk factors.",
+            rule=RULE_METASTATIC,
+            citations=list(dict.fromkeys(c for r in protocols for c in r.citations)),
+            based_on_findings=[F_OBERLIN],
+        )
+    ]
+    recs += [metastatic_protocol(r, findings) for r in protocols]
+    for r in table:
+        if r.setting is RegimenSetting.MAINTENANCE:
+            recs.append(
+                Recommendation(
+                    id=f"systemic.{r.id}",
+                    category=CATEGORY,
+                    statement=f"After intensive treatment, {r.name.lower()}. {r.summary.strip()}",
+                    strength=Strength.RECOMMENDED,
+                    reason=f"{r.evidence_level.label} evidence; {_best_result(r)}.",
+                    rule=RULE_METASTATIC,
+                    citations=list(r.citations),
+                    evidence_gaps=[*_gaps([r], r), _extrapolated_gap(r)],
+                    details=regimen_details(r),
+                )
+            )
+        elif r.setting is RegimenSetting.FIRST_LINE_METASTATIC and not r.offered_for_relapse:
+            recs.append(
+                Recommendation(
+                    id=f"systemic.{r.id}",
+                    category=CATEGORY,
+                    statement=f"{r.name} is not supported as standard treatment; "
+                    "use it only within a trial.",
+                    strength=Strength.AVOID,
+                    reason=r.summary.strip(),
+                    rule=RULE_METASTATIC,
+                    citations=list(r.citations),
+                    evidence_gaps=_gaps([r], r),
+                    details=regimen_details(r),
+                )
+            )
+    return recs
+
+
+def systemic_recommendations(case: Case, findings: Mapping[str, Finding]) -> list[Recommendation]:
+    """Systemic options for the case: relapse regimens, or first-line metastatic protocols."""
+    if case.current_event is not None:
+        table = regimens()
+        relapse = [r for r in table if r.setting is RegimenSetting.RELAPSE]
+        options = sorted(
+            (r for r in relapse if r.offered_for_relapse), key=lambda r: r.evidence_level.rank
+        )
+        not_offered = [r for r in relapse if not r.offered_for_relapse]
+        return [relapse_overview(options, not_offered)] + [
+            relapse_option(r, findings, case) for r in options
+        ]
+    if case.diagnosis.distant_metastases:
+        return metastatic_recommendations(findings)
+    return []

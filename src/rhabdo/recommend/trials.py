@@ -1,0 +1,137 @@
+"""Category clinical_trials: early-phase trials for disseminated, relapsed or refractory disease.
+
+No standard agent has shown clinically significant activity at relapse, so novel agents in phase
+I/II trials should be considered (PDQ), a trial should be strongly considered for most patients
+(Heske 2021), and early-phase trials may be considered for disseminated or multiple recurrence
+(Ogawa 2021).  Matching itself is another module: when ``rhabdo.trials.match_trials`` exists its
+verdicts are summarised here; otherwise the recommendation stands without matches.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from rhabdo.case.model import Case
+from rhabdo.recommend import _facts as facts
+from rhabdo.recommend._build import build, join_words
+from rhabdo.recommend.knowledge import care_entries
+from rhabdo.results import Finding, JsonValue, Recommendation, RecommendationCategory, Strength
+
+RULE = "recommend.trials.v1"
+TOP_MATCHES = 5
+
+Matcher = Callable[[Case], list[Any]]
+
+
+def default_matcher() -> Matcher | None:
+    """The trial matcher if the trials package provides one, else None (the hook)."""
+    try:
+        module = importlib.import_module("rhabdo.trials")
+    except ImportError:
+        return None
+    matcher = getattr(module, "match_trials", None)
+    return matcher if callable(matcher) else None
+
+
+def _value(x: Any) -> Any:
+    return getattr(x, "value", x)
+
+
+def summarise_matches(matches: list[Any]) -> dict[str, JsonValue]:
+    """Counts per verdict and the first few matches, in the matcher's order."""
+    counts: dict[str, int] = {}
+    top: list[dict[str, JsonValue]] = []
+    for m in matches:
+        verdict = str(_value(getattr(m, "verdict", "unknown")))
+        counts[verdict] = counts.get(verdict, 0) + 1
+        if verdict != "excluded" and len(top) < TOP_MATCHES:
+            trial = getattr(m, "trial", None)
+            top.append(
+                {
+                    "registry_id": getattr(trial, "registry_id", None),
+                    "title": getattr(trial, "title", None),
+                    "phase": getattr(trial, "phase_label", None),
+                    "verdict": verdict,
+                    "pending_count": getattr(m, "pending_count", None),
+                }
+            )
+    return {"counts": counts, "top": top, "total": len(matches)}
+
+
+def trial_triggers(case: Case) -> tuple[list[str], list[str]]:
+    """(triggers present, fields that would decide the ones not assessable)."""
+    present: list[str] = []
+    unknown: list[str] = []
+    spread = facts.recurrence_spread(case)
+    path = facts.current_event_path(case)
+    if spread == facts.Spread.DISSEMINATED:
+        present.append("disseminated or multiple-site recurrence")
+    elif spread == facts.Spread.UNKNOWN:
+        unknown.append(f"{path}.sites")
+    if facts.recurrence_count(case) >= 2:
+        present.append(f"{facts.recurrence_count(case)} recurrences or progressions")
+    early = facts.early_progression(case)
+    if early is True:
+        present.append("progression or relapse during first-line therapy")
+    elif early is None:
+        unknown += ["first_line.end_date", "events[0].date"]
+    if facts.metastatic_at_diagnosis(case):
+        present.append("metastatic disease at diagnosis")
+    return present, unknown
+
+
+def trial_recommendations(
+    case: Case, findings: Mapping[str, Finding], matcher: Matcher | None = None
+) -> list[Recommendation]:
+    """Early-phase trials at recurrence; stronger if disseminated, relapsed again or refractory."""
+    if facts.current_event(case) is None:
+        return []
+    entry = care_entries()["care.early_phase_trials"]
+    present, unknown = trial_triggers(case)
+    match = matcher if matcher is not None else default_matcher()
+    details: dict[str, JsonValue] = {"triggers": present, "needs": unknown}
+    if match is None:
+        details["matching"] = "trial matching is not available in this installation"
+        tail = " Trial matching is not available here; search the registries."
+    else:
+        summary = summarise_matches(list(match(case)))
+        details["matching"] = summary
+        counts = summary["counts"]
+        assert isinstance(counts, dict)
+        tail = (
+            f" The bundled trial list gives {counts.get('eligible_on_known_data', 0)} eligible on "
+            "known data, "
+            f"{counts.get('possible_pending', 0)} possible pending more information and "
+            f"{counts.get('excluded', 0)} excluded."
+        )
+    if present:
+        strength = Strength.RECOMMENDED
+        reason = "Early-phase trials should be considered because of " + join_words(present) + "."
+    else:
+        strength = Strength.CONSIDER
+        reason = "No standard agent has shown clinically significant activity at relapse."
+        if unknown:
+            reason += " Not assessable: " + ", ".join(unknown) + "."
+    return [
+        build(
+            id="trials.early_phase",
+            category=RecommendationCategory.CLINICAL_TRIALS,
+            statement="Offer assessment for an early-phase (phase I/II) clinical trial." + tail,
+            strength=strength,
+            reason=reason,
+            rule=RULE,
+            entries=[entry],
+            based_on_findings=facts.present(
+                findings, "relapse.type", "relapse.refractory", "prognosis.relapse"
+            ),
+            inputs_used=[
+                "events",
+                "first_line.end_date",
+                "first_line.ongoing",
+                "diagnosis.distant_metastases",
+            ],
+            details=details,
+        )
+    ]

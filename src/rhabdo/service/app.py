@@ -1,0 +1,231 @@
+"""``create_app(settings)``: the FastAPI application (web pages, JSON API, CDS Hooks).
+
+No work happens at import time: the engine, sessions, rate limiter and templates are built
+inside ``create_app``.  The access log written here names the route template (``/cases/{case_id}``),
+never the concrete path or query string, so no identifier a user typed reaches the logs.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from rhabdo.errors import CaseValidationError
+from rhabdo.service import store
+from rhabdo.service.assessing import EngineUnavailable
+from rhabdo.service.auth import (
+    CsrfFailed,
+    CurrentUser,
+    Forbidden,
+    NotAuthenticated,
+    SignInLimiter,
+    SignInThrottled,
+)
+from rhabdo.service.settings import Settings, check_startup
+
+access_log = logging.getLogger("rhabdo.service.access")
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": (
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "frame-ancestors 'none'"
+    ),
+    "Cache-Control": "no-store",
+}
+
+
+def _wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith(("/api/", "/cds-services")) or "application/json" in request.headers.get(
+        "accept", ""
+    )
+
+
+def _error(
+    request: Request, status: int, heading: str, message: Any, headers: dict[str, str] | None = None
+) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"detail": message}, status_code=status, headers=headers)
+    from rhabdo.service.web import templates
+
+    text = (
+        message
+        if isinstance(message, str)
+        else "; ".join(
+            f"{m.get('field', '')}: {m.get('problem', m.get('msg', ''))}"
+            if isinstance(m, dict)
+            else str(m)
+            for m in message
+        )
+    )
+    return templates().TemplateResponse(
+        request,
+        "error.html",
+        {
+            "request": request,
+            "user": None,
+            "csrf": "",
+            "status": status,
+            "heading": heading,
+            "message": text,
+        },
+        status_code=status,
+        headers=headers,
+    )
+
+
+def _install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotAuthenticated)
+    async def _anon(request: Request, exc: NotAuthenticated) -> Response:
+        if _wants_json(request):
+            return JSONResponse(
+                {"detail": "sign-in or an API token is required"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        target = request.url.path if request.method == "GET" else "/cases"
+        return RedirectResponse(f"/signin?next={target}", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden) -> Response:
+        return _error(request, 403, "Not allowed", exc.message)
+
+    @app.exception_handler(CsrfFailed)
+    async def _csrf(request: Request, exc: CsrfFailed) -> Response:
+        return _error(
+            request,
+            403,
+            "Request refused",
+            "the form's CSRF token is missing or wrong; reload the page and try again",
+        )
+
+    @app.exception_handler(SignInThrottled)
+    async def _throttled(request: Request, exc: SignInThrottled) -> Response:
+        return _error(
+            request, 429, "Too many attempts", str(exc), {"Retry-After": str(exc.retry_after_s)}
+        )
+
+    @app.exception_handler(store.NotFound)
+    async def _not_found(request: Request, exc: store.NotFound) -> Response:
+        return _error(request, 404, "Not found", str(exc))
+
+    @app.exception_handler(store.VersionConflict)
+    async def _conflict(request: Request, exc: store.VersionConflict) -> Response:
+        return _error(request, 409, "Conflict", str(exc))
+
+    @app.exception_handler(store.StoreError)
+    async def _store_error(request: Request, exc: store.StoreError) -> Response:
+        return _error(request, 400, "Not saved", str(exc))
+
+    @app.exception_handler(CaseValidationError)
+    async def _invalid_case(request: Request, exc: CaseValidationError) -> Response:
+        problems = [{"field": p.field, "problem": p.problem} for p in exc.problems]
+        return _error(request, 422, "Invalid case", problems)
+
+    @app.exception_handler(EngineUnavailable)
+    async def _engine(request: Request, exc: EngineUnavailable) -> Response:
+        return _error(request, 503, "Not available", str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_request(request: Request, exc: RequestValidationError) -> Response:
+        problems = []
+        for err in exc.errors():
+            loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+            problems.append(
+                {"field": ".".join(loc) or "(request)", "problem": str(err.get("msg", "invalid"))}
+            )
+        return _error(request, 422, "Invalid request", problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        return _error(request, exc.status_code, "Error", exc.detail, getattr(exc, "headers", None))
+
+
+class _NoRequestUrls(logging.Filter):
+    """Drop httpx's "HTTP Request: GET <url>" records: FHIR URLs carry patient ids."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("HTTP Request:")
+
+
+def _keep_urls_out_of_logs() -> None:
+    logger = logging.getLogger("httpx")
+    if not any(isinstance(f, _NoRequestUrls) for f in logger.filters):
+        logger.addFilter(_NoRequestUrls())
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The whole service for ``settings``; refuses unsafe settings outside development."""
+    check_startup(settings)
+    _keep_urls_out_of_logs()
+    from rhabdo import __version__
+    from rhabdo.service import api, cds, web
+    from rhabdo.service.db import make_engine, make_sessionmaker
+
+    app = FastAPI(
+        title="rhabdo",
+        version=__version__,
+        description="Decision support for relapsed, refractory and metastatic rhabdomyosarcoma: "
+        "JSON API and CDS Hooks services.",
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    engine = make_engine(settings.database_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.signin_limiter = SignInLimiter(settings.signin_max_failures, settings.signin_window_s)
+    app.state.jti_cache = cds.ReplayCache()
+    app.state.fhir_transport = None  # tests put an httpx.MockTransport here
+
+    _install_handlers(app)
+    app.include_router(web.router())
+    app.include_router(api.router())
+    app.include_router(cds.router())
+
+    @app.get("/api/openapi.json", include_in_schema=False)
+    def openapi_document(user: CurrentUser) -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.middleware("http")
+    async def _headers_and_log(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        for k, v in SECURITY_HEADERS.items():
+            response.headers.setdefault(k, v)
+        if request.url.path.startswith("/cds-services"):
+            response.headers.setdefault("Access-Control-Allow-Origin", "*")
+        route = request.scope.get("route")
+        template = getattr(route, "path", "(unmatched)")
+        access_log.info(
+            "%s %s %d %.1fms",
+            request.method,
+            template,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+        )
+        return response
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="rhabdo_session",
+        max_age=settings.session_max_age_s,
+        same_site="lax",
+        https_only=settings.cookie_secure,
+    )
+    return app

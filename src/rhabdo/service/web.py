@@ -1,0 +1,479 @@
+"""Server-rendered pages: sign-in, case list and search, the case form, import, the assessment
+page (the HTML report's content, with PDF download), version history, API tokens, audit log."""
+
+from __future__ import annotations
+
+import json
+import time
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+
+from rhabdo.errors import CaseValidationError, FieldProblem
+from rhabdo.service import forms, store
+from rhabdo.service.assessing import (
+    EngineUnavailable,
+    assessed_for_store,
+    render_report_html,
+    render_report_pdf,
+    report_fragment,
+    stored_or_fresh,
+)
+from rhabdo.service.auth import (
+    DB,
+    Admin,
+    Clinician,
+    CurrentUser,
+    Principal,
+    SignInThrottled,
+    check_csrf,
+    client_address,
+    csrf_token,
+)
+
+HERE = Path(__file__).parent
+MAX_UPLOAD_BYTES = 2_000_000
+
+
+@lru_cache(maxsize=1)
+def templates() -> Jinja2Templates:
+    t = Jinja2Templates(directory=str(HERE / "templates"))
+    t.env.globals["inline_css"] = Markup((HERE / "static" / "style.css").read_text("utf-8"))
+    return t
+
+
+def page(
+    request: Request, name: str, user: Principal | None, status: int = 200, **ctx: Any
+) -> HTMLResponse:
+    ctx.update(request=request, user=user, csrf=csrf_token(request))
+    return templates().TemplateResponse(request, name, ctx, status_code=status)
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/cases"
+
+
+def router() -> APIRouter:
+    from rhabdo.case.io import case_to_dict, parse_case, parse_case_text
+
+    r = APIRouter(include_in_schema=False)
+
+    @r.get("/signin")
+    def signin_form(request: Request, next: str | None = None) -> HTMLResponse:
+        return page(request, "signin.html", None, next=_safe_next(next), error=None)
+
+    @r.post("/signin")
+    def signin(
+        request: Request,
+        db: DB,
+        username: Annotated[str, Form(max_length=64)] = "",
+        password: Annotated[str, Form(max_length=1024)] = "",
+        csrf_token_: Annotated[str, Form(alias="csrf_token")] = "",
+        next: Annotated[str, Form()] = "/cases",
+    ) -> Response:
+        check_csrf(request, csrf_token_)
+        limiter = request.app.state.signin_limiter
+        keys = ("user:" + username.lower(), "addr:" + client_address(request))
+        try:
+            limiter.check(*keys)
+        except SignInThrottled as exc:
+            return page(
+                request,
+                "signin.html",
+                None,
+                status=429,
+                next=_safe_next(next),
+                error=f"Too many failed attempts. Try again in {exc.retry_after_s} seconds.",
+            )
+        user = store.authenticate(db, username, password)
+        if user is None:
+            limiter.failed(*keys)
+            store.audit(db, None, store.AuditAction.SIGN_IN_FAILED, "user", username[:64], None)
+            return page(
+                request,
+                "signin.html",
+                None,
+                status=401,
+                next=_safe_next(next),
+                error="Wrong username or password.",
+            )
+        limiter.succeeded(keys[0])
+        request.session.clear()
+        request.session.update(uid=user.id, iat=int(time.time()))
+        csrf_token(request)
+        store.audit(db, user.username, store.AuditAction.SIGN_IN, "user", user.username, None)
+        return RedirectResponse(_safe_next(next), status_code=303)
+
+    @r.post("/signout")
+    def signout(request: Request, user: CurrentUser, db: DB) -> Response:
+        store.audit(db, user.username, store.AuditAction.SIGN_OUT, "user", user.username, None)
+        request.session.clear()
+        return RedirectResponse("/signin", status_code=303)
+
+    @r.get("/")
+    def home(user: CurrentUser) -> Response:
+        return RedirectResponse("/cases", status_code=303)
+
+    @r.get("/cases")
+    def cases(
+        request: Request,
+        user: CurrentUser,
+        db: DB,
+        q: Annotated[str | None, Query(max_length=64)] = None,
+    ) -> HTMLResponse:
+        rows = store.list_cases(db, user.centre, q)
+        return page(request, "cases.html", user, cases=rows, q=q or "")
+
+    def _form_page(
+        request: Request,
+        user: Principal,
+        *,
+        data: dict[str, Any] | None,
+        problems: list[FieldProblem],
+        action: str,
+        title: str,
+        base_version: int | None,
+        status: int = 200,
+        conflict: str | None = None,
+    ) -> HTMLResponse:
+        errors = forms.errors_by_field(problems)
+        return page(
+            request,
+            "case_form.html",
+            user,
+            status=status,
+            title=title,
+            action=action,
+            fields=forms.render_fields(data, errors),
+            problems=problems,
+            base_version=base_version,
+            conflict=conflict,
+        )
+
+    @r.get("/cases/new")
+    def new_case(request: Request, user: Clinician) -> HTMLResponse:
+        return _form_page(
+            request,
+            user,
+            data=None,
+            problems=[],
+            action="/cases/new",
+            title="New case",
+            base_version=None,
+        )
+
+    async def _submitted(request: Request) -> tuple[dict[str, Any], Any]:
+        form = await request.form()
+        doc = forms.form_to_document(forms.FormValues(form))
+        return doc, form
+
+    @r.post("/cases/new")
+    async def create_case(request: Request, user: Clinician, db: DB) -> Response:
+        doc, _ = await _submitted(request)
+        try:
+            case = parse_case(doc)
+        except CaseValidationError as exc:
+            return _form_page(
+                request,
+                user,
+                data=doc,
+                problems=exc.problems,
+                action="/cases/new",
+                title="New case",
+                base_version=None,
+                status=422,
+            )
+        v = store.create_case(
+            db,
+            case_to_dict(case),
+            label=case.patient.id,
+            username=user.username,
+            centre=user.centre,
+            source="form",
+            assessed=assessed_for_store(case),
+        )
+        return RedirectResponse(f"/cases/{v.case_id}", status_code=303)
+
+    @r.get("/cases/import")
+    def import_form(request: Request, user: Clinician) -> HTMLResponse:
+        return page(request, "import.html", user, problems=[], unmapped=[])
+
+    @r.post("/cases/import")
+    async def import_case(request: Request, user: Clinician, db: DB) -> Response:
+        form = await request.form()
+        upload = form.get("file")
+        kind = form.get("kind")
+        problems: list[FieldProblem] = []
+        if not isinstance(upload, UploadFile) and not hasattr(upload, "read"):
+            problems = [
+                FieldProblem("file", "choose a case file (YAML/JSON) or a FHIR Bundle (JSON)")
+            ]
+            return page(request, "import.html", user, status=422, problems=problems, unmapped=[])
+        raw = await upload.read(MAX_UPLOAD_BYTES + 1)  # type: ignore[union-attr]
+        name = str(getattr(upload, "filename", "") or "upload")
+        try:
+            if len(raw) > MAX_UPLOAD_BYTES:
+                raise CaseValidationError([FieldProblem("file", "file is too large")])
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise CaseValidationError([FieldProblem("file", "not UTF-8 text")]) from None
+            if kind == "fhir":
+                from rhabdo.interop.fhir_import import case_from_bundle
+
+                try:
+                    bundle = json.loads(text)
+                except json.JSONDecodeError as exc:
+                    raise CaseValidationError(
+                        [FieldProblem("file", f"not valid JSON: {exc.msg}")]
+                    ) from None
+                if not isinstance(bundle, dict):
+                    raise CaseValidationError(
+                        [FieldProblem("file", "a FHIR Bundle is a JSON object")]
+                    )
+                case = case_from_bundle(bundle).case
+                source = "fhir"
+            else:
+                case = parse_case_text(
+                    text, source=name, fmt="json" if name.endswith(".json") else "yaml"
+                )
+                source = "file"
+        except CaseValidationError as exc:
+            return page(
+                request, "import.html", user, status=422, problems=exc.problems, unmapped=[]
+            )
+        v = store.create_case(
+            db,
+            case_to_dict(case),
+            label=case.patient.id,
+            username=user.username,
+            centre=user.centre,
+            source=source,
+            assessed=assessed_for_store(case),
+        )
+        store.audit(db, user.username, store.AuditAction.IMPORT, "case", v.case_id, source)
+        return RedirectResponse(f"/cases/{v.case_id}", status_code=303)
+
+    def _assessment_view(
+        request: Request,
+        user: Principal,
+        db: Any,
+        case: Any,
+        stored: dict[str, Any] | None,
+        **ctx: Any,
+    ) -> HTMLResponse:
+        report = None
+        unavailable = None
+        assessment = None
+        try:
+            assessment = stored_or_fresh(case, stored)
+            report = Markup(report_fragment(render_report_html(case, assessment)))
+        except EngineUnavailable as exc:
+            unavailable = str(exc)
+        return page(
+            request,
+            "assessment.html",
+            user,
+            report=report,
+            unavailable=unavailable,
+            assessment=assessment,
+            **ctx,
+        )
+
+    @r.get("/cases/{case_id}")
+    def show_case(
+        request: Request,
+        user: CurrentUser,
+        db: DB,
+        case_id: str,
+        version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    ) -> HTMLResponse:
+        rec, v = store.get_version(db, case_id, user.centre, version)
+        store.audit(
+            db, user.username, store.AuditAction.VIEW, "case", case_id, f"version={v.version}"
+        )
+        case = parse_case(v.document)
+        return _assessment_view(
+            request,
+            user,
+            db,
+            case,
+            v.assessment,
+            record=rec,
+            version=v,
+            pdf_url=f"/cases/{case_id}/report.pdf?version={v.version}",
+        )
+
+    @r.get("/cases/{case_id}/report.pdf")
+    def case_pdf(
+        user: CurrentUser,
+        db: DB,
+        case_id: str,
+        version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    ) -> Response:
+        _, v = store.get_version(db, case_id, user.centre, version)
+        case = parse_case(v.document)
+        pdf = render_report_pdf(case, stored_or_fresh(case, v.assessment))
+        store.audit(
+            db,
+            user.username,
+            store.AuditAction.EXPORT,
+            "report.pdf",
+            case_id,
+            f"version={v.version}",
+        )
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": _pdf_name(case_id, v.version)},
+        )
+
+    @r.get("/cases/{case_id}/edit")
+    def edit_form(request: Request, user: Clinician, db: DB, case_id: str) -> HTMLResponse:
+        rec, v = store.get_version(db, case_id, user.centre)
+        store.audit(
+            db, user.username, store.AuditAction.VIEW, "case", case_id, f"version={v.version}"
+        )
+        return _form_page(
+            request,
+            user,
+            data=v.document,
+            problems=[],
+            action=f"/cases/{case_id}/edit",
+            title=f"Edit case {rec.label} (version {v.version})",
+            base_version=v.version,
+        )
+
+    @r.post("/cases/{case_id}/edit")
+    async def save_edit(request: Request, user: Clinician, db: DB, case_id: str) -> Response:
+        rec = store.get_case(db, case_id, user.centre)
+        doc, form = await _submitted(request)
+        base_raw = form.get("base_version")
+        try:
+            base_version = int(base_raw) if isinstance(base_raw, str) else 0
+        except ValueError:
+            base_version = 0
+        title = f"Edit case {rec.label}"
+        action = f"/cases/{case_id}/edit"
+        if base_version < 1:
+            return _form_page(
+                request,
+                user,
+                data=doc,
+                problems=[FieldProblem("base_version", "missing or not a number")],
+                action=action,
+                title=title,
+                base_version=rec.current_version,
+                status=422,
+            )
+        try:
+            case = parse_case(doc)
+        except CaseValidationError as exc:
+            return _form_page(
+                request,
+                user,
+                data=doc,
+                problems=exc.problems,
+                action=action,
+                title=title,
+                base_version=base_version,
+                status=422,
+            )
+        try:
+            store.save_version(
+                db,
+                case_id,
+                base_version,
+                case_to_dict(case),
+                label=case.patient.id,
+                username=user.username,
+                centre=user.centre,
+                source="form",
+                assessed=assessed_for_store(case),
+            )
+        except store.VersionConflict as exc:
+            return _form_page(
+                request,
+                user,
+                data=doc,
+                problems=[],
+                action=action,
+                title=title,
+                base_version=base_version,
+                status=409,
+                conflict=str(exc),
+            )
+        return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+    @r.get("/cases/{case_id}/history")
+    def case_history(request: Request, user: CurrentUser, db: DB, case_id: str) -> HTMLResponse:
+        rec = store.get_case(db, case_id, user.centre)
+        versions = list(reversed(store.history(db, case_id, user.centre)))
+        store.audit(db, user.username, store.AuditAction.VIEW, "history", case_id, None)
+        return page(request, "history.html", user, record=rec, versions=versions)
+
+    @r.get("/cds/assessments/{snapshot_id}")
+    def cds_assessment(
+        request: Request, user: CurrentUser, db: DB, snapshot_id: str
+    ) -> HTMLResponse:
+        snap = store.get_cds_snapshot(db, snapshot_id, user.centre)
+        store.audit(db, user.username, store.AuditAction.VIEW, "cds_assessment", snapshot_id, None)
+        return _assessment_view(
+            request,
+            user,
+            db,
+            parse_case(snap.document),
+            None,
+            record=None,
+            version=None,
+            snapshot=snap,
+            pdf_url=None,
+        )
+
+    @r.get("/tokens")
+    def tokens(request: Request, user: CurrentUser, db: DB) -> HTMLResponse:
+        return page(
+            request,
+            "tokens.html",
+            user,
+            tokens=store.list_tokens(db, store.get_user(db, user.user_id)),  # type: ignore[arg-type]
+            new_secret=None,
+        )
+
+    @r.post("/tokens")
+    def create_token(
+        request: Request,
+        user: CurrentUser,
+        db: DB,
+        name: Annotated[str, Form(max_length=100)] = "token",
+    ) -> HTMLResponse:
+        account = store.get_user(db, user.user_id)
+        assert account is not None
+        _, secret = store.create_api_token(db, account, name)
+        return page(
+            request, "tokens.html", user, tokens=store.list_tokens(db, account), new_secret=secret
+        )
+
+    @r.post("/tokens/{token_id}/revoke")
+    def revoke(user: CurrentUser, db: DB, token_id: int) -> Response:
+        account = store.get_user(db, user.user_id)
+        assert account is not None
+        store.revoke_token(db, account, token_id)
+        return RedirectResponse("/tokens", status_code=303)
+
+    @r.get("/audit")
+    def audit_log(request: Request, user: Admin, db: DB) -> HTMLResponse:
+        return page(request, "audit.html", user, events=store.audit_events(db))
+
+    return r
+
+
+def _pdf_name(case_id: str, version: int) -> str:
+    return f'attachment; filename="rhabdo-{case_id[:8]}-v{version}.pdf"'

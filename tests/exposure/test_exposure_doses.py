@@ -1,0 +1,342 @@
+"""Cumulative chemotherapy doses: conversions, thresholds on both sides, missing weight/BSA."""
+
+from __future__ import annotations
+
+import pytest
+from exposure_helpers import findings_of, make_case
+
+from rhabdo.case.vocab import ChemotherapyAgent, DoseUnit
+from rhabdo.exposure.cumulative import dose_to_mg_m2
+from rhabdo.exposure.findings import finding_id_for_agent
+from rhabdo.results import FindingStatus
+
+# unit -> (amount, weight kg, BSA m2, expected mg/m2)
+CONVERSIONS = [
+    (DoseUnit.MG_M2, 10.0, None, None, 10.0),
+    (DoseUnit.G_M2, 3.0, None, None, 3000.0),
+    (DoseUnit.MCG_M2, 500.0, None, None, 0.5),
+    (DoseUnit.MG_KG, 2.0, 30.0, 1.2, 50.0),  # 2 mg/kg x 30 kg = 60 mg / 1.2 m2
+    (DoseUnit.MCG_KG, 45.0, 20.0, 0.8, 1.125),  # 45 mcg/kg x 20 kg = 0.9 mg / 0.8 m2
+    (DoseUnit.MG, 60.0, None, 1.2, 50.0),
+    (DoseUnit.G, 1.2, None, 0.8, 1500.0),
+    (DoseUnit.MCG, 900.0, None, 0.9, 1.0),
+]
+
+
+@pytest.mark.parametrize(("unit", "amount", "weight", "bsa", "expected"), CONVERSIONS)
+def test_every_unit_converts(
+    unit: DoseUnit, amount: float, weight: float | None, bsa: float | None, expected: float
+) -> None:
+    value, missing = dose_to_mg_m2(amount, unit, weight, bsa)
+    assert missing == []
+    assert value == pytest.approx(expected)
+
+
+def test_conversion_table_covers_every_unit() -> None:
+    assert {row[0] for row in CONVERSIONS} == set(DoseUnit)
+
+
+@pytest.mark.parametrize(
+    ("unit", "weight", "bsa", "missing"),
+    [
+        (DoseUnit.MG_KG, None, 1.0, ["weight_kg"]),
+        (DoseUnit.MG_KG, 30.0, None, ["body_surface_area_m2"]),
+        (DoseUnit.MCG_KG, None, None, ["weight_kg", "body_surface_area_m2"]),
+        (DoseUnit.MG, 30.0, None, ["body_surface_area_m2"]),
+        (DoseUnit.G, None, None, ["body_surface_area_m2"]),
+        (DoseUnit.MCG, None, None, ["body_surface_area_m2"]),
+    ],
+)
+def test_missing_weight_or_bsa_gives_no_number(
+    unit: DoseUnit, weight: float | None, bsa: float | None, missing: list[str]
+) -> None:
+    value, needs = dose_to_mg_m2(1.0, unit, weight, bsa)
+    assert value is None
+    assert needs == missing
+
+
+def test_weight_based_dose_without_bsa_is_indeterminate_naming_the_field() -> None:
+    case = make_case(
+        [
+            {
+                "agent": "dactinomycin",
+                "dose_per_administration": 0.045,
+                "dose_unit": "mg/kg",
+                "administrations": 4,
+            }
+        ],
+        bsa_m2=None,
+    )
+    f = findings_of(case)["exposure.dactinomycin"]
+    assert f.status is FindingStatus.INDETERMINATE
+    assert f.needs == ["first_line.body_surface_area_m2"]
+
+
+@pytest.mark.parametrize(
+    "agent", [a for a in ChemotherapyAgent if a is not ChemotherapyAgent.OTHER]
+)
+def test_every_agent_gets_its_cumulative_finding(agent: ChemotherapyAgent) -> None:
+    case = make_case(
+        [
+            {
+                "agent": agent.value,
+                "dose_per_administration": 2,
+                "dose_unit": "mg/m2",
+                "administrations": 3,
+            }
+        ]
+    )
+    f = findings_of(case)[f"exposure.{agent.value}"]
+    assert f.status is FindingStatus.DETERMINED
+    assert f.value == 6.0
+    assert f.inputs_used == ["first_line.chemotherapy[0]"]
+
+
+def test_other_agent_is_kept_apart_by_name() -> None:
+    case = make_case(
+        [
+            {
+                "agent": "other",
+                "agent_name": "Vinca X-1",
+                "cumulative_dose": 5,
+                "cumulative_dose_unit": "mg/m2",
+            },
+            {
+                "agent": "other",
+                "agent_name": "Drug Y",
+                "cumulative_dose": 7,
+                "cumulative_dose_unit": "mg/m2",
+            },
+        ]
+    )
+    fs = findings_of(case)
+    assert fs[finding_id_for_agent("other:vinca x-1")].value == 5.0
+    assert fs["exposure.other.drug_y"].value == 7.0
+    assert fs["exposure.agents_given"].value == ["other:vinca x-1", "other:drug y"]
+
+
+def test_doses_sum_across_lines_and_stated_cumulative_wins() -> None:
+    case = make_case(
+        [
+            {
+                "agent": "cyclophosphamide",
+                "cumulative_dose": 4.2,
+                "cumulative_dose_unit": "g/m2",
+                "dose_per_administration": 1,
+                "dose_unit": "mg/m2",
+                "administrations": 1,
+            }
+        ],
+        later_lines=[
+            {
+                "body_surface_area_m2": 1.5,
+                "chemotherapy": [
+                    {
+                        "agent": "cyclophosphamide",
+                        "cumulative_dose": 1500,
+                        "cumulative_dose_unit": "mg",
+                    }
+                ],
+            }
+        ],
+    )
+    f = findings_of(case)["exposure.cyclophosphamide"]
+    assert f.value == 5200.0  # 4,200 + 1,500 mg / 1.5 m2
+    assert f.inputs_used == ["first_line.chemotherapy[0]", "later_lines[0].chemotherapy[0]"]
+
+
+def test_unknown_dose_is_never_zero() -> None:
+    case = make_case(
+        [
+            {"agent": "ifosfamide"},
+            {"agent": "ifosfamide", "cumulative_dose": 54, "cumulative_dose_unit": "g/m2"},
+        ]
+    )
+    f = findings_of(case)["exposure.ifosfamide"]
+    assert f.status is FindingStatus.INDETERMINATE
+    assert f.candidates == [{"at_least_mg_m2": 54000.0}]
+    assert "first_line.chemotherapy[0].cumulative_dose" in f.needs
+
+
+def test_count_missing_names_administrations() -> None:
+    case = make_case(
+        [{"agent": "vincristine", "dose_per_administration": 1.5, "dose_unit": "mg/m2"}]
+    )
+    f = findings_of(case)["exposure.vincristine"]
+    assert f.status is FindingStatus.INDETERMINATE
+    assert "first_line.chemotherapy[0].administrations" in f.needs
+
+
+def test_no_treatment_history_is_indeterminate_not_zero() -> None:
+    fs = findings_of(make_case(first_line=False))
+    for fid in (
+        "exposure.agents_given",
+        "exposure.ifosfamide",
+        "exposure.anthracycline_doxorubicin_equivalent",
+        "exposure.ced",
+        "exposure.radiation",
+        "exposure.chest_radiation",
+    ):
+        assert fs[fid].status is FindingStatus.INDETERMINATE, fid
+        assert fs[fid].needs == ["first_line"]
+
+
+def test_ifosfamide_zero_when_known_not_given() -> None:
+    f = findings_of(
+        make_case(
+            [{"agent": "vincristine", "cumulative_dose": 12, "cumulative_dose_unit": "mg/m2"}]
+        )
+    )["exposure.ifosfamide"]
+    assert f.status is FindingStatus.DETERMINED and f.value == 0.0
+    assert f.details["thresholds_reached"] == []
+
+
+@pytest.mark.parametrize(
+    ("g_m2", "reached"),
+    [
+        # Skinner 2000 (<84 reduces risk; >119 very high risk), Skinner 1996 (avoid >=100)
+        (83.9, []),
+        (84.0, ["ifosfamide.renal_reduce"]),
+        (99.9, ["ifosfamide.renal_reduce"]),
+        (100.0, ["ifosfamide.renal_reduce", "ifosfamide.renal_avoid"]),
+        (119.0, ["ifosfamide.renal_reduce", "ifosfamide.renal_avoid"]),
+        (
+            119.5,
+            ["ifosfamide.renal_reduce", "ifosfamide.renal_avoid", "ifosfamide.renal_very_high"],
+        ),
+    ],
+)
+def test_ifosfamide_renal_thresholds_both_sides(g_m2: float, reached: list[str]) -> None:
+    case = make_case(
+        [{"agent": "ifosfamide", "cumulative_dose": g_m2, "cumulative_dose_unit": "g/m2"}]
+    )
+    f = findings_of(case)["exposure.ifosfamide"]
+    assert f.details["cumulative_g_m2"] == g_m2
+    assert f.details["thresholds_reached"] == reached
+    assert set(f.citations) == {"skinner_1996", "skinner_2000"}
+
+
+@pytest.mark.parametrize(
+    ("agent", "mg_m2", "expected"),
+    [
+        ("doxorubicin", 240, 240.0),  # reference agent
+        ("daunorubicin", 100, 60.0),  # Feijen 2019: ratio 0.6
+        ("epirubicin", 100, 80.0),  # Feijen 2019: ratio 0.8
+        ("mitoxantrone", 10, 105.0),  # Feijen 2019: ratio 10.5
+    ],
+)
+def test_doxorubicin_equivalent_ratios(agent: str, mg_m2: float, expected: float) -> None:
+    case = make_case([{"agent": agent, "cumulative_dose": mg_m2, "cumulative_dose_unit": "mg/m2"}])
+    f = findings_of(case)["exposure.anthracycline_doxorubicin_equivalent"]
+    assert f.status is FindingStatus.DETERMINED
+    assert f.value == pytest.approx(expected)
+    assert f.details["lower_bound"] is False
+
+
+@pytest.mark.parametrize(
+    ("dox", "reached"),
+    [
+        (99.0, []),  # Armenian 2015 (IGHG): <100 mg/m2
+        (100.0, ["anthracycline.surveillance_reasonable"]),
+        (249.0, ["anthracycline.surveillance_reasonable"]),
+        (250.0, ["anthracycline.surveillance_reasonable", "anthracycline.high_exposure"]),
+    ],
+)
+def test_anthracycline_thresholds_both_sides(dox: float, reached: list[str]) -> None:
+    case = make_case(
+        [{"agent": "doxorubicin", "cumulative_dose": dox, "cumulative_dose_unit": "mg/m2"}]
+    )
+    f = findings_of(case)["exposure.anthracycline_doxorubicin_equivalent"]
+    assert f.details["thresholds_reached"] == reached
+
+
+def test_anthracyclines_add_up() -> None:
+    case = make_case(
+        [
+            {"agent": "doxorubicin", "cumulative_dose": 150, "cumulative_dose_unit": "mg/m2"},
+            {"agent": "daunorubicin", "cumulative_dose": 100, "cumulative_dose_unit": "mg/m2"},
+        ]
+    )
+    f = findings_of(case)["exposure.anthracycline_doxorubicin_equivalent"]
+    assert f.value == pytest.approx(210.0)
+
+
+def test_idarubicin_has_no_verified_ratio_so_the_total_is_a_lower_bound() -> None:
+    case = make_case(
+        [
+            {"agent": "doxorubicin", "cumulative_dose": 200, "cumulative_dose_unit": "mg/m2"},
+            {"agent": "idarubicin", "cumulative_dose": 20, "cumulative_dose_unit": "mg/m2"},
+        ]
+    )
+    f = findings_of(case)["exposure.anthracycline_doxorubicin_equivalent"]
+    assert f.value == 200.0
+    assert f.details["lower_bound"] is True
+    assert f.details["unconverted_agents"] == ["idarubicin"]
+    assert "at least" in f.reason
+
+
+def test_anthracycline_unknown_dose_is_indeterminate() -> None:
+    case = make_case([{"agent": "doxorubicin"}])
+    f = findings_of(case)["exposure.anthracycline_doxorubicin_equivalent"]
+    assert f.status is FindingStatus.INDETERMINATE
+    assert "first_line.chemotherapy[0].cumulative_dose" in f.needs
+
+
+@pytest.mark.parametrize(
+    ("cyclo_mg_m2", "reached"),
+    [(3999.0, []), (4000.0, ["ced.gonadal_normospermia"])],  # Green 2014: 89% normospermic < 4,000
+)
+def test_ced_cyclophosphamide_only(cyclo_mg_m2: float, reached: list[str]) -> None:
+    case = make_case(
+        [
+            {
+                "agent": "cyclophosphamide",
+                "cumulative_dose": cyclo_mg_m2,
+                "cumulative_dose_unit": "mg/m2",
+            }
+        ]
+    )
+    f = findings_of(case)["exposure.ced"]
+    assert f.status is FindingStatus.DETERMINED
+    assert f.value == cyclo_mg_m2
+    assert f.details["lower_bound"] is False
+    assert f.details["thresholds_reached"] == reached
+
+
+def test_ced_with_unverified_coefficients_is_a_lower_bound() -> None:
+    case = make_case(
+        [
+            {"agent": "cyclophosphamide", "cumulative_dose": 4200, "cumulative_dose_unit": "mg/m2"},
+            {"agent": "ifosfamide", "cumulative_dose": 54, "cumulative_dose_unit": "g/m2"},
+        ]
+    )
+    f = findings_of(case)["exposure.ced"]
+    assert f.value == 4200.0
+    assert f.details["lower_bound"] is True
+    assert f.details["unconverted_alkylators"] == ["ifosfamide"]
+
+
+def test_ced_no_alkylator() -> None:
+    case = make_case(
+        [{"agent": "vincristine", "cumulative_dose": 10, "cumulative_dose_unit": "mg/m2"}]
+    )
+    f = findings_of(case)["exposure.ced"]
+    assert f.value == 0.0
+    assert "No alkylating agent" in f.reason
+
+
+def test_every_finding_has_a_reason_and_resolving_citations() -> None:
+    from rhabdo.knowledge import resolve
+
+    case = make_case(
+        [
+            {"agent": a.value, "cumulative_dose": 1, "cumulative_dose_unit": "mg/m2"}
+            for a in ChemotherapyAgent
+            if a is not ChemotherapyAgent.OTHER
+        ]
+    )
+    for f in findings_of(case).values():
+        assert f.reason.strip()
+        assert f.rule.startswith("exposure.")
+        for key in f.citations:
+            resolve(key)

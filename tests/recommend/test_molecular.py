@@ -1,0 +1,206 @@
+"""Molecular-testing recommendations: fusion status, tumour panel, germline triggers, biomarker
+matches with their honest (often negative) results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from recommend_helpers import assert_well_formed, by_id, case
+
+from rhabdo.case.io import load_case
+from rhabdo.case.model import Case
+from rhabdo.case.vocab import Anaplasia, FusionStatus, MutationStatus, PredispositionSyndrome
+from rhabdo.knowledge.treatment import biomarkers
+from rhabdo.recommend.molecular import biomarker_applies, molecular_recommendations
+from rhabdo.results import Recommendation, RecommendationCategory, Strength
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def recs(c: Case) -> dict[str, Recommendation]:
+    out = molecular_recommendations(c, {})
+    assert_well_formed(out)
+    assert all(r.category is RecommendationCategory.MOLECULAR_TESTING for r in out)
+    return by_id(out)
+
+
+def fusion_positive(**extra: object) -> Case:
+    """Fusion-positive, no anaplasia, no family history: no germline trigger."""
+    base = {
+        "diagnosis": {"foxo1_fusion": "pax3_foxo1", "histology": "alveolar", "anaplasia": "absent"},
+        "patient": {
+            "id": "SYN-MOL-1",
+            "age_at_diagnosis_days": 3000,
+            "family_history_of_cancer": False,
+        },
+    }
+    base.update(extra)
+    return case(**base)
+
+
+def test_out_of_scope_without_event_or_metastases() -> None:
+    assert molecular_recommendations(case(events=[]), {}) == []
+
+
+def test_metastatic_at_diagnosis_is_in_scope_with_panel_considered() -> None:
+    c = case(events=[], diagnosis={"distant_metastases": ["lung"]})
+    r = recs(c)
+    assert r["molecular.tumour_panel"].strength is Strength.CONSIDER
+
+
+def test_relapse_gets_panel_recommended_with_programme_results() -> None:
+    panel = recs(case())["molecular.tumour_panel"]
+    assert panel.strength is Strength.RECOMMENDED
+    assert (
+        "31.5%" in panel.reason
+    )  # Parsons 2022: actionable alterations in the first 1,000 tumours
+    assert {"parsons_2022", "berlanga_2022", "van_tilburg_2021"} <= set(panel.citations)
+    assert [g.id for g in panel.evidence_gaps] == ["gap.precision_oncology_programmes"]
+
+
+@pytest.mark.parametrize("status", list(FusionStatus))
+def test_fusion_status_recommended_only_when_unknown(status: FusionStatus) -> None:
+    r = recs(case(diagnosis={"foxo1_fusion": status.value}))
+    assert ("molecular.fusion_status" in r) is (status is FusionStatus.NOT_TESTED)
+
+
+def test_fusion_status_recommended_when_not_recorded() -> None:
+    r = recs(case(diagnosis={"foxo1_fusion": None}))
+    assert r["molecular.fusion_status"].strength is Strength.RECOMMENDED
+    assert "is not recorded" in r["molecular.fusion_status"].reason
+
+
+def test_no_trigger_germline_is_consider() -> None:
+    g = recs(fusion_positive())["molecular.germline"]
+    assert g.strength is Strength.CONSIDER
+    assert g.details["triggers"] == [] and g.details["unknown"] == []
+    assert "kim_2021_germline" in g.citations
+
+
+@pytest.mark.parametrize("anaplasia", list(Anaplasia))
+def test_anaplasia_triggers_germline(anaplasia: Anaplasia) -> None:
+    """Hettmer 2014: 73% (11/15) of children with anaplastic RMS carried germline TP53 variants."""
+    c = fusion_positive(diagnosis={"foxo1_fusion": "pax3_foxo1", "anaplasia": anaplasia.value})
+    g = recs(c)["molecular.germline"]
+    assert (g.strength is Strength.RECOMMENDED) is (anaplasia is not Anaplasia.ABSENT)
+
+
+@pytest.mark.parametrize("status", list(FusionStatus))
+def test_fusion_negative_triggers_germline(status: FusionStatus) -> None:
+    """Li 2021: germline predisposition variants were all in fusion-negative RMS."""
+    c = fusion_positive(diagnosis={"foxo1_fusion": status.value, "anaplasia": "absent"})
+    g = recs(c)["molecular.germline"]
+    assert (g.strength is Strength.RECOMMENDED) is (status is FusionStatus.NEGATIVE)
+    assert ("diagnosis.foxo1_fusion" in g.details["unknown"]) is (status is FusionStatus.NOT_TESTED)
+
+
+@pytest.mark.parametrize("history", [True, False, None])
+def test_family_history(history: bool | None) -> None:
+    c = fusion_positive(patient={"id": "SYN-MOL-2", "family_history_of_cancer": history})
+    g = recs(c)["molecular.germline"]
+    assert (g.strength is Strength.RECOMMENDED) is (history is True)
+    assert ("patient.family_history_of_cancer" in g.details["unknown"]) is (history is None)
+
+
+@pytest.mark.parametrize("syndrome", list(PredispositionSyndrome))
+def test_known_syndrome_triggers_germline(syndrome: PredispositionSyndrome) -> None:
+    c = fusion_positive(
+        patient={
+            "id": "SYN-MOL-3",
+            "known_predisposition": syndrome.value,
+            "family_history_of_cancer": False,
+        }
+    )
+    g = recs(c)["molecular.germline"]
+    assert g.strength is Strength.RECOMMENDED
+    assert syndrome.label in g.reason
+
+
+@pytest.mark.parametrize("field", ["tp53", "tp53_germline"])
+@pytest.mark.parametrize("status", list(MutationStatus))
+def test_tp53_triggers_germline(field: str, status: MutationStatus) -> None:
+    c = fusion_positive(
+        diagnosis={"foxo1_fusion": "pax3_foxo1", "anaplasia": "absent", field: status.value}
+    )
+    g = recs(c)["molecular.germline"]
+    assert (g.strength is Strength.RECOMMENDED) is (status is MutationStatus.MUTATED)
+
+
+def test_germline_always_shows_its_evidence_gaps() -> None:
+    g = recs(case())["molecular.germline"]
+    assert {x.id for x in g.evidence_gaps} == {
+        "gap.germline.age_cutoff",
+        "gap.germline.li_2021_figures",
+    }
+
+
+# FusionStatus -> biomarker entries matched (skapek_2013; shern_2021 / eckstein_2022)
+FUSION_MATCHES = {
+    FusionStatus.PAX3_FOXO1: {"pax3_foxo1"},
+    FusionStatus.PAX7_FOXO1: {"pax7_foxo1"},
+    FusionStatus.OTHER_FOXO1: set(),
+    FusionStatus.NEGATIVE: {"ras_pathway"},
+    FusionStatus.NOT_TESTED: set(),
+}
+
+
+@pytest.mark.parametrize("status", list(FusionStatus))
+def test_biomarker_matches_by_fusion_status(status: FusionStatus) -> None:
+    r = recs(case(diagnosis={"foxo1_fusion": status.value}))
+    matched = {
+        k.removeprefix("molecular.biomarker.") for k in r if k.startswith("molecular.biomarker.")
+    }
+    assert matched == FUSION_MATCHES[status]
+
+
+def test_negative_targeted_result_is_avoid_outside_trials() -> None:
+    """Eckstein 2022 (MATCH arm E): selumetinib, no objective responses."""
+    ras = recs(case(diagnosis={"foxo1_fusion": "negative"}))["molecular.biomarker.ras_pathway"]
+    assert ras.strength is Strength.AVOID
+    assert "no objective responses" in ras.reason
+    assert "eckstein_2022" in ras.citations
+
+
+@pytest.mark.parametrize(("field", "entry"), [("myod1", "myod1"), ("tp53", "tp53")])
+def test_mutation_biomarkers(field: str, entry: str) -> None:
+    r = recs(case(diagnosis={field: "mutated"}))
+    rec = r[f"molecular.biomarker.{entry}"]
+    assert rec.strength is Strength.CONSIDER  # no targeted results: consider a trial
+    assert rec.evidence_gaps
+
+
+def test_biomarker_applies_unknown_is_none() -> None:
+    entry = biomarkers()["pax3_foxo1"]
+    assert biomarker_applies(entry, case(diagnosis={"foxo1_fusion": None})) is None
+    assert biomarker_applies(entry, case(diagnosis={"foxo1_fusion": "pax3_foxo1"})) is True
+    assert biomarker_applies(entry, case(diagnosis={"foxo1_fusion": "negative"})) is False
+
+
+def test_targeted_overview_is_honest() -> None:
+    overview = recs(case())["molecular.targeted_overview"]
+    assert overview.strength is Strength.CONSIDER
+    assert "no activity" in overview.reason and "no results yet" in overview.reason
+    assert {"gupta_2024", "geoerger_2020", "davis_2020", "pappo_2014"} <= set(overview.citations)
+    assert "gap.cdkn2a_mycn_alk_cdk4" in [g.id for g in overview.evidence_gaps]
+
+
+def test_example_anaplastic_young_child() -> None:
+    """Diffuse anaplasia, tumour TP53, fusion-negative: germline testing is clearly indicated."""
+    c = load_case(ROOT / "examples" / "anaplastic-young-child-local-relapse.yaml")
+    r = recs(c)
+    assert r["molecular.germline"].strength is Strength.RECOMMENDED
+    assert "anaplasia" in r["molecular.germline"].reason
+    assert "molecular.biomarker.tp53" in r
+
+
+def test_example_missing_data_asks_for_fusion_status() -> None:
+    c = load_case(ROOT / "examples" / "missing-data-trunk-relapse.yaml")
+    r = recs(c)
+    assert r["molecular.fusion_status"].strength is Strength.RECOMMENDED
+    assert r["molecular.germline"].strength is Strength.CONSIDER
+
+
+def test_examples_are_well_formed(example_path: Path) -> None:
+    molecular_recommendations(load_case(example_path), {})
+    assert_well_formed(molecular_recommendations(load_case(example_path), {}))

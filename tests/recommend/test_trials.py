@@ -1,0 +1,122 @@
+"""Clinical-trials rule (recommend.trials.v1).
+
+Sources: PDQ (novel agents in phase I/II trials should be considered at relapse); Heske 2021
+(a trial should be strongly considered for most patients); Ogawa 2021 (early-phase trials for
+disseminated or multiple recurrence).  "recommended" for disseminated, repeated or early
+recurrence or after metastatic disease at diagnosis; "consider" otherwise.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from recommend_helpers import assert_well_formed, case, event
+
+from rhabdo.case.model import Case
+from rhabdo.recommend import trials as trials_module
+from rhabdo.recommend.trials import Matcher, summarise_matches, trial_recommendations
+from rhabdo.results import Recommendation, Strength
+
+
+def no_matcher(c: Case) -> list[Any]:
+    return []
+
+
+def rec_for(c: Case, matcher: Matcher = no_matcher) -> Recommendation:
+    recs = trial_recommendations(c, {}, matcher=matcher)
+    assert_well_formed(recs)
+    assert [r.id for r in recs] == ["trials.early_phase"]
+    return recs[0]
+
+
+def test_no_event_no_trials() -> None:
+    assert trial_recommendations(case(events=[]), {}) == []
+
+
+def test_single_late_local_relapse_is_consider() -> None:
+    assert rec_for(case()).strength is Strength.CONSIDER
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {
+            "events": [
+                event(sites=[{"extent": "local"}, {"extent": "distant", "metastatic_site": "lung"}])
+            ]
+        },
+        {"events": [event(date="2020-12-01"), event(date="2021-06-01")]},
+        {"events": [event(kind="progression", date="2020-05-01")]},
+        {"first_line": {"end_date": None, "ongoing": True}},
+        {
+            "first_line": {"end_date": "2021-02-01"}
+        },  # relapse (2021-01-11) before the end of therapy
+        {"diagnosis": {"distant_metastases": ["lung"]}},
+    ],
+    ids=[
+        "disseminated",
+        "second-recurrence",
+        "progression",
+        "ongoing-line",
+        "before-end",
+        "metastatic-dx",
+    ],
+)
+def test_poor_settings_are_recommended(changes: dict[str, Any]) -> None:
+    rec = rec_for(case(**changes))
+    assert rec.strength is Strength.RECOMMENDED
+    assert rec.details["triggers"]
+
+
+def test_relapse_one_day_after_end_of_therapy_is_not_early() -> None:
+    c = case(first_line={"end_date": "2021-01-10"})
+    assert rec_for(c).strength is Strength.CONSIDER
+
+
+def test_unknown_end_of_therapy_is_named() -> None:
+    c = case(first_line={"end_date": None})
+    rec = rec_for(c)
+    assert rec.strength is Strength.CONSIDER
+    assert "first_line.end_date" in rec.details["needs"]
+
+
+def test_matcher_summary() -> None:
+    def fake(c: Case) -> list[Any]:
+        trial = SimpleNamespace(registry_id="NCT00000001", title="Synthetic", phase_label="phase 1")
+        return [
+            SimpleNamespace(
+                trial=trial,
+                verdict=SimpleNamespace(value="eligible_on_known_data"),
+                pending_count=0,
+            ),
+            SimpleNamespace(
+                trial=trial, verdict=SimpleNamespace(value="possible_pending"), pending_count=2
+            ),
+            SimpleNamespace(
+                trial=trial, verdict=SimpleNamespace(value="excluded"), pending_count=0
+            ),
+        ]
+
+    rec = rec_for(case(), matcher=fake)
+    summary = rec.details["matching"]
+    assert summary["counts"] == {"eligible_on_known_data": 1, "possible_pending": 1, "excluded": 1}
+    assert len(summary["top"]) == 2
+    assert "1 eligible on known data" in rec.statement
+
+
+def test_without_matcher_states_recommendation_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(trials_module, "default_matcher", lambda: None)
+    recs = trial_recommendations(case(), {})
+    assert "not available" in recs[0].statement
+
+
+def test_default_matcher_hook_runs() -> None:
+    recs = trial_recommendations(case(), {})
+    assert_well_formed(recs)
+    assert "matching" in recs[0].details
+
+
+def test_summarise_empty() -> None:
+    assert summarise_matches([]) == {"counts": {}, "top": [], "total": 0}

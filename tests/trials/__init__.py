@@ -1,0 +1,1 @@
+"""Tests of clinical-trial matching (issue 5)."""
