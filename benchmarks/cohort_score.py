@@ -36,17 +36,26 @@ def trivial_rule(case: Case) -> Finding:
     return determined("trivial", 1, reason="benchmark", rule="trivial", citations=[])
 
 
-def write_cohort(path: Path, n: int, seed: int) -> float:
+def write_cohort(path: Path, n: int, seed: int, profiles: int | None = None) -> float:
+    """Write n synthetic rows; with ``profiles``, rows repeat that many distinct patients."""
     start = time.perf_counter()
     rng = np.random.default_rng(seed)
     schema = pa.schema([pa.field(c, pa.string()) for c in SYNTH_COLUMNS])
+    pool = None
+    if profiles:
+        pool = pa.Table.from_pydict(generate_features(rng, profiles, 0), schema=schema)
     writer = TableWriter(path, schema)
     try:
         for offset in range(0, n, 50_000):
             size = min(50_000, n - offset)
-            writer.write(
-                pa.RecordBatch.from_pydict(generate_features(rng, size, offset), schema=schema)
-            )
+            if pool is None:
+                features = generate_features(rng, size, offset)
+                batch = pa.RecordBatch.from_pydict(features, schema=schema)
+            else:
+                rows = pool.take(pa.array(rng.integers(0, len(pool), size)))
+                ids = pa.array([f"REP{offset + i + 1:08d}" for i in range(size)])
+                batch = rows.set_column(0, SYNTH_COLUMNS[0], ids).combine_chunks().to_batches()[0]
+            writer.write(batch)
     finally:
         writer.close()
     return time.perf_counter() - start
@@ -80,6 +89,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
+        "--profiles",
+        type=int,
+        default=20_000,
+        help="distinct patients in the repeated-profiles scenario",
+    )
+    parser.add_argument(
         "--child", nargs=3, metavar=("FILE", "WORKERS", "TRIVIAL"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
@@ -91,15 +106,21 @@ def main() -> None:
         f"cohort_score benchmark: workers={args.workers}, machine cores={_cores()}, "
         f"load average at start {_load()} (other work on the machine slows every figure)"
     )
+    scenarios = [
+        ("all rows distinct; engine core findings (10 rules)", None, False),
+        ("all rows distinct; pipeline only (1 trivial rule)", None, True),
+        (
+            f"rows repeat {args.profiles:,} distinct patients; engine core findings",
+            args.profiles,
+            False,
+        ),
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
-            path = Path(tmp) / f"cohort_{n}.csv"
-            gen = write_cohort(path, n, args.seed)
-            print(
-                f"\n{n:,} rows: synthetic CSV written in {gen:.1f} s "
-                f"({path.stat().st_size / 1e6:.0f} MB)"
-            )
-            for trivial in (False, True):
+            for label, profiles, trivial in scenarios:
+                path = Path(tmp) / f"cohort_{n}_{profiles}.csv"
+                if not path.exists():
+                    write_cohort(path, n, args.seed, profiles)
                 proc = subprocess.run(
                     [
                         sys.executable,
@@ -114,17 +135,13 @@ def main() -> None:
                     check=True,
                 )
                 r = json.loads(proc.stdout.strip().splitlines()[-1])
-                label = (
-                    "pipeline only (1 trivial rule)"
-                    if trivial
-                    else "engine core findings (10 rules)"
-                )
                 print(
-                    f"  {label}: {r['rows_per_second']:,.0f} rows/s "
-                    f"({r['rows']:,} rows in {r['seconds']:.1f} s; "
-                    f"{r['distinct']:,} distinct contents; "
-                    f"{r['errors']} errors); peak RSS {r['peak_rss_mb']:.0f} MB main"
-                    f" + {r['peak_worker_rss_mb']:.0f} MB largest worker; load {_load()}"
+                    f"{n:>9,} rows | {label}: {r['rows_per_second']:,.0f} rows/s "
+                    f"({r['seconds']:.1f} s; {r['distinct']:,} distinct contents; "
+                    f"{r['errors']} errors)"
+                    f" | peak RSS {r['peak_rss_mb']:.0f} MB main + {r['peak_worker_rss_mb']:.0f} MB"
+                    f" largest worker | load {_load()}",
+                    flush=True,
                 )
 
 

@@ -34,7 +34,12 @@ from rhabdo.case.vocab import (
     SurgicalResult,
 )
 from rhabdo.classify.group import clinical_group
-from rhabdo.classify.risk_cog import cog_histology_risk, cog_risk
+from rhabdo.classify.risk_cog import (
+    cog_histology_risk,
+    cog_histology_risk_from,
+    cog_risk,
+    cog_risk_from,
+)
 from rhabdo.classify.risk_epssg import epssg_risk
 from rhabdo.classify.stage import pretreatment_stage
 from rhabdo.results import FindingStatus
@@ -428,3 +433,45 @@ def test_no_valid_case_makes_a_rule_raise(full: dict[str, Any], removed: set[str
     for rule in (pretreatment_stage, clinical_group, cog_risk, cog_histology_risk, epssg_risk):
         f = rule(case)
         assert f.reason and f.rule and f.citations
+
+
+def test_eyelid_group_iii_histology_era_shows_both_orbit_readings() -> None:
+    """PDQ 2025 Table 9: orbit group III = subset 1, non-orbit favourable group III = subset 2."""
+    f = cog_histology_risk(known_case(primary_site="eyelid", initial_surgery=BIOPSY))
+    assert f.details["arst0331_subset"] == 2
+    assert [v.value for v in f.source_views] == ["low (subset 2)", "low (subset 1)"]
+
+
+def _consistent_cells() -> list[tuple[int, str, bool]]:
+    """(stage, group, orbit) cells that can occur: stage 4 iff group IV; orbit only in stage 1."""
+    cells = [(4, "IV", False)]
+    for stage in (1, 2, 3):
+        for group in ("I", "II", "III"):
+            cells += [(stage, group, False)] + ([(stage, group, True)] if stage == 1 else [])
+    return cells
+
+
+@pytest.mark.parametrize(("stage", "group", "orbit"), _consistent_cells())
+@pytest.mark.parametrize("fusion_positive", [True, False])
+def test_table6_places_every_possible_cell(
+    stage: int, group: str, orbit: bool, fusion_positive: bool
+) -> None:
+    """Every cell of Table 6 is covered once MYOD1/TP53 are wild-type, at any age."""
+    for age_10 in (True, False):
+        risk, entry_id = cog_risk_from(
+            fusion_positive=fusion_positive,
+            stage=stage,
+            group=group,
+            orbit=orbit,
+            age_10_or_older=age_10,
+            myod1_tp53_wild_type=True,
+        )
+        assert risk in ("very_low", "low", "intermediate", "high") and entry_id
+
+
+@pytest.mark.parametrize(("stage", "group", "orbit"), _consistent_cells())
+@pytest.mark.parametrize("histology_class", ["embryonal", "alveolar"])
+def test_histology_table_places_every_possible_cell(
+    stage: int, group: str, orbit: bool, histology_class: str
+) -> None:
+    assert cog_histology_risk_from(histology_class, stage, group) in ("low", "intermediate", "high")

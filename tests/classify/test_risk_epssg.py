@@ -34,7 +34,7 @@ from rhabdo.case.vocab import (
     PrimarySite,
     SurgicalResult,
 )
-from rhabdo.classify.risk_epssg import epssg_risk
+from rhabdo.classify.risk_epssg import epssg_risk, epssg_subgroup_from
 from rhabdo.results import FindingStatus
 
 NODES = "regional_nodes_involved_pathologically"
@@ -253,3 +253,43 @@ def test_filling_in_fields_gives_earlier_candidates(
 ) -> None:
     partial = {k: v for k, v in full.items() if k not in removed}
     assert outcomes(epssg_risk(make_case(**full))) <= outcomes(epssg_risk(make_case(**partial)))
+
+
+@pytest.mark.parametrize("favourable_pathology", [True, False])
+@pytest.mark.parametrize("group", ["I", "II", "III"])
+@pytest.mark.parametrize("favourable_site", [True, False])
+@pytest.mark.parametrize("node_positive", [True, False])
+@pytest.mark.parametrize("favourable_size_and_age", [True, False])
+def test_subgroup_table_is_total(
+    favourable_pathology: bool,
+    group: str,
+    favourable_site: bool,
+    node_positive: bool,
+    favourable_size_and_age: bool,
+) -> None:
+    """The ordering of scoring-gaps-resolved.md 1c places every non-metastatic combination."""
+    row = epssg_subgroup_from(
+        favourable_pathology=favourable_pathology,
+        group=group,
+        favourable_site=favourable_site,
+        node_positive=node_positive,
+        favourable_size_and_age=favourable_size_and_age,
+    )
+    assert row is not None
+    if not favourable_pathology:
+        assert row.subgroup == ("H" if node_positive else "G")
+    elif node_positive:
+        assert row.subgroup == "F"
+
+
+def test_group_and_node_involvement_are_kept_consistent() -> None:
+    """IA/IB/IIA have free nodes and IIB/IIC involved ones, so group II with N0 is not offered."""
+    f = epssg_risk(
+        known_case(
+            regional_nodes="NX",
+            initial_surgery=surgery("complete", confined_to_site_of_origin=True),
+        )
+    )
+    assert f.candidates == ["low", "high"]
+    assert f.details["subgroup_candidates"] == ["A", "F"]
+    assert "diagnosis.initial_surgery.regional_nodes_involved_pathologically" in f.needs

@@ -28,6 +28,7 @@ from rhabdo.case.vocab import (
     MetastaticSite,
     MutationStatus,
     NodalStatus,
+    PerformanceScale,
     PrimarySite,
     RadiotherapyTarget,
     Sex,
@@ -184,6 +185,13 @@ def lines(draw: st.DrawFn, start: dt.date) -> dict[str, Any]:
             )
         ),
     }
+    for key, strategy in (
+        ("body_surface_area_m2", st.sampled_from([0.45, 1.0, 1.72])),
+        ("weight_kg", st.sampled_from([9.5, 27.0, 61.3])),
+    ):
+        value = draw(_opt(strategy))
+        if value is not None:
+            out[key] = value
     protocol = draw(_opt(st.sampled_from(["VAC", "IVA", "VIT"])))
     if protocol:
         out["protocol"] = protocol
@@ -270,6 +278,11 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
             event["max_diameter_cm"] = size
         events.append(event)
     case["events"] = events
+    performance = draw(_opt(st.tuples(st.sampled_from(list(PerformanceScale)), st.integers(0, 10))))
+    if performance is not None:
+        case["current"] = {
+            "performance": {"scale": performance[0].value, "score": performance[1] * 10}
+        }
     if draw(st.booleans()):
         case["first_line"] = draw(lines(DAY0 + dt.timedelta(days=10)))
         case["later_lines"] = [
@@ -435,3 +448,19 @@ def test_engine_assessment_exports_when_the_engine_is_available(bladder_case: Ca
     )
     Bundle.parse_obj(exported)
     assert _resources(exported, "GuidanceResponse")
+
+
+def test_distant_relapse_sites_are_also_secondary_cancer_conditions_on_the_event_date() -> None:
+    case = load_case(next(p for p in EXAMPLES if "relapse-after-metastatic" in p.stem))
+    exported = case_to_bundle(case)
+    secondary = [
+        r for r in _resources(exported, "Condition") if c.PROFILE_SECONDARY in r["meta"]["profile"]
+    ]
+    by_date: dict[str, set[str]] = {}
+    for cond in secondary:
+        icd = next(cd["code"] for cd in cond["code"]["coding"] if cd["system"] == c.ICD10CM)
+        by_date.setdefault(cond["onsetDateTime"], set()).add(icd)
+    assert by_date == {
+        "2023-01-16": {"C78.0", "C79.51", "C79.52"},
+        "2024-06-03": {"C78.0", "C79.51", "C79.52"},
+    }

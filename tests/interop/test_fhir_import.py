@@ -485,3 +485,61 @@ def test_m0_contradicted_by_metastases_at_diagnosis() -> None:
 def test_errors_never_show_the_birth_date() -> None:
     text = _problems(bundle(PATIENT, {"resourceType": "Observation", "id": "o1"}))
     assert "2015-06-01" not in text
+
+
+@pytest.mark.parametrize(
+    ("code", "scale"),
+    [(coding(c.LOINC, "89243-0"), "karnofsky"), (coding(c.NCIT, "C38144"), "lansky")],
+)
+def test_latest_performance_status_is_read(code: dict[str, Any], scale: str) -> None:
+    early = observation("ps1", code, effectiveDateTime="2021-01-01", valueInteger=50)
+    late = observation("ps2", code, effectiveDateTime="2021-06-01", valueInteger=80)
+    result = case_from_bundle(bundle(PATIENT, late, early))
+    performance = result.case.current.performance if result.case.current else None
+    assert performance is not None
+    assert (performance.scale.value, performance.score) == (scale, 80)
+    assert [s.resource for s in result.skipped] == ["Observation/ps1"]
+
+
+def test_a_performance_score_off_the_scale_is_an_error() -> None:
+    obs = observation("ps", coding(c.LOINC, "89243-0"), valueInteger=85)
+    assert "Observation/ps.valueInteger" in _problems(bundle(PATIENT, obs))
+
+
+@pytest.mark.parametrize(
+    ("code", "value", "unit", "field", "expected"),
+    [
+        ("8277-6", 1.1, "m2", "body_surface_area_m2", 1.1),
+        ("29463-7", 31.5, "kg", "weight_kg", 31.5),
+        ("29463-7", 31500, "g", "weight_kg", 31.5),
+    ],
+)
+def test_body_measurements_go_to_the_line(
+    code: str, value: float, unit: str, field: str, expected: float
+) -> None:
+    obs = observation(
+        "m",
+        coding(c.LOINC, code),
+        effectiveDateTime="2020-02-01",
+        valueQuantity={"value": value, "unit": unit, "system": c.UCUM, "code": unit},
+    )
+    line = case_from_bundle(bundle(PATIENT, _primary(), obs)).case.first_line
+    assert line is not None and getattr(line, field) == pytest.approx(expected)
+
+
+def test_a_body_measurement_in_an_unknown_unit_is_an_error() -> None:
+    obs = observation(
+        "m", coding(c.LOINC, "29463-7"), valueQuantity={"value": 70, "unit": "[lb_av]"}
+    )
+    assert "unknown unit '[lb_av]'" in _problems(bundle(PATIENT, obs))
+
+
+def test_the_report_is_plain_data() -> None:
+    result = case_from_bundle(load_fixture("mcode-tumor-size-breast.json"))
+    report = result.report()
+    assert {
+        "field": "diagnosis.date",
+        "resource": "Condition/primary-cancer-condition-breast",
+    } in report["provenance"]
+    assert any(u["code"] == "80248007" for u in report["unmapped"])
+    assert report["skipped"] == []

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from rhabdo.errors import KnowledgeBaseError
-from rhabdo.knowledge import resolve, sources
+from rhabdo.knowledge import resolve
 from rhabdo.knowledge.base import data_dir
 from rhabdo.knowledge.catalog import (
     CATALOG,
@@ -61,7 +61,7 @@ def test_every_table_loads(spec: TableSpec) -> None:
 def test_whole_base_checks_clean() -> None:
     report = check_knowledge()
     assert report.ok, [str(p) for p in report.problems]
-    assert report.sources == len(sources())
+    assert report.sources == len(load_sources())
     assert [t.filename for t in report.tables] == SPEC_IDS
     assert report.entries == sum(t.entries for t in report.tables)
 

@@ -19,13 +19,13 @@ from rhabdo.case.vocab import (
     Sex,
 )
 from rhabdo.trials.matcher import (
-    CRITERION_KEYS,
     EVALUATORS,
     disease_settings,
     evaluate_criteria,
     match_trial,
 )
 from rhabdo.trials.model import (
+    CRITERION_KEYS,
     CriterionOutcome,
     DiseaseSetting,
     EligibilityCriteria,
@@ -539,3 +539,55 @@ def test_evaluate_criteria_is_in_declared_order() -> None:
 def test_open_statuses() -> None:
     assert TrialStatus.RECRUITING.is_open and TrialStatus.NOT_YET_RECRUITING.is_open
     assert not TrialStatus.COMPLETED.is_open and not TrialStatus.UNKNOWN.is_open
+
+
+def test_order_agrees_with_plausibility_key() -> None:
+    from rhabdo.trials import load_trials, match_trials
+    from rhabdo.trials.matcher import plausibility_key
+
+    matches = match_trials(make_case(), load_trials())
+    assert matches == sorted(matches, key=plausibility_key)
+
+
+@pytest.mark.parametrize(
+    ("phases", "label"),
+    [
+        ([], "phase not stated"),
+        (["PHASE1", "PHASE2"], "phase 1/2"),
+        (["EARLY_PHASE1"], "early phase 1"),
+        (["NA"], "phase not applicable"),
+        (["PHASE3"], "phase 3"),
+    ],
+)
+def test_phase_label(phases: list[str], label: str) -> None:
+    t = Trial.model_validate(
+        {
+            "registry_id": "NCT99999990",
+            "title": "Synthetic",
+            "status": "RECRUITING",
+            "phases": phases,
+        }
+    )
+    assert t.phase_label == label
+
+
+def test_match_to_dict_is_json_ready() -> None:
+    import json
+
+    m = match_trial(make_case(), trial(min_performance_score=60, free_text=["x"]))
+    doc = json.loads(json.dumps(m.to_dict()))
+    assert doc["verdict"] == "eligible_on_known_data"
+    assert doc["criteria"][0]["outcome"] == "met"
+    assert doc["criteria"][0]["evidence"] == [
+        {"field": "current.performance", "value": "lansky 70"}
+    ]
+    assert doc["needs_review"] == ["x"]
+
+
+def test_model_copy_with_update_is_matched_on_the_new_value() -> None:
+    original = trial(min_performance_score=60)
+    stricter = original.model_copy(
+        update={"criteria": original.criteria.model_copy(update={"min_performance_score": 90})}
+    )
+    assert match_trial(make_case(), original).verdict is Verdict.ELIGIBLE_ON_KNOWN_DATA
+    assert match_trial(make_case(), stricter).verdict is Verdict.EXCLUDED

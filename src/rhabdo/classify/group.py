@@ -204,8 +204,7 @@ def clinical_group(case: Case) -> Finding:
         FINDING_ID,
         candidates=list(mains),
         needs=needs,
-        reason=f"Group {_words(mains)}: {basis}; needs {', '.join(sorted(set(needs)))} "
-        f"(IRS clinical group).{note}",
+        reason=f"Group {_words(mains)}: {basis} (IRS clinical group).{note}",
         rule=RULE_ID,
         citations=citations,
         inputs_used=inputs_used,

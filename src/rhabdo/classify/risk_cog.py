@@ -295,8 +295,8 @@ def cog_risk(case: Case) -> Finding:
         status=FindingStatus.INDETERMINATE,
         candidates=outcomes,
         needs=sorted(set(result.needs)),
-        reason=f"COG risk {' or '.join(_say(o) for o in outcomes)}: {basis}; needs "
-        f"{', '.join(result.needs)} (PDQ 2025 Table 6).{view_note}",
+        reason=f"COG risk {' or '.join(_say(o) for o in outcomes)}: {basis} "
+        f"(PDQ 2025 Table 6).{view_note}",
         rule=COG_RULE_ID,
         citations=citations,
         inputs_used=inputs_used,
@@ -351,6 +351,14 @@ def _histology_inputs(case: Case, scheme: str) -> dict[str, Input[Any]]:
     }
 
 
+def _show_histology(e: Exploration[tuple[str, int | None]]) -> str:
+    return " or ".join(f"{r}" + (f" (subset {s})" if s else "") for r, s in e.outcomes)
+
+
+def _fav(favourable: bool) -> str:
+    return "is favourable" if favourable else "is unfavourable"
+
+
 def cog_histology_risk(case: Case) -> Finding:
     """Histology-era COG risk group with the ARST0331 low-risk subset (1 or 2).
 
@@ -385,19 +393,34 @@ def cog_histology_risk(case: Case) -> Finding:
         if set(current.outcomes) != set(result.outcomes):
             then, now = site_ruling(site, HISTORICAL_IRS_SCHEME), site_ruling(site, CURRENT_SCHEME)
 
-            def show(e: Exploration[tuple[str, int | None]]) -> str:
-                return " or ".join(f"{r}" + (f" (subset {s})" if s else "") for r, s in e.outcomes)
-
             views = [
                 SourceView(
                     citation=then.citations[0],
-                    value=show(result),
-                    reason=f"{site.label} favourable={then.favourable} under {then.label}.",
+                    value=_show_histology(result),
+                    reason=f"{site.label} {_fav(then.favourable)} under {then.label}.",
                 ),
                 SourceView(
                     citation=now.citations[0],
-                    value=show(current),
-                    reason=f"{site.label} favourable={now.favourable} under {now.label}.",
+                    value=_show_histology(current),
+                    reason=f"{site.label} {_fav(now.favourable)} under {now.label}.",
+                ),
+            ]
+    if site is PrimarySite.EYELID and not views:
+        as_orbit = {**inputs, "site": Input((SiteClass(True, True),), note="eyelid as orbit")}
+        alt = explore(as_orbit, _decide_histology)
+        if set(alt.outcomes) != set(result.outcomes):
+            key = site_ruling(site, CURRENT_SCHEME).citations[0]
+            views = [
+                SourceView(
+                    citation=key,
+                    value=_show_histology(result),
+                    reason="'Orbit' read literally: an eyelid primary is not orbit.",
+                ),
+                SourceView(
+                    citation=key,
+                    value=_show_histology(alt),
+                    reason="If the eyelid primary is counted as orbit (periorbital); the sources "
+                    "read do not settle this.",
                 ),
             ]
     if risks == [NOT_CLASSIFIED]:
@@ -414,7 +437,9 @@ def cog_histology_risk(case: Case) -> Finding:
         )
     details: dict[str, Any] = {"site_scheme": HISTORICAL_IRS_SCHEME}
     view_note = (
-        " Site rules differ between eras for this site; both answers are shown." if views else ""
+        " Site readings differ between sources for this site; both answers are shown."
+        if views
+        else ""
     )
     if len(risks) == 1:
         risk = risks[0]
@@ -446,8 +471,8 @@ def cog_histology_risk(case: Case) -> Finding:
         status=FindingStatus.INDETERMINATE,
         candidates=risks,
         needs=sorted(set(result.needs)),
-        reason=f"Histology-era COG risk {' or '.join(risks)}: {basis}; needs "
-        f"{', '.join(result.needs)}.{view_note}",
+        reason=f"Histology-era COG risk {' or '.join(risks)}: {basis} "
+        f"(COG risk table by histology).{view_note}",
         rule=HISTOLOGY_RULE_ID,
         citations=citations,
         inputs_used=inputs_used,

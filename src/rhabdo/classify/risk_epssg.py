@@ -87,9 +87,9 @@ def _decide(v: Mapping[str, Any]) -> tuple[str, str | None]:
     site: SiteClass = v["site"]
     row = epssg_subgroup_from(
         favourable_pathology=v["pathology"] == "favourable",
-        group=v["group"],
+        group=v["group_nodes"][0],
         favourable_site=site.favourable,
-        node_positive=v["node_positive"],
+        node_positive=v["group_nodes"][1],
         favourable_size_and_age=not v["size_over"] and not v["age_10"],
     )
     if row is None:
@@ -97,16 +97,45 @@ def _decide(v: Mapping[str, Any]) -> tuple[str, str | None]:
     return row.risk, row.subgroup
 
 
+NODES_FREE_SUBGROUPS = frozenset({"IA", "IB", "IIA"})
+NODES_INVOLVED_SUBGROUPS = frozenset({"IIB", "IIC"})
+
+
+def _group_and_nodes(case: Case) -> Input[tuple[str, bool]]:
+    """Main group and node involvement together, keeping only pairs the group definitions allow.
+
+    IA, IB and IIA have no regional node involvement; IIB and IIC have involved nodes.
+    """
+    local = local_group_input(case)
+    nodes = node_positive_input(case)
+    pairs = [
+        (s, n)
+        for s in local.values
+        for n in nodes.values
+        if not (s in NODES_FREE_SUBGROUPS and n) and not (s in NODES_INVOLVED_SUBGROUPS and not n)
+    ]
+    if not pairs:  # contradictory records: keep every combination rather than guess
+        pairs = [(s, n) for s in local.values for n in nodes.values]
+    values = tuple(dict.fromkeys((main_group(s), n) for s, n in pairs))
+    mains = {g for g, _ in values}
+    needs = (
+        *(local.needs if len(mains) > 1 else ()),
+        *(nodes.needs if len(values) > len(mains) else ()),
+    )
+    if len(values) > 1 and not needs:
+        needs = (*local.needs, *nodes.needs)
+    groups = " or ".join(dict.fromkeys(g for g, _ in values))
+    note = f"group {groups}, {nodes.note}" if nodes.note else f"group {groups}"
+    return Input(values, needs, note)
+
+
 def _inputs(case: Case) -> dict[str, Input[Any]]:
     _, age = threshold(AGE_CUTOFF)
-    local = local_group_input(case)
-    mains = tuple(dict.fromkeys(main_group(s) for s in local.values))
     return {
         "metastatic": metastatic_input(case),
         "pathology": histology_class_input(case, EPSSG_SCHEME),
-        "group": Input(mains, local.needs if len(mains) > 1 else (), local.note),
+        "group_nodes": _group_and_nodes(case),
         "site": site_class_input(case, EPSSG_SCHEME),
-        "node_positive": node_positive_input(case),
         "size_over": size_over_cutoff_input(case, SIZE_CUTOFF),
         "age_10": age_at_least_input(case, int(age.value)),
     }
@@ -115,9 +144,7 @@ def _inputs(case: Case) -> dict[str, Input[Any]]:
 def _basis(inputs: Mapping[str, Input[Any]]) -> str:
     parts = []
     for name, i in inputs.items():
-        if name == "group":
-            parts.append(f"group {' or '.join(i.values)}")
-        elif name == "pathology" and i.is_known and i.value != NOT_CLASSIFIED:
+        if name == "pathology" and i.is_known and i.value != NOT_CLASSIFIED:
             parts.append(f"{i.note} ({i.value} pathology)")
         elif i.note:
             parts.append(i.note)
@@ -216,7 +243,7 @@ def epssg_risk(case: Case) -> Finding:
         status=FindingStatus.INDETERMINATE,
         candidates=risks,
         needs=sorted(set(result.needs)),
-        reason=f"EpSSG risk {words}: {basis}; needs {', '.join(result.needs)} (EpSSG RMS 2005).",
+        reason=f"EpSSG risk {words}: {basis} (EpSSG RMS 2005).",
         rule=RULE_ID,
         citations=citations,
         inputs_used=inputs_used,

@@ -162,8 +162,8 @@ def pretreatment_stage(case: Case) -> Finding:
         FINDING_ID,
         candidates=list(candidates),
         needs=list(result.needs),
-        reason=f"{_stage_words(result.outcomes).capitalize()}: {described}; "
-        f"needs {', '.join(result.needs)} (IRS/COG pretreatment staging).{disagreement}",
+        reason=f"{_stage_words(result.outcomes).capitalize()}: {described} "
+        f"(IRS/COG pretreatment staging).{disagreement}",
         rule=RULE_ID,
         citations=citations,
         inputs_used=inputs_used,

@@ -61,24 +61,7 @@ def render_matches_text(matches: list[TrialMatch], on: dt.date | None) -> str:
 
 
 def matches_to_json(matches: list[TrialMatch], on: dt.date | None) -> str:
-    doc = {
-        "judged_on": on.isoformat() if on else None,
-        "matches": [
-            {
-                "registry_id": m.trial.registry_id,
-                "title": m.trial.title,
-                "status": m.trial.status.value,
-                "status_as_of": m.trial.status_as_of.isoformat() if m.trial.status_as_of else None,
-                "verdict": m.verdict.value,
-                "pending_count": m.pending_count,
-                "needs": m.needs,
-                "criteria": [r.model_dump(mode="json") for r in m.criteria],
-                "needs_review": m.needs_review,
-                "citations": m.trial.citations,
-            }
-            for m in matches
-        ],
-    }
+    doc = {"judged_on": on.isoformat() if on else None, "matches": [m.to_dict() for m in matches]}
     return json.dumps(doc, indent=2)
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -49,7 +50,7 @@ STATUS_SUFFIX = ".status"
 CANDIDATES_SUFFIX = ".candidates"
 NEEDS_SUFFIX = ".needs"
 DEFAULT_BATCH_ROWS = 65_536
-DEFAULT_CACHE_SIZE = 200_000
+DEFAULT_CACHE_SIZE = 50_000
 
 
 def default_rules() -> tuple[FindingRule, ...]:
@@ -216,21 +217,24 @@ class CohortScorer:
         return out
 
     def score_columns(
-        self, columns: Mapping[str, Sequence[Any]], n_rows: int
+        self, columns: Mapping[str, Sequence[Any]], n_rows: int, *, normalised: bool = False
     ) -> tuple[list[str | None], list[str | None], list[tuple[str | None, ...] | None]]:
         """Score one batch given as our-column-name -> cells.
 
         Returns the identifiers (None when invalid), the error texts and the finding cells of
-        each row, in row order.
+        each row, in row order.  ``normalised`` says the cells already went through
+        ``normalise_cell`` (as ``arrow_column_cells`` does).
         """
         m = self.mapping
-        normalised = [
-            [normalise_cell(v, name, m) for v in columns[name]]
-            if name in columns
-            else [None] * n_rows
-            for name in CONTENT_COLUMNS
-        ]
-        keys: list[RowKey] = list(zip(*normalised, strict=True)) if normalised else []
+        content: list[Sequence[Any]] = []
+        for name in CONTENT_COLUMNS:
+            if name not in columns:
+                content.append([None] * n_rows)
+            elif normalised:
+                content.append(columns[name])
+            else:
+                content.append([normalise_cell(v, name, m) for v in columns[name]])
+        keys: list[RowKey] = list(zip(*content, strict=True))
         if len(self._cache) > self.cache_size:
             self._cache.clear()  # bounded: memory stays flat on tables of any length
         new = list(dict.fromkeys(k for k in keys if k not in self._cache))
@@ -265,6 +269,22 @@ class CohortScorer:
 
 
 # --- files ---------------------------------------------------------------------------
+
+
+def arrow_column_cells(
+    array: pa.Array | pa.ChunkedArray, column: str, mapping: ColumnMapping
+) -> list[Any]:
+    """One column's cells, normalised as ``normalise_cell`` does, trimming text in Arrow."""
+    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+        trimmed = pc.utf8_trim_whitespace(array)
+        blank = pc.equal(trimmed, "")
+        for marker in mapping.missing_values:
+            blank = pc.or_(blank, pc.equal(trimmed, marker))
+        values: list[Any] = pc.if_else(blank, pa.scalar(None, trimmed.type), trimmed).to_pylist()
+        if column in mapping.codes:
+            return [normalise_cell(v, column, mapping) for v in values]
+        return values
+    return [normalise_cell(v, column, mapping) for v in array.to_pylist()]
 
 
 def table_format(path: str | Path) -> str:
@@ -445,9 +465,10 @@ def score_file(
                 for batch in batches:
                     n = batch.num_rows
                     cols = {
-                        ours: batch.column(theirs).to_pylist() for theirs, ours in rename.items()
+                        ours: arrow_column_cells(batch.column(theirs), ours, m)
+                        for theirs, ours in rename.items()
                     }
-                    ids, errors, cells = scorer.score_columns(cols, n)
+                    ids, errors, cells = scorer.score_columns(cols, n, normalised=True)
                     arrays: list[pa.Array] = [
                         pa.array(range(row_offset + 1, row_offset + n + 1), pa.int64()),
                         pa.array(ids, pa.string()),

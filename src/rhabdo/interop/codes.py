@@ -191,6 +191,22 @@ METASTATIC_NEOPLASM = Code(
 #: Radiation dose units, as factors to gray (mCODE examples record cGy [FSH]).
 RADIATION_DOSE_UNITS_TO_GY: dict[str, float] = {"Gy": 1.0, "cGy": 0.01}
 
+#: Performance status (mCODE STU4 profiles) [FSH][IG].
+NCIT = "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl"
+KARNOFSKY = Code(LOINC, "89243-0", "Karnofsky Performance Status score")  # [FSH]
+LANSKY = Code(
+    NCIT, "C38144", "Lansky Play-Performance Status"
+)  # [IG] mcode-lansky-play-performance-status
+PROFILE_KARNOFSKY = MCODE_SD + "mcode-karnofsky-performance-status"
+PROFILE_LANSKY = MCODE_SD + "mcode-lansky-play-performance-status"
+#: Body measurements used for dosing: mCODE BodySurfaceArea (8277-6) [IG]; body weight
+#: (29463-7, FHIR vital signs) [IG].
+BODY_SURFACE_AREA = Code(LOINC, "8277-6", "Body surface area")
+BODY_WEIGHT = Code(LOINC, "29463-7", "Body weight")
+PROFILE_BSA = MCODE_SD + "mcode-body-surface-area"
+BSA_UNITS_TO_M2: dict[str, float] = {"m2": 1.0}
+WEIGHT_UNITS_TO_KG: dict[str, float] = {"kg": 1.0, "g": 0.001}
+
 # --- primary site ---------------------------------------------------------------------
 
 #: SNOMED CT body structures [DD] -> primary site.  Only structures whose site group is plain

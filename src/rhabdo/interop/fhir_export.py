@@ -32,7 +32,7 @@ from rhabdo.case.model import (
     Surgery,
     TreatmentLine,
 )
-from rhabdo.case.vocab import FusionStatus, MutationStatus
+from rhabdo.case.vocab import FusionStatus, MetastaticSite, MutationStatus, PerformanceScale
 from rhabdo.interop import codes as c
 from rhabdo.knowledge import resolve
 from rhabdo.results import Assessment, Finding, FindingStatus, Recommendation
@@ -175,27 +175,7 @@ def _write_case(w: _Writer) -> None:
             ),
         )
         for site in dx.distant_metastases:
-            icd = c.METASTATIC_SITE_TO_ICD10CM.get(site)
-            condition: dict[str, Any] = {
-                "resourceType": "Condition",
-                "meta": _meta(c.PROFILE_SECONDARY),
-                "category": [
-                    _concept({"system": c.CONDITION_CATEGORY, "code": "problem-list-item"})
-                ],
-                "code": _concept(
-                    c.own_coding(site),
-                    icd.coding() if icd else None,
-                    c.METASTATIC_NEOPLASM.coding(),
-                ),
-                "subject": w.patient_ref,
-            }
-            if dx_date:
-                condition["onsetDateTime"] = dx_date
-            if primary_ref is not None:
-                condition["extension"] = [
-                    {"url": c.EXT_RELATED_CONDITION, "valueReference": primary_ref}
-                ]
-            w.add(f"metastasis-{site.value}", condition)
+            _write_secondary(w, f"metastasis-{site.value}", site, dx_date, primary_ref)
     if dx.max_diameter_cm is not None:
         observation(
             "tumour-size",
@@ -211,6 +191,50 @@ def _write_case(w: _Writer) -> None:
     _write_genomics(w, observation)
     _write_lines(w)
     _write_events(w, primary_ref)
+    _write_performance(w)
+
+
+def _write_performance(w: _Writer) -> None:
+    current = w.case.current
+    if current is None or current.performance is None:
+        return
+    karnofsky = current.performance.scale is PerformanceScale.KARNOFSKY
+    obs: dict[str, Any] = {
+        "resourceType": "Observation",
+        "meta": _meta(c.PROFILE_KARNOFSKY if karnofsky else c.PROFILE_LANSKY),
+        "status": "final",
+        "category": [_concept({"system": c.OBSERVATION_CATEGORY, "code": "survey"})],
+        "code": _concept((c.KARNOFSKY if karnofsky else c.LANSKY).coding()),
+        "subject": w.patient_ref,
+        "valueInteger": current.performance.score,
+    }
+    if current.assessed_on is not None:
+        obs["effectiveDateTime"] = current.assessed_on.isoformat()
+    w.add("performance-status", obs)
+
+
+def _write_secondary(
+    w: _Writer,
+    key: str,
+    site: MetastaticSite,
+    onset: str | None,
+    primary_ref: dict[str, str] | None,
+) -> None:
+    icd = c.METASTATIC_SITE_TO_ICD10CM.get(site)
+    condition: dict[str, Any] = {
+        "resourceType": "Condition",
+        "meta": _meta(c.PROFILE_SECONDARY),
+        "category": [_concept({"system": c.CONDITION_CATEGORY, "code": "problem-list-item"})],
+        "code": _concept(
+            c.own_coding(site), icd.coding() if icd else None, c.METASTATIC_NEOPLASM.coding()
+        ),
+        "subject": w.patient_ref,
+    }
+    if onset:
+        condition["onsetDateTime"] = onset
+    if primary_ref is not None:
+        condition["extension"] = [{"url": c.EXT_RELATED_CONDITION, "valueReference": primary_ref}]
+    w.add(key, condition)
 
 
 def _write_primary(w: _Writer) -> dict[str, str] | None:
@@ -343,6 +367,26 @@ def _write_line(w: _Writer, number: int, line: TreatmentLine) -> dict[str, str]:
     if period:
         plan["period"] = period
     plan_ref = w.add(f"line-{number}", plan)
+    for key, code, value, unit in (
+        ("bsa", c.BODY_SURFACE_AREA, line.body_surface_area_m2, "m2"),
+        ("weight", c.BODY_WEIGHT, line.weight_kg, "kg"),
+    ):
+        if value is None:
+            continue
+        measurement: dict[str, Any] = {
+            "resourceType": "Observation",
+            "basedOn": [plan_ref],
+            "status": "final",
+            "category": [_concept({"system": c.OBSERVATION_CATEGORY, "code": "vital-signs"})],
+            "code": _concept(code.coding()),
+            "subject": w.patient_ref,
+            "valueQuantity": _quantity(value, unit),
+        }
+        if key == "bsa":
+            measurement["meta"] = _meta(c.PROFILE_BSA)
+        if line.start_date:
+            measurement["effectiveDateTime"] = line.start_date.isoformat()
+        w.add(f"line-{number}-{key}", measurement)
     for k, exposure in enumerate(line.chemotherapy):
         _write_exposure(w, f"line-{number}-chemo-{k + 1}", exposure, plan_ref)
     for k, course in enumerate(line.radiotherapy):
@@ -505,6 +549,18 @@ def _write_event(
     if components:
         status["component"] = components
     status_ref = w.add(f"event-{k}", status)
+    if event.date is not None and w.case.diagnosis.date is not None:
+        # distant sites also as mCODE secondary cancer Conditions, dated on the event, so that
+        # EHRs that know no rhabdo codes still see where the cancer spread
+        distant = [s.metastatic_site for s in event.sites or [] if s.metastatic_site is not None]
+        for met_site in dict.fromkeys(distant):
+            _write_secondary(
+                w,
+                f"event-{k}-metastasis-{met_site.value}",
+                met_site,
+                event.date.isoformat(),
+                primary_ref,
+            )
     if event.max_diameter_cm is not None:
         size: dict[str, Any] = {
             "resourceType": "Observation",

@@ -45,6 +45,7 @@ from rhabdo.case.vocab import (
     MetastaticSite,
     MutationStatus,
     NodalStatus,
+    PerformanceScale,
     PrimarySite,
     RadiotherapyTarget,
     Sex,
@@ -63,13 +64,14 @@ NOT_MAPPED_FIELDS: tuple[str, ...] = (
     "diagnosis.anaplasia",
     "diagnosis.distant_metastasis_site_count",
     "diagnosis.initial_surgery",
-    "*_line.weight_kg",
-    "*_line.body_surface_area_m2",
     "events[].suspected_second_malignancy",
     "events[].atypical_imaging",
     "events[].histologically_confirmed",
     "events[].sites[].in_irradiated_field",
-    "current",
+    "current.assessed_on",
+    "current.organ_function",
+    "current.goals_of_care",
+    "current.measurable_disease",
 )
 
 
@@ -84,9 +86,6 @@ def mapped_view(case: Case) -> dict[str, Any]:
         data["patient"].pop(key, None)
     for key in ("anaplasia", "distant_metastasis_site_count", "initial_surgery"):
         data["diagnosis"].pop(key, None)
-    for line in ([data["first_line"]] if data.get("first_line") else []) + data["later_lines"]:
-        line.pop("weight_kg", None)
-        line.pop("body_surface_area_m2", None)
     for event in data["events"]:
         for key in ("suspected_second_malignancy", "atypical_imaging", "histologically_confirmed"):
             event.pop(key, None)
@@ -94,7 +93,9 @@ def mapped_view(case: Case) -> dict[str, Any]:
             site.pop("in_irradiated_field", None)
         if event.get("sites") == []:
             event.pop("sites")
-    data.pop("current", None)
+    current = data.pop("current", None) or {}
+    if current.get("performance"):
+        data["current"] = {"performance": current["performance"]}
     return data
 
 
@@ -136,6 +137,26 @@ class ImportResult:
     provenance: list[ProvenanceEntry] = field(default_factory=list)
     unmapped: list[Unmapped] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+
+    def report(self) -> dict[str, Any]:
+        """Provenance, unmapped codes and unused resources as plain JSON-able data."""
+        return {
+            "provenance": [
+                {"field": p.field, "resource": p.resource, **({"note": p.note} if p.note else {})}
+                for p in self.provenance
+            ],
+            "unmapped": [
+                {
+                    "resource": u.resource,
+                    "element": u.element,
+                    "system": u.system,
+                    "code": u.code,
+                    "reason": u.reason,
+                }
+                for u in self.unmapped
+            ],
+            "skipped": [{"resource": s.resource, "reason": s.reason} for s in self.skipped],
+        }
 
     def sources_of(self, field_path: str) -> list[str]:
         """The resources a case field (or any field below it) was read from."""
@@ -354,7 +375,10 @@ def case_from_bundle(bundle: dict[str, Any]) -> ImportResult:
     _secondary_conditions(imp, diagnosis, events, status_obs, used)
     _tumour_sizes(imp, diagnosis, events, status_obs, primary, used)
     lines = _treatment(imp, diagnosis, events, used)
+    performance = _performance(imp, used)
     imp._raise_if_problems()
+    if performance is not None:
+        data["current"] = {"performance": performance}
 
     for _, res in imp.resources:
         if id(res) not in used and res is not patient_res:
@@ -991,65 +1015,133 @@ def _agent(imp: _Importer, res: Any) -> tuple[ChemotherapyAgent, str | None] | N
     return ChemotherapyAgent.OTHER, name[:100]
 
 
+class _Lines:
+    """The treatment lines being built, and how a resource finds its line.
+
+    A resource belongs to the line whose CarePlan it is ``basedOn`` (directly or through the
+    MedicationRequest it fulfils).  Without such a reference its date decides: before or on the
+    first relapse/progression date it is first-line, after event *k* it is later line *k*.  A
+    resource with neither is reported, not placed.
+    """
+
+    def __init__(self, imp: _Importer, events: list[dict[str, Any]]) -> None:
+        self.imp = imp
+        self.lines: list[dict[str, Any]] = []
+        self.plan_index: dict[int, int] = {}
+        self.event_dates = sorted(ev["date"] for ev in events if ev.get("date"))
+
+    @staticmethod
+    def name(idx: int) -> str:
+        return "first_line" if idx == 0 else f"later_lines[{idx - 1}]"
+
+    def add_plan(self, res: Any, line: dict[str, Any]) -> None:
+        self.plan_index[id(res)] = len(self.lines)
+        self.imp.prov(self.name(len(self.lines)), res)
+        self.lines.append(line)
+
+    def line_for(self, res: Any, when: dt.date | None, based_on: list[Any]) -> int | None:
+        for j, ref in enumerate(based_on):
+            plan = self.imp.resolve(res, f"basedOn[{j}]", ref, ("CarePlan", "MedicationRequest"))
+            if plan is not None and plan.resource_type == "MedicationRequest":
+                return self.line_for(plan, when, list(plan.basedOn or []))
+            if plan is not None and id(plan) in self.plan_index:
+                return self.plan_index[id(plan)]
+        if not self.event_dates:
+            idx = 0
+        elif when is None:
+            self.imp.skip(
+                res, "no date and no treatment-line reference: cannot be placed in a treatment line"
+            )
+            return None
+        else:
+            idx = sum(1 for d in self.event_dates if d < when.isoformat())
+        while len(self.lines) <= idx:
+            self.lines.append({})
+        return idx
+
+    def add(
+        self, idx: int, key: str, item: dict[str, Any], res: Any, note: str | None = None
+    ) -> None:
+        bucket = self.lines[idx].setdefault(key, [])
+        self.imp.prov(f"{self.name(idx)}.{key}[{len(bucket)}]", res, note)
+        bucket.append(item)
+
+
 def _treatment(
     imp: _Importer, dx: dict[str, Any], events: list[dict[str, Any]], used: set[int]
 ) -> list[dict[str, Any]]:
+    """Treatment lines from CarePlans, body measurements, procedures and medications."""
+    lines = _Lines(imp, events)
+    _line_plans(imp, lines, used)
+    _body_measurements(imp, lines, used)
+    _procedures(imp, lines, used)
+    _chemotherapy(imp, lines, used)
+    return lines.lines
+
+
+def _line_plans(imp: _Importer, lines: _Lines, used: set[int]) -> None:
     plans = [r for r in imp.of_type("CarePlan") if _is_line_plan(r)]
     plans.sort(key=lambda r: _line_number(r) or 10_000)
-    lines: list[dict[str, Any]] = []
-    plan_index: dict[int, int] = {}
     for res in plans:
         used.add(id(res))
         line: dict[str, Any] = {}
         if res.title:
             line["protocol"] = res.title[:200]
-        if res.period is not None:
-            if res.period.start is not None and _to_date(res.period.start):
-                line["start_date"] = _to_date(res.period.start).isoformat()  # type: ignore[union-attr]
-            if res.period.end is not None and _to_date(res.period.end):
-                line["end_date"] = _to_date(res.period.end).isoformat()  # type: ignore[union-attr]
-        if res.status == "active":
-            line["ongoing"] = True
-        elif res.status == "completed":
-            line["ongoing"] = False
-        plan_index[id(res)] = len(lines)
-        name = "first_line" if not lines else f"later_lines[{len(lines) - 1}]"
-        imp.prov(name, res)
-        lines.append(line)
+        start = _to_date(res.period.start) if res.period is not None else None
+        end = _to_date(res.period.end) if res.period is not None else None
+        if start is not None:
+            line["start_date"] = start.isoformat()
+        if end is not None:
+            line["end_date"] = end.isoformat()
+        if res.status in ("active", "completed"):
+            line["ongoing"] = res.status == "active"
+        lines.add_plan(res, line)
 
-    event_dates = sorted(ev["date"] for ev in events if ev.get("date"))
 
-    def line_for(res: Any, when: dt.date | None, based_on: list[Any]) -> int | None:
-        for j, ref in enumerate(based_on):
-            plan = imp.resolve(res, f"basedOn[{j}]", ref, ("CarePlan", "MedicationRequest"))
-            if plan is not None and plan.resource_type == "MedicationRequest":
-                plan_refs = plan.basedOn or []
-                return line_for(plan, when, plan_refs)
-            if plan is not None and id(plan) in plan_index:
-                return plan_index[id(plan)]
-        if not event_dates:
-            idx = 0
-        elif when is None:
-            imp.skip(
-                res, "no date and no treatment-line reference: cannot be placed in a treatment line"
+def _body_measurements(imp: _Importer, lines: _Lines, used: set[int]) -> None:
+    """Body-surface area and weight used for dosing: one value per line."""
+    for res in imp.of_type("Observation"):
+        is_bsa = _has_code(res.code, c.BODY_SURFACE_AREA.system, c.BODY_SURFACE_AREA.code)
+        if not (is_bsa or _has_code(res.code, c.BODY_WEIGHT.system, c.BODY_WEIGHT.code)):
+            continue
+        used.add(id(res))
+        measure, factors = (
+            ("body_surface_area_m2", c.BSA_UNITS_TO_M2)
+            if is_bsa
+            else ("weight_kg", c.WEIGHT_UNITS_TO_KG)
+        )
+        value = _measured(imp, res, factors)
+        if value is None:
+            continue
+        idx = lines.line_for(res, _to_date(res.effectiveDateTime), list(res.basedOn or []))
+        if idx is None:
+            continue
+        line = lines.lines[idx]
+        if measure in line and line[measure] != value:
+            imp.note_unmapped(
+                res, "valueQuantity", [], f"a second, different {measure} for this line"
             )
-            return None
-        else:
-            idx = sum(1 for d in event_dates if d < when.isoformat())
-        while len(lines) <= idx:
-            lines.append({})
-        return idx
+            continue
+        line[measure] = value
+        imp.prov(f"{lines.name(idx)}.{measure}", res)
 
-    def add(idx: int, key: str, item: dict[str, Any], res: Any, note: str | None = None) -> None:
-        bucket = lines[idx].setdefault(key, [])
-        name = "first_line" if idx == 0 else f"later_lines[{idx - 1}]"
-        imp.prov(f"{name}.{key}[{len(bucket)}]", res, note)
-        bucket.append(item)
 
-    order = {id(res): n for n, (_, res) in enumerate(imp.resources)}
-    pending_chemo: list[tuple[int, int, dict[str, Any], Any, str | None]] = []
+def _procedure_site_text(res: Any) -> str | None:
+    text = next((bs.text for bs in (res.bodySite or []) if bs.text), None)
+    if text is None:
+        text = next(
+            (
+                cd.display
+                for cd in _codings_all(res.bodySite)
+                if cd.display and not (cd.system or "").startswith(c.RHABDO_BASE)
+            ),
+            None,
+        )
+    return text[:200] if text else None
 
-    # radiotherapy and surgery
+
+def _procedures(imp: _Importer, lines: _Lines, used: set[int]) -> None:
+    """Radiotherapy course summaries and cancer-related surgical procedures."""
     for res in imp.of_type("Procedure"):
         is_rt = _has_code(
             res.code, c.RADIOTHERAPY_COURSE.system, c.RADIOTHERAPY_COURSE.code
@@ -1063,97 +1155,98 @@ def _treatment(
         start = _to_date(res.performedDateTime) or (
             _to_date(res.performedPeriod.start) if res.performedPeriod else None
         )
-        end = _to_date(res.performedPeriod.end) if res.performedPeriod else None
-        idx = line_for(res, start, list(res.basedOn or []))
+        idx = lines.line_for(res, start, list(res.basedOn or []))
         if idx is None:
             continue
-        site_text = next((bs.text for bs in (res.bodySite or []) if bs.text), None)
-        if site_text is None:
-            site_text = next(
-                (
-                    cd.display
-                    for cd in _codings_all(res.bodySite)
-                    if cd.display and not cd.system.startswith(c.RHABDO_BASE)
-                ),
-                None,
-            )
-        if is_surgery and not is_rt:
-            surgery: dict[str, Any] = {}
-            if start:
-                surgery["date"] = start.isoformat()
-            if site_text:
-                surgery["site"] = site_text[:200]
-            margin = _own(Margin, [res.outcome] if res.outcome else [])
-            if margin is not None:
-                surgery["margin"] = margin.value
-            elif _codings(res.outcome):
-                imp.note_unmapped(
-                    res, "outcome", _codings(res.outcome), "outcome is not a margin code"
-                )
-            if _codings(res.code):
-                imp.note_unmapped(
-                    res,
-                    "code",
-                    _codings(res.code),
-                    "the kind of operation is not part of the case model",
-                )
-            add(idx, "surgeries", surgery, res)
-            continue
-        base: dict[str, Any] = {}
-        target = _own(RadiotherapyTarget, list(res.reasonCode or []))
-        if target is not None:
-            base["target"] = target.value
-        if site_text:
-            base["target_site"] = site_text[:200]
-        if target is None and res.reasonCode:
-            imp.note_unmapped(
-                res, "reasonCode", _codings_all(res.reasonCode), "not a radiotherapy target code"
-            )
-        region = _own(BodyRegion, list(res.bodySite or []))
-        if region is not None:
-            base["body_region"] = region.value
-        elif _codings_all(res.bodySite):
-            imp.note_unmapped(
-                res, "bodySite", _codings_all(res.bodySite), "body site has no body-region mapping"
-            )
-        if start:
-            base["start_date"] = start.isoformat()
-        if end:
-            base["end_date"] = end.isoformat()
-        for ext in _ext(res, c.EXT_BRACHYTHERAPY):
-            if ext.valueBoolean is not None:
-                base["brachytherapy"] = bool(ext.valueBoolean)
-        volumes = _ext(res, c.EXT_RT_DOSE_TO_VOLUME)
-        if not volumes:
-            add(idx, "radiotherapy", base, res)
-        for k, vol in enumerate(volumes):
-            course = dict(base)
-            for sub in vol.extension or []:
-                if sub.url == "totalDoseDelivered" and sub.valueQuantity is not None:
-                    q = sub.valueQuantity
-                    unit = q.code or q.unit
-                    if unit not in c.RADIATION_DOSE_UNITS_TO_GY:
-                        imp.problems.append(
-                            FieldProblem(
-                                f"{_label(res)}.extension[doseDeliveredToVolume][{k}].totalDoseDelivered",
-                                f"unknown radiation dose unit {unit!r}; expected Gy or cGy",
-                            )
-                        )
-                        continue
-                    course["total_dose_gy"] = round(
-                        _num(q.value) * c.RADIATION_DOSE_UNITS_TO_GY[unit], 6
-                    )
-                elif sub.url == "fractionsDelivered" and sub.valueUnsignedInt is not None:
-                    course["fractions"] = int(sub.valueUnsignedInt)
-            add(
-                idx,
-                "radiotherapy",
-                course,
-                res,
-                f"dose-delivered-to-volume [{k}]" if len(volumes) > 1 else None,
-            )
+        if is_rt:
+            for course, note in _radiotherapy_courses(imp, res, start):
+                lines.add(idx, "radiotherapy", course, res, note)
+        else:
+            lines.add(idx, "surgeries", _surgery(imp, res, start), res)
 
-    # chemotherapy: administrations are counted; a request they fulfil is superseded
+
+def _surgery(imp: _Importer, res: Any, start: dt.date | None) -> dict[str, Any]:
+    surgery: dict[str, Any] = {}
+    if start:
+        surgery["date"] = start.isoformat()
+    site = _procedure_site_text(res)
+    if site:
+        surgery["site"] = site
+    margin = _own(Margin, [res.outcome] if res.outcome else [])
+    if margin is not None:
+        surgery["margin"] = margin.value
+    elif _codings(res.outcome):
+        imp.note_unmapped(res, "outcome", _codings(res.outcome), "outcome is not a margin code")
+    if _codings(res.code):
+        imp.note_unmapped(
+            res, "code", _codings(res.code), "the kind of operation is not part of the case model"
+        )
+    return surgery
+
+
+def _radiotherapy_courses(
+    imp: _Importer, res: Any, start: dt.date | None
+) -> list[tuple[dict[str, Any], str | None]]:
+    """One course per dose-delivered-to-volume entry (mCODE RadiotherapyCourseSummary)."""
+    base: dict[str, Any] = {}
+    target = _own(RadiotherapyTarget, list(res.reasonCode or []))
+    if target is not None:
+        base["target"] = target.value
+    elif res.reasonCode:
+        imp.note_unmapped(
+            res, "reasonCode", _codings_all(res.reasonCode), "not a radiotherapy target code"
+        )
+    site = _procedure_site_text(res)
+    if site:
+        base["target_site"] = site
+    region = _own(BodyRegion, list(res.bodySite or []))
+    if region is not None:
+        base["body_region"] = region.value
+    elif _codings_all(res.bodySite):
+        imp.note_unmapped(
+            res, "bodySite", _codings_all(res.bodySite), "body site has no body-region mapping"
+        )
+    end = _to_date(res.performedPeriod.end) if res.performedPeriod else None
+    if start:
+        base["start_date"] = start.isoformat()
+    if end:
+        base["end_date"] = end.isoformat()
+    for ext in _ext(res, c.EXT_BRACHYTHERAPY):
+        if ext.valueBoolean is not None:
+            base["brachytherapy"] = bool(ext.valueBoolean)
+    volumes = _ext(res, c.EXT_RT_DOSE_TO_VOLUME)
+    if not volumes:
+        return [(base, None)]
+    courses = []
+    for k, vol in enumerate(volumes):
+        course = dict(base)
+        for sub in vol.extension or []:
+            if sub.url == "totalDoseDelivered" and sub.valueQuantity is not None:
+                dose = _radiation_dose_gy(imp, res, k, sub.valueQuantity)
+                if dose is not None:
+                    course["total_dose_gy"] = dose
+            elif sub.url == "fractionsDelivered" and sub.valueUnsignedInt is not None:
+                course["fractions"] = int(sub.valueUnsignedInt)
+        courses.append((course, f"dose-delivered-to-volume [{k}]" if len(volumes) > 1 else None))
+    return courses
+
+
+def _radiation_dose_gy(imp: _Importer, res: Any, k: int, quantity: Any) -> float | None:
+    unit = quantity.code or quantity.unit
+    if unit not in c.RADIATION_DOSE_UNITS_TO_GY or quantity.value is None:
+        imp.problems.append(
+            FieldProblem(
+                f"{_label(res)}.extension[doseDeliveredToVolume][{k}].totalDoseDelivered",
+                f"unknown radiation dose unit {unit!r}; expected Gy or cGy",
+            )
+        )
+        return None
+    return round(_num(quantity.value) * c.RADIATION_DOSE_UNITS_TO_GY[unit], 6)
+
+
+def _chemotherapy(imp: _Importer, lines: _Lines, used: set[int]) -> None:
+    """MedicationAdministrations are counted; the requests they fulfil are superseded."""
+    order = {id(res): n for n, (_, res) in enumerate(imp.resources)}
     administrations = imp.of_type("MedicationAdministration")
     fulfilled: set[int] = set()
     for res in administrations:
@@ -1161,6 +1254,7 @@ def _treatment(
             req = imp.resolve(res, "request", res.request, ("MedicationRequest",))
             if req is not None:
                 fulfilled.add(id(req))
+    pending: list[tuple[int, int, dict[str, Any], Any, str | None]] = []
     for res in imp.of_type("MedicationRequest"):
         used.add(id(res))
         if id(res) in fulfilled:
@@ -1168,52 +1262,74 @@ def _treatment(
                 res, "fulfilled by MedicationAdministration resources, which are counted instead"
             )
             continue
-        agent = _agent(imp, res)
-        if agent is None:
-            continue
-        dosage = (res.dosageInstruction or [None])[0]
-        when = None
-        if dosage is not None and dosage.timing is not None and dosage.timing.repeat is not None:
-            bounds = dosage.timing.repeat.boundsPeriod
-            when = _to_date(bounds.start) if bounds is not None else None
-        when = when or _to_date(res.authoredOn)
-        idx = line_for(res, when, list(res.basedOn or []))
-        if idx is None:
-            continue
-        exposure: dict[str, Any] = {"agent": agent[0].value}
-        if agent[1]:
-            exposure["agent_name"] = agent[1]
-        note = None
-        if dosage is not None:
-            dose_q = next(
-                (dr.doseQuantity for dr in dosage.doseAndRate or [] if dr.doseQuantity is not None),
-                None,
-            )
-            if dose_q is not None and dose_q.value is not None:
-                unit = _dose_unit(
-                    imp, res, "dosageInstruction[0].doseAndRate[0].doseQuantity", dose_q
-                )
-                if unit is not None:
-                    exposure["dose_per_administration"] = _num(dose_q.value)
-                    exposure["dose_unit"] = unit.value
-            if (
-                dosage.timing is not None
-                and dosage.timing.repeat is not None
-                and dosage.timing.repeat.count
-            ):
-                exposure["administrations"] = int(dosage.timing.repeat.count)
-        for ext in _ext(res, c.EXT_CUMULATIVE_DOSE):
-            q = ext.valueQuantity
-            if q is not None and q.value is not None:
-                unit = _dose_unit(imp, res, "extension[cumulative-dose]", q)
-                if unit is not None:
-                    exposure["cumulative_dose"] = _num(q.value)
-                    exposure["cumulative_dose_unit"] = unit.value
-        if _ext(res, c.EXT_NORMALIZATION_BASIS):
-            note = "dose normalised to body-surface area (normalizationBasis)"
-        pending_chemo.append((order[id(res)], idx, exposure, res, note))
+        placed = _requested_exposure(imp, lines, res)
+        if placed is not None:
+            pending.append((order[id(res)], placed[0], placed[1], res, placed[2]))
+    for (idx, agent_code, agent_name, dose, unit), given in _grouped_administrations(
+        imp, lines, administrations, used
+    ).items():
+        exposure: dict[str, Any] = {"agent": agent_code, "administrations": len(given)}
+        if agent_name:
+            exposure["agent_name"] = agent_name
+        if dose is not None:
+            exposure["dose_per_administration"] = dose
+            exposure["dose_unit"] = unit
+        note = f"{len(given)} MedicationAdministration resources: " + ", ".join(
+            _label(r) for r in given
+        )
+        pending.append((order[id(given[0])], idx, exposure, given[0], note))
+    for _, idx, exposure, res, note in sorted(pending, key=lambda item: item[0]):
+        lines.add(idx, "chemotherapy", exposure, res, note)
 
-    grouped: dict[tuple[Any, ...], tuple[dict[str, Any], list[Any]]] = {}
+
+def _requested_exposure(
+    imp: _Importer, lines: _Lines, res: Any
+) -> tuple[int, dict[str, Any], str | None] | None:
+    """One exposure from a MedicationRequest: dose, count (timing.repeat.count), cumulative dose."""
+    agent = _agent(imp, res)
+    if agent is None:
+        return None
+    dosage = (res.dosageInstruction or [None])[0]
+    repeat = dosage.timing.repeat if dosage is not None and dosage.timing is not None else None
+    when = (
+        _to_date(repeat.boundsPeriod.start) if repeat is not None and repeat.boundsPeriod else None
+    )
+    idx = lines.line_for(res, when or _to_date(res.authoredOn), list(res.basedOn or []))
+    if idx is None:
+        return None
+    exposure: dict[str, Any] = {"agent": agent[0].value}
+    if agent[1]:
+        exposure["agent_name"] = agent[1]
+    if dosage is not None:
+        dose_q = next(
+            (dr.doseQuantity for dr in dosage.doseAndRate or [] if dr.doseQuantity is not None),
+            None,
+        )
+        if dose_q is not None and dose_q.value is not None:
+            unit = _dose_unit(imp, res, "dosageInstruction[0].doseAndRate[0].doseQuantity", dose_q)
+            if unit is not None:
+                exposure["dose_per_administration"] = _num(dose_q.value)
+                exposure["dose_unit"] = unit.value
+    if repeat is not None and repeat.count:
+        exposure["administrations"] = int(repeat.count)
+    for ext in _ext(res, c.EXT_CUMULATIVE_DOSE):
+        q = ext.valueQuantity
+        if q is not None and q.value is not None:
+            unit = _dose_unit(imp, res, "extension[cumulative-dose]", q)
+            if unit is not None:
+                exposure["cumulative_dose"] = _num(q.value)
+                exposure["cumulative_dose_unit"] = unit.value
+    note = None
+    if _ext(res, c.EXT_NORMALIZATION_BASIS):
+        note = "dose normalised to body-surface area (normalizationBasis)"
+    return idx, exposure, note
+
+
+def _grouped_administrations(
+    imp: _Importer, lines: _Lines, administrations: list[Any], used: set[int]
+) -> dict[tuple[Any, ...], list[Any]]:
+    """Administrations grouped by (line, agent, name, dose, unit): each group is one exposure."""
+    grouped: dict[tuple[Any, ...], list[Any]] = {}
     for res in administrations:
         used.add(id(res))
         agent = _agent(imp, res)
@@ -1222,38 +1338,72 @@ def _treatment(
         when = _to_date(res.effectiveDateTime) or (
             _to_date(res.effectivePeriod.start) if res.effectivePeriod is not None else None
         )
-        based_on: list[Any] = [res.request] if res.request is not None else []
-        idx = line_for(res, when, based_on)
+        idx = lines.line_for(res, when, [res.request] if res.request is not None else [])
         if idx is None:
             continue
         dose_value: float | None = None
         unit_value: str | None = None
-        if (
-            res.dosage is not None
-            and res.dosage.dose is not None
-            and res.dosage.dose.value is not None
-        ):
-            unit = _dose_unit(imp, res, "dosage.dose", res.dosage.dose)
+        dose = res.dosage.dose if res.dosage is not None else None
+        if dose is not None and dose.value is not None:
+            unit = _dose_unit(imp, res, "dosage.dose", dose)
             if unit is not None:
-                dose_value, unit_value = _num(res.dosage.dose.value), unit.value
-        key = (idx, agent[0].value, agent[1], dose_value, unit_value)
-        if key not in grouped:
-            grouped[key] = ({}, [])
-        grouped[key][1].append(res)
-    for (idx, agent_code, agent_name, dose_value, unit_value), (_, given) in grouped.items():
-        exposure = {"agent": agent_code, "administrations": len(given)}
-        if agent_name:
-            exposure["agent_name"] = agent_name
-        if dose_value is not None:
-            exposure["dose_per_administration"] = dose_value
-            exposure["dose_unit"] = unit_value
-        note = f"{len(given)} MedicationAdministration resources: " + ", ".join(
-            _label(r) for r in given
+                dose_value, unit_value = _num(dose.value), unit.value
+        grouped.setdefault((idx, agent[0].value, agent[1], dose_value, unit_value), []).append(res)
+    return grouped
+
+
+def _measured(imp: _Importer, res: Any, factors: dict[str, float]) -> float | None:
+    """A quantity converted with ``factors`` (unit -> factor); an unknown unit is a problem."""
+    quantity = res.valueQuantity
+    if quantity is None or quantity.value is None:
+        imp.note_unmapped(res, "valueQuantity", [], "no value")
+        return None
+    unit = quantity.code or quantity.unit
+    if unit not in factors:
+        imp.problems.append(
+            FieldProblem(
+                f"{_label(res)}.valueQuantity.unit",
+                f"unknown unit {unit!r}; expected {' or '.join(factors)}",
+            )
         )
-        pending_chemo.append((order[id(given[0])], idx, exposure, given[0], note))
-    for _, idx, exposure, res, note in sorted(pending_chemo, key=lambda item: item[0]):
-        add(idx, "chemotherapy", exposure, res, note)
-    return lines
+        return None
+    return round(_num(quantity.value) * factors[unit], 6)
+
+
+def _performance(imp: _Importer, used: set[int]) -> dict[str, Any] | None:
+    """The latest Karnofsky or Lansky score (mCODE performance-status profiles)."""
+    found: list[tuple[str, Any, PerformanceScale]] = []
+    for res in imp.of_type("Observation"):
+        profiles = _profiles(res)
+        if c.PROFILE_KARNOFSKY in profiles or _has_code(
+            res.code, c.KARNOFSKY.system, c.KARNOFSKY.code
+        ):
+            scale = PerformanceScale.KARNOFSKY
+        elif c.PROFILE_LANSKY in profiles or any(
+            cd.code == c.LANSKY.code for cd in _codings(res.code)
+        ):
+            scale = PerformanceScale.LANSKY
+        else:
+            continue
+        used.add(id(res))
+        score = res.valueInteger
+        if score is None or not 0 <= int(score) <= 100 or int(score) % 10:
+            imp.problems.append(
+                FieldProblem(
+                    f"{_label(res)}.valueInteger", f"{scale.label} score must be 0-100 in tens"
+                )
+            )
+            continue
+        when = _to_date(res.effectiveDateTime)
+        found.append((when.isoformat() if when else "", res, scale))
+    if not found:
+        return None
+    found.sort(key=lambda item: item[0])
+    for _, older, _ in found[:-1]:
+        imp.skip(older, "an earlier performance status; the latest is used")
+    _, res, scale = found[-1]
+    imp.prov("current.performance", res)
+    return {"scale": scale.value, "score": int(res.valueInteger)}
 
 
 # --- what was left ---------------------------------------------------------------------

@@ -18,7 +18,8 @@ Gap 3 and A5):
   tissues"), but whether bone and bone marrow are one site or two is not stated anywhere
   read.  Both counts are computed; when they differ the score is indeterminate with both
   candidates, and the team's own count (``diagnosis.distant_metastasis_site_count``)
-  decides.
+  decides.  Each listed metastatic site counts once (a listed "other" site counts as one);
+  when the team counted more organs than the list shows, its stated count is used.
 """
 
 from __future__ import annotations

@@ -5,9 +5,9 @@
 trials, palliative care) and returns the recommendations ordered by category, then by strength
 (recommended, consider, caution, avoid), keeping each rule's own order within a strength.
 
-Each category is a function ``f(case, findings) -> list[Recommendation]``.  The systemic-therapy
-and molecular-testing categories live in ``systemic.py`` and ``molecular.py``; they are imported
-when the engine first calls ``recommend`` so that this package stays importable on its own.
+Each category is a function ``f(case, findings) -> list[Recommendation]``.  Its module is
+imported when ``recommend`` first runs (``CATEGORY_RULES``), so importing this package does no
+work and cannot create an import cycle with the rule modules.
 """
 
 from __future__ import annotations
@@ -54,21 +54,14 @@ _CATEGORY_ORDER = {c: i for i, c in enumerate(RecommendationCategory)}
 
 
 def category_rules() -> list[tuple[RecommendationCategory, CategoryRule]]:
-    """Every category's rule, in category order.
+    """Every category's rule, in category order (modules imported on first use).
 
-    A category whose module is not present yet (a part still being built) is skipped; any other
-    import error propagates.
+    A category whose module is missing is an error, never a silently empty category.
     """
     rules: list[tuple[RecommendationCategory, CategoryRule]] = []
     for category in RecommendationCategory:
         module_name, attr = CATEGORY_RULES[category]
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        rules.append((category, getattr(module, attr)))
+        rules.append((category, getattr(importlib.import_module(module_name), attr)))
     return rules
 
 

@@ -307,4 +307,3 @@ def lower_limb_or_gu_primary(case: Case) -> bool | None:
 def present(findings: Mapping[str, Finding], *ids: str) -> list[str]:
     """The ids among ``ids`` that are present in ``findings`` (for based_on_findings)."""
     return [i for i in ids if i in findings]
-

@@ -58,6 +58,8 @@ def _show(value: Any) -> str:
         return ", ".join(f"{k}={v}" for k, v in value.items())
     if isinstance(value, list):
         return ", ".join(_show(v) for v in value)
+    if isinstance(value, str):
+        return value.replace("_", " ")  # codes such as 18_months_or_later read as words
     return str(value)
 
 

@@ -12,7 +12,9 @@ Free-text criteria are never evaluated: they are listed as *needs review* for ev
 
 Treatment history: the lines recorded in the case (``first_line`` and ``later_lines``) are
 taken as the complete history once ``first_line`` is recorded; with no line recorded, every
-criterion about prior therapy lacks information.  Disease setting follows the issue's
+criterion about prior therapy lacks information.  The case format has no field for cell
+therapy, so a prior CAR T-cell therapy is recognised as a chemotherapy entry with agent
+``other`` whose ``agent_name`` says "CAR T" (or "CAR-T").  Disease setting follows the issue's
 categories (newly diagnosed metastatic, first relapse, second or later relapse, refractory)
 and is derived from the recorded events (see ``disease_settings``).
 """
@@ -23,7 +25,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from operator import itemgetter
 
 from rhabdo.case.age import age_at_least, calendar_age_years
 from rhabdo.case.model import Case
@@ -35,7 +37,6 @@ from rhabdo.case.vocab import (
     MutationStatus,
 )
 from rhabdo.trials.model import (
-    CRITERION_KEYS,
     AgeRange,
     Biomarker,
     CriterionOutcome,
@@ -43,6 +44,7 @@ from rhabdo.trials.model import (
     DiseaseSetting,
     EligibilityCriteria,
     Evidence,
+    OrganFunctionLimits,
     Threshold,
     Trial,
     TrialMatch,
@@ -155,14 +157,17 @@ def _history_recorded(case: Case) -> bool:
 
 
 def _eval_age(ctx: MatchContext, age: AgeRange) -> CriterionResult:
+    def years(n: int) -> str:
+        return f"{n} year" if n == 1 else f"{n} years"
+
     parts = []
     if age.min_years is not None:
-        parts.append(f"at least {age.min_years} years")
+        parts.append(f"at least {years(age.min_years)}")
     if age.max_years is not None:
         parts.append(
-            f"at most {age.max_years} years"
+            f"at most {years(age.max_years)}"
             if age.max_inclusive
-            else f"younger than {age.max_years} years"
+            else f"younger than {years(age.max_years)}"
         )
     requirement = "age " + " and ".join(parts)
     case = ctx.case
@@ -535,10 +540,7 @@ def passes_threshold(value: float, threshold: Threshold, *, is_minimum: bool) ->
     return value <= threshold.value if threshold.inclusive else value < threshold.value
 
 
-def _eval_organ(ctx: MatchContext, limits: object) -> CriterionResult:
-    from rhabdo.trials.model import OrganFunctionLimits
-
-    assert isinstance(limits, OrganFunctionLimits)
+def _eval_organ(ctx: MatchContext, limits: OrganFunctionLimits) -> CriterionResult:
     organ = ctx.case.current.organ_function if ctx.case.current else None
     parts: list[str] = []
     evidence: list[Evidence] = []
@@ -655,17 +657,12 @@ EVALUATORS: dict[str, Evaluator] = {
     "prior_car_t_excluded": lambda c, v: _eval_car_t(c, v),  # type: ignore[arg-type]
     "excluded_prior_radiotherapy_regions": lambda c, v: _eval_rt_regions(c, v),  # type: ignore[arg-type]
     "min_performance_score": lambda c, v: _eval_performance(c, v),  # type: ignore[arg-type]
-    "organ_function": _eval_organ,
+    "organ_function": lambda c, v: _eval_organ(c, v),  # type: ignore[arg-type]
     "min_days_since_last_therapy": lambda c, v: _eval_washout(c, v),  # type: ignore[arg-type]
 }
 
-assert set(EVALUATORS) == set(CRITERION_KEYS), "every criterion key needs an evaluator"
-
 
 # --- matching ---------------------------------------------------------------------------------
-
-
-Memo = dict[tuple[str, object], CriterionResult]
 
 
 class _Evaluations:
@@ -677,22 +674,18 @@ class _Evaluations:
 
     def __init__(self, ctx: MatchContext) -> None:
         self.ctx = ctx
-        self.cache: dict[Any, CriterionResult] = {}
+        self.cache: dict[int, CriterionResult] = {}
 
     def evaluate(self, criteria: EligibilityCriteria) -> list[CriterionResult]:
         results = []
         cache = self.cache
         # the private dict directly: pydantic's attribute hook costs more than the lookup
-        for key, value, memo_key in criteria.__pydantic_private__["_plan"]:  # type: ignore[index]
-            try:
-                hit = cache.get(memo_key)
-            except TypeError:  # an unhashable value: evaluate without caching
-                hit = None
-                memo_key = None
+        for key, value, number in criteria.__pydantic_private__["_plan"]:  # type: ignore[index]
+            hit = cache.get(number) if number is not None else None
             if hit is None:
                 hit = EVALUATORS[key](self.ctx, value)
-                if memo_key is not None:
-                    cache[memo_key] = hit
+                if number is not None:
+                    cache[number] = hit
             results.append(hit)
         return results
 
@@ -778,6 +771,19 @@ def match_trials(
         trials = load_trials()
     ctx = MatchContext(case=case, on=judgement_date(case, on))
     evals = _Evaluations(ctx)
-    matches = [_match(evals, t) for t in trials]
-    matches.sort(key=plausibility_key)
-    return matches
+    keyed = []
+    for i, trial in enumerate(trials):
+        m = _match(evals, trial)
+        rank = 2 if m.unmet_count else 1 if m.pending_count else 0
+        is_open = 0 if trial.status in _OPEN else 1
+        key = (
+            rank,
+            m.unmet_count,
+            m.pending_count,
+            is_open,
+            len(m.needs_review),
+            trial.registry_id,
+        )
+        keyed.append((key, i, m))  # the index breaks ties without comparing matches
+    keyed.sort(key=itemgetter(0, 1))  # same order as plausibility_key
+    return [m for _, _, m in keyed]

@@ -9,6 +9,7 @@ silently ignored.  Whatever a registry says that cannot be structured is kept ve
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Any
@@ -169,6 +170,24 @@ def _freeze(value: Any) -> Any:
     return value
 
 
+#: Distinct criterion values seen so far, each numbered once.  Equal values share a number,
+#: so a matcher can cache one answer per number; an int hashes far faster than the nested
+#: tuple it stands for.  Grows only with the number of *distinct* criterion values loaded.
+_VALUE_NUMBERS: dict[Any, int] = {}
+
+
+def criterion_value_number(key: str, value: Any) -> int | None:
+    """A process-wide number for (criterion key, value); None when the value is unhashable."""
+    frozen = (key, _freeze(value))
+    try:
+        number = _VALUE_NUMBERS.get(frozen)
+    except TypeError:
+        return None
+    if number is None:
+        number = _VALUE_NUMBERS.setdefault(frozen, len(_VALUE_NUMBERS))
+    return number
+
+
 class EligibilityCriteria(_Strict):
     """Structured eligibility.  Each key left out means the trial sets no such limit."""
 
@@ -210,8 +229,16 @@ class EligibilityCriteria(_Strict):
         for key, value in self.__dict__.items():
             if value is None or key == "free_text" or (isinstance(value, list) and not value):
                 continue
-            plan.append((key, value, (key, _freeze(value))))
+            plan.append((key, value, criterion_value_number(key, value)))
         self._plan = tuple(plan)
+
+    def model_copy(
+        self, *, update: Mapping[str, Any] | None = None, deep: bool = False
+    ) -> EligibilityCriteria:
+        """A copy whose plan follows the updated values (pydantic copies private state as is)."""
+        copied = super().model_copy(update=update, deep=deep)
+        copied.model_post_init(None)
+        return copied
 
     @property
     def plan(self) -> tuple[tuple[str, Any, Any], ...]:
@@ -268,11 +295,14 @@ class Trial(_Strict):
 
     @property
     def phase_label(self) -> str:
+        """E.g. "phase 1/2", "early phase 1", "phase not stated"."""
         if not self.phases:
             return "phase not stated"
-        return "/".join(
-            p.value.replace("PHASE", "phase ").replace("_", " ").lower() for p in self.phases
-        )
+        if self.phases == [TrialPhase.NA]:
+            return "phase not applicable"
+        numbers = [p.value.removeprefix("EARLY_").removeprefix("PHASE") for p in self.phases]
+        early = "early " if TrialPhase.EARLY_PHASE1 in self.phases else ""
+        return f"{early}phase " + "/".join(n for n in numbers if n != "NA")
 
 
 # --- results ----------------------------------------------------------------------------------

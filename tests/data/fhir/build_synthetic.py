@@ -244,6 +244,43 @@ class Bundle:
             }
         )
 
+    def body_measurements(
+        self, line: dict[str, str], date: str, bsa_m2: float, weight_kg: float
+    ) -> None:
+        for rid, code, display, value, unit in (
+            ("bsa", "8277-6", "Body surface area", bsa_m2, "m2"),
+            ("weight", "29463-7", "Body weight", weight_kg, "kg"),
+        ):
+            res: dict[str, Any] = {
+                "resourceType": "Observation",
+                "id": rid,
+                "basedOn": [line],
+                "status": "final",
+                "category": [
+                    cc("http://terminology.hl7.org/CodeSystem/observation-category", "vital-signs")
+                ],
+                "code": cc(LNC, code, display),
+                "subject": self.subject,
+                "effectiveDateTime": date,
+                "valueQuantity": {"value": value, "unit": unit, "system": UCUM, "code": unit},
+            }
+            if rid == "bsa":
+                res["meta"] = {"profile": [MCODE + "mcode-body-surface-area"]}
+            self.add(res)
+
+    def performance(self, scale: str, score: int, date: str) -> None:
+        if scale == "karnofsky":
+            profile = "mcode-karnofsky-performance-status"
+            code = cc(LNC, "89243-0", "Karnofsky Performance Status score")
+        else:
+            profile = "mcode-lansky-play-performance-status"
+            code = cc(
+                "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl",
+                "C38144",
+                "Lansky Play-Performance Status",
+            )
+        self.obs("performance", profile, code, date, valueInteger=score)
+
     def medication(self, agent: str) -> dict[str, Any]:
         if agent in RXNORM:
             code, display = RXNORM[agent]
@@ -420,6 +457,8 @@ def local_relapse_paratesticular() -> None:
     b.variant("myod1", "2021-05-14", [("HGNC:7611", "MYOD1")], present=None)
     b.variant("tp53", "2021-05-14", [("HGNC:11998", "TP53")], present=None)
     line = b.line(1, "VA (low-risk, ARST0331-like)", "2021-05-24", "2021-11-15")
+    b.body_measurements(line, "2021-05-24", 1.0, 27)
+    b.performance("lansky", 90, "2023-12-01")
     b.administrations("vincristine", 1.5, "mg/m2", 16, "2021-05-24", 7)
     b.administrations("dactinomycin", 0.045, "mg/kg", 8, "2021-05-24", 21)
     b.surgery("orchiectomy", "2021-05-10", "radical inguinal orchiectomy", "R0", line)
@@ -455,6 +494,8 @@ def metastatic_relapse_bladder_prostate() -> None:
     b.size("size-dx", "2022-09-15", 65)
     b.variant("foxo1", "2022-09-20", [("HGNC:3819", "FOXO1")], present=False)
     line = b.line(1, "VAC/VI (intermediate risk)", "2022-09-26", "2023-07-31")
+    b.body_measurements(line, "2022-09-26", 0.75, 19)
+    b.performance("lansky", 80, "2024-05-15")
     b.administrations("vincristine", 1.5, "mg/m2", 30, "2022-09-26", 7)
     b.administrations("dactinomycin", 0.045, "mg/kg", 7, "2022-09-26", 21)
     b.administrations("cyclophosphamide", 1.2, "g/m2", 7, "2022-09-26", 21)
@@ -499,6 +540,8 @@ def regional_relapse_alveolar_extremity() -> None:
     line = b.line(
         1, "EpSSG RMS 2005 high-risk arm (IVA x9) with maintenance", "2022-02-10", "2023-01-20"
     )
+    b.body_measurements(line, "2022-02-10", 1.3, 40)
+    b.performance("karnofsky", 90, "2023-04-10")
     b.administrations("ifosfamide", 6, "g/m2", 9, "2022-02-10", 21)
     b.administrations("vincristine", 1.5, "mg/m2", 15, "2022-02-10", 7)
     b.administrations("dactinomycin", 1.5, "mg/m2", 9, "2022-02-10", 21)
@@ -562,6 +605,8 @@ def relapse_after_metastatic_alveolar() -> None:
         "2023-01-23",
         "2024-02-12",
     )
+    b.body_measurements(line, "2023-01-23", 1.7, 55)
+    b.performance("karnofsky", 60, "2024-06-10")
     b.administrations("vincristine", 1.5, "mg/m2", 30, "2023-01-23", 7)
     b.administrations("irinotecan", 50, "mg/m2", 30, "2023-01-23", 7)
     b.administrations("doxorubicin", 75, "mg/m2", 4, "2023-02-06", 42)
