@@ -151,9 +151,20 @@ def test_chisholm_factor_rows(key: str, effect: str | None) -> None:
         ),
         ({}, "metastatic_relapse", False),
         (
-            {"first_line": {"start_date": "2020-01-10", "end_date": "2020-09-01"}},
+            {
+                "first_line": {
+                    "start_date": "2020-01-10",
+                    "end_date": "2020-09-01",
+                    "radiotherapy_given": False,
+                }
+            },
             "prior_radiotherapy",
             False,
+        ),
+        (  # no course listed, but nothing says none was given: unknown, never "no"
+            {"first_line": {"start_date": "2020-01-10", "end_date": "2020-09-01"}},
+            "prior_radiotherapy",
+            None,
         ),
         ({}, "prior_radiotherapy", True),
         ({"size_cm": 5.0}, "initial_size_over_5cm", False),  # > 5 cm is the cut-off: 5.0 is not

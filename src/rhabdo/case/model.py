@@ -206,6 +206,11 @@ class TreatmentLine(_Strict):
     radiotherapy: list[RadiotherapyCourse] = Field(default_factory=list)
     surgeries: list[Surgery] = Field(default_factory=list)
     ongoing: bool | None = Field(default=None, description="True while this line is still being given.")
+    radiotherapy_given: bool | None = Field(
+        default=None,
+        description="Whether any radiotherapy was part of this line. An empty radiotherapy list "
+        "alone does not mean none was given: say false here when none was.",
+    )
 
     @model_validator(mode="after")
     def _dates(self) -> TreatmentLine:
@@ -213,6 +218,8 @@ class TreatmentLine(_Strict):
             raise ValueError("end_date: treatment ends before it starts")
         if self.ongoing and self.end_date is not None:
             raise ValueError("ongoing: a line with an end_date cannot be ongoing")
+        if self.radiotherapy_given is False and self.radiotherapy:
+            raise ValueError("radiotherapy_given: false, but radiotherapy courses are listed")
         return self
 
 
@@ -345,3 +352,16 @@ class Case(_Strict):
 
     def all_treatment_lines(self) -> list[TreatmentLine]:
         return ([self.first_line] if self.first_line else []) + list(self.later_lines)
+
+    def prior_radiotherapy(self) -> bool | None:
+        """Whether any radiotherapy was given in any recorded line; None when not known.
+
+        A course listed in any line decides yes; no can only be decided when every line says
+        ``radiotherapy_given: false`` (an empty list is not evidence of none).
+        """
+        lines = self.all_treatment_lines()
+        if any(line.radiotherapy for line in lines):
+            return True
+        if lines and all(line.radiotherapy_given is False for line in lines):
+            return False
+        return None

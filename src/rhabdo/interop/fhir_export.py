@@ -359,6 +359,17 @@ def _write_line(w: _Writer, number: int, line: TreatmentLine) -> dict[str, str]:
     }
     if line.protocol:
         plan["title"] = line.protocol
+    if line.radiotherapy_given is not None:
+        # "no radiotherapy in this line" must travel explicitly: an absent course is not a "no"
+        plan["activity"] = [
+            {
+                "detail": {
+                    "code": _concept(c.RADIOTHERAPY_COURSE.coding()),
+                    "status": "completed" if line.radiotherapy_given else "not-started",
+                    "doNotPerform": not line.radiotherapy_given,
+                }
+            }
+        ]
     period = {}
     if line.start_date:
         period["start"] = line.start_date.isoformat()

@@ -55,118 +55,102 @@ from rhabdo.interop import codes as c
 
 SOURCE = "FHIR bundle"
 
-#: Case fields the FHIR mapping does not carry (no agreed mCODE element for them yet).  Paths
-#: use ``[]`` for "every item of a list"; ``*_line`` stands for first_line and later_lines[].
-NOT_MAPPED_FIELDS: tuple[str, ...] = (
-    "patient.age_at_diagnosis_days",
-    "patient.family_history_of_cancer",
-    "patient.known_predisposition",
-    "diagnosis.anaplasia",
-    "diagnosis.distant_metastasis_site_count",
-    "diagnosis.initial_surgery",
-    "events[].suspected_second_malignancy",
-    "events[].atypical_imaging",
-    "events[].histologically_confirmed",
-    "events[].sites[].in_irradiated_field",
-    "current.assessed_on",
-    "current.organ_function",
-    "current.goals_of_care",
-    "current.measurable_disease",
-)
+#: The case fields the FHIR mapping carries, as an allow-list (``[]`` = every item of a list;
+#: ``lines`` = first_line and every later line).  Everything else in the case model (anaplasia,
+#: the initial-surgery detail of the IRS group, family history, event flags, organ function,
+#: goals of care, ...) has no agreed mCODE element yet and is not carried.
+MAPPED_FIELDS: dict[str, tuple[str, ...]] = {
+    "patient": ("id", "sex", "date_of_birth"),
+    "diagnosis": (
+        "date",
+        "primary_site",
+        "primary_site_detail",
+        "histology",
+        "foxo1_fusion",
+        "myod1",
+        "tp53",
+        "tp53_germline",
+        "invasiveness",
+        "max_diameter_cm",
+        "regional_nodes",
+        "distant_metastases",
+        "irs_group_stated",
+    ),
+    "lines": (
+        "protocol",
+        "start_date",
+        "end_date",
+        "weight_kg",
+        "body_surface_area_m2",
+        "chemotherapy",
+        "radiotherapy",
+        "surgeries",
+        "ongoing",
+        "radiotherapy_given",
+    ),
+    "lines.chemotherapy[]": (
+        "agent",
+        "agent_name",
+        "dose_per_administration",
+        "dose_unit",
+        "administrations",
+        "cumulative_dose",
+        "cumulative_dose_unit",
+    ),
+    "lines.radiotherapy[]": (
+        "target",
+        "target_site",
+        "body_region",
+        "total_dose_gy",
+        "fractions",
+        "start_date",
+        "end_date",
+        "brachytherapy",
+    ),
+    "lines.surgeries[]": ("date", "site", "margin"),
+    "events[]": ("kind", "date", "sites", "max_diameter_cm"),
+    "events[].sites[]": ("extent", "location", "metastatic_site", "body_region"),
+    "current": ("performance",),
+}
+
+
+def _keep(data: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k in MAPPED_FIELDS[key]}
+
+
+def _mapped_line(line: dict[str, Any]) -> dict[str, Any]:
+    out = _keep(line, "lines")
+    for key in ("chemotherapy", "radiotherapy", "surgeries"):
+        out[key] = [_keep(item, f"lines.{key}[]") for item in out.get(key, [])]
+    return out
 
 
 def mapped_view(case: Case) -> dict[str, Any]:
-    """The case as a plain dict without the fields in ``NOT_MAPPED_FIELDS``.
+    """The case as a plain dict holding only the fields in ``MAPPED_FIELDS``.
 
     Two cases with equal mapped views are equal "for every field the mapping covers": this is
-    what an import is compared with, and what a round trip must keep.
+    what an import is compared with, and what a round trip must keep.  A known-empty list of
+    event sites is not distinguishable from an unknown one in FHIR and reads as unknown.
     """
     data = case.model_dump(mode="json", exclude_none=True)
-    for key in ("age_at_diagnosis_days", "family_history_of_cancer", "known_predisposition"):
-        data["patient"].pop(key, None)
-    for key in ("anaplasia", "distant_metastasis_site_count", "initial_surgery"):
-        data["diagnosis"].pop(key, None)
+    out: dict[str, Any] = {
+        "patient": _keep(data["patient"], "patient"),
+        "diagnosis": _keep(data["diagnosis"], "diagnosis"),
+        "later_lines": [_mapped_line(line) for line in data["later_lines"]],
+        "events": [],
+    }
+    if data.get("first_line") is not None:
+        out["first_line"] = _mapped_line(data["first_line"])
     for event in data["events"]:
-        for key in ("suspected_second_malignancy", "atypical_imaging", "histologically_confirmed"):
-            event.pop(key, None)
-        for site in event.get("sites") or []:
-            site.pop("in_irradiated_field", None)
-        if event.get("sites") == []:
-            event.pop("sites")
-    current = data.pop("current", None) or {}
-    if current.get("performance"):
-        data["current"] = {"performance": current["performance"]}
-    return data
-
-
-@dataclass(frozen=True)
-class ProvenanceEntry:
-    """One case field and the resource it was read from (``Type/id``)."""
-
-    field: str
-    resource: str
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class Unmapped:
-    """A code that could not be mapped: where it was, what it was, and why it was not used."""
-
-    resource: str
-    element: str
-    system: str | None
-    code: str | None
-    reason: str
-
-    def __str__(self) -> str:
-        coded = f"{self.system}|{self.code}" if self.system or self.code else "(no code)"
-        return f"{self.resource} {self.element}: {coded} -- {self.reason}"
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A resource that was read but contributes nothing to the case, and why."""
-
-    resource: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    case: Case
-    provenance: list[ProvenanceEntry] = field(default_factory=list)
-    unmapped: list[Unmapped] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-
-    def report(self) -> dict[str, Any]:
-        """Provenance, unmapped codes and unused resources as plain JSON-able data."""
-        return {
-            "provenance": [
-                {"field": p.field, "resource": p.resource, **({"note": p.note} if p.note else {})}
-                for p in self.provenance
-            ],
-            "unmapped": [
-                {
-                    "resource": u.resource,
-                    "element": u.element,
-                    "system": u.system,
-                    "code": u.code,
-                    "reason": u.reason,
-                }
-                for u in self.unmapped
-            ],
-            "skipped": [{"resource": s.resource, "reason": s.reason} for s in self.skipped],
-        }
-
-    def sources_of(self, field_path: str) -> list[str]:
-        """The resources a case field (or any field below it) was read from."""
-        return [
-            p.resource
-            for p in self.provenance
-            if p.field == field_path
-            or p.field.startswith(field_path + ".")
-            or p.field.startswith(field_path + "[")
-        ]
+        kept = _keep(event, "events[]")
+        sites = [_keep(site, "events[].sites[]") for site in kept.pop("sites", None) or []]
+        if sites:
+            kept["sites"] = sites
+        out["events"].append(kept)
+    current = _keep(data.get("current") or {}, "current")
+    if current:
+        out["current"] = current
+    return out
 
 
 # --- small readers over fhir.resources objects ------------------------------------------
@@ -1095,6 +1079,12 @@ def _line_plans(imp: _Importer, lines: _Lines, used: set[int]) -> None:
             line["end_date"] = end.isoformat()
         if res.status in ("active", "completed"):
             line["ongoing"] = res.status == "active"
+        for activity in res.activity or []:
+            detail = activity.detail
+            if detail is not None and _has_code(
+                detail.code, c.RADIOTHERAPY_COURSE.system, c.RADIOTHERAPY_COURSE.code
+            ):
+                line["radiotherapy_given"] = not bool(detail.doNotPerform)
         lines.add_plan(res, line)
 
 
@@ -1274,12 +1264,12 @@ def _chemotherapy(imp: _Importer, lines: _Lines, used: set[int]) -> None:
         if dose is not None:
             exposure["dose_per_administration"] = dose
             exposure["dose_unit"] = unit
-        note = f"{len(given)} MedicationAdministration resources: " + ", ".join(
+        summary = f"{len(given)} MedicationAdministration resources: " + ", ".join(
             _label(r) for r in given
         )
-        pending.append((order[id(given[0])], idx, exposure, given[0], note))
-    for _, idx, exposure, res, note in sorted(pending, key=lambda item: item[0]):
-        lines.add(idx, "chemotherapy", exposure, res, note)
+        pending.append((order[id(given[0])], idx, exposure, given[0], summary))
+    for _, line_idx, item, source, remark in sorted(pending, key=lambda entry: entry[0]):
+        lines.add(line_idx, "chemotherapy", item, source, remark)
 
 
 def _requested_exposure(

@@ -92,10 +92,14 @@ def metastatic_relapse(case: Case) -> bool | None:
 
 
 def prior_radiotherapy(case: Case) -> bool | None:
-    """Radiotherapy in first-line treatment; None when no first-line record exists."""
-    if case.first_line is None:
+    """Radiotherapy in first-line treatment; None unless a course is listed or the line says
+    none was given (an empty course list is not evidence of none)."""
+    line = case.first_line
+    if line is None:
         return None
-    return bool(case.first_line.radiotherapy)
+    if line.radiotherapy:
+        return True
+    return False if line.radiotherapy_given is False else None
 
 
 def alveolar(case: Case) -> bool | None:
@@ -222,7 +226,7 @@ def chisholm_2011(case: Case) -> ModelResult:
             "prior_radiotherapy",
             f + "prior_radiotherapy",
             prior_radiotherapy(case),
-            ["first_line.radiotherapy"],
+            ["first_line.radiotherapy", "first_line.radiotherapy_given"],
         ),
         _factor(
             "initial_size_over_5cm",
