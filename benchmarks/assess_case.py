@@ -1,5 +1,6 @@
 """Time to assess one case in-process (target: median under 2 ms), and the command's cold start
-(target: under 0.5 s).  Prints its figures; run with `make bench` or `.venv/bin/python benchmarks/assess_case.py`."""
+(target: under 0.5 s).  Prints its figures; run with `make bench` or
+`.venv/bin/python benchmarks/assess_case.py`."""
 
 from __future__ import annotations
 
@@ -54,9 +55,11 @@ def time_cold_start(runs: int = 5) -> dict[str, float]:
 
 def main() -> None:
     r = time_assess()
-    print(f"assess one case in-process: median {r['median_ms']:.3f} ms, p95 {r['p95_ms']:.3f} ms, "
-          f"max {r['max_ms']:.3f} ms over {r['n']} runs ({len(EXAMPLES)} example cases) "
-          f"[target: median < 2 ms]")
+    print(
+        f"assess one case in-process: median {r['median_ms']:.3f} ms, p95 {r['p95_ms']:.3f} ms, "
+        f"max {r['max_ms']:.3f} ms over {r['n']} runs ({len(EXAMPLES)} example cases) "
+        f"[target: median < 2 ms]"
+    )
     for label, seconds in time_cold_start().items():
         print(f"cold start `rhabdo {label}`: median {seconds:.3f} s [target: < 0.5 s]")
 

@@ -31,10 +31,14 @@ def main(repeats: int = 5) -> None:
             t = time.perf_counter()
             render_pdf(case, a)
             pdf_s.append(time.perf_counter() - t)
-    print(f"HTML report: median {statistics.median(html_ms):.1f} ms, max {max(html_ms):.1f} ms "
-          f"over {len(html_ms)} renders [target: < 150 ms]")
-    print(f"PDF report: median {statistics.median(pdf_s):.2f} s, max {max(pdf_s):.2f} s "
-          f"over {len(pdf_s)} renders [target: < 2 s]")
+    print(
+        f"HTML report: median {statistics.median(html_ms):.1f} ms, max {max(html_ms):.1f} ms "
+        f"over {len(html_ms)} renders [target: < 150 ms]"
+    )
+    print(
+        f"PDF report: median {statistics.median(pdf_s):.2f} s, max {max(pdf_s):.2f} s "
+        f"over {len(pdf_s)} renders [target: < 2 s]"
+    )
 
 
 if __name__ == "__main__":

@@ -105,6 +105,15 @@ def _summary(label: str, wall: list[float], cpu: list[float]) -> str:
     )
 
 
+def _calibration_ms() -> float:
+    """A fixed pure-Python loop, to compare this machine's speed between runs."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(1_000_000):
+        total += i
+    return (time.perf_counter() - start) * 1000
+
+
 def main() -> None:
     rng = random.Random(SEED)
     trials = [synthetic_trial(rng, i) for i in range(N_TRIALS)]
@@ -119,7 +128,10 @@ def main() -> None:
     wall, cpu, _ = _time_runs(case, trials)
     gc.unfreeze()
     print(_summary("after gc.freeze() of the loaded trial set", wall, cpu))
-    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end")
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end; "
+        f"calibration loop (1M additions) {_calibration_ms():.1f} ms"
+    )
     verdicts: dict[str, int] = {}
     for m in matches:
         verdicts[m.verdict.value] = verdicts.get(m.verdict.value, 0) + 1

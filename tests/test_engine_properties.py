@@ -62,36 +62,75 @@ def case_docs(draw: st.DrawFn) -> dict[str, Any]:
     }
     start = DX + timedelta(days=draw(st.integers(0, 30)))
     length = draw(st.integers(60, 500))
-    chemo = draw(st.lists(st.fixed_dictionaries({
-        "agent": codes([a for a in ChemotherapyAgent if a is not ChemotherapyAgent.OTHER]),
-        "dose_per_administration": st.sampled_from([0.05, 1.5, 30.0, 1200.0]),
-        "dose_unit": codes(DoseUnit),
-        "administrations": st.integers(1, 20),
-    }), max_size=4))
-    first_line = draw(maybe(st.just({
-        "start_date": start.isoformat(),
-        "end_date": (start + timedelta(days=length)).isoformat(),
-        "body_surface_area_m2": 1.1,
-        "weight_kg": 30,
-        "chemotherapy": chemo,
-        "radiotherapy": draw(st.lists(st.fixed_dictionaries({
-            "body_region": codes(BodyRegion),
-            "total_dose_gy": st.sampled_from([15.0, 36.0, 50.4]),
-            "fractions": st.integers(5, 30),
-        }), max_size=2)),
-    })))
+    chemo = draw(
+        st.lists(
+            st.fixed_dictionaries(
+                {
+                    "agent": codes(
+                        [a for a in ChemotherapyAgent if a is not ChemotherapyAgent.OTHER]
+                    ),
+                    "dose_per_administration": st.sampled_from([0.05, 1.5, 30.0, 1200.0]),
+                    "dose_unit": codes(DoseUnit),
+                    "administrations": st.integers(1, 20),
+                }
+            ),
+            max_size=4,
+        )
+    )
+    first_line = draw(
+        maybe(
+            st.just(
+                {
+                    "start_date": start.isoformat(),
+                    "end_date": (start + timedelta(days=length)).isoformat(),
+                    "body_surface_area_m2": 1.1,
+                    "weight_kg": 30,
+                    "chemotherapy": chemo,
+                    "radiotherapy": draw(
+                        st.lists(
+                            st.fixed_dictionaries(
+                                {
+                                    "body_region": codes(BodyRegion),
+                                    "total_dose_gy": st.sampled_from([15.0, 36.0, 50.4]),
+                                    "fractions": st.integers(5, 30),
+                                }
+                            ),
+                            max_size=2,
+                        )
+                    ),
+                }
+            )
+        )
+    )
     events = []
     if draw(st.booleans()):
-        sites = draw(maybe(st.lists(st.builds(
-            lambda e, r, irr: {"extent": e, "body_region": r, "in_irradiated_field": irr},
-            codes(Extent), codes(BodyRegion), maybe(st.booleans())), min_size=1, max_size=3)))
-        events.append({
-            "kind": draw(codes(EventKind)),
-            "date": (DX + timedelta(days=draw(st.integers(10, 2000)))).isoformat(),
-            "sites": sites,
-            "suspected_second_malignancy": draw(maybe(st.booleans())),
-            "atypical_imaging": draw(maybe(st.booleans())),
-        })
+        sites = draw(
+            maybe(
+                st.lists(
+                    st.builds(
+                        lambda e, r, irr: {
+                            "extent": e,
+                            "body_region": r,
+                            "in_irradiated_field": irr,
+                        },
+                        codes(Extent),
+                        codes(BodyRegion),
+                        maybe(st.booleans()),
+                    ),
+                    min_size=1,
+                    max_size=3,
+                )
+            )
+        )
+        events.append(
+            {
+                "kind": draw(codes(EventKind)),
+                "date": (DX + timedelta(days=draw(st.integers(10, 2000)))).isoformat(),
+                "sites": sites,
+                "suspected_second_malignancy": draw(maybe(st.booleans())),
+                "atypical_imaging": draw(maybe(st.booleans())),
+            }
+        )
     doc: dict[str, Any] = {
         "patient": {"id": "PROP-1", "age_at_diagnosis_days": draw(maybe(st.integers(0, 9000)))},
         "diagnosis": {k: v for k, v in diagnosis.items() if v is not None},
@@ -154,7 +193,11 @@ def test_filling_a_missing_field_yields_an_earlier_candidate(
     before = core_findings(before_case)
     after = core_findings(after_case)
     for fid, f in before.items():
-        if f.status is FindingStatus.INDETERMINATE and f.candidates and f"diagnosis.{field}" in f.needs:
+        if (
+            f.status is FindingStatus.INDETERMINATE
+            and f.candidates
+            and f"diagnosis.{field}" in f.needs
+        ):
             g = after[fid]
             if g.status is FindingStatus.DETERMINED:
                 assert _within(g.value, f.candidates), (fid, field, value, f.candidates, g.value)

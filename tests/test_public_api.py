@@ -6,11 +6,25 @@ import rhabdo
 
 
 def test_all_is_pinned() -> None:
-    assert sorted(rhabdo.__all__) == sorted([
-        "Assessment", "Case", "CaseValidationError", "Finding", "FindingStatus",
-        "InsufficientData", "KnowledgeBaseError", "Recommendation", "RecommendationCategory",
-        "RhabdoError", "Strength", "__version__", "assess", "load_case", "parse_case",
-    ])
+    assert sorted(rhabdo.__all__) == sorted(
+        [
+            "Assessment",
+            "Case",
+            "CaseValidationError",
+            "Finding",
+            "FindingStatus",
+            "InsufficientData",
+            "KnowledgeBaseError",
+            "Recommendation",
+            "RecommendationCategory",
+            "RhabdoError",
+            "Strength",
+            "__version__",
+            "assess",
+            "load_case",
+            "parse_case",
+        ]
+    )
     for name in rhabdo.__all__:
         assert getattr(rhabdo, name) is not None
 

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from rhabdo.case.io import load_case, parse_case  # noqa: E402
-from rhabdo.case.model import Case  # noqa: E402
-from rhabdo.errors import (  # noqa: E402
+from rhabdo.case.io import load_case, parse_case
+from rhabdo.case.model import Case
+from rhabdo.errors import (
     CaseValidationError,
     InsufficientData,
     KnowledgeBaseError,
     RhabdoError,
 )
-from rhabdo.results import (  # noqa: E402
+from rhabdo.results import (
     Assessment,
     Finding,
     FindingStatus,

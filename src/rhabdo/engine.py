@@ -1,4 +1,5 @@
-"""``assess(case) -> Assessment``: the one function every edge (CLI, web, CDS Hooks, cohort) calls."""
+"""``assess(case) -> Assessment``: the one function every edge calls (CLI, web, CDS Hooks,
+cohort), so that all of them say the same thing."""
 
 from __future__ import annotations
 

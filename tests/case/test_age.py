@@ -35,11 +35,18 @@ def test_dates_decide_exactly_on_the_birthday(years: int) -> None:
 @pytest.mark.parametrize(
     ("years", "days", "expected"),
     [
-        (1, 364, False), (1, 365, None), (1, 366, True),
-        (10, 3650, False), (10, 3651, None), (10, 3652, None), (10, 3653, True),
+        (1, 364, False),
+        (1, 365, None),
+        (1, 366, True),
+        (10, 3650, False),
+        (10, 3651, None),
+        (10, 3652, None),
+        (10, 3653, True),
     ],
 )
-def test_days_alone_are_unknown_only_in_the_leap_day_window(years: int, days: int, expected: bool | None) -> None:
+def test_days_alone_are_unknown_only_in_the_leap_day_window(
+    years: int, days: int, expected: bool | None
+) -> None:
     assert age_at_least(years, age_days=days) is expected
 
 

@@ -14,9 +14,19 @@ from rhabdo.case.vocab import ALL_VOCABULARIES, IRSGroup, Vocabulary
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "case-format.md").read_text()
 
 MODELS: list[type[BaseModel]] = [
-    model.Patient, model.InitialSurgery, model.Diagnosis, model.ChemotherapyExposure,
-    model.RadiotherapyCourse, model.Surgery, model.TreatmentLine, model.EventSite,
-    model.DiseaseEvent, model.PerformanceStatus, model.OrganFunction, model.CurrentState, model.Case,
+    model.Patient,
+    model.InitialSurgery,
+    model.Diagnosis,
+    model.ChemotherapyExposure,
+    model.RadiotherapyCourse,
+    model.Surgery,
+    model.TreatmentLine,
+    model.EventSite,
+    model.DiseaseEvent,
+    model.PerformanceStatus,
+    model.OrganFunction,
+    model.CurrentState,
+    model.Case,
 ]
 
 

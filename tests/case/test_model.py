@@ -123,8 +123,12 @@ def test_every_stated_irs_group(group: IRSGroup) -> None:
 @pytest.mark.parametrize("agent", list(ChemotherapyAgent))
 @pytest.mark.parametrize("unit", list(DoseUnit))
 def test_every_agent_and_unit(agent: ChemotherapyAgent, unit: DoseUnit) -> None:
-    chemo: dict[str, Any] = {"agent": agent.value, "dose_per_administration": 1.5,
-                             "dose_unit": unit.value, "administrations": 2}
+    chemo: dict[str, Any] = {
+        "agent": agent.value,
+        "dose_per_administration": 1.5,
+        "dose_unit": unit.value,
+        "administrations": 2,
+    }
     if agent is ChemotherapyAgent.OTHER:
         chemo["agent_name"] = "investigational drug"
     case = parse_case({"patient": {"id": "X"}, "first_line": {"chemotherapy": [chemo]}})
@@ -141,16 +145,32 @@ def test_every_margin(margin: Margin) -> None:
 @pytest.mark.parametrize("kind", list(EventKind))
 @pytest.mark.parametrize("extent", list(Extent))
 def test_every_event_kind_and_extent(kind: EventKind, extent: Extent) -> None:
-    doc = {"patient": {"id": "X"}, "events": [{"kind": kind.value, "sites": [{"extent": extent.value}]}]}
+    doc = {
+        "patient": {"id": "X"},
+        "events": [{"kind": kind.value, "sites": [{"extent": extent.value}]}],
+    }
     ev = parse_case(doc).events[0]
     assert ev.kind is kind and ev.sites is not None and ev.sites[0].extent is extent
 
 
 @pytest.mark.parametrize("region", list(BodyRegion))
 @pytest.mark.parametrize("target", list(RadiotherapyTarget))
-def test_every_radiotherapy_target_and_region(region: BodyRegion, target: RadiotherapyTarget) -> None:
-    doc = {"patient": {"id": "X"}, "first_line": {"radiotherapy": [
-        {"target": target.value, "body_region": region.value, "total_dose_gy": 36, "fractions": 20}]}}
+def test_every_radiotherapy_target_and_region(
+    region: BodyRegion, target: RadiotherapyTarget
+) -> None:
+    doc = {
+        "patient": {"id": "X"},
+        "first_line": {
+            "radiotherapy": [
+                {
+                    "target": target.value,
+                    "body_region": region.value,
+                    "total_dose_gy": 36,
+                    "fractions": 20,
+                }
+            ]
+        },
+    }
     rt = parse_case(doc).first_line.radiotherapy[0]  # type: ignore[union-attr]
     assert rt.target is target and rt.body_region is region
 
@@ -164,7 +184,9 @@ def test_every_performance_scale(scale: PerformanceScale) -> None:
 @pytest.mark.parametrize("sex", list(Sex))
 @pytest.mark.parametrize("syndrome", list(PredispositionSyndrome))
 def test_every_sex_and_predisposition(sex: Sex, syndrome: PredispositionSyndrome) -> None:
-    case = parse_case({"patient": {"id": "X", "sex": sex.value, "known_predisposition": syndrome.value}})
+    case = parse_case(
+        {"patient": {"id": "X", "sex": sex.value, "known_predisposition": syndrome.value}}
+    )
     assert case.patient.sex is sex and case.patient.known_predisposition is syndrome
 
 
@@ -182,39 +204,138 @@ def test_every_sex_and_predisposition(sex: Sex, syndrome: PredispositionSyndrome
         ({"diagnosis": {}}, "patient", "required"),
         ({"patient": {"id": "Jane Doe"}}, "patient.id", "pattern"),
         (base(distant_metastases=["lung", "lung"]), "diagnosis.distant_metastases", "listed twice"),
-        (base(irs_group_stated="IV", distant_metastases=[]), "diagnosis.irs_group_stated", "group IV"),
-        (base(irs_group_stated="III", distant_metastases=["bone"]), "diagnosis.irs_group_stated", "must be IV"),
-        ({"patient": {"id": "X", "date_of_birth": "2021-01-01"}, "diagnosis": {"date": "2020-01-01"}},
-         "diagnosis.date", "before the date of birth"),
-        ({"patient": {"id": "X", "date_of_birth": "2010-01-01", "age_at_diagnosis_days": 100},
-          "diagnosis": {"date": "2020-01-01"}}, "patient.age_at_diagnosis_days", "does not match"),
-        ({**base(), "events": [{"kind": "relapse", "date": "2019-12-31"}]}, "events[0].date", "after diagnosis"),
-        ({**base(), "events": [{"kind": "relapse", "date": "2020-01-01"}]}, "events[0].date", "after diagnosis"),
-        ({**base(), "events": [{"kind": "relapse", "date": "2022-01-01"}, {"kind": "relapse", "date": "2021-01-01"}]},
-         "events", "date order"),
-        ({**base(), "first_line": {"start_date": "2019-06-01"}}, "first_line.start_date", "before diagnosis"),
-        ({**base(), "first_line": {"start_date": "2020-03-01", "end_date": "2020-02-01"}},
-         "first_line.end_date", "ends before it starts"),
-        ({**base(), "first_line": {"end_date": "2020-05-01", "ongoing": True}}, "first_line.ongoing", "cannot be ongoing"),
-        ({**base(), "first_line": {"radiotherapy": [{"start_date": "2020-03-01", "end_date": "2020-02-01"}]}},
-         "first_line.radiotherapy[0].end_date", "ends before it starts"),
-        ({**base(), "first_line": {"chemotherapy": [{"agent": "vincristine", "dose_per_administration": 1.5}]}},
-         "first_line.chemotherapy[0].dose_unit", "required"),
-        ({**base(), "first_line": {"chemotherapy": [{"agent": "vincristine", "cumulative_dose": 30}]}},
-         "first_line.chemotherapy[0].cumulative_dose_unit", "required"),
-        ({**base(), "first_line": {"chemotherapy": [{"agent": "other"}]}},
-         "first_line.chemotherapy[0].agent_name", "required"),
-        ({**base(), "first_line": {"chemotherapy": [{"agent": "aspirin"}]}},
-         "first_line.chemotherapy[0].agent", "unknown code"),
-        ({**base(), "first_line": {"chemotherapy": [{"agent": "vincristine", "dose_per_administration": 1,
-                                                      "dose_unit": "mg/lb"}]}},
-         "first_line.chemotherapy[0].dose_unit", "unknown code"),
-        ({**base(), "events": [{"kind": "relapse", "sites": [{"extent": "local", "metastatic_site": "lung"}]}]},
-         "events[0].sites[0].metastatic_site", "only distant"),
-        ({"patient": {"id": "X"}, "current": {"performance": {"scale": "lansky", "score": 75}}},
-         "current.performance.score", "multiples of 10"),
-        ({"patient": {"id": "X"}, "current": {"performance": {"scale": "ecog", "score": 70}}},
-         "current.performance.scale", "unknown code"),
+        (
+            base(irs_group_stated="IV", distant_metastases=[]),
+            "diagnosis.irs_group_stated",
+            "group IV",
+        ),
+        (
+            base(irs_group_stated="III", distant_metastases=["bone"]),
+            "diagnosis.irs_group_stated",
+            "must be IV",
+        ),
+        (
+            {
+                "patient": {"id": "X", "date_of_birth": "2021-01-01"},
+                "diagnosis": {"date": "2020-01-01"},
+            },
+            "diagnosis.date",
+            "before the date of birth",
+        ),
+        (
+            {
+                "patient": {"id": "X", "date_of_birth": "2010-01-01", "age_at_diagnosis_days": 100},
+                "diagnosis": {"date": "2020-01-01"},
+            },
+            "patient.age_at_diagnosis_days",
+            "does not match",
+        ),
+        (
+            {**base(), "events": [{"kind": "relapse", "date": "2019-12-31"}]},
+            "events[0].date",
+            "after diagnosis",
+        ),
+        (
+            {**base(), "events": [{"kind": "relapse", "date": "2020-01-01"}]},
+            "events[0].date",
+            "after diagnosis",
+        ),
+        (
+            {
+                **base(),
+                "events": [
+                    {"kind": "relapse", "date": "2022-01-01"},
+                    {"kind": "relapse", "date": "2021-01-01"},
+                ],
+            },
+            "events",
+            "date order",
+        ),
+        (
+            {**base(), "first_line": {"start_date": "2019-06-01"}},
+            "first_line.start_date",
+            "before diagnosis",
+        ),
+        (
+            {**base(), "first_line": {"start_date": "2020-03-01", "end_date": "2020-02-01"}},
+            "first_line.end_date",
+            "ends before it starts",
+        ),
+        (
+            {**base(), "first_line": {"end_date": "2020-05-01", "ongoing": True}},
+            "first_line.ongoing",
+            "cannot be ongoing",
+        ),
+        (
+            {
+                **base(),
+                "first_line": {
+                    "radiotherapy": [{"start_date": "2020-03-01", "end_date": "2020-02-01"}]
+                },
+            },
+            "first_line.radiotherapy[0].end_date",
+            "ends before it starts",
+        ),
+        (
+            {
+                **base(),
+                "first_line": {
+                    "chemotherapy": [{"agent": "vincristine", "dose_per_administration": 1.5}]
+                },
+            },
+            "first_line.chemotherapy[0].dose_unit",
+            "required",
+        ),
+        (
+            {
+                **base(),
+                "first_line": {"chemotherapy": [{"agent": "vincristine", "cumulative_dose": 30}]},
+            },
+            "first_line.chemotherapy[0].cumulative_dose_unit",
+            "required",
+        ),
+        (
+            {**base(), "first_line": {"chemotherapy": [{"agent": "other"}]}},
+            "first_line.chemotherapy[0].agent_name",
+            "required",
+        ),
+        (
+            {**base(), "first_line": {"chemotherapy": [{"agent": "aspirin"}]}},
+            "first_line.chemotherapy[0].agent",
+            "unknown code",
+        ),
+        (
+            {
+                **base(),
+                "first_line": {
+                    "chemotherapy": [
+                        {"agent": "vincristine", "dose_per_administration": 1, "dose_unit": "mg/lb"}
+                    ]
+                },
+            },
+            "first_line.chemotherapy[0].dose_unit",
+            "unknown code",
+        ),
+        (
+            {
+                **base(),
+                "events": [
+                    {"kind": "relapse", "sites": [{"extent": "local", "metastatic_site": "lung"}]}
+                ],
+            },
+            "events[0].sites[0].metastatic_site",
+            "only distant",
+        ),
+        (
+            {"patient": {"id": "X"}, "current": {"performance": {"scale": "lansky", "score": 75}}},
+            "current.performance.score",
+            "multiples of 10",
+        ),
+        (
+            {"patient": {"id": "X"}, "current": {"performance": {"scale": "ecog", "score": 70}}},
+            "current.performance.scale",
+            "unknown code",
+        ),
         ({"patient": {"id": "X"}, "schema_version": "2"}, "schema_version", "'1'"),
     ],
 )
@@ -226,7 +347,10 @@ def test_invalid_input_names_field_and_problem(doc: dict[str, Any], field: str, 
 def test_all_problems_are_reported_at_once() -> None:
     found = problems(base(primary_site="nose", histology="weird", max_diameter_cm=0))
     assert {p.split(":")[0] for p in found} == {
-        "diagnosis.primary_site", "diagnosis.histology", "diagnosis.max_diameter_cm"}
+        "diagnosis.primary_site",
+        "diagnosis.histology",
+        "diagnosis.max_diameter_cm",
+    }
 
 
 def test_not_a_mapping() -> None:
@@ -235,15 +359,24 @@ def test_not_a_mapping() -> None:
 
 
 def test_derived_age_from_dates_and_from_days() -> None:
-    by_dates = parse_case({"patient": {"id": "X", "date_of_birth": "2010-01-01"}, "diagnosis": {"date": "2020-01-01"}})
+    by_dates = parse_case(
+        {"patient": {"id": "X", "date_of_birth": "2010-01-01"}, "diagnosis": {"date": "2020-01-01"}}
+    )
     assert by_dates.age_at_diagnosis_days == 3652
     by_days = parse_case({"patient": {"id": "X", "age_at_diagnosis_days": 400}})
     assert by_days.age_at_diagnosis_days == 400
 
 
 def test_treatment_lines_and_current_event() -> None:
-    doc = {**base(), "first_line": {"protocol": "A"}, "later_lines": [{"protocol": "B"}],
-           "events": [{"kind": "relapse", "date": "2021-01-01"}, {"kind": "progression", "date": "2021-06-01"}]}
+    doc = {
+        **base(),
+        "first_line": {"protocol": "A"},
+        "later_lines": [{"protocol": "B"}],
+        "events": [
+            {"kind": "relapse", "date": "2021-01-01"},
+            {"kind": "progression", "date": "2021-06-01"},
+        ],
+    }
     case: Case = parse_case(doc)
     assert [line.protocol for line in case.all_treatment_lines()] == ["A", "B"]
     assert case.first_event is case.events[0] and case.current_event is case.events[1]

@@ -17,5 +17,9 @@ def test_every_column_is_documented_with_its_case_field_and_kind():
 
 def test_only_verified_pcdc_names_are_claimed():
     text = DOC.read_text(encoding="utf-8")
-    claimed = [line for line in text.splitlines() if line.startswith("| `") and line.endswith("| yes |")]
-    assert {line.split("`")[1] for line in claimed} == {c.name for c in COLUMNS if c.pcdc_name_verified}
+    claimed = [
+        line for line in text.splitlines() if line.startswith("| `") and line.endswith("| yes |")
+    ]
+    assert {line.split("`")[1] for line in claimed} == {
+        c.name for c in COLUMNS if c.pcdc_name_verified
+    }

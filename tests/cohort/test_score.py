@@ -189,3 +189,13 @@ def test_unusable_tables_are_rejected_with_a_clear_error(tmp_path, content, name
 def test_missing_input_file(tmp_path):
     with pytest.raises(CaseValidationError, match="file not found"):
         score_file(tmp_path / "nope.csv", tmp_path / "o.csv", rules=STANDIN_RULES, progress=False)
+
+
+def test_cache_is_bounded_so_memory_does_not_grow_with_rows():
+    scorer = CohortScorer(STANDIN_RULES, cache_size=10)
+    for start in range(0, 100, 20):
+        ids = [f"P{i}" for i in range(start, start + 20)]
+        ages = [str(i) for i in range(start, start + 20)]
+        scorer.score_columns({"honest_broker_subject_id": ids, "age_at_diagnosis_days": ages}, 20)
+        assert len(scorer._cache) <= 10 + 20
+    assert scorer.summary.rows == 100 and scorer.summary.scored == 100

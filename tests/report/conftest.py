@@ -33,7 +33,9 @@ def html_reports(assessed: dict[str, tuple[Case, Assessment]]) -> dict[str, str]
 
 
 @pytest.fixture(scope="session")
-def pdf_dir(assessed: dict[str, tuple[Case, Assessment]], tmp_path_factory: pytest.TempPathFactory) -> Path:
+def pdf_dir(
+    assessed: dict[str, tuple[Case, Assessment]], tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     from rhabdo.report import render_pdf
 
     out = tmp_path_factory.mktemp("pdf")

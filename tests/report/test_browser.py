@@ -15,8 +15,16 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed"),
 ]
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +38,9 @@ def browser():  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_report_renders_in_chromium(name: str, browser, html_reports: dict[str, str], tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_report_renders_in_chromium(
+    name: str, browser, html_reports: dict[str, str], tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     from PIL import Image
 
     page = browser.new_page(viewport={"width": 1280, "height": 900})

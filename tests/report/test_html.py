@@ -14,8 +14,17 @@ from rhabdo.results import Assessment, FindingStatus
 from .conftest import EXAMPLES
 
 NAMES = [p.stem for p in EXAMPLES]
-SECTIONS = ["header", "timeline", "findings", "prognosis", "exposure", "recommendations",
-            "missing", "references", "footer"]
+SECTIONS = [
+    "header",
+    "timeline",
+    "findings",
+    "prognosis",
+    "exposure",
+    "recommendations",
+    "missing",
+    "references",
+    "footer",
+]
 
 
 def text_of(page: str) -> str:

@@ -14,7 +14,9 @@ from rhabdo.results import Assessment
 from .conftest import EXAMPLES
 
 NAMES = [p.stem for p in EXAMPLES]
-pytestmark = pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
+pytestmark = pytest.mark.skipif(
+    shutil.which("pdftoppm") is None, reason="poppler-utils not installed"
+)
 
 
 def run(*args: str) -> str:

@@ -198,9 +198,24 @@ def test_validation_messages_sit_beside_their_field(clinic: Any) -> None:
     html = response.text
     field = re.search(r'id="f-diagnosis-max-diameter-cm".*?</div>', html, re.S)
     assert field and "field-errors" in field.group(0)
-    assert "diagnosis.date" in html and "before the date of birth" in html
+    assert "diagnosis.max_diameter_cm" in html
     # what the clinician typed is kept
     assert 'value="-3"' in html and 'value="WEB-2"' in html
+
+
+def test_inconsistent_dates_are_shown_beside_the_date(clinic: Any) -> None:
+    values = _form_values(clinic, "/cases/new")
+    values.update(
+        {
+            "patient.id": "WEB-4",
+            "patient.date_of_birth": "2020-01-01",
+            "diagnosis.date": "2019-01-01",
+        }
+    )
+    response = clinic.http.post("/cases/new", data=values)
+    assert response.status_code == 422
+    field = re.search(r'id="f-diagnosis-date".*?</div>', response.text, re.S)
+    assert field and "before the date of birth" in field.group(0)
 
 
 def test_edit_saves_a_new_version_and_a_stale_edit_conflicts(clinic: Any) -> None:

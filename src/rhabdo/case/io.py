@@ -88,16 +88,22 @@ def load_case(path: str | Path) -> Case:
     p = Path(path)
     try:
         if p.stat().st_size > _MAX_CASE_BYTES:
-            raise CaseValidationError([FieldProblem("(file)", "file is too large for a case")], p.name)
+            raise CaseValidationError(
+                [FieldProblem("(file)", "file is too large for a case")], p.name
+            )
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise CaseValidationError([FieldProblem("(file)", "file not found")], str(p)) from None
     except IsADirectoryError:
-        raise CaseValidationError([FieldProblem("(file)", "is a directory, not a file")], str(p)) from None
+        raise CaseValidationError(
+            [FieldProblem("(file)", "is a directory, not a file")], str(p)
+        ) from None
     except UnicodeDecodeError:
         raise CaseValidationError([FieldProblem("(file)", "not UTF-8 text")], str(p)) from None
     except OSError as exc:
-        raise CaseValidationError([FieldProblem("(file)", f"cannot be read ({exc.strerror})")], str(p)) from None
+        raise CaseValidationError(
+            [FieldProblem("(file)", f"cannot be read ({exc.strerror})")], str(p)
+        ) from None
     return parse_case_text(text, source=p.name)
 
 

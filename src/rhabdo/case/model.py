@@ -41,7 +41,7 @@ from rhabdo.case.vocab import (
     SurgicalResult,
 )
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION: Literal["1"] = "1"
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 NonNegativeFloat = Annotated[float, Field(ge=0)]
@@ -60,7 +60,8 @@ class Patient(_Strict):
         default=None, description="Used only to compute ages; never shown or logged."
     )
     age_at_diagnosis_days: Annotated[int, Field(ge=0, le=365 * 60)] | None = Field(
-        default=None, description="Age at first diagnosis in days (when the date of birth is withheld)."
+        default=None,
+        description="Age at first diagnosis in days (when the date of birth is withheld).",
     )
     family_history_of_cancer: bool | None = Field(
         default=None, description="A family history suggestive of a cancer-predisposition syndrome."
@@ -71,7 +72,8 @@ class Patient(_Strict):
 class InitialSurgery(_Strict):
     result: SurgicalResult
     confined_to_site_of_origin: bool | None = Field(
-        default=None, description="Completely resected tumour confined to its muscle/organ (IA vs IB)."
+        default=None,
+        description="Completely resected tumour confined to its muscle/organ (IA vs IB).",
     )
     regional_nodes_resected: bool | None = None
     regional_nodes_involved_pathologically: bool | None = None
@@ -81,9 +83,9 @@ class InitialSurgery(_Strict):
 class TumourAlteration(_Strict):
     """One tested tumour alteration: which gene, what kind, and whether it was detected."""
 
-    gene: Annotated[
-        str, Field(min_length=1, max_length=40, pattern=r"^[A-Z0-9][A-Z0-9.\-]*$")
-    ] = Field(description="HGNC gene symbol, e.g. NRAS, CD276 (B7-H3), FGFR4.")
+    gene: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Z0-9][A-Z0-9.\-]*$")] = (
+        Field(description="HGNC gene symbol, e.g. NRAS, CD276 (B7-H3), FGFR4.")
+    )
     alteration: AlterationKind
     detected: bool = Field(description="True when found; False when tested and not found.")
     detail: Annotated[str, Field(max_length=200)] | None = None
@@ -164,7 +166,11 @@ class ChemotherapyExposure(_Strict):
 
     @property
     def display_name(self) -> str:
-        return self.agent_name if self.agent is ChemotherapyAgent.OTHER and self.agent_name else self.agent.label
+        return (
+            self.agent_name
+            if self.agent is ChemotherapyAgent.OTHER and self.agent_name
+            else self.agent.label
+        )
 
 
 class RadiotherapyCourse(_Strict):
@@ -205,7 +211,9 @@ class TreatmentLine(_Strict):
     chemotherapy: list[ChemotherapyExposure] = Field(default_factory=list)
     radiotherapy: list[RadiotherapyCourse] = Field(default_factory=list)
     surgeries: list[Surgery] = Field(default_factory=list)
-    ongoing: bool | None = Field(default=None, description="True while this line is still being given.")
+    ongoing: bool | None = Field(
+        default=None, description="True while this line is still being given."
+    )
     radiotherapy_given: bool | None = Field(
         default=None,
         description="Whether any radiotherapy was part of this line. An empty radiotherapy list "
@@ -297,12 +305,12 @@ class Case(_Strict):
         dob = self.patient.date_of_birth
         if dob and dx and dx < dob:
             raise ValueError("diagnosis.date: diagnosis is before the date of birth")
-        if dob and dx and self.patient.age_at_diagnosis_days is not None:
-            if (dx - dob).days != self.patient.age_at_diagnosis_days:
-                raise ValueError(
-                    "patient.age_at_diagnosis_days: does not match date_of_birth and diagnosis.date "
-                    f"({(dx - dob).days} days)"
-                )
+        stated_days = self.patient.age_at_diagnosis_days
+        if dob and dx and stated_days is not None and (dx - dob).days != stated_days:
+            raise ValueError(
+                "patient.age_at_diagnosis_days: does not match date_of_birth and "
+                f"diagnosis.date ({(dx - dob).days} days)"
+            )
         if dx:
             lines = [("first_line", self.first_line)] if self.first_line else []
             lines += [(f"later_lines[{i}]", line) for i, line in enumerate(self.later_lines)]
@@ -321,7 +329,9 @@ class Case(_Strict):
                         raise ValueError(f"{name}.surgeries[{j}].date: before the date of birth")
             for i, ev in enumerate(self.events):
                 if ev.date and ev.date <= dx:
-                    raise ValueError(f"events[{i}].date: a relapse or progression must come after diagnosis.date")
+                    raise ValueError(
+                        f"events[{i}].date: a relapse or progression must come after diagnosis.date"
+                    )
         if self.first_line and self.first_line.start_date:
             for i, line in enumerate(self.later_lines):
                 if line.start_date and line.start_date < self.first_line.start_date:

@@ -10,15 +10,16 @@ LOINC) live in ``rhabdo.interop``; this module only defines our own codes.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import ClassVar
 
 VOCAB_BASE_URI = "https://rhabdo.org/fhir/CodeSystem/"
 
 
+#: Human-readable labels by vocabulary name and code; a code without one reads as its words.
+_LABELS: dict[str, dict[str, str]] = {}
+
+
 class Vocabulary(StrEnum):
     """Base class: a code, its label and the code system it belongs to."""
-
-    _labels: ClassVar[dict[str, str]]
 
     @classmethod
     def code_system(cls) -> str:
@@ -27,11 +28,14 @@ class Vocabulary(StrEnum):
     @classmethod
     def vocabulary_name(cls) -> str:
         name = cls.__name__
-        return "".join("-" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(name))
+        return "".join(
+            "-" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(name)
+        )
 
     @property
     def label(self) -> str:
-        return type(self)._labels.get(self.value, self.value.replace("_", " "))
+        labels = _LABELS.get(type(self).__name__, {})
+        return labels.get(self.value, self.value.replace("_", " "))
 
 
 class Sex(Vocabulary):
@@ -40,7 +44,7 @@ class Sex(Vocabulary):
     OTHER = "other"
 
 
-Sex._labels = {"female": "female", "male": "male", "other": "other"}
+_LABELS["Sex"] = {"female": "female", "male": "male", "other": "other"}
 
 
 class PrimarySite(Vocabulary):
@@ -69,7 +73,7 @@ class PrimarySite(Vocabulary):
     OTHER = "other"
 
 
-PrimarySite._labels = {
+_LABELS["PrimarySite"] = {
     "orbit": "orbit",
     "eyelid": "eyelid",
     "head_neck_non_parameningeal": "head and neck, non-parameningeal",
@@ -100,7 +104,7 @@ class Histology(Vocabulary):
     RMS_NOS = "rms_nos"
 
 
-Histology._labels = {
+_LABELS["Histology"] = {
     "embryonal": "embryonal RMS",
     "embryonal_botryoid": "embryonal RMS, botryoid variant",
     "embryonal_spindle_cell": "embryonal RMS, spindle-cell variant",
@@ -122,7 +126,7 @@ class Anaplasia(Vocabulary):
     PRESENT_EXTENT_UNKNOWN = "present_extent_unknown"
 
 
-Anaplasia._labels = {
+_LABELS["Anaplasia"] = {
     "absent": "no anaplasia",
     "focal": "focal anaplasia",
     "diffuse": "diffuse anaplasia",
@@ -145,7 +149,7 @@ class FusionStatus(Vocabulary):
         return self is not FusionStatus.NEGATIVE
 
 
-FusionStatus._labels = {
+_LABELS["FusionStatus"] = {
     "pax3_foxo1": "PAX3::FOXO1 fusion",
     "pax7_foxo1": "PAX7::FOXO1 fusion",
     "other_foxo1": "other FOXO1 fusion",
@@ -160,7 +164,11 @@ class MutationStatus(Vocabulary):
     NOT_TESTED = "not_tested"
 
 
-MutationStatus._labels = {"mutated": "mutated", "wild_type": "wild-type", "not_tested": "not tested"}
+_LABELS["MutationStatus"] = {
+    "mutated": "mutated",
+    "wild_type": "wild-type",
+    "not_tested": "not tested",
+}
 
 
 class Invasiveness(Vocabulary):
@@ -170,7 +178,7 @@ class Invasiveness(Vocabulary):
     T2 = "T2"
 
 
-Invasiveness._labels = {
+_LABELS["Invasiveness"] = {
     "T1": "T1 (confined to the site of origin)",
     "T2": "T2 (extends into or fixed to surrounding tissue)",
 }
@@ -182,7 +190,7 @@ class NodalStatus(Vocabulary):
     NX = "NX"
 
 
-NodalStatus._labels = {
+_LABELS["NodalStatus"] = {
     "N0": "N0 (regional nodes not involved)",
     "N1": "N1 (regional nodes involved)",
     "NX": "NX (regional nodes not assessed)",
@@ -202,7 +210,7 @@ class MetastaticSite(Vocabulary):
     OTHER = "other"
 
 
-MetastaticSite._labels = {
+_LABELS["MetastaticSite"] = {
     "lung": "lung",
     "bone": "bone",
     "bone_marrow": "bone marrow",
@@ -225,7 +233,7 @@ class SurgicalResult(Vocabulary):
     COMPLETE = "complete"
 
 
-SurgicalResult._labels = {
+_LABELS["SurgicalResult"] = {
     "biopsy_only": "biopsy only",
     "gross_residual": "gross resection with gross residual (>50% debulking)",
     "microscopic_residual": "gross resection with microscopic residual",
@@ -254,7 +262,7 @@ class IRSGroup(Vocabulary):
         return self.value.rstrip("ABC")
 
 
-IRSGroup._labels = {}
+_LABELS["IRSGroup"] = {}
 
 
 class DoseUnit(Vocabulary):
@@ -268,7 +276,7 @@ class DoseUnit(Vocabulary):
     MCG = "mcg"
 
 
-DoseUnit._labels = {}
+_LABELS["DoseUnit"] = {}
 
 
 class ChemotherapyAgent(Vocabulary):
@@ -303,7 +311,7 @@ class ChemotherapyAgent(Vocabulary):
     OTHER = "other"
 
 
-ChemotherapyAgent._labels = {"dactinomycin": "dactinomycin (actinomycin D)"}
+_LABELS["ChemotherapyAgent"] = {"dactinomycin": "dactinomycin (actinomycin D)"}
 
 
 class Margin(Vocabulary):
@@ -312,7 +320,7 @@ class Margin(Vocabulary):
     R2 = "R2"
 
 
-Margin._labels = {
+_LABELS["Margin"] = {
     "R0": "R0 (microscopically clear)",
     "R1": "R1 (microscopic residual)",
     "R2": "R2 (macroscopic residual)",
@@ -324,7 +332,7 @@ class EventKind(Vocabulary):
     PROGRESSION = "progression"
 
 
-EventKind._labels = {
+_LABELS["EventKind"] = {
     "relapse": "relapse (recurrence after response)",
     "progression": "progression",
 }
@@ -338,7 +346,7 @@ class Extent(Vocabulary):
     DISTANT = "distant"
 
 
-Extent._labels = {
+_LABELS["Extent"] = {
     "local": "local (primary site)",
     "regional": "regional (regional lymph nodes)",
     "distant": "distant (metastatic)",
@@ -359,7 +367,11 @@ class BodyRegion(Vocabulary):
     OTHER = "other"
 
 
-BodyRegion._labels = {"head_neck": "head and neck", "upper_limb": "upper limb", "lower_limb": "lower limb"}
+_LABELS["BodyRegion"] = {
+    "head_neck": "head and neck",
+    "upper_limb": "upper limb",
+    "lower_limb": "lower limb",
+}
 
 
 class RadiotherapyTarget(Vocabulary):
@@ -371,7 +383,7 @@ class RadiotherapyTarget(Vocabulary):
     PALLIATIVE = "palliative"
 
 
-RadiotherapyTarget._labels = {"primary_tumour": "primary tumour", "whole_lung": "whole lung"}
+_LABELS["RadiotherapyTarget"] = {"primary_tumour": "primary tumour", "whole_lung": "whole lung"}
 
 
 class PerformanceScale(Vocabulary):
@@ -379,7 +391,7 @@ class PerformanceScale(Vocabulary):
     KARNOFSKY = "karnofsky"
 
 
-PerformanceScale._labels = {"lansky": "Lansky play-performance", "karnofsky": "Karnofsky"}
+_LABELS["PerformanceScale"] = {"lansky": "Lansky play-performance", "karnofsky": "Karnofsky"}
 
 
 class PredispositionSyndrome(Vocabulary):
@@ -395,7 +407,7 @@ class PredispositionSyndrome(Vocabulary):
     OTHER = "other"
 
 
-PredispositionSyndrome._labels = {
+_LABELS["PredispositionSyndrome"] = {
     "li_fraumeni": "Li-Fraumeni syndrome (TP53)",
     "neurofibromatosis_1": "neurofibromatosis type 1",
     "dicer1": "DICER1 syndrome",
@@ -404,6 +416,7 @@ PredispositionSyndrome._labels = {
     "beckwith_wiedemann": "Beckwith-Wiedemann syndrome",
     "constitutional_mismatch_repair_deficiency": "constitutional mismatch-repair deficiency",
 }
+
 
 class AlterationKind(Vocabulary):
     """Kind of tumour alteration reported by a molecular or IHC test (trial biomarker criteria)."""
@@ -416,7 +429,7 @@ class AlterationKind(Vocabulary):
     OTHER = "other"
 
 
-AlterationKind._labels = {"expression": "protein expression (e.g. by IHC)"}
+_LABELS["AlterationKind"] = {"expression": "protein expression (e.g. by IHC)"}
 
 ALL_VOCABULARIES: tuple[type[Vocabulary], ...] = (
     Sex,

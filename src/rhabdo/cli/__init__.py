@@ -22,7 +22,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "kb": ("rhabdo.cli.kb", "kb_group", "Check and list the knowledge base."),
     "trials": ("rhabdo.cli.trials", "trials_group", "Match, import and list clinical trials."),
     "fhir": ("rhabdo.cli.fhir", "fhir_group", "Import cases from and export assessments to FHIR."),
-    "cohort": ("rhabdo.cli.cohort", "cohort_group", "Score registry cohorts and run survival analyses."),
+    "cohort": (
+        "rhabdo.cli.cohort",
+        "cohort_group",
+        "Score registry cohorts and run survival analyses.",
+    ),
     "serve": ("rhabdo.cli.serve", "serve_cmd", "Run the web app, JSON API and CDS Hooks service."),
     "admin": ("rhabdo.cli.serve", "admin_group", "Administer the service (users, database)."),
 }

@@ -42,10 +42,13 @@ def write_output(text: str | bytes, output: str | None) -> None:
         else:
             click.echo(text, nl=not text.endswith("\n"))
         return
-    mode = "wb" if isinstance(text, bytes) else "w"
     try:
-        with open(output, mode, **({} if isinstance(text, bytes) else {"encoding": "utf-8"})) as fh:
-            fh.write(text)
+        if isinstance(text, bytes):
+            with open(output, "wb") as fh:
+                fh.write(text)
+        else:
+            with open(output, "w", encoding="utf-8") as fh:
+                fh.write(text)
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror}")
 

@@ -67,7 +67,9 @@ def assessment_json(assessment: object) -> str:
 
 
 @click.command("validate")
-@click.argument("case_files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
+@click.argument(
+    "case_files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str)
+)
 def validate_cmd(case_files: tuple[str, ...]) -> None:
     """Check case files against the case format; report every problem with its field."""
     from rhabdo.case.io import load_case

@@ -153,6 +153,78 @@ def mapped_view(case: Case) -> dict[str, Any]:
     return out
 
 
+@dataclass(frozen=True)
+class ProvenanceEntry:
+    """One case field and the resource it was read from (``Type/id``)."""
+
+    field: str
+    resource: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Unmapped:
+    """A code that could not be mapped: where it was, what it was, and why it was not used."""
+
+    resource: str
+    element: str
+    system: str | None
+    code: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        coded = f"{self.system}|{self.code}" if self.system or self.code else "(no code)"
+        return f"{self.resource} {self.element}: {coded} -- {self.reason}"
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A resource that was read but contributes nothing to the case, and why."""
+
+    resource: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """The case, and for every field the resource it came from; what was not used, and why."""
+
+    case: Case
+    provenance: list[ProvenanceEntry] = field(default_factory=list)
+    unmapped: list[Unmapped] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def report(self) -> dict[str, Any]:
+        """Provenance, unmapped codes and unused resources as plain JSON-able data."""
+        return {
+            "provenance": [
+                {"field": p.field, "resource": p.resource, **({"note": p.note} if p.note else {})}
+                for p in self.provenance
+            ],
+            "unmapped": [
+                {
+                    "resource": u.resource,
+                    "element": u.element,
+                    "system": u.system,
+                    "code": u.code,
+                    "reason": u.reason,
+                }
+                for u in self.unmapped
+            ],
+            "skipped": [{"resource": s.resource, "reason": s.reason} for s in self.skipped],
+        }
+
+    def sources_of(self, field_path: str) -> list[str]:
+        """The resources a case field (or any field below it) was read from."""
+        return [
+            p.resource
+            for p in self.provenance
+            if p.field == field_path
+            or p.field.startswith(field_path + ".")
+            or p.field.startswith(field_path + "[")
+        ]
+
+
 # --- small readers over fhir.resources objects ------------------------------------------
 
 

@@ -27,7 +27,9 @@ class Chart:
 
 
 def _is_percent_outcome(e: PrognosisEntry) -> bool:
-    return e.kind is EntryKind.OUTCOME and e.value is not None and (e.unit or "").startswith("percent")
+    return (
+        e.kind is EntryKind.OUTCOME and e.value is not None and (e.unit or "").startswith("percent")
+    )
 
 
 def oberlin_entry_ids(f: Finding) -> set[str]:
@@ -71,20 +73,25 @@ def series_charts(highlight: set[str]) -> list[Chart]:
         if not any(e.id in highlight for e in entries):
             continue
         bars = [
-            PublishedBar(label=e.group or e.label, percent=float(e.value or 0), highlighted=e.id in highlight)
+            PublishedBar(
+                label=e.group or e.label, percent=float(e.value or 0), highlighted=e.id in highlight
+            )
             for e in entries
         ]
         first = entries[0]
         citations = list(dict.fromkeys(c for e in entries for c in e.citations))
         title = f"{measure}, {time_point}" if time_point else measure
         caption = (
-            f"{first.population or model}: published {measure} at {time_point or 'the stated time'} "
+            f"{first.population or model}: published {measure} at "
+            f"{time_point or 'the stated time'} "
             "by category; highlighted: this patient's category"
             + (" (every category still possible)" if sum(b.highlighted for b in bars) > 1 else "")
             + "."
         )
         svg = outcome_bars_svg(title.capitalize(), f"{measure} (%)", bars, source="")
-        charts.append(Chart(svg=svg, caption=caption, citations=citations, entry_ids=[e.id for e in entries]))
+        charts.append(
+            Chart(svg=svg, caption=caption, citations=citations, entry_ids=[e.id for e in entries])
+        )
     return charts
 
 

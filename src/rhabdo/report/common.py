@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from rhabdo.knowledge import Source, sources
-from rhabdo.results import Assessment, Finding, FindingStatus, Recommendation, RecommendationCategory
+from rhabdo.results import (
+    Assessment,
+    Finding,
+    FindingStatus,
+    Recommendation,
+    RecommendationCategory,
+)
 
 #: Finding-id prefix -> section title, in the order a tumour board reads them.
 FINDING_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (

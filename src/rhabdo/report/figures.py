@@ -31,7 +31,12 @@ def _pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     plt.rcParams.update(
-        {"svg.fonttype": "none", "font.family": "DejaVu Sans", "font.size": 9, "svg.hashsalt": "rhabdo"}
+        {
+            "svg.fonttype": "none",
+            "font.family": "DejaVu Sans",
+            "font.size": 9,
+            "svg.hashsalt": "rhabdo",
+        }
     )
     return plt
 
@@ -71,14 +76,32 @@ def timeline_svg(spans: list[Span]) -> str:
             if s.end_month is None and not s.ongoing:
                 marker = "v" if s.lane is Lane.EVENTS and s.start_month > 0 else "o"
                 ax.plot([s.start_month], [y], marker=marker, color=colour, markersize=8)
-                ax.annotate(s.label, (s.start_month, y), xytext=(0, 7), textcoords="offset points",
-                            ha="center", fontsize=7.5)
+                ax.annotate(
+                    s.label,
+                    (s.start_month, y),
+                    xytext=(0, 7),
+                    textcoords="offset points",
+                    ha="center",
+                    fontsize=7.5,
+                )
             else:
                 end = s.end_month if s.end_month is not None else last
-                ax.barh(y, end - s.start_month, left=s.start_month, height=0.45, color=colour,
-                        alpha=0.85, hatch="//" if s.ongoing else None)
-                ax.annotate(s.label + (" (ongoing)" if s.ongoing else ""), (s.start_month, y),
-                            xytext=(0, 8), textcoords="offset points", fontsize=7.5)
+                ax.barh(
+                    y,
+                    end - s.start_month,
+                    left=s.start_month,
+                    height=0.45,
+                    color=colour,
+                    alpha=0.85,
+                    hatch="//" if s.ongoing else None,
+                )
+                ax.annotate(
+                    s.label + (" (ongoing)" if s.ongoing else ""),
+                    (s.start_month, y),
+                    xytext=(0, 8),
+                    textcoords="offset points",
+                    fontsize=7.5,
+                )
     ax.set_yticks(range(len(rows)), [name for name, _ in rows])
     ax.set_ylim(-0.6, len(rows) - 0.2)
     ax.invert_yaxis()
@@ -106,8 +129,15 @@ def outcome_bars_svg(title: str, measure: str, bars: list[PublishedBar], source:
     colours = ["#c44e52" if b.highlighted else "#b0b7c3" for b in bars]
     ax.barh(ys, [b.percent for b in bars], color=colours, height=0.6)
     for y, b in zip(ys, bars, strict=True):
-        ax.annotate(f"{b.percent:g}%", (b.percent, y), xytext=(3, 0), textcoords="offset points",
-                    va="center", fontsize=8, fontweight="bold" if b.highlighted else "normal")
+        ax.annotate(
+            f"{b.percent:g}%",
+            (b.percent, y),
+            xytext=(3, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+            fontweight="bold" if b.highlighted else "normal",
+        )
     ax.set_yticks(ys, [b.label for b in bars])
     ax.invert_yaxis()
     ax.set_xlim(0, 100)

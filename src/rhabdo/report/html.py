@@ -22,11 +22,16 @@ from rhabdo.report.text import DISCLAIMER
 from rhabdo.report.timeline import timeline_spans, undated_items
 from rhabdo.results import Assessment, Strength
 
-
 #: The findings shown on the first page, in the order the tumour board reads them.
 GLANCE_FINDINGS = (
-    "stage.pretreatment", "group.clinical", "risk.cog", "risk.epssg", "relapse.timing",
-    "relapse.type", "relapse.refractory", "score.oberlin",
+    "stage.pretreatment",
+    "group.clinical",
+    "risk.cog",
+    "risk.epssg",
+    "relapse.timing",
+    "relapse.type",
+    "relapse.refractory",
+    "score.oberlin",
 )
 GLANCE_STRENGTHS = frozenset({Strength.RECOMMENDED, Strength.CAUTION, Strength.AVOID})
 
@@ -70,13 +75,18 @@ def radiotherapy_rows(case: Case) -> list[RadiotherapyRow]:
         line_name = "first line" if i == 0 and case.first_line else f"line {i + 1}"
         for rt in line.radiotherapy:
             target = rt.target_site or (rt.target.label if rt.target else "not recorded")
-            dates = " – ".join(d.isoformat() for d in (rt.start_date, rt.end_date) if d) or "not recorded"
+            dates = (
+                " – ".join(d.isoformat() for d in (rt.start_date, rt.end_date) if d)
+                or "not recorded"
+            )
             rows.append(
                 RadiotherapyRow(
                     line=line_name,
                     target=target,
                     region=rt.body_region.label if rt.body_region else "not recorded",
-                    dose=f"{rt.total_dose_gy:g} Gy" if rt.total_dose_gy is not None else "not recorded",
+                    dose=f"{rt.total_dose_gy:g} Gy"
+                    if rt.total_dose_gy is not None
+                    else "not recorded",
                     fractions=str(rt.fractions) if rt.fractions is not None else "not recorded",
                     dates=dates,
                 )
@@ -115,4 +125,6 @@ def report_context(case: Case, assessment: Assessment) -> dict[str, Any]:
 
 
 def render_html(case: Case, assessment: Assessment) -> str:
-    return str(_environment().get_template("report.html.j2").render(**report_context(case, assessment)))
+    return str(
+        _environment().get_template("report.html.j2").render(**report_context(case, assessment))
+    )

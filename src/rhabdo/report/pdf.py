@@ -1,4 +1,5 @@
-"""The tumour-board report as PDF, rendered by WeasyPrint from the same HTML (figures stay vector)."""
+"""The tumour-board report as PDF, rendered by WeasyPrint from the same HTML (figures stay
+vector)."""
 
 from __future__ import annotations
 

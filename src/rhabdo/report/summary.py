@@ -37,6 +37,8 @@ def diagnosis_summary(case: Case) -> str:
     if d.date:
         parts.append(f"diagnosed {d.date:%Y-%m}")
     if case.events:
-        kinds = ", ".join(f"{e.kind.value} {e.date:%Y-%m}" if e.date else e.kind.value for e in case.events)
+        kinds = ", ".join(
+            f"{e.kind.value} {e.date:%Y-%m}" if e.date else e.kind.value for e in case.events
+        )
         parts.append(kinds)
     return "; ".join(parts)

@@ -32,7 +32,8 @@ def render_text(case: Case, assessment: Assessment) -> str:
     lines = [
         f"rhabdo assessment -- patient {assessment.patient_id}",
         diagnosis_summary(case),
-        f"assessed {prov.assessed_on} · engine {prov.engine_version} · knowledge {prov.knowledge_version}",
+        f"assessed {prov.assessed_on} · engine {prov.engine_version} · "
+        f"knowledge {prov.knowledge_version}",
         "",
     ]
     for title, findings in findings_by_section(assessment):
@@ -43,7 +44,8 @@ def render_text(case: Case, assessment: Assessment) -> str:
             for view in f.source_views:
                 lines.append(
                     _wrap(
-                        f"per {refs.marker([view.citation])}: {view.value} -- {view.reason}", "      "
+                        f"per {refs.marker([view.citation])}: {view.value} -- {view.reason}",
+                        "      ",
                     )
                 )
         lines.append("")
@@ -70,8 +72,8 @@ def render_text(case: Case, assessment: Assessment) -> str:
         lines.append("")
     if refs.items:
         lines.append("REFERENCES")
-        for r in refs.items:
-            lines.append(_wrap(f"[{r.number}] {r.text}", "  "))
+        for ref in refs.items:
+            lines.append(_wrap(f"[{ref.number}] {ref.text}", "  "))
         lines.append("")
     lines.append(_wrap(DISCLAIMER, ""))
     return "\n".join(lines) + "\n"

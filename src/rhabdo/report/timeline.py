@@ -36,7 +36,7 @@ def months_between(start: date, end: date) -> float:
 
 
 def timeline_spans(case: Case) -> list[Span]:
-    """Every dated item of the case; undated items are left out (and listed by ``undated_items``)."""
+    """Every dated item of the case; undated ones are left out (``undated_items`` names them)."""
     dx = case.diagnosis.date
     if dx is None:
         return []
@@ -46,21 +46,38 @@ def timeline_spans(case: Case) -> list[Span]:
         if line.start_date:
             end = months_between(dx, line.end_date) if line.end_date else None
             spans.append(
-                Span(Lane.CHEMOTHERAPY, name, months_between(dx, line.start_date), end, bool(line.ongoing))
+                Span(
+                    Lane.CHEMOTHERAPY,
+                    name,
+                    months_between(dx, line.start_date),
+                    end,
+                    bool(line.ongoing),
+                )
             )
         for rt in line.radiotherapy:
             if rt.start_date:
                 dose = f" {rt.total_dose_gy:g} Gy" if rt.total_dose_gy else ""
                 site = rt.target_site or (rt.body_region.label if rt.body_region else "RT")
                 end = months_between(dx, rt.end_date) if rt.end_date else None
-                spans.append(Span(Lane.RADIOTHERAPY, f"{site}{dose}", months_between(dx, rt.start_date), end))
+                spans.append(
+                    Span(Lane.RADIOTHERAPY, f"{site}{dose}", months_between(dx, rt.start_date), end)
+                )
         for s in line.surgeries:
             if s.date:
                 margin = f" ({s.margin.value})" if s.margin else ""
-                spans.append(Span(Lane.SURGERY, f"{s.site or 'surgery'}{margin}", months_between(dx, s.date), None))
+                spans.append(
+                    Span(
+                        Lane.SURGERY,
+                        f"{s.site or 'surgery'}{margin}",
+                        months_between(dx, s.date),
+                        None,
+                    )
+                )
     for ev in case.events:
         if ev.date:
-            spans.append(Span(Lane.EVENTS, ev.kind.value.capitalize(), months_between(dx, ev.date), None))
+            spans.append(
+                Span(Lane.EVENTS, ev.kind.value.capitalize(), months_between(dx, ev.date), None)
+            )
     return spans
 
 
@@ -72,6 +89,12 @@ def undated_items(case: Case) -> list[str]:
     for i, line in enumerate(case.all_treatment_lines()):
         if line.start_date is None and (line.chemotherapy or line.protocol):
             out.append(f"start of treatment line {i + 1}")
-        out.extend(f"radiotherapy course {j + 1} of line {i + 1}" for j, rt in enumerate(line.radiotherapy) if rt.start_date is None)
-    out.extend(f"event {i + 1} ({ev.kind.value})" for i, ev in enumerate(case.events) if ev.date is None)
+        out.extend(
+            f"radiotherapy course {j + 1} of line {i + 1}"
+            for j, rt in enumerate(line.radiotherapy)
+            if rt.start_date is None
+        )
+    out.extend(
+        f"event {i + 1} ({ev.kind.value})" for i, ev in enumerate(case.events) if ev.date is None
+    )
     return out

@@ -665,34 +665,53 @@ EVALUATORS: dict[str, Evaluator] = {
 # --- matching ---------------------------------------------------------------------------------
 
 
-class _Evaluations:
-    """Criterion results for one case, cached by criterion value.
+#: outcome -> (is unmet, is pending), looked up once per new criterion value
+_CODES = {MET: (0, 0), NOT_MET: (1, 0), UNKNOWN: (0, 1)}
 
-    Many trials share a criterion value (the same age range, the same performance
-    threshold), and for one case the answer depends only on the value.
-    """
-
-    def __init__(self, ctx: MatchContext) -> None:
-        self.ctx = ctx
-        self.cache: dict[int, CriterionResult] = {}
-
-    def evaluate(self, criteria: EligibilityCriteria) -> list[CriterionResult]:
-        results = []
-        cache = self.cache
-        # the private dict directly: pydantic's attribute hook costs more than the lookup
-        for key, value, number in criteria.__pydantic_private__["_plan"]:  # type: ignore[index]
-            hit = cache.get(number) if number is not None else None
-            if hit is None:
-                hit = EVALUATORS[key](self.ctx, value)
-                if number is not None:
-                    cache[number] = hit
-            results.append(hit)
-        return results
+#: For one case: criterion-value number -> (result, is unmet, is pending).  Many trials share a
+#: criterion value (the same age range, the same performance threshold), and for one case the
+#: answer depends only on the value, so each distinct value is evaluated once per case.
+_Cache = dict[int | None, tuple[CriterionResult, int, int]]
 
 
 def evaluate_criteria(ctx: MatchContext, criteria: EligibilityCriteria) -> list[CriterionResult]:
     """Evaluate every structured criterion the trial sets, in the declared order."""
-    return _Evaluations(ctx).evaluate(criteria)
+    return [EVALUATORS[key](ctx, value) for key, value, _ in criteria.plan]
+
+
+def _match(ctx: MatchContext, cache: _Cache, trial: Trial) -> TrialMatch:
+    results = []
+    unmet = pending = 0
+    needs: list[str] = []
+    # the private dict directly: pydantic's attribute hook costs more than the lookup
+    for key, value, number in trial.criteria.__pydantic_private__["_plan"]:  # type: ignore[index]
+        entry = cache.get(number)
+        if entry is None:
+            r = EVALUATORS[key](ctx, value)
+            entry = (r, *_CODES[r.outcome])
+            if number is not None:
+                cache[number] = entry
+        result, is_unmet, is_pending = entry
+        results.append(result)
+        unmet += is_unmet
+        if is_pending:
+            pending += 1
+            needs += result.needs
+    if unmet:
+        verdict = Verdict.EXCLUDED
+    elif pending:
+        verdict = Verdict.POSSIBLE_PENDING
+    else:
+        verdict = Verdict.ELIGIBLE_ON_KNOWN_DATA
+    return TrialMatch(
+        trial=trial,
+        verdict=verdict,
+        criteria=results,
+        pending_count=pending,
+        needs_review=trial.criteria.free_text,
+        needs=sorted(set(needs)) if needs else [],
+        unmet_count=unmet,
+    )
 
 
 def verdict_for(results: Sequence[CriterionResult]) -> Verdict:
@@ -706,35 +725,7 @@ def verdict_for(results: Sequence[CriterionResult]) -> Verdict:
 
 def match_trial(case: Case, trial: Trial, *, on: dt.date | None = None) -> TrialMatch:
     """Match one case against one trial."""
-    ctx = MatchContext(case=case, on=judgement_date(case, on))
-    return _match(_Evaluations(ctx), trial)
-
-
-def _match(evals: _Evaluations, trial: Trial) -> TrialMatch:
-    results = evals.evaluate(trial.criteria)
-    unmet = pending = 0
-    needs: set[str] = set()
-    for r in results:
-        if r.outcome is NOT_MET:
-            unmet += 1
-        elif r.outcome is UNKNOWN:
-            pending += 1
-            needs.update(r.needs)
-    if unmet:
-        verdict = Verdict.EXCLUDED
-    elif pending:
-        verdict = Verdict.POSSIBLE_PENDING
-    else:
-        verdict = Verdict.ELIGIBLE_ON_KNOWN_DATA
-    return TrialMatch(
-        trial=trial,
-        verdict=verdict,
-        criteria=results,
-        pending_count=pending,
-        needs_review=trial.criteria.free_text,
-        needs=sorted(needs) if needs else [],
-        unmet_count=unmet,
-    )
+    return _match(MatchContext(case=case, on=judgement_date(case, on)), {}, trial)
 
 
 _OPEN = frozenset(s for s in TrialStatus if s.is_open)
@@ -770,10 +761,10 @@ def match_trials(
 
         trials = load_trials()
     ctx = MatchContext(case=case, on=judgement_date(case, on))
-    evals = _Evaluations(ctx)
+    cache: _Cache = {}
     keyed = []
     for i, trial in enumerate(trials):
-        m = _match(evals, trial)
+        m = _match(ctx, cache, trial)
         rank = 2 if m.unmet_count else 1 if m.pending_count else 0
         is_open = 0 if trial.status in _OPEN else 1
         key = (

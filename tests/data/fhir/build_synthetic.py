@@ -228,7 +228,9 @@ class Bundle:
             **extra,
         )
 
-    def line(self, number: int, title: str, start: str, end: str) -> dict[str, str]:
+    def line(
+        self, number: int, title: str, start: str, end: str, radiotherapy_given: bool | None = None
+    ) -> dict[str, str]:
         return self.add(
             {
                 "resourceType": "CarePlan",
@@ -239,6 +241,25 @@ class Bundle:
                 "intent": "plan",
                 "category": [cc(LINE_SYSTEM, "first-line" if number == 1 else "later-line")],
                 "title": title,
+                **(
+                    {}
+                    if radiotherapy_given is None
+                    else {
+                        "activity": [
+                            {
+                                "detail": {
+                                    "code": cc(
+                                        SCT,
+                                        "1217123003",
+                                        "Radiotherapy course of treatment (regime/therapy)",
+                                    ),
+                                    "status": "completed" if radiotherapy_given else "not-started",
+                                    "doNotPerform": not radiotherapy_given,
+                                }
+                            }
+                        ]
+                    }
+                ),
                 "subject": self.subject,
                 "period": {"start": start, "end": end},
             }
@@ -456,7 +477,9 @@ def local_relapse_paratesticular() -> None:
     b.variant("foxo1", "2021-05-14", [("HGNC:3819", "FOXO1")], present=False)
     b.variant("myod1", "2021-05-14", [("HGNC:7611", "MYOD1")], present=None)
     b.variant("tp53", "2021-05-14", [("HGNC:11998", "TP53")], present=None)
-    line = b.line(1, "VA (low-risk, ARST0331-like)", "2021-05-24", "2021-11-15")
+    line = b.line(
+        1, "VA (low-risk, ARST0331-like)", "2021-05-24", "2021-11-15", radiotherapy_given=False
+    )
     b.body_measurements(line, "2021-05-24", 1.0, 27)
     b.performance("lansky", 90, "2023-12-01")
     b.administrations("vincristine", 1.5, "mg/m2", 16, "2021-05-24", 7)
