@@ -15,6 +15,7 @@ DOC = (Path(__file__).resolve().parents[2] / "docs" / "case-format.md").read_tex
 
 MODELS: list[type[BaseModel]] = [
     model.Patient,
+    model.TumourAlteration,
     model.InitialSurgery,
     model.Diagnosis,
     model.ChemotherapyExposure,

@@ -11,6 +11,7 @@ from rhabdo.case.io import parse_case
 from rhabdo.case.model import Case
 from rhabdo.case.vocab import (
     ALL_VOCABULARIES,
+    AlterationKind,
     Anaplasia,
     BodyRegion,
     ChemotherapyAgent,
@@ -380,3 +381,11 @@ def test_treatment_lines_and_current_event() -> None:
     case: Case = parse_case(doc)
     assert [line.protocol for line in case.all_treatment_lines()] == ["A", "B"]
     assert case.first_event is case.events[0] and case.current_event is case.events[1]
+
+
+@pytest.mark.parametrize("kind", list(AlterationKind))
+def test_every_alteration_kind(kind: AlterationKind) -> None:
+    alteration = {"gene": "NRAS", "alteration": kind.value, "detected": True}
+    case = parse_case(base(tumour_alterations=[alteration]))
+    assert case.diagnosis.tumour_alterations is not None
+    assert case.diagnosis.tumour_alterations[0].alteration is kind

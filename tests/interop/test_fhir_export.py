@@ -192,6 +192,9 @@ def lines(draw: st.DrawFn, start: dt.date) -> dict[str, Any]:
         value = draw(_opt(strategy))
         if value is not None:
             out[key] = value
+    given = draw(_opt(st.booleans()))
+    if given is not None and (given or not out["radiotherapy"]):
+        out["radiotherapy_given"] = given
     protocol = draw(_opt(st.sampled_from(["VAC", "IVA", "VIT"])))
     if protocol:
         out["protocol"] = protocol

@@ -452,4 +452,5 @@ ALL_VOCABULARIES: tuple[type[Vocabulary], ...] = (
     RadiotherapyTarget,
     PerformanceScale,
     PredispositionSyndrome,
+    AlterationKind,
 )

@@ -220,7 +220,7 @@ class EligibilityCriteria(_Strict):
         description="Criteria that cannot be structured; always shown as needs review.",
     )
 
-    #: (key, value, hashable key) for every criterion set, in declaration order; built once
+    #: (key, value, value number) for every criterion set, in declaration order; built once
     #: per criteria object so that matching thousands of trials stays cheap.
     _plan: tuple[tuple[str, Any, Any], ...] = PrivateAttr(default=())
 
@@ -242,7 +242,7 @@ class EligibilityCriteria(_Strict):
 
     @property
     def plan(self) -> tuple[tuple[str, Any, Any], ...]:
-        """The criteria set on this trial as (key, value, hashable key), in declared order."""
+        """The criteria set on this trial as (key, value, value number), in declared order."""
         return self._plan
 
     @model_validator(mode="after")
