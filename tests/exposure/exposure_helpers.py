@@ -19,6 +19,7 @@ def make_case(
     later_lines: list[dict[str, Any]] | None = None,
     events: list[dict[str, Any]] | None = None,
     first_line: bool = True,
+    radiotherapy_given: bool | None = None,
 ) -> Case:
     doc: dict[str, Any] = {
         "patient": {"id": "SYN-EXP-1", "age_at_diagnosis_days": 3000},
@@ -31,6 +32,8 @@ def make_case(
             "chemotherapy": chemo or [],
             "radiotherapy": radiotherapy or [],
         }
+        if radiotherapy_given is not None:
+            line["radiotherapy_given"] = radiotherapy_given
         if weight_kg is not None:
             line["weight_kg"] = weight_kg
         if bsa_m2 is not None:

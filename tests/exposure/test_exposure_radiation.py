@@ -33,9 +33,19 @@ def test_courses_listed_with_totals_by_region() -> None:
 
 
 def test_no_radiotherapy_is_determined_empty() -> None:
-    f = findings_of(make_case())["exposure.radiation"]
+    f = findings_of(make_case(radiotherapy_given=False))["exposure.radiation"]
     assert f.status is FindingStatus.DETERMINED and f.value == []
     assert f.reason == "No radiotherapy recorded."
+    chest = findings_of(make_case(radiotherapy_given=False))["exposure.chest_radiation"]
+    assert chest.status is FindingStatus.DETERMINED and chest.value == 0.0
+
+
+def test_empty_course_list_is_not_evidence_of_none() -> None:
+    """An empty radiotherapy list without radiotherapy_given: false means unknown."""
+    fs = findings_of(make_case())
+    for fid in ("exposure.radiation", "exposure.chest_radiation"):
+        assert fs[fid].status is FindingStatus.INDETERMINATE, fid
+        assert fs[fid].needs == ["first_line.radiotherapy_given"]
 
 
 def test_unknown_dose_or_region_named() -> None:
@@ -127,3 +137,16 @@ def test_relapse_sites_unknown() -> None:
 def test_no_event_is_not_applicable() -> None:
     f = findings_of(make_case())["exposure.relapse_site_irradiated"]
     assert f.status is FindingStatus.NOT_APPLICABLE
+
+
+def test_relapse_without_any_prior_radiotherapy_is_not_in_field() -> None:
+    case = make_case(events=relapse({"extent": "local"}), radiotherapy_given=False)
+    f = findings_of(case)["exposure.relapse_site_irradiated"]
+    assert f.status is FindingStatus.DETERMINED and f.value is False
+
+
+def test_relapse_field_unknown_when_radiotherapy_not_recorded() -> None:
+    case = make_case(events=relapse({"extent": "local", "body_region": "pelvis"}))
+    f = findings_of(case)["exposure.relapse_site_irradiated"]
+    assert f.status is FindingStatus.INDETERMINATE
+    assert f.needs == ["events[0].sites[0].in_irradiated_field", "first_line.radiotherapy_given"]

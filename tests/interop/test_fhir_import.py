@@ -403,7 +403,8 @@ def test_invalid_resource_names_the_resource_and_the_field() -> None:
 def test_broken_subject_reference() -> None:
     obs = observation("o1", coding(c.LOINC, "21889-1"), subject={"reference": "Patient/nobody"})
     text = _problems(bundle(PATIENT, obs))
-    assert "Observation/o1.subject" in text and "does not resolve" in text
+    assert "Observation/o1.subject" in text and "resolves to no resource" in text
+    assert "nobody" not in text  # a patient's id is never shown
 
 
 def test_broken_request_reference() -> None:
@@ -543,3 +544,15 @@ def test_the_report_is_plain_data() -> None:
     } in report["provenance"]
     assert any(u["code"] == "80248007" for u in report["unmapped"])
     assert report["skipped"] == []
+
+
+def test_a_partial_onset_date_is_reported_not_rounded() -> None:
+    result = case_from_bundle(bundle(PATIENT, _primary(onsetDateTime="2020-01")))
+    assert result.case.diagnosis.date is None
+    assert ("Condition/dx", "onsetDateTime") in {(u.resource, u.element) for u in result.unmapped}
+
+
+def test_errors_never_show_the_patient_id() -> None:
+    text = _problems(bundle({"resourceType": "Patient", "id": "MRN-0042", "birthDate": "soon"}))
+    assert "entry[0] (Patient).birthDate" in text
+    assert "MRN-0042" not in text

@@ -156,3 +156,12 @@ def test_missing_manifest_version(tmp_path: Path) -> None:
     with pytest.raises(KnowledgeBaseError) as err:
         check_knowledge(data)
     assert err.value.field == "version"
+
+
+def test_unloadable_entry_model_is_a_knowledge_error() -> None:
+    spec = TableSpec("regimens.yaml", "rhabdo.no_such_module:Nothing", "broken")
+    with pytest.raises(KnowledgeBaseError, match="cannot be loaded"):
+        spec.model()
+    not_an_entry = TableSpec("regimens.yaml", "rhabdo.knowledge.treatment:AgentDose", "wrong kind")
+    with pytest.raises(KnowledgeBaseError, match="not a KnowledgeEntry"):
+        not_an_entry.model()

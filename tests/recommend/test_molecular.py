@@ -204,3 +204,55 @@ def test_example_missing_data_asks_for_fusion_status() -> None:
 def test_examples_are_well_formed(example_path: Path) -> None:
     molecular_recommendations(load_case(example_path), {})
     assert_well_formed(molecular_recommendations(load_case(example_path), {}))
+
+
+# gene detected in the tumour -> biomarker entry it brings in (biomarkers.yaml ``genes``)
+GENE_MATCHES = [
+    ("NRAS", "ras_pathway"),  # Shern 2021; Eckstein 2022 (selumetinib, no responses)
+    ("KRAS", "ras_pathway"),
+    ("HRAS", "ras_pathway"),
+    ("NF1", "ras_pathway"),
+    ("TP53", "tp53"),  # Shern 2021
+    ("MYOD1", "myod1"),  # Agaram 2019
+    ("PIK3CA", "pik3ca"),  # Agaram 2019
+    ("BCOR", "bcor"),
+    ("IGF1R", "igf1r"),  # Pappo 2014
+    ("ERBB2", "erbb2_her2"),  # Hegde 2020
+    ("FGFR4", "fgfr4"),
+    ("CD276", "b7h3"),
+    ("MYCN", "cdkn2a_mycn_alk_cdk4"),
+]
+
+
+def with_alteration(gene: str, detected: bool, fusion: str = "pax3_foxo1") -> Case:
+    return case(
+        diagnosis={
+            "foxo1_fusion": fusion,
+            "tumour_alterations": [{"gene": gene, "alteration": "mutation", "detected": detected}],
+        }
+    )
+
+
+@pytest.mark.parametrize(("gene", "entry"), GENE_MATCHES)
+def test_detected_gene_brings_in_its_biomarker(gene: str, entry: str) -> None:
+    rec = recs(with_alteration(gene, True))[f"molecular.biomarker.{entry}"]
+    assert f"Detected in the tumour: {gene}." in rec.reason
+    assert "diagnosis.tumour_alterations" in rec.inputs_used
+
+
+@pytest.mark.parametrize(("gene", "entry"), GENE_MATCHES)
+def test_tested_negative_gene_does_not(gene: str, entry: str) -> None:
+    r = recs(with_alteration(gene, False))
+    assert f"molecular.biomarker.{entry}" not in r
+
+
+def test_every_gene_bearing_entry_is_in_the_gene_table() -> None:
+    tested = {entry for _, entry in GENE_MATCHES}
+    for e in biomarkers():
+        assert (e.id in tested) == bool(e.genes), e.id
+
+
+def test_ras_mutation_in_fusion_positive_tumour_still_matches() -> None:
+    r = recs(with_alteration("KRAS", True, fusion="pax7_foxo1"))
+    assert r["molecular.biomarker.ras_pathway"].strength is Strength.AVOID
+    assert "molecular.biomarker.pax7_foxo1" in r

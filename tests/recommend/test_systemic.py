@@ -336,3 +336,36 @@ def test_examples_are_well_formed(example_path: Path) -> None:
     c = load_case(example_path)
     recs = systemic_recommendations(c, findings(c))
     assert_well_formed(recs)
+
+
+@pytest.mark.parametrize(
+    ("dox_mg_m2", "words"),
+    [
+        (99.0, None),  # Armenian 2015 (IGHG): below 100 mg/m2 no threshold reached
+        (100.0, "reached 100 mg/m2"),
+        (249.0, "reached 100 mg/m2"),
+        (250.0, "reached 250 mg/m2"),
+    ],
+)
+def test_overview_states_prior_anthracycline(dox_mg_m2: float, words: str | None) -> None:
+    c = with_prior(
+        [{"agent": "doxorubicin", "cumulative_dose": dox_mg_m2, "cumulative_dose_unit": "mg/m2"}]
+    )
+    overview = recs_for(c)["systemic.relapse_overview"]
+    assert f"anthracycline is {dox_mg_m2:g} mg/m2" in overview.reason
+    if words is None:
+        assert "reached" not in overview.reason
+    else:
+        assert words in overview.reason
+        assert "armenian_2015" in overview.citations
+    assert "exposure.anthracycline_doxorubicin_equivalent" in overview.based_on_findings
+
+
+def test_overview_says_when_anthracycline_is_unknown() -> None:
+    overview = recs_for(with_prior([{"agent": "doxorubicin"}]))["systemic.relapse_overview"]
+    assert "Prior anthracycline exposure is unknown" in overview.reason
+
+
+def test_overview_silent_without_anthracycline() -> None:
+    overview = recs_for(case())["systemic.relapse_overview"]
+    assert "anthracycline is" not in overview.reason

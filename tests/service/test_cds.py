@@ -393,6 +393,7 @@ def _prefetch_from_case(case_doc: dict[str, Any]) -> dict[str, Any]:
         "Procedure": "procedures",
         "MedicationAdministration": "medicationAdministrations",
         "MedicationRequest": "medicationRequests",
+        "CarePlan": "carePlans",
     }
     for rtype, key in keys.items():
         items = by_type.get(rtype, [])

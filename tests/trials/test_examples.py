@@ -148,3 +148,24 @@ def test_pending_items_name_the_fields_to_collect() -> None:
         "current.organ_function.platelets_per_ul",
         "current.performance",
     ]
+
+
+def test_recording_b7h3_settles_the_b7h3_trials() -> None:
+    """With B7-H3 (CD276) positive on IHC recorded, 3CAR and RAD3CAR have no pending item left.
+
+    Synthetic variant of relapse-after-metastatic-alveolar.yaml (age 15, first relapse,
+    measurable disease, Karnofsky 60): 3CAR needs >= 50 and RAD3CAR >= 60, both met.
+    """
+    from rhabdo.case.io import case_to_dict, parse_case
+
+    doc = case_to_dict(load_case(EXAMPLES / "relapse-after-metastatic-alveolar.yaml"))
+    doc["diagnosis"]["tumour_alterations"] = [
+        {"gene": "CD276", "alteration": "expression", "detected": True, "detail": "IHC H-score 180"}
+    ]
+    matches = {m.trial.registry_id: m for m in match_trials(parse_case(doc))}
+    assert matches[CAR3].verdict.value == "eligible_on_known_data"
+    assert matches[RAD3].verdict.value == "eligible_on_known_data"
+    assert matches[CAR3].needs_review  # free-text criteria still need the team's review
+    doc["diagnosis"]["tumour_alterations"][0]["detected"] = False
+    matches = {m.trial.registry_id: m for m in match_trials(parse_case(doc))}
+    assert matches[CAR3].verdict.value == "excluded"

@@ -18,7 +18,14 @@ from rhabdo.cli.common import fail
     show_default=True,
     help="Bring the database schema up to date before starting.",
 )
-def serve_cmd(host: str, port: int, migrate: bool) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes (each with its own database pool).",
+)
+def serve_cmd(host: str, port: int, migrate: bool, workers: int) -> None:
     """Run the service.
 
     Settings come from RHABDO_* environment variables: RHABDO_ENV, RHABDO_SECRET_KEY,
@@ -35,15 +42,20 @@ def serve_cmd(host: str, port: int, migrate: bool) -> None:
         fail(f"settings: {exc}")
     import uvicorn
 
-    from rhabdo.service.app import create_app
-
     if migrate:
         from rhabdo.service.migrate import upgrade
 
         upgrade(settings.database_url)
-    app = create_app(settings)
     # uvicorn's own access log prints full paths and query strings; ours logs route templates.
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")
+    uvicorn.run(
+        "rhabdo.service.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_level="info",
+    )
 
 
 @click.group("admin")

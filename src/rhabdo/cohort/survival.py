@@ -328,7 +328,7 @@ def plot_km(curves: Sequence[GroupCurve], path: str | Path, *, title: str, time_
         ax.fill_between(times, low, high, step="post", alpha=0.15, color=line.get_color())
     ax.set_ylim(0, 1.02)
     ax.set_xlabel(time_label)
-    ax.set_ylabel("proportion event-free")
+    ax.set_ylabel("proportion without the event")
     ax.set_title(title)
     ax.legend(loc="best", fontsize="small")
     fig.tight_layout()

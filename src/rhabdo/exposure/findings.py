@@ -20,6 +20,8 @@ Finding ids (stable):
   previously irradiated field (or body region).
 
 Missing inputs never count as zero: the finding is indeterminate and names the case fields.
+An empty radiotherapy list is not evidence of none: a line without courses counts as "no
+radiotherapy" only with ``radiotherapy_given: false``.
 """
 
 from __future__ import annotations
@@ -299,6 +301,15 @@ def ced_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
     )
 
 
+def unrecorded_radiotherapy(case: Case) -> list[str]:
+    """Lines with no course listed and no ``radiotherapy_given: false``: radiotherapy unknown."""
+    return [
+        f"{path}.radiotherapy_given"
+        for path, line in line_paths(case)
+        if not line.radiotherapy and line.radiotherapy_given is not False
+    ]
+
+
 def radiation_finding(case: Case) -> Finding:
     """Every radiotherapy course with its site, region and dose."""
     fid = "exposure.radiation"
@@ -306,7 +317,7 @@ def radiation_finding(case: Case) -> Finding:
     if not lines:
         return _no_history(fid, RULE_RADIATION, [])
     courses: list[dict[str, Any]] = []
-    needs: list[str] = []
+    needs: list[str] = unrecorded_radiotherapy(case)
     for line_path, line in lines:
         for j, rt in enumerate(line.radiotherapy):
             path = f"{line_path}.radiotherapy[{j}]"
@@ -336,8 +347,8 @@ def radiation_finding(case: Case) -> Finding:
             fid,
             candidates=[],
             needs=needs,
-            reason=f"{len(courses)} radiotherapy course(s) recorded; "
-            "dose or body region of some is unknown.",
+            reason=f"{len(courses)} radiotherapy course(s) recorded; whether radiotherapy "
+            "was given in some line, or the dose or body region of some course, is unknown.",
             rule=RULE_RADIATION,
             citations=[],
             inputs_used=inputs,
@@ -373,7 +384,7 @@ def chest_radiation_finding(case: Case) -> Finding:
     if not lines:
         return _no_history(fid, RULE_RADIATION, citations)
     total = 0.0
-    needs: list[str] = []
+    needs: list[str] = unrecorded_radiotherapy(case)
     inputs: list[str] = []
     for line_path, line in lines:
         for j, rt in enumerate(line.radiotherapy):
@@ -395,8 +406,8 @@ def chest_radiation_finding(case: Case) -> Finding:
             fid,
             candidates=[{"at_least_gy": total}],
             needs=needs,
-            reason=f"Chest radiotherapy is at least {total:g} Gy; "
-            "the region or dose of some courses is unknown.",
+            reason=f"Chest radiotherapy is at least {total:g} Gy; whether radiotherapy was "
+            "given in some line, or the region or dose of some course, is unknown.",
             rule=RULE_RADIATION,
             citations=citations,
             inputs_used=inputs,
@@ -438,7 +449,7 @@ def relapse_site_irradiated_finding(case: Case) -> Finding:
         )
     lines = line_paths(case)
     regions: set[BodyRegion] = set()
-    region_unknown: list[str] = []
+    region_unknown: list[str] = unrecorded_radiotherapy(case)
     for line_path, line in lines:
         for j, rt in enumerate(line.radiotherapy):
             if rt.body_region is None:
@@ -459,6 +470,8 @@ def relapse_site_irradiated_finding(case: Case) -> Finding:
             yes.append(f"{path} (in an irradiated body region: {site.body_region.value})")
         elif not lines:
             needs += [f"{path}.in_irradiated_field", "first_line"]
+        elif not regions and not region_unknown:
+            continue  # every line says no radiotherapy was given
         elif site.body_region is None or region_unknown:
             needs += [f"{path}.in_irradiated_field", *region_unknown]
     if yes:

@@ -26,7 +26,6 @@ from typing import TypeVar
 from rhabdo.case.vocab import (
     ChemotherapyAgent,
     DoseUnit,
-    EventKind,
     Histology,
     IRSGroup,
     MetastaticSite,
@@ -111,7 +110,6 @@ PROFILE_MED_ADMIN = MCODE_SD + "mcode-cancer-related-medication-administration"
 
 EXT_HISTOLOGY = MCODE_SD + "mcode-histology-morphology-behavior"
 EXT_RT_DOSE_TO_VOLUME = MCODE_SD + "mcode-radiotherapy-dose-delivered-to-volume"
-EXT_RT_SESSIONS = MCODE_SD + "mcode-radiotherapy-sessions"
 EXT_RELATED_CONDITION = MCODE_SD + "mcode-related-condition"
 #: mCODE 4.0.0 normalisation-basis extension (slice ``normalizationBasis`` in
 #: EX_ExtendedExample_Pediatric.fsh; URL from the STU4 schematron) [IG].
@@ -359,9 +357,3 @@ DOSE_UNIT_FROM_UCUM: dict[str, DoseUnit] = {
 DOSE_UNIT_TO_UCUM: dict[DoseUnit, str] = {unit: ucum for ucum, unit in DOSE_UNIT_FROM_UCUM.items()}
 #: Units normalised to body-surface area (the dose was stated per m2).
 BSA_NORMALISED_UNITS = frozenset({DoseUnit.MG_M2, DoseUnit.G_M2, DoseUnit.MCG_M2})
-
-# --- disease events -------------------------------------------------------------------
-
-#: FHIR condition-clinical codes that say the cancer came back.
-CLINICAL_STATUS_RELAPSE = frozenset({"recurrence", "relapse"})
-EVENT_KINDS: tuple[EventKind, ...] = tuple(EventKind)

@@ -11,8 +11,10 @@ maps the resources it understands onto the ``Case`` model:
 * genomic-variant Observations for FOXO1 fusions and TP53 / MYOD1 variants;
 * secondary cancer Conditions (metastatic sites at diagnosis, or distant sites of a relapse);
 * cancer-disease-status Observations (relapse / progression events);
-* treatment: CarePlans marking treatment lines, cancer-related surgical Procedures,
-  radiotherapy course summaries, MedicationRequest / MedicationAdministration for chemotherapy.
+* treatment: CarePlans marking treatment lines (protocol, dates, ongoing, whether radiotherapy
+  was given), body-surface area and weight Observations, cancer-related surgical Procedures,
+  radiotherapy course summaries, MedicationRequest / MedicationAdministration for chemotherapy;
+* the latest Karnofsky or Lansky performance status.
 
 Nothing is guessed.  A code that has no mapping is listed in ``ImportResult.unmapped`` with the
 resource and the code; a resource that is read but not used is listed in ``skipped`` with the
@@ -280,6 +282,11 @@ def _num(value: Any) -> float:
     return float(value)
 
 
+def _shown_reference(text: str) -> str:
+    """A reference as it may appear in a message: a Patient's id is never shown."""
+    return "a Patient reference" if "Patient/" in text else repr(text)
+
+
 def _label(res: Any) -> str:
     """``Type/id`` of a resource; the Patient is named by type only, never by identifier."""
     if res.resource_type == "Patient":
@@ -300,7 +307,6 @@ class _Importer:
         self.skipped: list[Skipped] = []
         self.resources: list[tuple[str, Any]] = []  # (entry path, resource)
         self.index: dict[str, Any] = {}
-        self.paths: dict[int, str] = {}
         self._parse_entries(bundle)
 
     # -- validation and references --
@@ -332,7 +338,8 @@ class _Importer:
                 self.problems.append(FieldProblem(f"{where}.resource", "missing or not an object"))
                 continue
             rtype = resource.get("resourceType")
-            label = f"{where} ({rtype}/{resource.get('id', '?')})"
+            shown = rtype if rtype == "Patient" else f"{rtype}/{resource.get('id', '?')}"
+            label = f"{where} ({shown})"
             try:
                 model = get_fhir_model_class(str(rtype))
             except KeyError:
@@ -355,7 +362,6 @@ class _Importer:
                 self.problems.append(FieldProblem(label, str(exc)))
                 continue
             self.resources.append((where, res))
-            self.paths[id(res)] = where
             if res.id:
                 self.index[f"{res.resource_type}/{res.id}"] = res
             full_url = entry.get("fullUrl")
@@ -382,7 +388,7 @@ class _Importer:
             self.problems.append(
                 FieldProblem(
                     f"{_label(res)}.{element}",
-                    f"reference {text!r} does not resolve to a resource in the bundle",
+                    f"reference {_shown_reference(text)} resolves to no resource in the bundle",
                 )
             )
             return None
@@ -390,7 +396,7 @@ class _Importer:
             self.problems.append(
                 FieldProblem(
                     f"{_label(res)}.{element}",
-                    f"reference {text!r} points to a {target.resource_type}, "
+                    f"reference {_shown_reference(text)} points to a {target.resource_type}, "
                     f"expected {' or '.join(types)}",
                 )
             )
@@ -405,6 +411,17 @@ class _Importer:
             self.unmapped.append(Unmapped(_label(res), element, None, None, reason))
         for cd in codings:
             self.unmapped.append(Unmapped(_label(res), element, cd.system, cd.code, reason))
+
+    def date(self, res: Any, element: str, value: Any) -> dt.date | None:
+        """A full date from a FHIR date/dateTime; a partial date is reported, not rounded."""
+        if value is None:
+            return None
+        when = _to_date(value)
+        if when is None:
+            self.unmapped.append(
+                Unmapped(_label(res), element, None, None, "partial date: a full date is needed")
+            )
+        return when
 
     def prov(self, field_path: str, res: Any, note: str | None = None) -> None:
         self.provenance.append(ProvenanceEntry(field_path, _label(res), note))
@@ -481,7 +498,7 @@ def _patient(imp: _Importer, used: set[int]) -> Any:
     return patients[0]
 
 
-_SUBJECT_ELEMENTS = {"subject": True, "patient": True}
+_SUBJECT_ELEMENTS = ("subject", "patient")
 
 
 def _check_subjects(imp: _Importer, patient: Any) -> None:
@@ -496,7 +513,7 @@ def _check_subjects(imp: _Importer, patient: Any) -> None:
                 imp.problems.append(
                     FieldProblem(
                         f"{_label(res)}.{element}",
-                        f"refers to {ref.reference!r}, not the bundle's Patient",
+                        f"refers to {_shown_reference(ref.reference)}, not the bundle's Patient",
                     )
                 )
 
@@ -589,7 +606,7 @@ def _primary_condition(imp: _Importer, dx: dict[str, Any], used: set[int]) -> An
             _codings(res.code),
             "the diagnosis code is not read: rhabdo assumes a rhabdomyosarcoma primary",
         )
-    onset = _to_date(res.onsetDateTime)
+    onset = imp.date(res, "onsetDateTime", res.onsetDateTime)
     if onset is not None:
         dx["date"] = onset.isoformat()
         imp.prov("diagnosis.date", res)
@@ -853,7 +870,7 @@ def _events(imp: _Importer, used: set[int]) -> tuple[list[dict[str, Any]], dict[
                 )
             continue
         event: dict[str, Any] = {"kind": kind.value}
-        when = _to_date(res.effectiveDateTime)
+        when = imp.date(res, "effectiveDateTime", res.effectiveDateTime)
         if when is not None:
             event["date"] = when.isoformat()
         idx = len(events)
@@ -891,7 +908,7 @@ def _secondary_conditions(
         if site is None:
             imp.note_unmapped(res, "code", considered, "secondary cancer site not mapped")
             continue
-        onset = _to_date(res.onsetDateTime)
+        onset = imp.date(res, "onsetDateTime", res.onsetDateTime)
         if onset is None or dx_date is None or onset.isoformat() <= dx_date:
             if site.value not in at_diagnosis:
                 at_diagnosis.append(site.value)
@@ -1143,8 +1160,8 @@ def _line_plans(imp: _Importer, lines: _Lines, used: set[int]) -> None:
         line: dict[str, Any] = {}
         if res.title:
             line["protocol"] = res.title[:200]
-        start = _to_date(res.period.start) if res.period is not None else None
-        end = _to_date(res.period.end) if res.period is not None else None
+        start = imp.date(res, "period.start", res.period.start) if res.period is not None else None
+        end = imp.date(res, "period.end", res.period.end) if res.period is not None else None
         if start is not None:
             line["start_date"] = start.isoformat()
         if end is not None:

@@ -33,7 +33,12 @@ class TableSpec:
 
     def model(self) -> type[KnowledgeEntry]:
         module_name, _, attr = self.entry_model.partition(":")
-        cls = getattr(importlib.import_module(module_name), attr)
+        try:
+            cls = getattr(importlib.import_module(module_name), attr)
+        except (ImportError, AttributeError) as exc:
+            raise KnowledgeBaseError(
+                self.filename, f"entry model {self.entry_model} cannot be loaded ({exc})"
+            ) from None
         if not (isinstance(cls, type) and issubclass(cls, KnowledgeEntry)):
             raise KnowledgeBaseError(
                 self.filename, f"{self.entry_model} is not a KnowledgeEntry model"

@@ -258,6 +258,10 @@ class BiomarkerEntry(KnowledgeEntry):
         default_factory=list,
         description="Case conditions that make this biomarker relevant, as 'field=value' strings.",
     )
+    genes: list[Annotated[str, Field(pattern=r"^[A-Z0-9][A-Z0-9.\-]*$")]] = Field(
+        default_factory=list,
+        description="HGNC symbols: a detected tumour alteration in one of them makes it relevant.",
+    )
     prognosis: str
     targeted: list[TargetedResult] = Field(default_factory=list)
 

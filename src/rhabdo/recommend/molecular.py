@@ -15,7 +15,9 @@ Applies when a relapse or progression is recorded, or the disease was metastatic
   *consider* (Kim 2021 recommends germline sequencing for children with RMS).  No verified age
   cut-off exists for "young children"; that is shown as an evidence gap.
 * ``molecular.biomarker.<id>`` -- for each alteration the case carries (``applies_when`` in
-  ``biomarkers.yaml``): its prognostic meaning and the targeted results, negative ones included.
+  ``biomarkers.yaml``, or a detected ``diagnosis.tumour_alterations`` gene in the entry's
+  ``genes``): its prognostic meaning and the targeted results, negative ones included.  A
+  targeted approach that has shown no activity is *avoid* outside a trial.
 * ``molecular.targeted_overview`` -- what targeted and immune approaches have shown in RMS so
   far, honestly: mostly negative or untested; consider them within trials.
 
@@ -67,8 +69,22 @@ def case_value(case: Case, path: str) -> Any:
     return obj.value if isinstance(obj, Enum) else obj
 
 
+def detected_genes(case: Case) -> set[str]:
+    """Genes with a detected alteration in ``diagnosis.tumour_alterations``."""
+    return {a.gene for a in case.diagnosis.tumour_alterations or [] if a.detected}
+
+
 def biomarker_applies(entry: BiomarkerEntry, case: Case) -> bool | None:
-    """True when every condition holds; False when one fails; None when one is unknown."""
+    """Whether a biomarker entry concerns this case.
+
+    True when a detected tumour alteration is in one of the entry's genes, or when every
+    ``applies_when`` condition holds; False when a condition fails (and no gene matches); None
+    when a condition is unknown.  An entry with neither genes nor conditions applies to no one.
+    """
+    if detected_genes(case) & set(entry.genes):
+        return True
+    if not entry.applies_when:
+        return False
     unknown = False
     for cond in entry.applies_when:
         path, _, expected = cond.partition("=")
@@ -226,7 +242,7 @@ def germline(case: Case) -> Recommendation:
     )
 
 
-def biomarker_option(entry: BiomarkerEntry) -> Recommendation:
+def biomarker_option(entry: BiomarkerEntry, genes_found: set[str] | None = None) -> Recommendation:
     actives = [t for t in entry.targeted if t.active]
     negatives = [t for t in entry.targeted if t.active is False]
     results = (
@@ -253,10 +269,14 @@ def biomarker_option(entry: BiomarkerEntry) -> Recommendation:
         category=CATEGORY,
         statement=f"{entry.alteration}: {action}.",
         strength=strength,
-        reason=f"{entry.prognosis.strip()} Targeted results: {results}.",
+        reason=(
+            f"Detected in the tumour: {', '.join(sorted(genes_found))}. " if genes_found else ""
+        )
+        + f"{entry.prognosis.strip()} Targeted results: {results}.",
         rule=RULE,
         citations=list(entry.citations),
-        inputs_used=[c.partition("=")[0] for c in entry.applies_when],
+        inputs_used=[c.partition("=")[0] for c in entry.applies_when]
+        + (["diagnosis.tumour_alterations"] if genes_found else []),
         evidence_gaps=_gap(entry),
         details={
             "alteration": entry.alteration,
@@ -299,7 +319,7 @@ def molecular_recommendations(case: Case, findings: Mapping[str, Finding]) -> li
     recs.append(tumour_panel(case))
     recs.append(germline(case))
     for entry in biomarkers():
-        if entry.applies_when and biomarker_applies(entry, case) is True:
-            recs.append(biomarker_option(entry))
+        if biomarker_applies(entry, case) is True:
+            recs.append(biomarker_option(entry, detected_genes(case) & set(entry.genes)))
     recs.append(targeted_overview())
     return recs

@@ -432,9 +432,43 @@ def relapse_option(
     )
 
 
+def cardiac_summary(findings: Mapping[str, Finding]) -> tuple[str, list[str]]:
+    """One sentence on prior anthracycline and chest radiotherapy against the IGHG thresholds.
+
+    None of the relapse regimens contains an anthracycline, but anthracycline-based salvage is
+    sometimes used; the team should see where the patient stands (Armenian 2015).
+    """
+    f = findings.get(F_ANTHRACYCLINE)
+    if f is None:
+        return "", []
+    rows = thresholds(ThresholdKind.ANTHRACYCLINE_CARDIAC)
+    if f.status is not FindingStatus.DETERMINED:
+        return (
+            " Prior anthracycline exposure is unknown, so any anthracycline-based salvage "
+            "cannot be checked against the cardiac thresholds.",
+            _cites(rows),
+        )
+    value = float(f.value)
+    if value <= 0:
+        return "", []
+    crossed = [t for t in rows if t.reached_by(value)]
+    bound = "at least " if f.details.get("lower_bound") else ""
+    text = f" Prior doxorubicin-equivalent anthracycline is {bound}{value:g} mg/m2"
+    if crossed:
+        top = crossed[-1]
+        text += f" (reached {top.at_least:g} mg/m2: {top.meaning.strip().rstrip('.')})"
+    chest = findings.get(F_CHEST_RT)
+    if chest is not None and chest.is_determined and float(chest.value) > 0:
+        text += f"; prior chest radiotherapy {float(chest.value):g} Gy"
+    return text + ".", _cites(crossed or rows)
+
+
 def relapse_overview(
-    options: list[RegimenEntry], not_offered: list[RegimenEntry]
+    options: list[RegimenEntry],
+    not_offered: list[RegimenEntry],
+    findings: Mapping[str, Finding] | None = None,
 ) -> Recommendation:
+    cardiac, cardiac_cites = cardiac_summary(findings or {})
     return Recommendation(
         id="systemic.relapse_overview",
         category=CATEGORY,
@@ -449,11 +483,15 @@ def relapse_overview(
             "chemotherapy at relapse; "
             "the only randomised comparisons are VIT vs VI and temsirolimus vs bevacizumab with "
             "vinorelbine/cyclophosphamide."
-        ),
+        )
+        + cardiac,
         rule=RULE_RELAPSE,
         citations=list(
-            dict.fromkeys([OVERVIEW_CITATION, *(c for r in options for c in r.citations)])
+            dict.fromkeys(
+                [OVERVIEW_CITATION, *(c for r in options for c in r.citations), *cardiac_cites]
+            )
         ),
+        based_on_findings=[F_ANTHRACYCLINE, F_CHEST_RT] if cardiac else [],
         evidence_gaps=_gaps(list(not_offered)),
         details={
             "options_in_order": [r.id for r in options],
@@ -585,7 +623,7 @@ def systemic_recommendations(case: Case, findings: Mapping[str, Finding]) -> lis
             (r for r in relapse if r.offered_for_relapse), key=lambda r: r.evidence_level.rank
         )
         not_offered = [r for r in relapse if not r.offered_for_relapse]
-        return [relapse_overview(options, not_offered)] + [
+        return [relapse_overview(options, not_offered, findings)] + [
             relapse_option(r, findings, case) for r in options
         ]
     if case.diagnosis.distant_metastases:

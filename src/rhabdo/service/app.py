@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rhabdo.errors import CaseValidationError
 from rhabdo.service import store
@@ -152,6 +152,47 @@ def _install_handlers(app: FastAPI) -> None:
         return _error(request, exc.status_code, "Error", exc.detail, getattr(exc, "headers", None))
 
 
+class HeadersAndAccessLog:
+    """Pure ASGI middleware: security headers on every response, and one access-log line
+    naming the route template (``/cases/{case_id}``), never the path or query string."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+        extra = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+        if scope["path"].startswith("/cds-services"):
+            extra.append((b"access-control-allow-origin", b"*"))
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = list(message.get("headers", [])) + [
+                    (k, v) for k, v in extra if k not in present
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "(unmatched)"
+            access_log.info(
+                "%s %s %d %.1fms",
+                scope.get("method", "-"),
+                template,
+                status,
+                (time.perf_counter() - started) * 1000,
+            )
+
+
 class _NoRequestUrls(logging.Filter):
     """Drop httpx's "HTTP Request: GET <url>" records: FHIR URLs carry patient ids."""
 
@@ -188,6 +229,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.signin_limiter = SignInLimiter(settings.signin_max_failures, settings.signin_window_s)
     app.state.jti_cache = cds.ReplayCache()
+    app.state.cds_cache = cds.AssessmentCache()
     app.state.fhir_transport = None  # tests put an httpx.MockTransport here
 
     _install_handlers(app)
@@ -199,27 +241,6 @@ def create_app(settings: Settings) -> FastAPI:
     def openapi_document(user: CurrentUser) -> JSONResponse:
         return JSONResponse(app.openapi())
 
-    @app.middleware("http")
-    async def _headers_and_log(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        for k, v in SECURITY_HEADERS.items():
-            response.headers.setdefault(k, v)
-        if request.url.path.startswith("/cds-services"):
-            response.headers.setdefault("Access-Control-Allow-Origin", "*")
-        route = request.scope.get("route")
-        template = getattr(route, "path", "(unmatched)")
-        access_log.info(
-            "%s %s %d %.1fms",
-            request.method,
-            template,
-            response.status_code,
-            (time.perf_counter() - started) * 1000,
-        )
-        return response
-
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -228,4 +249,13 @@ def create_app(settings: Settings) -> FastAPI:
         same_site="lax",
         https_only=settings.cookie_secure,
     )
+    # Added last, so it runs outermost and sees every response (including errors).
+    app.add_middleware(HeadersAndAccessLog)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """App factory for ``uvicorn --factory`` and several workers: settings from the environment."""
+    from rhabdo.service.settings import get_settings
+
+    return create_app(get_settings())

@@ -22,11 +22,16 @@ Cards (indicators in increasing urgency ``info`` < ``warning`` < ``critical``):
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
 import logging
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -34,7 +39,7 @@ from fastapi.responses import JSONResponse
 
 from rhabdo.service import store
 from rhabdo.service.auth import DB
-from rhabdo.service.cds_schemas import problems
+from rhabdo.service.cds_schemas import problems, validator
 from rhabdo.service.settings import Settings, TrustedIssuer
 
 log = logging.getLogger("rhabdo.service.cds")
@@ -43,7 +48,8 @@ PATIENT_VIEW_ID = "rhabdo-patient-view"
 
 #: Prefetch templates of the patient-view service: the patient and the resources the FHIR
 #: mapping reads (primary and secondary cancer conditions, staging/genomic/disease-status
-#: observations, procedures and radiotherapy, chemotherapy administrations and requests).
+#: observations, procedures and radiotherapy, chemotherapy administrations and requests, and the
+#: care plans that group them into treatment lines).
 PREFETCH: dict[str, str] = {
     "patient": "Patient/{{context.patientId}}",
     "conditions": "Condition?patient={{context.patientId}}",
@@ -51,6 +57,7 @@ PREFETCH: dict[str, str] = {
     "procedures": "Procedure?patient={{context.patientId}}",
     "medicationAdministrations": "MedicationAdministration?patient={{context.patientId}}",
     "medicationRequests": "MedicationRequest?patient={{context.patientId}}",
+    "carePlans": "CarePlan?patient={{context.patientId}}",
 }
 
 #: JWS algorithms accepted: asymmetric only (the spec forbids ``none`` and HMAC).
@@ -120,6 +127,14 @@ def _trusted(settings: Settings, issuer: object) -> TrustedIssuer:
     raise JwtRefused("issuer is not on the allow-list")
 
 
+@lru_cache(maxsize=64)
+def _keyset(jwks_json: str) -> Any:
+    """The parsed JWK Set of an issuer (parsing a key costs more than verifying with it)."""
+    import jwt
+
+    return jwt.PyJWKSet.from_dict(json.loads(jwks_json))
+
+
 def verify_client_jwt(
     token: str, settings: Settings, audiences: list[str], replay: ReplayCache
 ) -> dict[str, Any]:
@@ -141,8 +156,7 @@ def verify_client_jwt(
         raise JwtRefused("header kid is required")
     issuer = _trusted(settings, unverified.get("iss"))
     try:
-        keys = jwt.PyJWKSet.from_dict(issuer.jwks)
-        key = keys[kid]
+        key = _keyset(json.dumps(issuer.jwks, sort_keys=True))[kid]
     except (jwt.PyJWTError, KeyError):
         raise JwtRefused("no configured key of this issuer has that kid") from None
     try:
@@ -502,13 +516,17 @@ def _bad_request(errors: list[str]) -> HTTPException:
     )
 
 
-def _checked(request: Request, name: str, document: dict[str, Any]) -> JSONResponse:
-    if request.app.state.settings.validate_cds_responses:
+def _validated(request: Request, name: str, document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` if it meets schema ``name``; a response breaking the spec is never sent."""
+    if request.app.state.settings.validate_cds_responses and not validator(name).is_valid(document):
         errs = problems(name, document)
-        if errs:  # a bug on our side: never send a response that breaks the spec
-            log.error("CDS %s response failed its schema (%d problem(s))", name, len(errs))
-            raise HTTPException(status_code=500, detail="response failed schema validation")
-    return JSONResponse(document)
+        log.error("CDS %s response failed its schema (%d problem(s))", name, len(errs))
+        raise HTTPException(status_code=500, detail="response failed schema validation")
+    return document
+
+
+def _checked(request: Request, name: str, document: dict[str, Any]) -> JSONResponse:
+    return JSONResponse(_validated(request, name, document))
 
 
 def router() -> APIRouter:
@@ -539,16 +557,8 @@ def router() -> APIRouter:
             bundle = gather_bundle(request, body)
         except PreconditionFailed as exc:
             raise HTTPException(status_code=412, detail=str(exc)) from None
-        response = _patient_view_cards(request, db, body, bundle, client)
-        store.audit(
-            db,
-            client.issuer if client else None,
-            store.AuditAction.CDS_CALL,
-            "cds",
-            PATIENT_VIEW_ID,
-            None,
-        )
-        return _checked(request, "response", response)
+        # Cards are checked against the response schema when they are first built.
+        return JSONResponse(_patient_view_cards(request, db, body, bundle, client))
 
     @r.post(f"/cds-services/{PATIENT_VIEW_ID}/feedback", summary="patient-view feedback")
     def feedback(request: Request, db: DB, body: dict[str, Any]) -> JSONResponse:
@@ -585,6 +595,46 @@ def _unauthorised(reason: str) -> JSONResponse:
     )
 
 
+class AssessmentCache:
+    """Recent assessments keyed by a digest of the FHIR data, the client and the day.
+
+    ``assess`` is a pure function of the case and the date, so an EHR re-opening a chart whose
+    data have not changed gets the same assessment without re-reading and re-assessing it.
+    Entries live in process memory only and never in logs.
+    """
+
+    def __init__(self, max_entries: int = 2048) -> None:
+        self.max_entries = max_entries
+        self._items: OrderedDict[str, tuple[str, Any, int]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def key(bundle: dict[str, Any], client: TrustedIssuer | None) -> str:
+        blob = json.dumps(bundle, sort_keys=True, separators=(",", ":"), default=str)
+        who = f"{client.issuer if client else ''}\x00{client.centre if client else ''}"
+        day = dt.date.today().isoformat()
+        return hashlib.sha256(f"{who}\x00{day}\x00{blob}".encode()).hexdigest()
+
+    def get(self, key: str) -> tuple[str, Any, int] | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return item
+
+    def put(self, key: str, value: tuple[str, Any, int]) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+
+
 def _patient_view_cards(
     request: Request,
     db: Any,
@@ -592,46 +642,75 @@ def _patient_view_cards(
     bundle: dict[str, Any],
     client: TrustedIssuer | None,
 ) -> dict[str, Any]:
-    from rhabdo.case.io import case_to_dict
-    from rhabdo.engine import assess
     from rhabdo.errors import CaseValidationError
-    from rhabdo.interop.fhir_import import case_from_bundle
 
     settings: Settings = request.app.state.settings
-    source = {"label": "rhabdo decision support", "url": settings.public_base + "/about"}
-    try:
-        imported = case_from_bundle(bundle)
-    except CaseValidationError as exc:
-        fields = sorted({p.field for p in exc.problems})[:10]
-        return {
-            "cards": [
+    source = {"label": "rhabdo decision support", "url": settings.public_base + "/"}
+    cache: AssessmentCache = request.app.state.cds_cache
+    key = cache.key(bundle, client)
+    cached = cache.get(key)
+    if cached is None:
+        try:
+            snapshot_id, assessment, unmapped_count = _assess_bundle(db, body, bundle, client, key)
+        except CaseValidationError as exc:
+            fields = sorted({p.field for p in exc.problems})[:10]
+            return _validated(
+                request,
+                "response",
                 {
-                    "uuid": str(uuid.uuid4()),
-                    "summary": "rhabdo could not read this record; no assessment was made",
-                    "detail": "The FHIR data did not form a valid case. Fields: "
-                    + ", ".join(f"`{f}`" for f in fields),
-                    "indicator": "warning",
-                    "source": source,
-                }
-            ]
-        }
-    assessment = assess(imported.case)
-    snapshot_id = str(uuid.uuid4())
-    url = f"{settings.public_base}/cds/assessments/{snapshot_id}"
-    cards = build_cards(
-        assessment, source=source, assessment_url=url, unmapped_count=len(imported.unmapped or [])
-    )
+                    "cards": [
+                        {
+                            "uuid": str(uuid.uuid4()),
+                            "summary": "rhabdo could not read this record; no assessment was made",
+                            "detail": "The FHIR data did not form a valid case. Fields: "
+                            + ", ".join(f"`{f}`" for f in fields),
+                            "indicator": "warning",
+                            "source": source,
+                        }
+                    ]
+                },
+            )
+        url = f"{settings.public_base}/cds/assessments/{snapshot_id}"
+        cards = build_cards(
+            assessment, source=source, assessment_url=url, unmapped_count=unmapped_count
+        )
+        _validated(request, "response", {"cards": cards})
+        cached = (snapshot_id, cards, unmapped_count)
+        cache.put(key, cached)
+        store.audit(
+            db,
+            client.issuer if client else None,
+            store.AuditAction.CDS_CALL,
+            "cds_assessment",
+            snapshot_id,
+            None,
+        )
+    # Same data, same cards; each response gets its own card uuids (for feedback).
+    return {"cards": [{**card, "uuid": str(uuid.uuid4())} for card in cached[1]]}
+
+
+def _assess_bundle(
+    db: Any, body: dict[str, Any], bundle: dict[str, Any], client: TrustedIssuer | None, key: str
+) -> tuple[str, Any, int]:
+    """Read the case from the FHIR data, assess it and keep it for the card's link."""
+    from rhabdo.case.io import case_to_dict
+    from rhabdo.engine import assess
+    from rhabdo.interop.fhir_import import case_from_bundle
     from rhabdo.service.db import CdsSnapshot
 
-    db.add(
-        CdsSnapshot(
-            id=snapshot_id,
-            hook_instance=str(body["hookInstance"])[:100],
-            issuer=client.issuer if client else None,
-            centre=client.centre if client else None,
-            document=case_to_dict(imported.case),
-            card_uuids=[c["uuid"] for c in cards],
+    imported = case_from_bundle(bundle)
+    assessment = assess(imported.case)
+    snapshot_id = str(uuid.UUID(key[:32]))
+    if db.get(CdsSnapshot, snapshot_id) is None:
+        db.add(
+            CdsSnapshot(
+                id=snapshot_id,
+                hook_instance=str(body["hookInstance"])[:100],
+                issuer=client.issuer if client else None,
+                centre=client.centre if client else None,
+                document=case_to_dict(imported.case),
+                card_uuids=[],
+            )
         )
-    )
-    db.commit()
-    return {"cards": cards}
+        db.commit()
+    return snapshot_id, assessment, len(imported.unmapped or [])

@@ -1,0 +1,374 @@
+"""CDS Hooks patient-view under load on loopback: 200 requests/s for 60 s.
+
+Target (issue 7): p99 latency under 100 ms and no errors on this 2-core machine.
+
+What it does:
+* starts ``rhabdo serve`` (uvicorn, 2 workers) on a free 127.0.0.1 port with a temporary SQLite
+  database and a trusted CDS client whose EC P-384 public key is configured;
+* builds patient-view requests for the example cases (prefetch = the FHIR export of each case,
+  with server-style relative references) and signs one ES384 JWT per request (unique jti);
+* sends them open-loop at a fixed rate (request i is due at i/rate s) over at most 64 keep-alive
+  connections (a minimal asyncio HTTP/1.1 client, so the generator stays light),
+  and prints throughput, latency percentiles, errors and the share of late starts;
+* also prints the cost of an uncached call (a chart opened for the first time), measured
+  in-process, because the service keeps recent assessments of unchanged FHIR data in memory.
+
+Bounded: ``--rate`` x ``--seconds`` requests in total, loopback only.  Run:
+``.venv/bin/python benchmarks/cds_load.py [--rate 200] [--seconds 60]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+ISSUER = "https://ehr.bench.invalid/"
+KID = "bench-key"
+SERVICE = "rhabdo-patient-view"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _relative_refs(bundle: dict[str, Any]) -> list[dict[str, Any]]:
+    local = {
+        e["fullUrl"]: f"{e['resource']['resourceType']}/{e['resource']['id']}"
+        for e in bundle.get("entry", [])
+        if e.get("fullUrl")
+    }
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {
+                k: (local.get(v, v) if k == "reference" and isinstance(v, str) else walk(v))
+                for k, v in node.items()
+            }
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return [walk(e["resource"]) for e in bundle.get("entry", [])]
+
+
+PREFETCH_KEYS = {
+    "Condition": "conditions",
+    "Observation": "observations",
+    "Procedure": "procedures",
+    "MedicationAdministration": "medicationAdministrations",
+    "MedicationRequest": "medicationRequests",
+    "CarePlan": "carePlans",
+}
+
+
+def build_requests() -> list[dict[str, Any]]:
+    """One patient-view request per example case (synthetic data shipped in examples/)."""
+    from rhabdo.case.io import load_case
+    from rhabdo.interop.fhir_export import case_to_bundle
+
+    bodies = []
+    for path in sorted((ROOT / "examples").glob("*.yaml")):
+        resources = _relative_refs(case_to_bundle(load_case(path)))
+        patient = next(r for r in resources if r["resourceType"] == "Patient")
+        prefetch: dict[str, Any] = {"patient": patient}
+        for rtype, key in PREFETCH_KEYS.items():
+            items = [r for r in resources if r["resourceType"] == rtype]
+            prefetch[key] = (
+                {
+                    "resourceType": "Bundle",
+                    "type": "searchset",
+                    "entry": [{"resource": r} for r in items],
+                }
+                if items
+                else None
+            )
+        bodies.append(
+            {
+                "hook": "patient-view",
+                "hookInstance": str(uuid.uuid4()),
+                "context": {"userId": "Practitioner/bench", "patientId": patient["id"]},
+                "prefetch": prefetch,
+            }
+        )
+    return bodies
+
+
+def uncached_cost_ms(bodies: list[dict[str, Any]]) -> float:
+    """Median in-process time of FHIR import + assessment + cards for a first-time chart."""
+    from types import SimpleNamespace
+
+    from rhabdo.engine import assess
+    from rhabdo.interop.fhir_import import case_from_bundle
+    from rhabdo.service.cds import build_cards, gather_bundle
+
+    request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(fhir_transport=None)))
+    times = []
+    for _ in range(3):
+        for body in bodies:
+            t = time.perf_counter()
+            imported = case_from_bundle(gather_bundle(request, body))  # type: ignore[arg-type]
+            build_cards(
+                assess(imported.case), source={"label": "x"}, assessment_url="u", unmapped_count=0
+            )
+            times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def start_server(
+    port: int, workdir: Path, jwks: dict[str, Any], workers: int
+) -> subprocess.Popen[bytes]:
+    issuers = workdir / "issuers.json"
+    issuers.write_text(json.dumps({"issuers": [{"issuer": ISSUER, "jwks": jwks}]}))
+    env = dict(os.environ)
+    env.update(
+        RHABDO_ENV="testing",
+        RHABDO_SECRET_KEY=uuid.uuid4().hex * 2,
+        RHABDO_DATABASE_URL=f"sqlite:///{workdir / 'bench.sqlite3'}",
+        RHABDO_BASE_URL=f"http://127.0.0.1:{port}",
+        RHABDO_COOKIE_SECURE="false",
+        RHABDO_CDS_ISSUERS_FILE=str(issuers),
+    )
+    cmd = [
+        str(Path(sys.executable).parent / "rhabdo"),
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return proc
+        except OSError:
+            if proc.poll() is not None:
+                raise SystemExit(  # noqa: B904 - the server's own error is the message
+                    "server failed to start: "
+                    + (proc.stderr.read() if proc.stderr else b"").decode()
+                )
+            time.sleep(0.2)
+    proc.terminate()
+    raise SystemExit("server did not start within 60 s")
+
+
+class _Connection:
+    """One keep-alive HTTP/1.1 connection (a minimal client: the load generator must stay
+    cheap, or it competes with the server for the machine's two cores)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    async def post(self, host: str, path: str, body: bytes, token: str) -> tuple[int, bytes]:
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+            f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        self.writer.write(head.encode() + body)
+        await self.writer.drain()
+        status_line = await self.reader.readline()
+        status = int(status_line.split()[1])
+        length = 0
+        while True:
+            line = await self.reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            name, _, value = line.decode().partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+        return status, await self.reader.readexactly(length)
+
+
+async def run_load(
+    url: str, bodies: list[dict[str, Any]], tokens: list[str], rate: float, max_in_flight: int
+) -> tuple[list[float], list[str], int]:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host, port, path = parts.hostname or "127.0.0.1", parts.port or 80, parts.path
+    latencies: list[float] = []
+    errors: list[str] = []
+    late = 0
+    payloads = [json.dumps(b).encode() for b in bodies]
+    pool: asyncio.Queue[_Connection] = asyncio.Queue()
+    for _ in range(max_in_flight):
+        reader, writer = await asyncio.open_connection(host, port)
+        pool.put_nowait(_Connection(reader, writer))
+
+    async def one(i: int) -> None:
+        conn = await pool.get()
+        t = time.perf_counter()
+        try:
+            status, content = await conn.post(
+                f"{host}:{port}", path, payloads[i % len(payloads)], tokens[i]
+            )
+            latencies.append((time.perf_counter() - t) * 1000)
+            if status != 200 or b'"cards"' not in content:
+                errors.append(f"HTTP {status}")
+            pool.put_nowait(conn)
+        except (OSError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
+            errors.append(type(exc).__name__)
+            reader, writer = await asyncio.open_connection(host, port)
+            pool.put_nowait(_Connection(reader, writer))
+
+    start = time.perf_counter()
+    tasks = []
+    for i in range(len(tokens)):
+        due = start + i / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        elif delay < -0.01:
+            late += 1
+        tasks.append(asyncio.create_task(one(i)))
+    await asyncio.gather(*tasks)
+    while not pool.empty():
+        pool.get_nowait().writer.close()
+    return latencies, errors, late
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--max-in-flight", type=int, default=64)
+    parser.add_argument(
+        "--alg",
+        choices=["ES384", "RS384"],
+        default="ES384",
+        help="JWT signing algorithm of the CDS client (the spec recommends both).",
+    )
+    args = parser.parse_args()
+    total = int(args.rate * args.seconds)
+    if not 0 < total <= 100_000:
+        raise SystemExit("--rate x --seconds must be between 1 and 100000 requests")
+
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    key: Any
+    if args.alg == "ES384":
+        key = ec.generate_private_key(ec.SECP384R1())
+        public = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
+    else:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    public.update(kid=KID, use="sig", alg=args.alg)
+    bodies = build_requests()
+    port = _free_port()
+    aud = f"http://127.0.0.1:{port}/cds-services/{SERVICE}"
+    now = int(time.time())
+    lifetime = int(args.seconds) + 300
+    tokens = [
+        jwt.encode(
+            {
+                "iss": ISSUER,
+                "aud": aud,
+                "iat": now,
+                "exp": now + lifetime,
+                "jti": str(uuid.uuid4()),
+            },
+            key,
+            algorithm=args.alg,
+            headers={"kid": KID, "typ": "JWT"},
+        )
+        for _ in range(total)
+    ]
+    cold_ms = uncached_cost_ms(bodies)
+    print(f"uncached call (FHIR import + assess + cards, in-process median): {cold_ms:.1f} ms")
+    with tempfile.TemporaryDirectory(prefix="rhabdo-bench-") as tmp:
+        proc = start_server(port, Path(tmp), {"keys": [public]}, args.workers)
+        try:
+            import httpx
+
+            for body in bodies:  # warm-up: one call per patient (first-time charts)
+                tok = jwt.encode(
+                    {
+                        "iss": ISSUER,
+                        "aud": aud,
+                        "iat": now,
+                        "exp": now + 600,
+                        "jti": str(uuid.uuid4()),
+                    },
+                    key,
+                    algorithm=args.alg,
+                    headers={"kid": KID, "typ": "JWT"},
+                )
+                for _ in range(args.workers * 2):
+                    tok = jwt.encode(
+                        {
+                            "iss": ISSUER,
+                            "aud": aud,
+                            "iat": now,
+                            "exp": now + 600,
+                            "jti": str(uuid.uuid4()),
+                        },
+                        key,
+                        algorithm=args.alg,
+                        headers={"kid": KID, "typ": "JWT"},
+                    )
+                    r = httpx.post(
+                        aud, json=body, headers={"Authorization": f"Bearer {tok}"}, timeout=30
+                    )
+                    if r.status_code != 200:
+                        raise SystemExit(f"warm-up failed: HTTP {r.status_code} {r.text[:300]}")
+            started = time.perf_counter()
+            latencies, errors, late = asyncio.run(
+                run_load(aud, bodies, tokens, args.rate, args.max_in_flight)
+            )
+            wall = time.perf_counter() - started
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    ok = len(latencies) - len(errors)
+    print(
+        f"requests: {total} in {wall:.1f} s ({total / wall:.1f}/s offered {args.rate:.0f}/s), "
+        f"{len(bodies)} distinct patients, {args.workers} workers, loopback"
+    )
+    print(f"errors: {len(errors)}" + (f" ({', '.join(sorted(set(errors)))})" if errors else ""))
+    if latencies:
+        print(
+            "latency ms: "
+            + ", ".join(f"p{q}={percentile(latencies, q):.1f}" for q in (50, 90, 95, 99))
+            + f", max={max(latencies):.1f}, mean={statistics.fmean(latencies):.1f}"
+        )
+    print(f"late starts (>10 ms behind schedule): {late}; JWT {args.alg}")
+    load1, load5, _ = os.getloadavg()
+    print(
+        f"machine load average during the run: {load1:.1f} (1 min), {load5:.1f} (5 min), "
+        f"{os.cpu_count()} CPUs"
+    )
+    p99 = percentile(latencies, 99) if latencies else float("inf")
+    verdict = "PASS" if not errors and p99 < 100 and ok == total else "FAIL"
+    print(f"target p99 < 100 ms with no errors: {verdict}")
+    if verdict != "PASS":
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
