@@ -101,9 +101,9 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def example_case(name: str = "local-relapse-paratesticular.yaml") -> dict[str, Any]:
-    import yaml
-
     import json
+
+    import yaml
 
     data = yaml.safe_load((EXAMPLES / name).read_text("utf-8"))
     plain: dict[str, Any] = json.loads(json.dumps(data, default=str))  # YAML dates -> ISO text

@@ -213,3 +213,17 @@ def test_patient_identifiers_never_reach_the_logs(
     assert caplog.records, "nothing was logged: the check would be empty"
     assert "rhabdo.service.access" in text
     assert secret_id not in text and dob not in text
+
+
+def test_nul_characters_are_refused_not_500(api: Any) -> None:
+    """Found by the fuzzer on PostgreSQL, which cannot store NUL in text."""
+    assert (
+        api.http.get("/api/v1/cases", params={"q": "a\x00b"}, headers=api.headers).status_code
+        == 200
+    )
+    assert api.http.get("/api/v1/cases/a%00b", headers=api.headers).status_code == 404
+    token = api.csrf()
+    response = api.http.post(
+        "/signin", data={"username": "on\x00c", "password": "x", "csrf_token": token}
+    )
+    assert response.status_code == 401

@@ -1,4 +1,4 @@
-"""``rhabdo admin migrate|create-user|create-token`` and ``rhabdo serve`` refusing unsafe settings."""
+"""`rhabdo admin migrate|create-user|create-token`; `rhabdo serve` refusing unsafe settings."""
 
 from __future__ import annotations
 

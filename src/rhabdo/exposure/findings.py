@@ -111,9 +111,10 @@ def _agent_finding(total: AgentTotal) -> Finding:
     fid = finding_id_for_agent(total.agent)
     inputs = [c.path for c in total.contributions]
     details: dict[str, Any] = {
+        "unit": "mg/m2",
         "contributions": [
             {"path": c.path, "mg_m2": c.mg_m2, "how": c.how} for c in total.contributions
-        ]
+        ],
     }
     citations: list[str] = []
     if total.agent == ChemotherapyAgent.IFOSFAMIDE.value:
@@ -155,7 +156,10 @@ def ifosfamide_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
     citations = sorted({c for t in thresholds(ThresholdKind.IFOSFAMIDE_RENAL) for c in t.citations})
     if not line_paths(case):
         return _no_history("exposure.ifosfamide", RULE_CHEMO, citations)
-    details = _threshold_details(ThresholdKind.IFOSFAMIDE_RENAL, 0.0) | {"cumulative_g_m2": 0.0}
+    details = _threshold_details(ThresholdKind.IFOSFAMIDE_RENAL, 0.0) | {
+        "cumulative_g_m2": 0.0,
+        "unit": "mg/m2",
+    }
     return determined(
         "exposure.ifosfamide",
         0.0,
@@ -208,6 +212,7 @@ def anthracycline_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
         )
     value = round(equivalent, 3)
     details: dict[str, Any] = {
+        "unit": "mg/m2",
         "parts": parts,
         "unconverted_agents": unconverted,
         "lower_bound": bool(unconverted),
@@ -267,7 +272,11 @@ def ced_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
         if a is not ChemotherapyAgent.CYCLOPHOSPHAMIDE and a.value in totals
     ]
     value = round(cyclo.known_mg_m2, 3) if cyclo else 0.0
-    details: dict[str, Any] = {"unconverted_alkylators": others, "lower_bound": bool(others)}
+    details: dict[str, Any] = {
+        "unit": "mg/m2",
+        "unconverted_alkylators": others,
+        "lower_bound": bool(others),
+    }
     details |= _threshold_details(ThresholdKind.CED_GONADAL, value)
     inputs = [c.path for c in cyclo.contributions] if cyclo else []
     if cyclo and not cyclo.complete:
@@ -400,7 +409,7 @@ def chest_radiation_finding(case: Case) -> Finding:
                 needs.append(f"{path}.total_dose_gy")
             else:
                 total += rt.total_dose_gy
-    details = _threshold_details(ThresholdKind.CHEST_RT_CARDIAC, total)
+    details = _threshold_details(ThresholdKind.CHEST_RT_CARDIAC, total) | {"unit": "Gy"}
     if needs:
         return indeterminate(
             fid,

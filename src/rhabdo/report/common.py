@@ -37,6 +37,12 @@ FINDING_TITLES: dict[str, str] = {
     "relapse.refractory": "Refractory disease",
     "score.oberlin": "Oberlin score (metastatic at diagnosis)",
     "prognosis.relapse": "Prognosis after relapse",
+    "exposure.agents_given": "Agents given",
+    "exposure.anthracycline_doxorubicin_equivalent": "Anthracyclines (doxorubicin equivalent)",
+    "exposure.ced": "Cyclophosphamide-equivalent dose (CED)",
+    "exposure.radiation": "Radiotherapy courses",
+    "exposure.chest_radiation": "Chest radiotherapy",
+    "exposure.relapse_site_irradiated": "Recurrence in an irradiated field",
 }
 
 STATUS_WORDS = {

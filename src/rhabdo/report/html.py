@@ -20,7 +20,7 @@ from rhabdo.report.figures import timeline_svg
 from rhabdo.report.summary import diagnosis_summary
 from rhabdo.report.text import DISCLAIMER
 from rhabdo.report.timeline import timeline_spans, undated_items
-from rhabdo.results import Assessment, Strength
+from rhabdo.results import Assessment, Finding, FindingStatus, Strength
 
 #: The findings shown on the first page, in the order the tumour board reads them.
 GLANCE_FINDINGS = (
@@ -57,6 +57,34 @@ def _environment() -> Any:
     )
     env.filters["fmtv"] = format_value
     return env
+
+
+@dataclass(frozen=True)
+class ExposureRow:
+    finding: Finding
+    total: str
+    thresholds_reached: list[str]
+
+
+def exposure_rows(assessment: Assessment) -> list[ExposureRow]:
+    """Cumulative exposure with units and the published thresholds each total has reached."""
+    rows = []
+    for fid, f in assessment.findings.items():
+        if not fid.startswith("exposure."):
+            continue
+        details = f.details if isinstance(f.details, dict) else {}
+        unit = details.get("unit")
+        total = finding_answer(f)
+        if unit and f.status is FindingStatus.DETERMINED and isinstance(f.value, int | float):
+            total = f"{format_value(f.value)} {unit}"
+        reached_ids = set(details.get("thresholds_reached") or [])
+        reached = [
+            f"≥ {format_value(t.get('at_least'))} {t.get('unit', '')}: {t.get('meaning', '')}".strip()
+            for t in details.get("thresholds") or []
+            if isinstance(t, dict) and t.get("id") in reached_ids
+        ]
+        rows.append(ExposureRow(finding=f, total=total, thresholds_reached=reached))
+    return rows
 
 
 @dataclass(frozen=True)
@@ -98,7 +126,7 @@ def report_context(case: Case, assessment: Assessment) -> dict[str, Any]:
     """Everything the template shows, computed once (the web page uses the same context)."""
     spans = timeline_spans(case)
     sections = [(t, fs) for t, fs in findings_by_section(assessment) if t != "Treatment exposure"]
-    exposure = [f for fid, f in assessment.findings.items() if fid.startswith("exposure.")]
+    exposure = exposure_rows(assessment)
     charts: list[Chart] = prognosis_charts(assessment)
     glance_findings = [assessment.findings[i] for i in GLANCE_FINDINGS if i in assessment.findings]
     glance_recs = [r for r in assessment.recommendations if r.strength in GLANCE_STRENGTHS]

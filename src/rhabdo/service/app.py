@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -146,6 +147,13 @@ def _install_handlers(app: FastAPI) -> None:
                 {"field": ".".join(loc) or "(request)", "problem": str(err.get("msg", "invalid"))}
             )
         return _error(request, 422, "Invalid request", problems)
+
+    @app.exception_handler(DataError)
+    async def _data_error(request: Request, exc: DataError) -> Response:
+        # The database refused a value (e.g. a NUL character); the input was at fault.
+        return _error(
+            request, 400, "Invalid input", "a value contains characters that cannot be stored"
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

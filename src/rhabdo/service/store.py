@@ -111,7 +111,8 @@ _DUMMY_HASH: list[str] = []
 
 
 def authenticate(db: Session, username: str, password: str) -> User | None:
-    user = db.scalar(select(User).where(User.username == username))
+    clean = _clean(username) or ""
+    user = db.scalar(select(User).where(User.username == clean)) if clean == username else None
     if user is None or not user.active:
         if not _DUMMY_HASH:
             _DUMMY_HASH.append(hash_password(secrets.token_hex(8)))
@@ -157,7 +158,9 @@ def create_api_token(db: Session, user: User, name: str) -> tuple[ApiToken, str]
     """A new per-user API token; the secret is returned once and only its hash is stored."""
     secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
-        user_id=user.id, name=name[:100] or "token", token_sha256=_token_digest(secret)
+        user_id=user.id,
+        name=(_clean(name) or "")[:100] or "token",
+        token_sha256=_token_digest(secret),
     )
     db.add(token)
     db.commit()
@@ -202,11 +205,11 @@ def audit(
 ) -> None:
     db.add(
         AuditEvent(
-            username=username,
+            username=_clean(username),
             action=action.value,
-            object_type=object_type,
-            object_id=object_id,
-            detail=detail,
+            object_type=_clean(object_type),
+            object_id=_clean(object_id),
+            detail=_clean(detail),
         )
     )
     db.commit()
@@ -226,6 +229,18 @@ class Assessed:
     engine_version: str | None
     knowledge_version: str | None
     assessment: dict[str, Any] | None
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        return str(uuid.UUID(text)) == text
+    except ValueError:
+        return False
+
+
+def _clean(text: str | None) -> str | None:
+    """Text safe for every database (PostgreSQL refuses NUL characters)."""
+    return None if text is None else text.replace("\x00", "")
 
 
 def _visible(record: CaseRecord | None, centre: str | None) -> CaseRecord:
@@ -305,7 +320,7 @@ def save_version(
     The compare-and-set on ``cases.current_version`` and the unique (case, version) pair make
     the check hold under concurrent writers on SQLite and PostgreSQL alike.
     """
-    record = _visible(db.get(CaseRecord, case_id), centre)
+    record = get_case(db, case_id, centre)
     now = utcnow()
     moved = db.execute(
         update(CaseRecord)
@@ -329,6 +344,8 @@ def save_version(
 
 
 def get_case(db: Session, case_id: str, centre: str | None) -> CaseRecord:
+    if not _is_uuid(case_id):
+        raise NotFound("case not found")
     return _visible(db.get(CaseRecord, case_id), centre)
 
 
@@ -358,6 +375,7 @@ def list_cases(
     stmt = select(CaseRecord).where(
         CaseRecord.centre.is_(None) if centre is None else CaseRecord.centre == centre
     )
+    query = _clean(query)
     if query:
         escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = "%" + escaped + "%"
@@ -398,7 +416,7 @@ def save_cds_snapshot(
 
 
 def get_cds_snapshot(db: Session, snapshot_id: str, centre: str | None) -> CdsSnapshot:
-    snap = db.get(CdsSnapshot, snapshot_id)
+    snap = db.get(CdsSnapshot, snapshot_id) if _is_uuid(snapshot_id) else None
     if snap is None or snap.centre != centre:
         raise NotFound("assessment not found")
     return snap
