@@ -291,3 +291,32 @@ def test_tokens_page_creates_a_token_shown_once(clinic: Any) -> None:
     assert secret.group(1) not in clinic.http.get("/tokens").text
     api = clinic.http.get("/api/v1/cases", headers={"Authorization": f"Bearer {secret.group(1)}"})
     assert api.status_code == 200
+
+
+def test_unmapped_fhir_codes_are_reported_after_import(clinic: Any) -> None:
+    require_modules("rhabdo.interop.fhir_import", "rhabdo.interop.fhir_export")
+    import json
+
+    from rhabdo.interop.fhir_export import case_to_bundle
+
+    bundle = case_to_bundle(parse_case(synthetic_case("FHIR-ODD")))
+    patient_ref = bundle["entry"][0]["fullUrl"]
+    odd = {
+        "resourceType": "Observation",
+        "id": "odd",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "99999-9"}]},
+        "subject": {"reference": patient_ref},
+    }
+    bundle["entry"].append(
+        {"fullUrl": "urn:uuid:11111111-1111-1111-1111-111111111111", "resource": odd}
+    )
+    token = clinic.csrf("/cases/import")
+    response = clinic.http.post(
+        "/cases/import",
+        data={"kind": "fhir", "csrf_token": token},
+        files={"file": ("b.json", json.dumps(bundle).encode(), "application/json")},
+    )
+    assert response.status_code == 200
+    assert 'id="unmapped"' in response.text and "99999-9" in response.text
+    assert "FHIR-ODD" in clinic.http.get("/cases").text

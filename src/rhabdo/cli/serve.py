@@ -47,6 +47,12 @@ def serve_cmd(host: str, port: int, migrate: bool, workers: int) -> None:
 
         upgrade(settings.database_url)
     # uvicorn's own access log prints full paths and query strings; ours logs route templates.
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    log_config = copy.deepcopy(LOGGING_CONFIG)
+    log_config["loggers"]["rhabdo"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     uvicorn.run(
         "rhabdo.service.app:app_from_env",
         factory=True,
@@ -55,6 +61,7 @@ def serve_cmd(host: str, port: int, migrate: bool, workers: int) -> None:
         workers=workers,
         access_log=False,
         log_level="info",
+        log_config=log_config,
     )
 
 

@@ -202,7 +202,7 @@ COLUMNS: tuple[Column, ...] = (
         "first_line.radiotherapy",
         CellKind.BOOLEAN,
         "Radiotherapy given during first-line treatment (true adds one course without "
-        "details; false or blank adds none).",
+        "details; false records that none was given; blank leaves it unknown).",
     ),
     Column(
         "first_event_kind",

@@ -102,8 +102,12 @@ def case_document(
             node = node.setdefault(part, {})
         node[parts[-1]] = _split(value, mapping) if is_list else value
     rt = key[_RT_INDEX]
-    if rt is not None and (rt is True or str(rt).strip().lower() in _TRUE_TEXT):
-        doc.setdefault("first_line", {})["radiotherapy"] = [{}]
+    if rt is not None:
+        # true: one course without details; false: none given; blank: not known (left out)
+        if rt is True or str(rt).strip().lower() in _TRUE_TEXT:
+            doc.setdefault("first_line", {})["radiotherapy"] = [{}]
+        else:
+            doc.setdefault("first_line", {})["radiotherapy_given"] = False
     event: dict[str, Any] = {field: key[i] for i, field in _EVENT_FIELDS if key[i] is not None}
     sites = _event_sites(key, mapping)
     if sites is not None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -235,8 +234,6 @@ class CohortScorer:
             else:
                 content.append([normalise_cell(v, name, m) for v in columns[name]])
         keys: list[RowKey] = list(zip(*content, strict=True))
-        if len(self._cache) > self.cache_size:
-            self._cache.clear()  # bounded: memory stays flat on tables of any length
         new = list(dict.fromkeys(k for k in keys if k not in self._cache))
         self.summary.distinct_contents += len(new)
         for k, scored in zip(new, self._score_new(new), strict=True):
@@ -265,6 +262,8 @@ class CohortScorer:
                 cells.append(found)
                 self.summary.scored += 1
         self.summary.rows += n_rows
+        if len(self._cache) > self.cache_size:
+            self._cache.clear()  # bounded: memory stays flat on tables of any length
         return ids, errors, cells
 
 
@@ -364,7 +363,7 @@ def read_batches(
         read_options=pacsv.ReadOptions(
             column_names=header,
             skip_rows=1,
-            block_size=max(1 << 20, batch_rows * 256),
+            block_size=4 << 20,
             use_threads=False,
         ),
         parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=False),
@@ -372,7 +371,14 @@ def read_batches(
             column_types={h: pa.string() for h in header}, strings_can_be_null=False
         ),
     )
-    return reader.schema, iter(reader), None
+    return reader.schema, _at_most(reader, batch_rows), None
+
+
+def _at_most(batches: Any, rows: int) -> Iterator[pa.RecordBatch]:
+    """Re-slice batches so that none holds more than ``rows`` rows."""
+    for batch in batches:
+        for start in range(0, batch.num_rows, rows):
+            yield batch.slice(start, rows)
 
 
 class TableWriter:
@@ -516,7 +522,3 @@ def _unreadable_batch(line: UnreadableLine, schema: pa.Schema) -> pa.RecordBatch
     values: dict[str, Any] = {name: [None] for name in schema.names}
     values[ERROR_COLUMN] = [f"(row): {where} could not be read: {line.problem}"]
     return pa.RecordBatch.from_pydict(values, schema=schema)
-
-
-def default_workers() -> int:
-    return max(1, min(os.cpu_count() or 1, 8))

@@ -211,6 +211,7 @@ def router() -> APIRouter:
         upload = form.get("file")
         kind = form.get("kind")
         problems: list[FieldProblem] = []
+        unmapped: list[str] = []
         if not isinstance(upload, UploadFile) and not hasattr(upload, "read"):
             problems = [
                 FieldProblem("file", "choose a case file (YAML/JSON) or a FHIR Bundle (JSON)")
@@ -238,7 +239,9 @@ def router() -> APIRouter:
                     raise CaseValidationError(
                         [FieldProblem("file", "a FHIR Bundle is a JSON object")]
                     )
-                case = case_from_bundle(bundle).case
+                imported = case_from_bundle(bundle)
+                case = imported.case
+                unmapped = [str(u) for u in imported.unmapped]
                 source = "fhir"
             else:
                 case = parse_case_text(
@@ -259,6 +262,10 @@ def router() -> APIRouter:
             assessed=assessed_for_store(case),
         )
         store.audit(db, user.username, store.AuditAction.IMPORT, "case", v.case_id, source)
+        if unmapped:  # reported, never dropped silently
+            return page(
+                request, "import.html", user, problems=[], unmapped=unmapped, created=v.case_id
+            )
         return RedirectResponse(f"/cases/{v.case_id}", status_code=303)
 
     def _assessment_view(
