@@ -66,6 +66,11 @@ class ExposureRow:
     thresholds_reached: list[str]
 
 
+def _threshold_text(t: dict[str, Any]) -> str:
+    at_least = format_value(t.get("at_least"))
+    return f"≥ {at_least} {t.get('unit', '')}: {t.get('meaning', '')}".strip()
+
+
 def exposure_rows(assessment: Assessment) -> list[ExposureRow]:
     """Cumulative exposure with units and the published thresholds each total has reached."""
     rows = []
@@ -79,7 +84,7 @@ def exposure_rows(assessment: Assessment) -> list[ExposureRow]:
             total = f"{format_value(f.value)} {unit}"
         reached_ids = set(details.get("thresholds_reached") or [])
         reached = [
-            f"≥ {format_value(t.get('at_least'))} {t.get('unit', '')}: {t.get('meaning', '')}".strip()
+            _threshold_text(t)
             for t in details.get("thresholds") or []
             if isinstance(t, dict) and t.get("id") in reached_ids
         ]
