@@ -339,7 +339,7 @@ def test_threshold_boundaries(entry_id: str, below: float, at: bool, above: floa
 
 
 def test_unverified_factors_carry_no_number() -> None:
-    for entry_id in ("anthracycline.idarubicin", "ced.other_alkylators", "ifosfamide.renal_60"):
+    for entry_id in ("anthracycline.idarubicin", "ced.other_alkylators"):
         t = dose_thresholds()[entry_id]
         assert not t.verified and t.evidence_gap
         assert t.factor is None and t.at_least is None
