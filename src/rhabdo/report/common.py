@@ -74,8 +74,18 @@ def format_value(value: Any) -> str:
             return f"{len(value)} item(s), see basis"
         return ", ".join(format_value(v) for v in value)
     if isinstance(value, dict):
-        return "; ".join(f"{k.replace('_', ' ')}: {format_value(v)}" for k, v in value.items())
+        return "; ".join(_format_item(k, v) for k, v in value.items())
     return str(value).replace("_", " ")
+
+
+_UNIT_WORDS = {"mg_m2": "mg/m2", "g_m2": "g/m2", "gy": "Gy"}
+
+
+def _format_item(key: str, value: Any) -> str:
+    """'at_least_mg_m2': 120 -> 'at least 120 mg/m2'; other keys as 'key: value'."""
+    if key.startswith("at_least_") and key.removeprefix("at_least_") in _UNIT_WORDS:
+        return f"at least {format_value(value)} {_UNIT_WORDS[key.removeprefix('at_least_')]}"
+    return f"{key.replace('_', ' ')}: {format_value(value)}"
 
 
 def finding_answer(f: Finding) -> str:
