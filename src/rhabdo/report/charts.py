@@ -88,7 +88,7 @@ def series_charts(highlight: set[str]) -> list[Chart]:
             + (" (every category still possible)" if sum(b.highlighted for b in bars) > 1 else "")
             + "."
         )
-        svg = outcome_bars_svg(title.capitalize(), f"{measure} (%)", bars, source="")
+        svg = outcome_bars_svg(title.capitalize(), f"{measure} (%)", bars)
         charts.append(
             Chart(svg=svg, caption=caption, citations=citations, entry_ids=[e.id for e in entries])
         )

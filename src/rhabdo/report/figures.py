@@ -1,5 +1,6 @@
-"""Figures as SVG text (vector in HTML and in the PDF): the disease timeline and the
-published-outcome chart.  Drawn with matplotlib's Agg-free SVG backend; no network, no files.
+"""Figures as SVG text (vector in HTML and in the PDF): the disease timeline (matplotlib's SVG
+backend) and the published-outcome bar charts (plain SVG, a few rectangles per chart, so that a
+report with many published series still renders quickly).  No network, no files.
 
 The prognosis chart draws only the published figures that a finding carries (one bar per
 published category, the patient's category highlighted); it never draws a curve the source did
@@ -11,6 +12,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
+from html import escape
 from typing import Any
 
 from rhabdo.report.timeline import Lane, Span
@@ -120,29 +122,51 @@ class PublishedBar:
     highlighted: bool
 
 
-def outcome_bars_svg(title: str, measure: str, bars: list[PublishedBar], source: str) -> str:
-    """One horizontal bar per published category (its published percentage); the patient's
-    categories highlighted.  Nothing is interpolated or extrapolated."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5.2, 0.42 * len(bars) + 1.1))
-    ys = list(range(len(bars)))
-    colours = ["#c44e52" if b.highlighted else "#b0b7c3" for b in bars]
-    ax.barh(ys, [b.percent for b in bars], color=colours, height=0.6)
-    for y, b in zip(ys, bars, strict=True):
-        ax.annotate(
-            f"{b.percent:g}%",
-            (b.percent, y),
-            xytext=(3, 0),
-            textcoords="offset points",
-            va="center",
-            fontsize=8,
-            fontweight="bold" if b.highlighted else "normal",
+def _shorten(text: str, max_chars: int) -> str:
+    return text if len(text) <= max_chars else text[: max_chars - 1].rstrip() + "…"
+
+
+def outcome_bars_svg(title: str, measure: str, bars: list[PublishedBar]) -> str:
+    """One horizontal bar per published category (its published percentage), the patient's
+    categories highlighted.  Plain SVG: bars are drawn exactly to the published values on a
+    0-100% axis; nothing is interpolated or extrapolated."""
+    char_w = 6.3  # mean advance of an 11 px DejaVu Sans character
+    longest = max((len(b.label) for b in bars), default=10)
+    label_w = int(max(80.0, min(380.0, longest * char_w + 10)))
+    max_chars = longest if longest * char_w + 10 <= label_w else int((label_w - 10) / char_w)
+    plot_w, row_h, top = 230, 20, 26
+    height = top + row_h * len(bars) + 30
+    width = label_w + plot_w + 50
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" font-family="DejaVu Sans, sans-serif" font-size="11" '
+        f'role="img" aria-label="{escape(title)}">',
+        f'<text x="0" y="14" font-size="12" font-weight="bold">{escape(title)}</text>',
+    ]
+    for i, b in enumerate(bars):
+        y = top + i * row_h
+        bar_w = plot_w * max(0.0, min(b.percent, 100.0)) / 100
+        colour = "#c44e52" if b.highlighted else "#b0b7c3"
+        weight = ' font-weight="bold"' if b.highlighted else ""
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end"{weight}>'
+            f"{escape(_shorten(b.label, max_chars))}</text>"
+            f'<rect x="{label_w}" y="{y + 3}" width="{bar_w:.1f}" height="{row_h - 6}" '
+            f'fill="{colour}"/>'
+            f'<text x="{label_w + bar_w + 4:.1f}" y="{y + 13}"{weight}>{b.percent:g}%</text>'
         )
-    ax.set_yticks(ys, [b.label for b in bars])
-    ax.invert_yaxis()
-    ax.set_xlim(0, 100)
-    ax.set_xlabel(measure)
-    ax.set_title(title, fontsize=9, loc="left")
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    return _to_svg(fig)
+    axis_y = top + row_h * len(bars) + 2
+    parts.append(
+        f'<line x1="{label_w}" y1="{axis_y}" x2="{label_w + plot_w}" y2="{axis_y}" stroke="#555"/>'
+    )
+    for tick in (0, 25, 50, 75, 100):
+        x = label_w + plot_w * tick / 100
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{axis_y}" x2="{x:.1f}" y2="{axis_y + 4}" stroke="#555"/>'
+            f'<text x="{x:.1f}" y="{axis_y + 15}" text-anchor="middle" font-size="9">{tick}</text>'
+        )
+    parts.append(
+        f'<text x="{label_w + plot_w / 2:.1f}" y="{axis_y + 27}" text-anchor="middle" '
+        f'font-size="9">{escape(measure)}</text></svg>'
+    )
+    return "".join(parts)
