@@ -148,3 +148,17 @@ def test_help_lists_every_command() -> None:
     assert code == 0
     for name in ("assess", "validate", "schema", "kb", "trials", "fhir", "cohort", "serve"):
         assert name in out
+
+
+def test_missing_optional_dependency_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without an extra installed, a command says which extra to install -- no traceback."""
+    import rhabdo.report.html as html_module
+    from rhabdo.cli import main
+
+    def missing() -> None:
+        raise ModuleNotFoundError("No module named 'jinja2'", name="jinja2")
+
+    monkeypatch.setattr(html_module, "_environment", missing)
+    with pytest.raises(SystemExit) as info:
+        main(["assess", "examples/local-relapse-paratesticular.yaml", "--format", "html"])
+    assert info.value.code == 2

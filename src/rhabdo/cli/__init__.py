@@ -60,6 +60,32 @@ def cli() -> None:
     """
 
 
+#: Top-level module -> the optional extra (pyproject.toml) that installs it.
+OPTIONAL_MODULES: dict[str, str] = {
+    **dict.fromkeys(["jinja2", "matplotlib", "weasyprint"], "report"),
+    "fhir": "fhir",
+    **dict.fromkeys(
+        ["duckdb", "polars", "pyarrow", "lifelines", "tqdm", "pandas", "numpy"], "cohort"
+    ),
+    **dict.fromkeys(
+        [
+            "fastapi",
+            "uvicorn",
+            "sqlalchemy",
+            "alembic",
+            "argon2",
+            "jwt",
+            "itsdangerous",
+            "multipart",
+            "psycopg",
+            "httpx",
+            "starlette",
+        ],
+        "service",
+    ),
+}
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: run the command, turning rhabdo's own errors into clean messages."""
     from rhabdo.errors import RhabdoError
@@ -68,4 +94,15 @@ def main(argv: list[str] | None = None) -> Any:
         return cli.main(args=argv, prog_name="rhabdo", standalone_mode=True)
     except RhabdoError as exc:  # pragma: no cover - commands handle their own; last resort
         click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except ModuleNotFoundError as exc:
+        extra = OPTIONAL_MODULES.get((exc.name or "").split(".")[0])
+        if extra is None:
+            raise
+        click.echo(
+            f"error: this command needs the optional '{extra}' dependencies, which are not "
+            f"installed: run .venv/bin/pip install -e '.[{extra}]' (or make test, which "
+            "installs everything)",
+            err=True,
+        )
         sys.exit(2)
