@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ISSUER = "https://ehr.bench.invalid/"
 KID = "bench-key"
 SERVICE = "rhabdo-patient-view"
+REQUEST_TIMEOUT_S = 10.0
 
 
 def _free_port() -> int:
@@ -150,7 +151,9 @@ def start_server(
         "--workers",
         str(workers),
     ]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The server's log goes to a file: an unread pipe would fill up and stall the server.
+    log = (workdir / "server.log").open("wb")
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -158,10 +161,8 @@ def start_server(
                 return proc
         except OSError:
             if proc.poll() is not None:
-                raise SystemExit(  # noqa: B904 - the server's own error is the message
-                    "server failed to start: "
-                    + (proc.stderr.read() if proc.stderr else b"").decode()
-                )
+                tail = (workdir / "server.log").read_text(errors="replace")[-2000:]
+                raise SystemExit(f"server failed to start:\n{tail}") from None
             time.sleep(0.2)
     proc.terminate()
     raise SystemExit("server did not start within 60 s")
@@ -169,15 +170,26 @@ def start_server(
 
 class _Connection:
     """One keep-alive HTTP/1.1 connection (a minimal client: the load generator must stay
-    cheap, or it competes with the server for the machine's two cores)."""
+    cheap, or it competes with the server for the machine's two cores).  It reconnects
+    lazily after an error, so a failed request never removes a connection from the pool."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
+    def __init__(self, host: str, port: int) -> None:
+        self.host = host
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
 
-    async def post(self, host: str, path: str, body: bytes, token: str) -> tuple[int, bytes]:
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+    async def post(self, path: str, body: bytes, token: str) -> tuple[int, bytes]:
+        if self.writer is None or self.reader is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         head = (
-            f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+            "Content-Type: application/json\r\n"
             f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n"
         )
         self.writer.write(head.encode() + body)
@@ -185,6 +197,7 @@ class _Connection:
         status_line = await self.reader.readline()
         status = int(status_line.split()[1])
         length = 0
+        close = False
         while True:
             line = await self.reader.readline()
             if line in (b"\r\n", b""):
@@ -192,7 +205,12 @@ class _Connection:
             name, _, value = line.decode().partition(":")
             if name.lower() == "content-length":
                 length = int(value)
-        return status, await self.reader.readexactly(length)
+            elif name.lower() == "connection" and value.strip().lower() == "close":
+                close = True
+        content = await self.reader.readexactly(length)
+        if close:
+            self.close()
+        return status, content
 
 
 async def run_load(
@@ -208,24 +226,24 @@ async def run_load(
     payloads = [json.dumps(b).encode() for b in bodies]
     pool: asyncio.Queue[_Connection] = asyncio.Queue()
     for _ in range(max_in_flight):
-        reader, writer = await asyncio.open_connection(host, port)
-        pool.put_nowait(_Connection(reader, writer))
+        pool.put_nowait(_Connection(host, port))
 
     async def one(i: int) -> None:
         conn = await pool.get()
         t = time.perf_counter()
         try:
-            status, content = await conn.post(
-                f"{host}:{port}", path, payloads[i % len(payloads)], tokens[i]
+            status, content = await asyncio.wait_for(
+                conn.post(path, payloads[i % len(payloads)], tokens[i]), timeout=REQUEST_TIMEOUT_S
             )
             latencies.append((time.perf_counter() - t) * 1000)
             if status != 200 or b'"cards"' not in content:
                 errors.append(f"HTTP {status}")
-            pool.put_nowait(conn)
-        except (OSError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
+        except Exception as exc:  # every failure is counted, none stops the run
             errors.append(type(exc).__name__)
-            reader, writer = await asyncio.open_connection(host, port)
-            pool.put_nowait(_Connection(reader, writer))
+            latencies.append((time.perf_counter() - t) * 1000)
+            conn.close()
+        finally:
+            pool.put_nowait(conn)
 
     start = time.perf_counter()
     tasks = []
@@ -239,7 +257,7 @@ async def run_load(
         tasks.append(asyncio.create_task(one(i)))
     await asyncio.gather(*tasks)
     while not pool.empty():
-        pool.get_nowait().writer.close()
+        pool.get_nowait().close()
     return latencies, errors, late
 
 
@@ -335,8 +353,10 @@ def main() -> None:
                     if r.status_code != 200:
                         raise SystemExit(f"warm-up failed: HTTP {r.status_code} {r.text[:300]}")
             started = time.perf_counter()
+            run = run_load(aud, bodies, tokens, args.rate, args.max_in_flight)
+            # Bounded in time as well as in count: schedule + the slowest possible request.
             latencies, errors, late = asyncio.run(
-                run_load(aud, bodies, tokens, args.rate, args.max_in_flight)
+                asyncio.wait_for(run, timeout=args.seconds + REQUEST_TIMEOUT_S + 30)
             )
             wall = time.perf_counter() - started
         finally:
