@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NoReturn
 
@@ -51,6 +51,3 @@ def write_output(text: str | bytes, output: str | None) -> None:
                 fh.write(text)
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror}")
-
-
-Handler = Callable[..., None]
