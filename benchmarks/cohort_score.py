@@ -6,9 +6,17 @@
 For each size a synthetic cohort (diagnosis-time columns of ``rhabdo.cohort.synth``; ages in
 days, so nearly every row is distinct) is written to CSV, then scored in a fresh process so
 that its peak memory (ru_maxrss of the scorer and of its worker processes) belongs to that
-size alone.  Flat memory shows as the same peak at 100k and at 1M rows.  A second figure
-scores the same file with one trivial rule, which isolates the cost of the cohort pipeline
-(reading, validation, writing) from the cost of the clinical rules.
+size alone.  Flat memory shows as the same peak at 100k and at 1M rows.
+
+Scenarios, each on its own file:
+
+* the default ``cohort score``: core rules, cache keyed on classes of cells;
+* the same rows keyed on exact cells (what the classes buy; first size only);
+* one trivial rule on exact cells: the pipeline's own cost when every row is validated
+  (first size only);
+* rows that carry a date of birth and a diagnosis date: the age is then decided by the
+  calendar, so those rows key on their exact dates (first size only);
+* rows that repeat a fixed number of distinct patients.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ import numpy as np
 import pyarrow as pa
 
 from rhabdo.case.model import Case
-from rhabdo.cohort.score import TableWriter, score_file
+from rhabdo.cohort.score import FindingRule, TableWriter, score_file
 from rhabdo.cohort.synth import SYNTH_COLUMNS, generate_features
 from rhabdo.results import Finding, determined
 
@@ -36,11 +44,27 @@ def trivial_rule(case: Case) -> Finding:
     return determined("trivial", 1, reason="benchmark", rule="trivial", citations=[])
 
 
-def write_cohort(path: Path, n: int, seed: int, profiles: int | None = None) -> float:
+DATED_COLUMNS = (*SYNTH_COLUMNS, "date_of_birth", "diagnosis_date")
+
+
+def with_dates(rng: np.random.Generator, features: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Add a date of birth and a diagnosis date that agree with the age in days."""
+    ages = np.asarray(features["age_at_diagnosis_days"], dtype=np.int64)
+    diagnosed = np.datetime64("2000-01-01") + rng.integers(0, 365 * 20, len(ages))
+    born = diagnosed - ages
+    features["date_of_birth"] = [str(d) for d in born]
+    features["diagnosis_date"] = [str(d) for d in diagnosed]
+    return features
+
+
+def write_cohort(
+    path: Path, n: int, seed: int, profiles: int | None = None, dated: bool = False
+) -> float:
     """Write n synthetic rows; with ``profiles``, rows repeat that many distinct patients."""
     start = time.perf_counter()
     rng = np.random.default_rng(seed)
-    schema = pa.schema([pa.field(c, pa.string()) for c in SYNTH_COLUMNS])
+    columns = DATED_COLUMNS if dated else SYNTH_COLUMNS
+    schema = pa.schema([pa.field(c, pa.string()) for c in columns])
     pool = None
     if profiles:
         pool = pa.Table.from_pydict(generate_features(rng, profiles, 0), schema=schema)
@@ -50,6 +74,8 @@ def write_cohort(path: Path, n: int, seed: int, profiles: int | None = None) -> 
             size = min(50_000, n - offset)
             if pool is None:
                 features = generate_features(rng, size, offset)
+                if dated:
+                    features = with_dates(rng, features)
                 batch = pa.RecordBatch.from_pydict(features, schema=schema)
             else:
                 rows = pool.take(pa.array(rng.integers(0, len(pool), size)))
@@ -61,13 +87,18 @@ def write_cohort(path: Path, n: int, seed: int, profiles: int | None = None) -> 
     return time.perf_counter() - start
 
 
-def score_once(path: Path, workers: int, trivial: bool) -> dict[str, float]:
+def rules_for(keying: str) -> tuple[FindingRule, ...] | None:
+    """None: the default (core rules, classed cells); 'exact': core rules on exact cells."""
+    from rhabdo.engine import CORE_FINDING_RULES
+
+    return {"classes": None, "exact": tuple(CORE_FINDING_RULES), "trivial": (trivial_rule,)}[keying]
+
+
+def score_once(path: Path, workers: int, keying: str) -> dict[str, float]:
     """Run in a child process: score, then report time and peak memory."""
     out = path.with_suffix(".scored.parquet")
     start = time.perf_counter()
-    summary = score_file(
-        path, out, workers=workers, progress=False, rules=(trivial_rule,) if trivial else None
-    )
+    summary = score_file(path, out, workers=workers, progress=False, rules=rules_for(keying))
     seconds = time.perf_counter() - start
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -95,32 +126,39 @@ def main() -> None:
         help="distinct patients in the repeated-profiles scenario",
     )
     parser.add_argument(
-        "--child", nargs=3, metavar=("FILE", "WORKERS", "TRIVIAL"), help=argparse.SUPPRESS
+        "--child", nargs=3, metavar=("FILE", "WORKERS", "KEYING"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
     if args.child:
-        result = score_once(Path(args.child[0]), int(args.child[1]), args.child[2] == "1")
+        result = score_once(Path(args.child[0]), int(args.child[1]), args.child[2])
         print(json.dumps(result))
         return
     print(
         f"cohort_score benchmark: workers={args.workers}, machine cores={_cores()}, "
         f"load average at start {_load()} (other work on the machine slows every figure)"
     )
+    # label, repeated profiles, dated, keying, first size only
     scenarios = [
-        ("all rows distinct; engine core findings (10 rules)", None, False),
-        ("all rows distinct; pipeline only (1 trivial rule)", None, True),
+        ("all rows distinct; core rules, classed cells (default)", None, False, "classes", False),
+        ("all rows distinct; core rules, exact cells", None, False, "exact", True),
+        ("all rows distinct; pipeline only (1 trivial rule)", None, False, "trivial", True),
+        ("rows dated (birth, diagnosis); core rules", None, True, "classes", True),
         (
-            f"rows repeat {args.profiles:,} distinct patients; engine core findings",
+            f"rows repeat {args.profiles:,} distinct patients; core rules",
             args.profiles,
+            False,
+            "classes",
             False,
         ),
     ]
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
-            for label, profiles, trivial in scenarios:
-                path = Path(tmp) / f"cohort_{n}_{profiles}.csv"
+            for label, profiles, dated, keying, first_only in scenarios:
+                if first_only and n != args.sizes[0]:
+                    continue
+                path = Path(tmp) / f"cohort_{n}_{profiles}_{dated}.csv"
                 if not path.exists():
-                    write_cohort(path, n, args.seed, profiles)
+                    write_cohort(path, n, args.seed, profiles, dated)
                 proc = subprocess.run(
                     [
                         sys.executable,
@@ -128,7 +166,7 @@ def main() -> None:
                         "--child",
                         str(path),
                         str(args.workers),
-                        "1" if trivial else "0",
+                        keying,
                     ],
                     capture_output=True,
                     text=True,

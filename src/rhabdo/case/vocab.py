@@ -16,6 +16,8 @@ VOCAB_BASE_URI = "https://rhabdo.org/fhir/CodeSystem/"
 
 #: Human-readable labels by vocabulary name and code; a code without one reads as its words.
 _LABELS: dict[str, dict[str, str]] = {}
+#: Each member's label once looked up (``_LABELS`` is complete once this module is imported).
+_LABEL_OF: dict[tuple[type, str], str] = {}
 
 
 class Vocabulary(StrEnum):
@@ -34,8 +36,12 @@ class Vocabulary(StrEnum):
 
     @property
     def label(self) -> str:
-        labels = _LABELS.get(type(self).__name__, {})
-        return labels.get(self.value, self.value.replace("_", " "))
+        key = (type(self), self._value_)  # not ``self``: members of two vocabularies compare equal
+        found = _LABEL_OF.get(key)
+        if found is None:
+            labels = _LABELS.get(type(self).__name__, {})
+            found = _LABEL_OF[key] = labels.get(self.value, self.value.replace("_", " "))
+        return found
 
 
 class Sex(Vocabulary):

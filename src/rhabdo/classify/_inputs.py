@@ -58,8 +58,12 @@ def explore(
 ) -> Exploration[V]:
     """Apply ``decide`` to every combination of the inputs' possible values."""
     names = list(inputs)
+    choices = [inputs[n].values for n in names]
+    if all(len(c) == 1 for c in choices):  # everything known: one outcome, nothing needed
+        known = {n: c[0] for n, c in zip(names, choices, strict=True)}
+        return Exploration(outcomes=(decide(known),), needs=(), mattering_inputs=())
     results: dict[tuple[Any, ...], V] = {}
-    for combo in itertools.product(*(inputs[n].values for n in names)):
+    for combo in itertools.product(*choices):
         results[combo] = decide(dict(zip(names, combo, strict=True)))
     outcomes = tuple(dict.fromkeys(results.values()))
     mattering: list[str] = []

@@ -11,6 +11,7 @@ where they disagree for this patient.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from rhabdo.case.vocab import PrimarySite
 from rhabdo.classify.tables import site_scheme
@@ -35,8 +36,12 @@ class SiteRuling:
     citations: tuple[str, ...]
 
 
+@cache
 def site_ruling(site: PrimarySite, scheme: str = CURRENT_SCHEME) -> SiteRuling:
-    """The ruling of ``scheme`` on ``site`` (favourable?, counts as orbit?, with its note)."""
+    """The ruling of ``scheme`` on ``site`` (favourable?, counts as orbit?, with its note).
+
+    Cached: the knowledge tables are read once per process and never change while it runs.
+    """
     entry, rule = site_scheme(scheme)
     return SiteRuling(
         scheme=scheme,

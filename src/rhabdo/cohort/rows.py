@@ -197,6 +197,11 @@ def _id_constraints() -> tuple[re.Pattern[str], int, int]:
 _ID_PATTERN, _ID_MIN, _ID_MAX = _id_constraints()
 
 
+def id_constraints() -> tuple[str, int, int]:
+    """The identifier's pattern (regular expression text) and its fewest and most characters."""
+    return _ID_PATTERN.pattern, _ID_MIN, _ID_MAX
+
+
 def check_patient_id(value: Cell, mapping: ColumnMapping) -> str:
     """The identifier cell, validated by the case model's own rule for ``patient.id``.
 

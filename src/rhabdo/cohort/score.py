@@ -17,23 +17,27 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from rhabdo.case.model import Case, Patient
+from rhabdo.cohort.cell_classes import CellClassing, core_cell_classes
 from rhabdo.cohort.columns import CONTENT_COLUMNS, ID_COLUMN, IDENTIFYING_COLUMNS, ColumnMapping
 from rhabdo.cohort.rows import (
+    Cell,
     RowKey,
     case_from_key,
     check_patient_id,
+    id_constraints,
     normalise_cell,
     rename_to_ours,
     row_error_text,
@@ -164,8 +168,90 @@ class ScoreSummary:
         }
 
 
+@dataclass
+class BatchScore:
+    """One batch scored, column by column: identifiers, errors, then the finding cells."""
+
+    ids: pa.Array
+    errors: pa.Array
+    findings: list[pa.Array]
+
+
+#: Codes held for all columns before the codes and the cache are emptied together.
+DEFAULT_MAX_CODES = 500_000
+_TRIM = " \t\n\r\x0b\x0c"  # ASCII whitespace: a subset of what str.strip removes
+
+
+class ColumnCodes:
+    """Small integer codes for one column's cells, shared by every batch of a table.
+
+    Code 0 is a blank cell.  An exact code stands for one normalised cell (its type and
+    value); a class code for every accepted cell of one class (see ``cell_classes``).
+    """
+
+    def __init__(self, column: str, classing: CellClassing | None) -> None:
+        self.column = column
+        self.classing = classing
+        self.codes: dict[Hashable, int] = {}
+        self._class_of: dict[int, int] = {}
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def _code(self, token: Hashable) -> int:
+        code = self.codes.get(token)
+        if code is None:
+            code = self.codes[token] = len(self.codes) + 1
+        return code
+
+    def exact(self, value: Cell) -> int:
+        return 0 if value is None else self._code(("=", type(value), value))
+
+    def classed(self, value: Cell, exact: int) -> int:
+        """The class code of a normalised cell; its exact code when it is not classed."""
+        if self.classing is None or exact == 0:
+            return exact
+        code = self._class_of.get(exact)
+        if code is None:
+            found = self.classing.classify(value)
+            code = exact if found is None else self._code(("~", found))
+            self._class_of[exact] = code
+        return code
+
+    def clear(self) -> None:
+        self.codes.clear()
+        self._class_of.clear()
+
+
+@dataclass
+class EncodedColumn:
+    """One column of a batch: its distinct normalised cells and, per row, which one."""
+
+    values: list[Cell]  # distinct normalised cells; the last is None (blank)
+    index: np.ndarray  # per row: position in ``values``
+    exact: np.ndarray  # per row: exact code
+    key: np.ndarray  # per row: the code the cache is keyed on (class code where classed)
+
+
+def _as_arrow(values: Sequence[Any] | pa.Array | pa.ChunkedArray) -> pa.Array:
+    if isinstance(values, pa.ChunkedArray):
+        return values.combine_chunks()
+    if isinstance(values, pa.Array):
+        return values
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+        return pa.array([None if v is None else str(v) for v in values], pa.string())
+
+
 class CohortScorer:
-    """Scores batches of rows; reuse one scorer for a whole table so its cache is shared."""
+    """Scores batches of rows; reuse one scorer for a whole table so its cache is shared.
+
+    Each batch is encoded column by column (one code per distinct cell, or per class of
+    cells the rules cannot tell apart), rows with equal codes are found with one sort, and
+    only contents not seen before are validated and run through the rules.  Per-row work
+    stays in Arrow and NumPy.
+    """
 
     def __init__(
         self,
@@ -174,13 +260,23 @@ class CohortScorer:
         *,
         workers: int = 1,
         cache_size: int = DEFAULT_CACHE_SIZE,
+        cell_classes: Sequence[CellClassing] | None = None,
+        max_codes: int = DEFAULT_MAX_CODES,
     ) -> None:
         self.rules = tuple(rules) if rules is not None else default_rules()
+        if cell_classes is None:
+            # the classes describe the core rules only; other rules key on exact cells
+            cell_classes = core_cell_classes() if rules is None else ()
+        self.cell_classes = {c.column: c for c in cell_classes}
         self.mapping = mapping or ColumnMapping()
         self.finding_ids = probe_finding_ids(self.rules)
         self.workers = max(1, workers)
         self.cache_size = cache_size
-        self._cache: dict[RowKey, Scored] = {}
+        self.max_codes = max_codes
+        self._cache: dict[bytes, Scored] = {}
+        self._codes = {
+            name: ColumnCodes(name, self.cell_classes.get(name)) for name in CONTENT_COLUMNS
+        }
         self._pool: ProcessPoolExecutor | None = None
         self.summary = ScoreSummary(finding_ids=list(self.finding_ids))
 
@@ -215,75 +311,151 @@ class CohortScorer:
             out.extend(part)
         return out
 
-    def score_columns(
-        self, columns: Mapping[str, Sequence[Any]], n_rows: int, *, normalised: bool = False
-    ) -> tuple[list[str | None], list[str | None], list[tuple[str | None, ...] | None]]:
-        """Score one batch given as our-column-name -> cells.
+    # --- encoding ------------------------------------------------------------------------
 
-        Returns the identifiers (None when invalid), the error texts and the finding cells of
-        each row, in row order.  ``normalised`` says the cells already went through
-        ``normalise_cell`` (as ``arrow_column_cells`` does).
-        """
+    def _encode(self, name: str, array: pa.Array | None, n_rows: int) -> EncodedColumn:
+        if array is None or pa.types.is_null(array.type):
+            zeros = np.zeros(n_rows, dtype=np.int32)
+            return EncodedColumn([None], zeros, zeros, zeros)
+        encoded = array.dictionary_encode()
+        raw = encoded.dictionary.to_pylist()
+        index = pc.fill_null(encoded.indices, len(raw)).to_numpy(zero_copy_only=False)
+        values = [normalise_cell(v, name, self.mapping) for v in raw] + [None]
+        codes = self._codes[name]
+        exact = np.fromiter((codes.exact(v) for v in values), np.int32, len(values))
+        keyed = np.fromiter(
+            (codes.classed(v, int(e)) for v, e in zip(values, exact, strict=True)),
+            np.int32,
+            len(values),
+        )
+        return EncodedColumn(values, index, exact[index], keyed[index])
+
+    def _row_keys(self, encoded: dict[str, EncodedColumn], n_rows: int) -> np.ndarray:
+        """Per row, the codes the cache is keyed on (one int32 per content column)."""
+        keys = np.empty((n_rows, len(CONTENT_COLUMNS)), dtype=np.int32)
+        for j, name in enumerate(CONTENT_COLUMNS):
+            col = encoded[name]
+            classing = self.cell_classes.get(name)
+            if classing is not None and classing.exact_when_filled:
+                filled = np.ones(n_rows, dtype=bool)
+                for other in classing.exact_when_filled:
+                    filled &= encoded[other].exact != 0
+                keys[:, j] = np.where(filled, col.exact, col.key)
+            else:
+                keys[:, j] = col.key
+        return keys
+
+    # --- identifiers ---------------------------------------------------------------------
+
+    def _identifiers(self, array: pa.Array | None, n_rows: int) -> tuple[pa.Array, dict[int, str]]:
+        """Valid identifiers (null where invalid) and, per invalid row, its error text."""
         m = self.mapping
-        content: list[Sequence[Any]] = []
-        for name in CONTENT_COLUMNS:
-            if name not in columns:
-                content.append([None] * n_rows)
-            elif normalised:
-                content.append(columns[name])
-            else:
-                content.append([normalise_cell(v, name, m) for v in columns[name]])
-        keys: list[RowKey] = list(zip(*content, strict=True))
-        new = list(dict.fromkeys(k for k in keys if k not in self._cache))
-        self.summary.distinct_contents += len(new)
-        for k, scored in zip(new, self._score_new(new), strict=True):
-            self._cache[k] = scored
-        raw_ids = columns.get(ID_COLUMN, [None] * n_rows)
-        ids: list[str | None] = []
-        errors: list[str | None] = []
-        cells: list[tuple[str | None, ...] | None] = []
-        for raw_id, key in zip(raw_ids, keys, strict=True):
-            problems: list[str] = []
-            pid: str | None = None
+        problems: dict[int, str] = {}
+        if array is None:
+            array = pa.nulls(n_rows, pa.string())
+        if pa.types.is_string(array.type) and ID_COLUMN not in m.codes:
+            pattern, low, high = id_constraints()
+            text = pc.utf8_trim(array, _TRIM)
+            length = pc.utf8_length(text)
+            ok = pc.and_(
+                pc.and_(pc.greater_equal(length, low), pc.less_equal(length, high)),
+                pc.match_substring_regex(text, pattern),
+            )
+            if m.missing_values:
+                markers = pa.array(sorted(m.missing_values), pa.string())
+                ok = pc.and_(ok, pc.invert(pc.is_in(text, value_set=markers)))
+            ok = pc.fill_null(ok, False)
+            ids = pc.if_else(ok, text, pa.scalar(None, pa.string()))
+            doubtful = np.flatnonzero(~ok.to_numpy(zero_copy_only=False))
+        else:
+            ids = pa.nulls(n_rows, pa.string())
+            doubtful = np.arange(n_rows)
+        if len(doubtful) == 0:
+            return ids, problems
+        raw = array.take(pa.array(doubtful)).to_pylist()
+        rescued: dict[int, str] = {}
+        for row, value in zip(doubtful.tolist(), raw, strict=True):
             try:
-                pid = check_patient_id(normalise_cell(raw_id, ID_COLUMN, m), m)
+                rescued[row] = check_patient_id(normalise_cell(value, ID_COLUMN, m), m)
             except CaseValidationError as exc:
-                problems.append(row_error_text(exc, m))
-            found, error = self._cache[key]
-            if error is not None:
-                problems.append(error)
-            ids.append(pid)
-            if problems:
-                errors.append("; ".join(problems))
-                cells.append(None)
-                self.summary.errors += 1
-            else:
-                errors.append(None)
-                cells.append(found)
-                self.summary.scored += 1
+                problems[row] = row_error_text(exc, m)
+        if rescued:
+            id_list = ids.to_pylist()
+            for row, pid in rescued.items():
+                id_list[row] = pid
+            ids = pa.array(id_list, pa.string())
+        return ids, problems
+
+    # --- scoring -------------------------------------------------------------------------
+
+    def score_batch(
+        self, columns: Mapping[str, pa.Array | pa.ChunkedArray | Sequence[Any]], n_rows: int
+    ) -> BatchScore:
+        """Score one batch given as our-column-name -> cells (Arrow arrays or sequences)."""
+        arrays = {name: _as_arrow(values) for name, values in columns.items()}
+        encoded = {name: self._encode(name, arrays.get(name), n_rows) for name in CONTENT_COLUMNS}
+        width = len(self.output_finding_columns)
+        keys = self._row_keys(encoded, n_rows)
+        packed = keys.view(np.dtype((np.void, keys.dtype.itemsize * keys.shape[1]))).ravel()
+        unique, first, inverse = np.unique(packed, return_index=True, return_inverse=True)
+        distinct: list[bytes] = unique.tolist()
+        new: dict[bytes, RowKey] = {}
+        for key, row in zip(distinct, first.tolist(), strict=True):
+            if key not in self._cache and key not in new:
+                new[key] = tuple(
+                    encoded[name].values[encoded[name].index[row]] for name in CONTENT_COLUMNS
+                )
+        self.summary.distinct_contents += len(new)
+        for key, scored in zip(new, self._score_new(list(new.values())), strict=True):
+            self._cache[key] = scored
+        results = [self._cache[key] for key in distinct]
+        take = pa.array(inverse.ravel(), pa.int64())
+        errors = pa.array([err for _cells, err in results], pa.string()).take(take)
+        blank_row = (None,) * width
+        by_column = zip(*(blank_row if c is None else c for c, _err in results), strict=True)
+        findings = [pa.array(column, pa.string()).take(take) for column in by_column]
+        if not results:
+            findings = [pa.nulls(0, pa.string()) for _ in range(width)]
+        ids, id_problems = self._identifiers(arrays.get(ID_COLUMN), n_rows)
+        if id_problems:
+            texts = errors.to_pylist()
+            for row, text in id_problems.items():
+                texts[row] = text if texts[row] is None else f"{text}; {texts[row]}"
+            errors = pa.array(texts, pa.string())
+            bad = np.zeros(n_rows, dtype=bool)
+            bad[list(id_problems)] = True
+            mask = pa.array(bad)
+            empty = pa.scalar(None, pa.string())
+            findings = [pc.if_else(mask, empty, f) for f in findings]
+        n_errors = n_rows - errors.null_count
         self.summary.rows += n_rows
-        if len(self._cache) > self.cache_size:
-            self._cache.clear()  # bounded: memory stays flat on tables of any length
-        return ids, errors, cells
+        self.summary.errors += n_errors
+        self.summary.scored += n_rows - n_errors
+        if (
+            len(self._cache) > self.cache_size
+            or sum(map(len, self._codes.values())) > self.max_codes
+        ):
+            # bounded: memory stays flat on tables of any length (codes and cache go together)
+            self._cache.clear()
+            for codes in self._codes.values():
+                codes.clear()
+        return BatchScore(ids=ids, errors=errors, findings=findings)
+
+    def score_columns(
+        self, columns: Mapping[str, Sequence[Any]], n_rows: int
+    ) -> tuple[list[str | None], list[str | None], list[tuple[str | None, ...] | None]]:
+        """``score_batch`` as Python lists: identifiers, error texts and per-row finding cells."""
+        batch = self.score_batch(columns, n_rows)
+        errors: list[str | None] = batch.errors.to_pylist()
+        columns_out = [f.to_pylist() for f in batch.findings]
+        cells: list[tuple[str | None, ...] | None] = [
+            None if errors[i] is not None else tuple(c[i] for c in columns_out)
+            for i in range(n_rows)
+        ]
+        return batch.ids.to_pylist(), errors, cells
 
 
 # --- files ---------------------------------------------------------------------------
-
-
-def arrow_column_cells(
-    array: pa.Array | pa.ChunkedArray, column: str, mapping: ColumnMapping
-) -> list[Any]:
-    """One column's cells, normalised as ``normalise_cell`` does, trimming text in Arrow."""
-    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
-        trimmed = pc.utf8_trim_whitespace(array)
-        blank = pc.equal(trimmed, "")
-        for marker in mapping.missing_values:
-            blank = pc.or_(blank, pc.equal(trimmed, marker))
-        values: list[Any] = pc.if_else(blank, pa.scalar(None, trimmed.type), trimmed).to_pylist()
-        if column in mapping.codes:
-            return [normalise_cell(v, column, mapping) for v in values]
-        return values
-    return [normalise_cell(v, column, mapping) for v in array.to_pylist()]
 
 
 def table_format(path: str | Path) -> str:
@@ -470,28 +642,14 @@ def score_file(
             with _progress(total, progress) as bar:
                 for batch in batches:
                     n = batch.num_rows
-                    cols = {
-                        ours: arrow_column_cells(batch.column(theirs), ours, m)
-                        for theirs, ours in rename.items()
-                    }
-                    ids, errors, cells = scorer.score_columns(cols, n, normalised=True)
+                    cols = {ours: batch.column(theirs) for theirs, ours in rename.items()}
+                    scored = scorer.score_batch(cols, n)
                     arrays: list[pa.Array] = [
                         pa.array(range(row_offset + 1, row_offset + n + 1), pa.int64()),
-                        pa.array(ids, pa.string()),
-                        pa.array(errors, pa.string()),
+                        scored.ids,
+                        scored.errors,
+                        *scored.findings,
                     ]
-                    width = len(fcols)
-                    columns_out = (
-                        list(
-                            zip(
-                                *[c if c is not None else (None,) * width for c in cells],
-                                strict=True,
-                            )
-                        )
-                        if n
-                        else [() for _ in range(width)]
-                    )
-                    arrays += [pa.array(list(col), pa.string()) for col in columns_out]
                     arrays += [batch.column(name) for name in passthrough]
                     writer.write(pa.RecordBatch.from_arrays(arrays, schema=out_schema))
                     row_offset += n
