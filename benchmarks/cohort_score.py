@@ -14,8 +14,8 @@ Scenarios, each on its own file:
 * the same rows keyed on exact cells (what the classes buy; first size only);
 * one trivial rule on exact cells: the pipeline's own cost when every row is validated
   (first size only);
-* rows that carry a date of birth and a diagnosis date: the age is then decided by the
-  calendar, so those rows key on their exact dates (first size only);
+* rows that also carry a date of birth and a diagnosis date (the calendar then decides the
+  age, and the dates are classed together);
 * rows that repeat a fixed number of distinct patients.
 """
 
@@ -34,7 +34,8 @@ import numpy as np
 import pyarrow as pa
 
 from rhabdo.case.model import Case
-from rhabdo.cohort.score import FindingRule, TableWriter, score_file
+from rhabdo.cohort.cells import FindingRule
+from rhabdo.cohort.score import TableWriter, score_file
 from rhabdo.cohort.synth import SYNTH_COLUMNS, generate_features
 from rhabdo.results import Finding, determined
 
@@ -142,7 +143,7 @@ def main() -> None:
         ("all rows distinct; core rules, classed cells (default)", None, False, "classes", False),
         ("all rows distinct; core rules, exact cells", None, False, "exact", True),
         ("all rows distinct; pipeline only (1 trivial rule)", None, False, "trivial", True),
-        ("rows dated (birth, diagnosis); core rules", None, True, "classes", True),
+        ("rows dated (birth, diagnosis); core rules", None, True, "classes", False),
         (
             f"rows repeat {args.profiles:,} distinct patients; core rules",
             args.profiles,

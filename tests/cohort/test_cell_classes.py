@@ -26,15 +26,11 @@ from rhabdo.cohort.cell_classes import (
     field_adapter,
     size_cutoffs_cm,
 )
+from rhabdo.cohort.cells import finding_cells, probe_finding_ids, run_rules
 from rhabdo.cohort.columns import ID_COLUMN
 from rhabdo.cohort.rows import row_to_case
-from rhabdo.cohort.score import (
-    CohortScorer,
-    finding_cells,
-    probe_finding_ids,
-    run_rules,
-    score_file,
-)
+from rhabdo.cohort.score import score_file
+from rhabdo.cohort.scorer import CohortScorer
 from rhabdo.cohort.synth import generate_features
 from rhabdo.errors import CaseValidationError
 
@@ -231,4 +227,138 @@ def test_a_scorer_given_other_rules_keys_on_exact_cells():
     from standin import STANDIN_RULES
 
     assert CohortScorer(STANDIN_RULES).cell_classes == {}
+    assert CohortScorer(STANDIN_RULES).date_classing is None
     assert set(CohortScorer().cell_classes) == {c.column for c in core_cell_classes()}
+
+
+# --- dates -------------------------------------------------------------------------------
+
+#: Days either side of which a core rule may change its answer: Minn's 120 days, Mattke's 6
+#: and 12 months, 18 months (on the 30.4375-day month), and the same day.
+_DATE_EDGES = (0, 120, 182, 183, 365, 366, 547, 548)
+
+
+_BLANK_PATTERNS: tuple[tuple[str, ...], ...] = (
+    (),
+    (),
+    (),
+    ("age_at_diagnosis_days",),
+    ("date_of_birth",),
+    ("first_line_end_date",),
+    ("first_line_start_date", "first_line_end_date"),
+    ("first_event_date",),
+)
+
+
+def _dated_rows(n: int, seed: int) -> list[dict[str, str]]:
+    """Dated rows on a few clinical profiles, every date placed near a cut-off."""
+    import datetime as dt
+
+    rng = np.random.default_rng(seed)
+
+    def near(edges: tuple[int, ...]) -> int:
+        return int(rng.choice(edges)) + int(rng.integers(-2, 3))
+
+    rows = []
+    for i in range(n):
+        row = dict(BASE_ROWS[i % 2])
+        born = (
+            dt.date(1996, 2, 29)
+            if i % 7 == 0
+            else dt.date(1990, 1, 1) + dt.timedelta(days=int(rng.integers(0, 9000)))
+        )
+        years = int(rng.choice([1, 10]))
+        age = 365 * years + int(rng.integers(-3, years // 4 + 4))
+        diagnosed = born + dt.timedelta(days=age)
+        start = diagnosed + dt.timedelta(days=int(rng.integers(-1, 20)))
+        end = start + dt.timedelta(days=near((182, 365, 547)))
+        anchor = [diagnosed, start, end][int(rng.integers(0, 3))]
+        event = anchor + dt.timedelta(days=near(_DATE_EDGES))
+        cells = {
+            "date_of_birth": born.isoformat(),
+            "diagnosis_date": diagnosed.isoformat(),
+            "first_line_start_date": start.isoformat(),
+            "first_line_end_date": end.isoformat(),
+            "first_event_date": event.isoformat(),
+            "age_at_diagnosis_days": str(age),
+        }
+        blanks = _BLANK_PATTERNS[int(rng.integers(0, len(_BLANK_PATTERNS)))]
+        for column in blanks:  # partial dates too
+            cells[column] = ""
+        if rng.random() < 0.03:
+            cells["age_at_diagnosis_days"] = str(age + 1)  # disagrees with the dates
+        row.update(cells)
+        row["first_event_kind"] = "progression" if i % 3 == 0 else "relapse"
+        row["first_event_extent"] = "local"
+        row["first_line_ongoing"] = "true" if i % 11 == 0 else ""
+        rows.append(row)
+    return rows
+
+
+def _write(path, rows: list[dict[str, str]]) -> None:
+    import csv
+
+    columns = sorted({c for r in rows for c in r})
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow([ID_COLUMN, *columns])
+        for i, r in enumerate(rows):
+            w.writerow([f"D{i}", *(r.get(c, "") for c in columns)])
+
+
+def test_dated_rows_score_the_same_with_and_without_classes(tmp_path):
+    from rhabdo.engine import CORE_FINDING_RULES
+
+    src = tmp_path / "dated.csv"
+    _write(src, _dated_rows(4000, seed=5))
+    classed, exact = tmp_path / "classed.parquet", tmp_path / "exact.parquet"
+    summary = score_file(src, classed, progress=False)
+    exact_summary = score_file(src, exact, progress=False, rules=CORE_FINDING_RULES)
+    assert pq.read_table(classed).equals(pq.read_table(exact))
+    # rows share classes although every row's dates differ (these rows crowd the cut-offs,
+    # so their classes are many; dates far from every cut-off share far more)
+    assert exact_summary.distinct_contents == 4000
+    assert summary.distinct_contents < 0.75 * exact_summary.distinct_contents
+    errors = [e for e in pq.read_table(classed).column("error").to_pylist() if e]
+    assert any("does not match date_of_birth" in e for e in errors)
+    assert any("ends before it starts" in e or "cannot be ongoing" in e for e in errors)
+    timing = pq.read_table(classed).column("relapse.timing").to_pylist()
+    assert {"on_first_line_therapy", "18_months_or_later"} <= set(timing)
+
+
+def test_the_dates_of_a_class_answer_every_question_alike():
+    """Direct check of ``DateClassing.features`` against the rules' own arithmetic."""
+    import datetime as dt
+
+    from rhabdo.case.age import calendar_age_years
+    from rhabdo.classify.relapse import months_between
+    from rhabdo.cohort.cell_classes import core_date_classing
+
+    dates = core_date_classing()
+    assert dates is not None
+    assert dates.month_values == (-18.0, -12.0, -6.0, 0.0, 6.0, 12.0, 18.0)
+    assert dates.day_values == (-120.0, 0.0, 120.0)
+    rng = np.random.default_rng(8)
+    base = dt.date(2000, 2, 29).toordinal()
+    ordinals = base + rng.integers(-4000, 4000, size=(3000, 5))
+    ordinals[rng.random((3000, 5)) < 0.2] = 0
+    features = dates.features(ordinals)
+    seen: dict[bytes, tuple[object, ...]] = {}
+    for row, found in zip(ordinals.tolist(), features, strict=True):
+        answers: list[object] = [o != 0 for o in row]
+        for i in range(5):
+            for j in range(i + 1, 5):
+                if row[i] and row[j]:
+                    a, b = dt.date.fromordinal(row[i]), dt.date.fromordinal(row[j])
+                    m = months_between(a, b)
+                    answers += [
+                        (b > a) - (b < a),
+                        [((b - a).days < v, (b - a).days <= v) for v in dates.day_values],
+                        [(m < v, m <= v) for v in dates.month_values],
+                        [
+                            (calendar_age_years(a, b) >= y, calendar_age_years(b, a) >= y)
+                            for y in dates.years
+                        ],
+                    ]
+        key = found.tobytes()
+        assert seen.setdefault(key, tuple(map(str, answers))) == tuple(map(str, answers))

@@ -10,9 +10,9 @@ from click.testing import CliRunner
 
 from conftest import DATA, engine_available
 from rhabdo.cli import cli
+from rhabdo.cohort.cells import finding_cells, probe_finding_ids
 from rhabdo.cohort.columns import ID_COLUMN
 from rhabdo.cohort.rows import row_to_case
-from rhabdo.cohort.score import finding_cells, probe_finding_ids
 from rhabdo.cohort.survival import read_table
 
 pytestmark = pytest.mark.skipif(not engine_available(), reason="rule engine not importable yet")
@@ -102,6 +102,6 @@ def test_every_small_cohort_row_scores_like_assess(tmp_path):
 
 
 def _cols(ids: list[str]) -> list[str]:
-    from rhabdo.cohort.score import finding_columns
+    from rhabdo.cohort.cells import finding_columns
 
     return finding_columns(ids)

@@ -11,15 +11,11 @@ import pyarrow.parquet as pq
 import pytest
 from standin import STANDIN_RULES
 
+from rhabdo.cohort.cells import finding_cells, finding_columns, run_rules
 from rhabdo.cohort.columns import load_mapping
 from rhabdo.cohort.rows import row_to_case
-from rhabdo.cohort.score import (
-    CohortScorer,
-    finding_cells,
-    finding_columns,
-    run_rules,
-    score_file,
-)
+from rhabdo.cohort.score import score_file
+from rhabdo.cohort.scorer import CohortScorer
 from rhabdo.cohort.survival import read_table
 from rhabdo.errors import CaseValidationError
 

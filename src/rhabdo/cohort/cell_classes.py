@@ -19,23 +19,38 @@ Three guards keep this exact:
   date: with both dates the calendar decides the age, and the stated days must agree with
   them, so that row keeps its exact days.
 
+Dates are classed together, per row (``DateClassing``): the core rules read dates only
+through the days and months between two of them (on the rules' own days-per-month
+convention) compared with the day and month cut-offs of the knowledge base, through whether
+one date comes before another, and through the calendar age in whole years between two of
+them.  A row's dates are classed by the answers to all of those questions for every pair of
+its dates, in both directions; so two rows whose dates differ but answer alike (a relapse
+400 days after diagnosis in 2004 and 410 days after it in 2011) share one class.  A row whose
+stated age in days disagrees with its two dates, or with a date or an age the model
+rejects, keeps its exact cells so that its error is its own.
+
 The classing describes the engine's core rules only; a scorer given other rules keys on
 exact cells.  ``tests/cohort/test_cell_classes.py`` checks, over every day of age around
 every cut-off and every size around every cut-off, that a cell and any other member of its
-class give identical findings.
+class give identical findings, and that dated cohorts built around every date cut-off score
+identically with and without classes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+import datetime as dt
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from itertools import combinations
 from typing import Annotated, Any
 
+import numpy as np
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from rhabdo.case.age import age_at_least
-from rhabdo.case.model import Diagnosis, DiseaseEvent, Patient
+from rhabdo.case.model import Diagnosis, DiseaseEvent, Patient, TreatmentLine
+from rhabdo.classify.relapse import DAYS_PER_MONTH
 from rhabdo.classify.tables import Threshold, entries_of
 from rhabdo.prognosis.knowledge import EntryKind, prognosis_table
 
@@ -85,6 +100,11 @@ def _cutoffs(unit: str) -> tuple[float, ...]:
     return tuple(sorted(values))
 
 
+def _signed_with_zero(values: tuple[float, ...]) -> tuple[float, ...]:
+    """The cut-offs, their negatives (a difference read the other way round) and zero."""
+    return tuple(sorted({0.0, *values, *(-v for v in values)}))
+
+
 def age_cutoffs_years() -> tuple[int, ...] | None:
     """The whole-year age cut-offs, or None when one is not a whole number of years."""
     years = _cutoffs("years")
@@ -128,6 +148,119 @@ def size_classing(column: str, model: type[BaseModel], cutoffs: tuple[float, ...
         classify,
         description=f"size, by its side of {', '.join(f'{c:g}' for c in cutoffs)} cm",
     )
+
+
+#: Date columns classed together: column, model and field whose validator reads the cell.
+DATE_FIELDS: tuple[tuple[str, type[BaseModel], str], ...] = (
+    ("date_of_birth", Patient, "date_of_birth"),
+    ("diagnosis_date", Diagnosis, "date"),
+    ("first_line_start_date", TreatmentLine, "start_date"),
+    ("first_line_end_date", TreatmentLine, "end_date"),
+    ("first_event_date", DiseaseEvent, "date"),
+)
+AGE_DAYS_COLUMN = "age_at_diagnosis_days"
+#: A date cell the model rejects (any real date's ordinal is positive).
+REJECTED_DATE = -1
+BLANK_DATE = 0
+
+
+@dataclass(frozen=True)
+class DateClassing:
+    """How a row's dates are classed together (see the module docstring)."""
+
+    columns: tuple[str, ...]
+    adapters: tuple[TypeAdapter[Any], ...]
+    years: tuple[int, ...]
+    day_values: tuple[float, ...]
+    month_values: tuple[float, ...]
+    birth: int  # position of the date of birth in ``columns``
+    diagnosis: int  # position of the diagnosis date
+
+    def ordinal(self, position: int, cell: Cell) -> int:
+        """The cell's proleptic Gregorian ordinal; ``REJECTED_DATE`` if the model rejects it."""
+        ok, value = accepted_value(self.adapters[position], cell)
+        if not ok or not isinstance(value, dt.date):
+            return REJECTED_DATE
+        return value.toordinal()
+
+    def features(self, ordinals: np.ndarray) -> np.ndarray:
+        """Per row (of ``BLANK_DATE``/ordinal columns): every answer the core rules can read."""
+        present = ordinals != BLANK_DATE
+        parts = [present.astype(np.int8)]
+        year, month_day = _calendar_parts(ordinals)
+        for i, j in combinations(range(len(self.columns)), 2):
+            both = present[:, i] & present[:, j]
+            days = np.where(both, ordinals[:, j] - ordinals[:, i], 0)
+            months = days / DAYS_PER_MONTH  # the rules' own convention (relapse.months_between)
+            answers = [np.sign(days)]
+            for v in self.day_values:
+                answers += [days < v, days <= v]
+            for v in self.month_values:
+                answers += [months < v, months <= v]
+            forward = _calendar_years(year[:, i], month_day[:, i], year[:, j], month_day[:, j])
+            backward = _calendar_years(year[:, j], month_day[:, j], year[:, i], month_day[:, i])
+            for y in self.years:
+                answers += [forward >= y, backward >= y]
+            block = np.stack(answers, axis=1).astype(np.int8)
+            parts.append(np.where(both[:, None], block, np.int8(0)))
+        return np.ascontiguousarray(np.concatenate(parts, axis=1))
+
+
+def _calendar_parts(ordinals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Year and month*100+day of each ordinal (blank cells give harmless values)."""
+    days = np.where(ordinals > 0, ordinals, 1) - dt.date(1970, 1, 1).toordinal()
+    as_dates = days.astype("datetime64[D]")
+    year = as_dates.astype("datetime64[Y]").astype(np.int64) + 1970
+    month_start = as_dates.astype("datetime64[M]")
+    month = month_start.astype(np.int64) % 12 + 1
+    day = (as_dates - month_start.astype("datetime64[D]")).astype(np.int64) + 1
+    return year, month * 100 + day
+
+
+def _calendar_years(
+    born_year: np.ndarray, born_md: np.ndarray, on_year: np.ndarray, on_md: np.ndarray
+) -> np.ndarray:
+    """Completed calendar years, exactly as ``rhabdo.case.age.calendar_age_years``."""
+    years: np.ndarray = on_year - born_year - (on_md < born_md)
+    return years
+
+
+def date_classing(years: Sequence[int]) -> DateClassing:
+    names = tuple(name for name, _model, _field in DATE_FIELDS)
+    return DateClassing(
+        columns=names,
+        adapters=tuple(field_adapter(model, f) for _name, model, f in DATE_FIELDS),
+        years=tuple(years),
+        day_values=_signed_with_zero(_cutoffs("days")),
+        month_values=_signed_with_zero(_cutoffs("months")),
+        birth=names.index("date_of_birth"),
+        diagnosis=names.index("diagnosis_date"),
+    )
+
+
+@cache
+def core_date_classing() -> DateClassing | None:
+    """The date classing that holds for the core rules (None if an age cut-off is fractional)."""
+    years = age_cutoffs_years()
+    return None if years is None else date_classing(years)
+
+
+@dataclass(frozen=True)
+class CellClasses:
+    """Everything a scorer may class: single cells, and a row's dates together."""
+
+    cells: tuple[CellClassing, ...] = ()
+    dates: DateClassing | None = None
+
+
+#: Key on exact cells only.
+NO_CLASSES = CellClasses()
+
+
+@cache
+def core_classes() -> CellClasses:
+    """The classes that hold for the engine's core finding rules."""
+    return CellClasses(cells=core_cell_classes(), dates=core_date_classing())
 
 
 @cache

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd  # type: ignore[import-untyped]  # no stubs installed
 
-from rhabdo.cohort.score import ERROR_COLUMN, STATUS_SUFFIX, table_format
+from rhabdo.cohort.cells import STATUS_SUFFIX
+from rhabdo.cohort.score import ERROR_COLUMN, table_format
 from rhabdo.errors import CaseValidationError, FieldProblem
 
 _TRUE = {"1", "true", "yes", "y", "t"}

@@ -20,9 +20,11 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from rhabdo.cohort.cells import FindingRule
 from rhabdo.cohort.columns import ID_COLUMN
 from rhabdo.cohort.published import PublishedFigure, published_figures
-from rhabdo.cohort.score import CohortScorer, FindingRule, TableWriter
+from rhabdo.cohort.score import TableWriter
+from rhabdo.cohort.scorer import CohortScorer
 
 CHUNK_ROWS = 50_000
 
