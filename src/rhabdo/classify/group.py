@@ -19,9 +19,10 @@ from typing import Any
 
 from rhabdo.case.model import Case, InitialSurgery
 from rhabdo.case.vocab import IRSGroup, NodalStatus, SurgicalResult
+from rhabdo.classify._finding import ClassificationRule, citations_of
 from rhabdo.classify._inputs import Input, explore, metastatic_input
 from rhabdo.classify.tables import GroupDefinition, entries_of
-from rhabdo.results import Finding, FindingStatus, SourceView, indeterminate
+from rhabdo.results import Finding, SourceView
 
 FINDING_ID = "group.clinical"
 RULE_ID = "group.clinical.irs"
@@ -42,10 +43,17 @@ def subgroups_of(group: str) -> tuple[str, ...]:
 
 @cache
 def group_citations() -> list[str]:
-    keys: dict[str, None] = {}
-    for entry, _ in entries_of(GroupDefinition):
-        keys.update(dict.fromkeys(entry.citations))
-    return list(keys)
+    return citations_of(entries_of(GroupDefinition))
+
+
+@cache
+def _group_rule() -> ClassificationRule:
+    return ClassificationRule(
+        finding_id=FINDING_ID,
+        rule_id=RULE_ID,
+        citations=group_citations(),
+        inputs_used=[SURGERY, "diagnosis.distant_metastases", "diagnosis.irs_group_stated"],
+    )
 
 
 @cache
@@ -62,6 +70,14 @@ def _nodes_involved(case: Case, surgery: InitialSurgery) -> Input[bool]:
         # Group I allows clinically uninvolved nodes that were not sampled.
         return Input((False,), note="nodes clinically uninvolved (N0), not examined")
     return Input((False, True), (f"{SURGERY}.regional_nodes_involved_pathologically",))
+
+
+def _subgroup_by(answer: bool | None, field: str, *, yes: str, no: str) -> Input[str]:
+    """The subgroup one yes/no surgical finding picks; while unrecorded, both and the field."""
+    if answer is None:
+        both = tuple(s for s in LOCAL_SUBGROUPS if s in (yes, no))
+        return Input(both, (f"{SURGERY}.{field}",))
+    return Input((yes if answer else no,))
 
 
 def derived_local_subgroups(case: Case) -> Input[str]:
@@ -82,18 +98,16 @@ def derived_local_subgroups(case: Case) -> Input[str]:
         note = "microscopic residual"
     else:
         note = "complete resection"
+        picks: list[Input[str]] = []
         if False in nodes.values:
-            if surgery.confined_to_site_of_origin is None:
-                options += ["IA", "IB"]
-                needs.append(f"{SURGERY}.confined_to_site_of_origin")
-            else:
-                options.append("IA" if surgery.confined_to_site_of_origin else "IB")
+            confined = surgery.confined_to_site_of_origin
+            picks.append(_subgroup_by(confined, "confined_to_site_of_origin", yes="IA", no="IB"))
         if True in nodes.values:
-            if surgery.most_distal_node_involved is None:
-                options += ["IIB", "IIC"]
-                needs.append(f"{SURGERY}.most_distal_node_involved")
-            else:
-                options.append("IIC" if surgery.most_distal_node_involved else "IIB")
+            distal = surgery.most_distal_node_involved
+            picks.append(_subgroup_by(distal, "most_distal_node_involved", yes="IIC", no="IIB"))
+        for pick in picks:
+            options += pick.values
+            needs += pick.needs
     if nodes.is_known:
         note += ", nodes involved" if nodes.value else ", nodes free"
         if nodes.note:
@@ -152,8 +166,7 @@ def clinical_group(case: Case) -> Finding:
     result = explore({"metastatic": metastatic, "local": local}, decide_group)
     outcomes = tuple(s for s in SUBGROUP_ORDER if s in result.outcomes)
     mains = tuple(g for g in MAIN_GROUPS if any(main_group(s) == g for s in outcomes))
-    citations = group_citations()
-    inputs_used = [SURGERY, "diagnosis.distant_metastases", "diagnosis.irs_group_stated"]
+    rule = _group_rule()
     basis_parts = [metastatic.note]
     if any(s != "IV" for s in outcomes) and local.note:
         basis_parts.append(local.note)
@@ -164,13 +177,13 @@ def clinical_group(case: Case) -> Finding:
     if disagree:
         views = [
             SourceView(
-                citation=citations[0],
+                citation=rule.citations[0],
                 value=_words(derived.values),
                 reason=f"Derived from the initial surgery ({derived.note}): "
                 f"{_words(derived.values)}.",
             ),
             SourceView(
-                citation=citations[0],
+                citation=rule.citations[0],
                 value=_words(stated or ()),
                 reason=f"Stated by the treating team: {_words(stated or ())}.",
             ),
@@ -186,28 +199,18 @@ def clinical_group(case: Case) -> Finding:
     if len(mains) == 1:
         value = outcomes[0] if len(outcomes) == 1 else mains[0]
         subgroup_note = "" if len(outcomes) == 1 else f"; subgroup {_words(outcomes)} undecided"
-        return Finding(
-            id=FINDING_ID,
-            status=FindingStatus.DETERMINED,
-            value=value,
-            needs=sorted(set(result.needs)),
+        return rule.determined(
+            value,
+            needs=result.needs,
             reason=f"Group {value}: {basis}{subgroup_note} "
             f"(IRS clinical group, PDQ 2025 after Crane 2022).{note}",
-            rule=RULE_ID,
-            citations=citations,
-            inputs_used=inputs_used,
             details=details,
             source_views=views,
         )
-    needs = list(result.needs) or ["diagnosis.irs_group_stated", SURGERY]
-    return indeterminate(
-        FINDING_ID,
-        candidates=list(mains),
-        needs=needs,
+    return rule.indeterminate(
+        list(mains),
+        needs=result.needs or ("diagnosis.irs_group_stated", SURGERY),
         reason=f"Group {_words(mains)}: {basis} (IRS clinical group).{note}",
-        rule=RULE_ID,
-        citations=citations,
-        inputs_used=inputs_used,
         details=details,
         source_views=views,
     )

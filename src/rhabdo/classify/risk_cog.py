@@ -15,12 +15,13 @@ current rule's answer where it differs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from rhabdo.case.model import Case
 from rhabdo.case.vocab import PrimarySite
+from rhabdo.classify._finding import ClassificationRule, citations_of, histology_not_covered
 from rhabdo.classify._inputs import (
     NOT_CLASSIFIED,
     Exploration,
@@ -47,7 +48,7 @@ from rhabdo.classify.tables import (
     entry,
     threshold,
 )
-from rhabdo.results import Finding, FindingStatus, SourceView, not_applicable
+from rhabdo.results import Finding, SourceView
 
 COG_FINDING_ID = "risk.cog"
 COG_RULE_ID = "risk.cog.pdq_table6"
@@ -57,6 +58,8 @@ AGE_CUTOFF = "cog.age_cutoff"
 MUTATION_GAP = "cog.molecular_mutated_gap"
 UNCLASSIFIED_MUTATED = "not_classified_mutated"
 RISK_ORDER = ("very_low", "low", "intermediate", "high", UNCLASSIFIED_MUTATED, NOT_CLASSIFIED)
+
+Outcome = TypeVar("Outcome", bound=Hashable)
 
 
 def _main_groups(local: Input[str]) -> Input[str]:
@@ -69,6 +72,17 @@ def _stage_and_group(v: Mapping[str, Any]) -> tuple[int, str, SiteClass]:
     stage = stage_from(site.favourable, v["size_over"], v["nodes"], v["metastatic"])
     group = "IV" if v["metastatic"] else v["group"]
     return stage, group, site
+
+
+# The case fields ``_common_inputs`` reads (stage and clinical group), as listed in inputs_used.
+_STAGE_AND_GROUP_FIELDS = (
+    "diagnosis.primary_site",
+    "diagnosis.max_diameter_cm",
+    "diagnosis.regional_nodes",
+    "diagnosis.distant_metastases",
+    "diagnosis.initial_surgery",
+    "diagnosis.irs_group_stated",
+)
 
 
 def _common_inputs(case: Case, scheme: str) -> dict[str, Input[Any]]:
@@ -156,36 +170,61 @@ def _cog_inputs(case: Case) -> dict[str, Input[Any]]:
 
 @cache
 def cog_citations() -> list[str]:
-    keys: dict[str, None] = {}
-    for e, _ in entries_of(CogRiskRow):
-        keys.update(dict.fromkeys(e.citations))
-    return list(keys)
+    return citations_of(entries_of(CogRiskRow))
+
+
+@cache
+def _cog_rule() -> ClassificationRule:
+    return ClassificationRule(
+        finding_id=COG_FINDING_ID,
+        rule_id=COG_RULE_ID,
+        citations=cog_citations(),
+        inputs_used=[
+            *_STAGE_AND_GROUP_FIELDS,
+            "diagnosis.foxo1_fusion",
+            "diagnosis.myod1",
+            "diagnosis.tp53",
+            "patient.age_at_diagnosis_days",
+        ],
+    )
 
 
 def _eyelid_views(
-    case: Case, inputs: dict[str, Input[Any]], result: Exploration[str]
+    case: Case,
+    inputs: dict[str, Input[Any]],
+    result: Exploration[Outcome],
+    decide: Callable[[Mapping[str, Any]], Outcome],
+    show: Callable[[Exploration[Outcome]], str],
+    orbit_row: str,
 ) -> list[SourceView]:
-    """Orbit-only rows: show both readings when an eyelid primary would change the group."""
+    """Orbit rows: show both readings when an eyelid primary would change the answer.
+
+    ``orbit_row`` is the table's wording of the orbit criterion, read literally.
+    """
     if case.diagnosis.primary_site is not PrimarySite.EYELID:
         return []
     as_orbit = {**inputs, "site": Input((SiteClass(True, True),), note="eyelid counted as orbit")}
-    alt = explore(as_orbit, _decide_cog)
+    alt = explore(as_orbit, decide)
     if set(alt.outcomes) == set(result.outcomes):
         return []
     gap = site_ruling(PrimarySite.EYELID, CURRENT_SCHEME)
     return [
         SourceView(
             citation=gap.citations[0],
-            value=" or ".join(_ordered(result.outcomes)),
-            reason="'Orbit only' read literally: an eyelid primary is not orbit.",
+            value=show(result),
+            reason=f"'{orbit_row}' read literally: an eyelid primary is not orbit.",
         ),
         SourceView(
             citation=gap.citations[0],
-            value=" or ".join(_ordered(alt.outcomes)),
+            value=show(alt),
             reason="If the eyelid primary is counted as orbit (periorbital); the sources "
             "read do not settle this.",
         ),
     ]
+
+
+def _show_cog(e: Exploration[str]) -> str:
+    return " or ".join(_ordered(e.outcomes))
 
 
 def _say(risk: str) -> str:
@@ -213,20 +252,8 @@ def cog_risk(case: Case) -> Finding:
     """
     inputs = _cog_inputs(case)
     result = explore(inputs, _decide_cog)
-    citations = cog_citations()
-    views = _eyelid_views(case, inputs, result)
-    inputs_used = [
-        "diagnosis.primary_site",
-        "diagnosis.max_diameter_cm",
-        "diagnosis.regional_nodes",
-        "diagnosis.distant_metastases",
-        "diagnosis.initial_surgery",
-        "diagnosis.irs_group_stated",
-        "diagnosis.foxo1_fusion",
-        "diagnosis.myod1",
-        "diagnosis.tp53",
-        "patient.age_at_diagnosis_days",
-    ]
+    views = _eyelid_views(case, inputs, result, _decide_cog, _show_cog, "Orbit only")
+    rule = _cog_rule()
     shown: tuple[str, ...] = (
         "fusion_positive",
         "site",
@@ -242,14 +269,11 @@ def cog_risk(case: Case) -> Finding:
     outcomes = _ordered(result.outcomes)
     if outcomes == [UNCLASSIFIED_MUTATED]:
         gap = entry(MUTATION_GAP)
-        return not_applicable(
-            COG_FINDING_ID,
+        return rule.not_applicable(
             reason=f"Not placed by PDQ Table 6: fusion-negative very-low/low-risk pattern "
             f"with a MYOD1 or TP53 mutation ({basis}). ARST2032 treats such patients on an "
             f"intensified arm (Regimen M).",
-            rule=COG_RULE_ID,
-            citations=list(dict.fromkeys([*citations, *gap.citations])),
-            inputs_used=inputs_used,
+            citations=list(dict.fromkeys([*rule.citations, *gap.citations])),
             details={
                 "outcome": UNCLASSIFIED_MUTATED,
                 "evidence_gap": gap.evidence_gap,
@@ -265,41 +289,27 @@ def cog_risk(case: Case) -> Finding:
                 if risk == "very_low"
                 else ("low risk: VAC for 12 weeks then VA for 12 weeks")
             )
-        return Finding(
-            id=COG_FINDING_ID,
-            status=FindingStatus.DETERMINED,
-            value=risk,
+        return rule.determined(
+            risk,
             reason=f"COG {_say(risk)} risk: {basis} (PDQ 2025 Table 6 after Crane 2022)."
             + (age_note if "age_10" in shown else "")
             + view_note,
-            rule=COG_RULE_ID,
-            citations=citations,
-            inputs_used=inputs_used,
             details=details,
             source_views=views,
         )
     if outcomes == [NOT_CLASSIFIED]:
-        return not_applicable(
-            COG_FINDING_ID,
+        return rule.not_applicable(
             reason=f"This combination is not in PDQ Table 6 ({basis}).",
-            rule=COG_RULE_ID,
-            citations=citations,
-            inputs_used=inputs_used,
             details={"outcome": NOT_CLASSIFIED},
         )
     details = {}
     if UNCLASSIFIED_MUTATED in outcomes:
         details["evidence_gap"] = entry(MUTATION_GAP).evidence_gap
-    return Finding(
-        id=COG_FINDING_ID,
-        status=FindingStatus.INDETERMINATE,
-        candidates=outcomes,
-        needs=sorted(set(result.needs)),
+    return rule.indeterminate(
+        outcomes,
+        needs=result.needs,
         reason=f"COG risk {' or '.join(_say(o) for o in outcomes)}: {basis} "
         f"(PDQ 2025 Table 6).{view_note}",
-        rule=COG_RULE_ID,
-        citations=citations,
-        inputs_used=inputs_used,
         details=details,
         source_views=views,
     )
@@ -336,12 +346,17 @@ def _decide_histology(v: Mapping[str, Any]) -> tuple[str, int | None]:
 
 @cache
 def histology_citations() -> list[str]:
-    keys: dict[str, None] = {}
-    for e, _ in entries_of(HistologyRiskRow):
-        keys.update(dict.fromkeys(e.citations))
-    for e, _ in entries_of(SubsetRow):
-        keys.update(dict.fromkeys(e.citations))
-    return list(keys)
+    return citations_of(entries_of(HistologyRiskRow), entries_of(SubsetRow))
+
+
+@cache
+def _histology_rule() -> ClassificationRule:
+    return ClassificationRule(
+        finding_id=HISTOLOGY_FINDING_ID,
+        rule_id=HISTOLOGY_RULE_ID,
+        citations=histology_citations(),
+        inputs_used=["diagnosis.histology", *_STAGE_AND_GROUP_FIELDS],
+    )
 
 
 def _histology_inputs(case: Case, scheme: str) -> dict[str, Input[Any]]:
@@ -369,19 +384,10 @@ def cog_histology_risk(case: Case) -> Finding:
     """
     inputs = _histology_inputs(case, HISTORICAL_IRS_SCHEME)
     result = explore(inputs, _decide_histology)
-    citations = histology_citations()
     risks = _ordered(tuple(dict.fromkeys(r for r, _ in result.outcomes)))
     subsets = sorted({s for _, s in result.outcomes if s is not None})
     basis = _basis(inputs, ("histology", "site", "size_over", "nodes", "metastatic", "group"))
-    inputs_used = [
-        "diagnosis.histology",
-        "diagnosis.primary_site",
-        "diagnosis.max_diameter_cm",
-        "diagnosis.regional_nodes",
-        "diagnosis.distant_metastases",
-        "diagnosis.initial_surgery",
-        "diagnosis.irs_group_stated",
-    ]
+    rule = _histology_rule()
     views: list[SourceView] = []
     site = case.diagnosis.primary_site
     if (
@@ -405,35 +411,12 @@ def cog_histology_risk(case: Case) -> Finding:
                     reason=f"{site.label} {_fav(now.favourable)} under {now.label}.",
                 ),
             ]
-    if site is PrimarySite.EYELID and not views:
-        as_orbit = {**inputs, "site": Input((SiteClass(True, True),), note="eyelid as orbit")}
-        alt = explore(as_orbit, _decide_histology)
-        if set(alt.outcomes) != set(result.outcomes):
-            key = site_ruling(site, CURRENT_SCHEME).citations[0]
-            views = [
-                SourceView(
-                    citation=key,
-                    value=_show_histology(result),
-                    reason="'Orbit' read literally: an eyelid primary is not orbit.",
-                ),
-                SourceView(
-                    citation=key,
-                    value=_show_histology(alt),
-                    reason="If the eyelid primary is counted as orbit (periorbital); the sources "
-                    "read do not settle this.",
-                ),
-            ]
+    if not views:
+        views = _eyelid_views(case, inputs, result, _decide_histology, _show_histology, "Orbit")
     if risks == [NOT_CLASSIFIED]:
-        return not_applicable(
-            HISTOLOGY_FINDING_ID,
+        return rule.not_applicable(
             reason=f"The histology-era COG table covers embryonal and alveolar RMS only ({basis}).",
-            rule=HISTOLOGY_RULE_ID,
-            citations=citations,
-            inputs_used=inputs_used,
-            details={
-                "outcome": NOT_CLASSIFIED,
-                "evidence_gap": entry("histology.cog_histology").evidence_gap,
-            },
+            details=histology_not_covered("histology.cog_histology"),
         )
     details: dict[str, Any] = {"site_scheme": HISTORICAL_IRS_SCHEME}
     view_note = (
@@ -451,31 +434,21 @@ def cog_histology_risk(case: Case) -> Finding:
             else:
                 details["arst0331_subset_candidates"] = subsets
                 subset_text = f", ARST0331 subset {' or '.join(map(str, subsets))} undecided"
-        return Finding(
-            id=HISTOLOGY_FINDING_ID,
-            status=FindingStatus.DETERMINED,
-            value=risk,
-            needs=sorted(set(result.needs)),
+        return rule.determined(
+            risk,
+            needs=result.needs,
             reason=f"Histology-era COG {risk} risk{subset_text}: {basis} (COG risk table by "
             f"histology; subsets per PDQ 2025 Table 9).{view_note}",
-            rule=HISTOLOGY_RULE_ID,
-            citations=citations,
-            inputs_used=inputs_used,
             details=details,
             source_views=views,
         )
     if subsets:
         details["arst0331_subset_candidates"] = subsets
-    return Finding(
-        id=HISTOLOGY_FINDING_ID,
-        status=FindingStatus.INDETERMINATE,
-        candidates=risks,
-        needs=sorted(set(result.needs)),
+    return rule.indeterminate(
+        risks,
+        needs=result.needs,
         reason=f"Histology-era COG risk {' or '.join(risks)}: {basis} "
         f"(COG risk table by histology).{view_note}",
-        rule=HISTOLOGY_RULE_ID,
-        citations=citations,
-        inputs_used=inputs_used,
         details=details,
         source_views=views,
     )

@@ -18,6 +18,7 @@ from functools import cache
 from typing import Any
 
 from rhabdo.case.model import Case
+from rhabdo.classify._finding import ClassificationRule, citations_of, histology_not_covered
 from rhabdo.classify._inputs import (
     NOT_CLASSIFIED,
     Input,
@@ -36,10 +37,9 @@ from rhabdo.classify.tables import (
     ClassificationEntry,
     EpssgSubgroupRow,
     entries_of,
-    entry,
     threshold,
 )
-from rhabdo.results import Finding, FindingStatus, not_applicable
+from rhabdo.results import Finding
 
 FINDING_ID = "risk.epssg"
 RULE_ID = "risk.epssg.rms2005"
@@ -51,10 +51,26 @@ RISK_ORDER = ("low", "standard", "high", "very_high", NOT_CLASSIFIED, METASTATIC
 
 @cache
 def epssg_citations() -> list[str]:
-    keys: dict[str, None] = {}
-    for e, _ in entries_of(EpssgSubgroupRow):
-        keys.update(dict.fromkeys(e.citations))
-    return list(keys)
+    return citations_of(entries_of(EpssgSubgroupRow))
+
+
+@cache
+def _epssg_rule() -> ClassificationRule:
+    return ClassificationRule(
+        finding_id=FINDING_ID,
+        rule_id=RULE_ID,
+        citations=epssg_citations(),
+        inputs_used=[
+            "diagnosis.distant_metastases",
+            "diagnosis.histology",
+            "diagnosis.initial_surgery",
+            "diagnosis.irs_group_stated",
+            "diagnosis.primary_site",
+            "diagnosis.regional_nodes",
+            "diagnosis.max_diameter_cm",
+            "patient.age_at_diagnosis_days",
+        ],
+    )
 
 
 @cache
@@ -159,41 +175,20 @@ def epssg_risk(case: Case) -> Finding:
     """
     inputs = _inputs(case)
     result = explore(inputs, _decide)
-    citations = epssg_citations()
-    inputs_used = [
-        "diagnosis.distant_metastases",
-        "diagnosis.histology",
-        "diagnosis.initial_surgery",
-        "diagnosis.irs_group_stated",
-        "diagnosis.primary_site",
-        "diagnosis.regional_nodes",
-        "diagnosis.max_diameter_cm",
-        "patient.age_at_diagnosis_days",
-    ]
+    rule = _epssg_rule()
     basis = _basis(inputs)
     risks = sorted(dict.fromkeys(r for r, _ in result.outcomes), key=RISK_ORDER.index)
     subgroups: list[str] = sorted({s for _, s in result.outcomes if s is not None})
     if risks == [METASTATIC]:
-        return not_applicable(
-            FINDING_ID,
+        return rule.not_applicable(
             reason="EpSSG RMS 2005 stratified non-metastatic RMS only; metastatic patients were "
             "treated on MTS 2008.",
-            rule=RULE_ID,
-            citations=citations,
-            inputs_used=inputs_used,
             details={"outcome": METASTATIC},
         )
     if risks == [NOT_CLASSIFIED]:
-        return not_applicable(
-            FINDING_ID,
+        return rule.not_applicable(
             reason=f"EpSSG RMS 2005 does not place this histology ({basis}).",
-            rule=RULE_ID,
-            citations=citations,
-            inputs_used=inputs_used,
-            details={
-                "outcome": NOT_CLASSIFIED,
-                "evidence_gap": entry("histology.epssg_rms2005").evidence_gap,
-            },
+            details=histology_not_covered("histology.epssg_rms2005"),
         )
     rows: dict[str, tuple[ClassificationEntry, EpssgSubgroupRow]] = {
         rule.subgroup: (e, rule) for e, rule in entries_of(EpssgSubgroupRow)
@@ -212,40 +207,25 @@ def epssg_risk(case: Case) -> Finding:
         risk, sub = risks[0], subgroups[0]
         details["subgroup"] = sub
         letter = f"subgroup {sub}" + (" (letter inferred)" if inferred else "")
-        return Finding(
-            id=FINDING_ID,
-            status=FindingStatus.DETERMINED,
-            value=risk,
+        return rule.determined(
+            risk,
             reason=f"EpSSG {risk.replace('_', ' ')} risk, {letter}: {basis} (EpSSG RMS 2005; "
             f"favourable size and age = <=5 cm and <10 years; exactly 10 years is unfavourable).",
-            rule=RULE_ID,
-            citations=citations,
-            inputs_used=inputs_used,
             details=details,
         )
     details["subgroup_candidates"] = subgroups
     if len(risks) == 1:
-        return Finding(
-            id=FINDING_ID,
-            status=FindingStatus.DETERMINED,
-            value=risks[0],
-            needs=sorted(set(result.needs)),
+        return rule.determined(
+            risks[0],
+            needs=result.needs,
             reason=f"EpSSG {risks[0].replace('_', ' ')} risk, subgroup {' or '.join(subgroups)} "
             f"undecided: {basis} (EpSSG RMS 2005).",
-            rule=RULE_ID,
-            citations=citations,
-            inputs_used=inputs_used,
             details=details,
         )
     words = " or ".join(r.replace("_", " ") for r in risks)
-    return Finding(
-        id=FINDING_ID,
-        status=FindingStatus.INDETERMINATE,
-        candidates=risks,
-        needs=sorted(set(result.needs)),
+    return rule.indeterminate(
+        risks,
+        needs=result.needs,
         reason=f"EpSSG risk {words}: {basis} (EpSSG RMS 2005).",
-        rule=RULE_ID,
-        citations=citations,
-        inputs_used=inputs_used,
         details=details,
     )

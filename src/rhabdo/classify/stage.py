@@ -16,6 +16,7 @@ from typing import Any
 
 from rhabdo.case.model import Case
 from rhabdo.case.vocab import NodalStatus
+from rhabdo.classify._finding import ClassificationRule, citations_of
 from rhabdo.classify._inputs import (
     Exploration,
     Input,
@@ -29,7 +30,7 @@ from rhabdo.classify._inputs import (
 from rhabdo.classify.sites import CURRENT_SCHEME, HISTORICAL_IRS_SCHEME, SiteRuling, site_ruling
 from rhabdo.classify.tables import StageRow, entries_of
 from rhabdo.errors import KnowledgeBaseError
-from rhabdo.results import Finding, SourceView, determined, indeterminate
+from rhabdo.results import Finding, SourceView
 
 FINDING_ID = "stage.pretreatment"
 RULE_ID = "stage.pretreatment.irs_cog_tnm"
@@ -38,10 +39,22 @@ SIZE_CUTOFF = "stage.size_cutoff"
 
 @cache
 def stage_citations() -> list[str]:
-    keys: dict[str, None] = {}
-    for entry, _ in entries_of(StageRow):
-        keys.update(dict.fromkeys(entry.citations))
-    return list(keys)
+    return citations_of(entries_of(StageRow))
+
+
+@cache
+def _stage_rule() -> ClassificationRule:
+    return ClassificationRule(
+        finding_id=FINDING_ID,
+        rule_id=RULE_ID,
+        citations=stage_citations(),
+        inputs_used=[
+            "diagnosis.primary_site",
+            "diagnosis.max_diameter_cm",
+            "diagnosis.regional_nodes",
+            "diagnosis.distant_metastases",
+        ],
+    )
 
 
 @cache
@@ -130,43 +143,28 @@ def pretreatment_stage(case: Case) -> Finding:
     inputs = stage_inputs(case)
     result = explore(inputs, decide_stage)
     views = _historical_view(case, result)
-    citations = stage_citations()
     details: dict[str, Any] = {"site_scheme": CURRENT_SCHEME}
     if case.diagnosis.invasiveness is not None:
         details["t_category"] = case.diagnosis.invasiveness.value
-    inputs_used = [
-        "diagnosis.primary_site",
-        "diagnosis.max_diameter_cm",
-        "diagnosis.regional_nodes",
-        "diagnosis.distant_metastases",
-    ]
+    rule = _stage_rule()
     described = _describe(inputs)
     disagreement = (
         " Site rules differ between sources for this site; both answers are shown." if views else ""
     )
     if len(result.outcomes) == 1:
         stage = result.outcomes[0]
-        return determined(
-            FINDING_ID,
+        return rule.determined(
             stage,
             reason=f"Stage {stage}: {described} "
             f"(IRS/COG pretreatment staging, PDQ 2025 after Crane 2022).{disagreement}",
-            rule=RULE_ID,
-            citations=citations,
-            inputs_used=inputs_used,
             details=details,
             source_views=views,
         )
-    candidates = sorted(result.outcomes)
-    return indeterminate(
-        FINDING_ID,
-        candidates=list(candidates),
-        needs=list(result.needs),
+    return rule.indeterminate(
+        sorted(result.outcomes),
+        needs=result.needs,
         reason=f"{_stage_words(result.outcomes).capitalize()}: {described} "
         f"(IRS/COG pretreatment staging).{disagreement}",
-        rule=RULE_ID,
-        citations=citations,
-        inputs_used=inputs_used,
         details=details,
         source_views=views,
     )

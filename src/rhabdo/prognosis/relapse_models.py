@@ -43,8 +43,8 @@ from rhabdo.classify.relapse import (
     relapse_type,
 )
 from rhabdo.classify.sites import HISTORICAL_IRS_SCHEME, site_ruling
-from rhabdo.prognosis.knowledge import SiteClass, entry
-from rhabdo.prognosis.oberlin import metastatic_at_diagnosis
+from rhabdo.prognosis.knowledge import PrognosisEntry, SiteClass, entry
+from rhabdo.prognosis.oberlin import metastatic_at_diagnosis, site_class
 from rhabdo.results import Finding, determined, indeterminate, not_applicable
 
 FINDING_ID = "prognosis.relapse"
@@ -57,8 +57,7 @@ def _result(
     model: str,
     *,
     applicable: bool | None,
-    citation: str,
-    population: str,
+    population: PrognosisEntry,
     computable: bool,
     reason: str,
     figure: str | None = None,
@@ -66,18 +65,48 @@ def _result(
     needs: list[str] | None = None,
     entries: list[str] | None = None,
 ) -> ModelResult:
+    """One model's row; the model's name is also its citation key, and ``population`` is the
+    entry whose population text describes who the model was built on."""
     return {
         "model": model,
         "applicable": applicable,
         "factors": factors or [],
         "figure": figure,
-        "population": population,
-        "citation": citation,
+        "population": population.population or "",
+        "citation": model,
         "computable": computable,
         "reason": reason,
         "needs": sorted(set(needs or [])),
         "entries": entries or [],
     }
+
+
+def _not_applicable(model: str, population: PrognosisEntry, reason: str) -> ModelResult:
+    """A model built on a population this case is outside of: no figure, not computable."""
+    return _result(model, applicable=False, computable=False, population=population, reason=reason)
+
+
+def _published(
+    model: str,
+    population: PrognosisEntry,
+    figures: list[tuple[str, PrognosisEntry]],
+    reason: str,
+) -> ModelResult:
+    """An applicable model with published figures for this patient.
+
+    ``figures`` pairs each figure's wording with its entry, the headline first and then any
+    subgroup (relapse type, histology) the source also reports: "5-year survival 52%; local
+    recurrence 72%".
+    """
+    return _result(
+        model,
+        applicable=True,
+        computable=True,
+        population=population,
+        figure="; ".join(f"{label} {e.figure_text()}" for label, e in figures),
+        entries=[e.id for _, e in figures],
+        reason=reason,
+    )
 
 
 # --- shared inputs ---------------------------------------------------------------------------
@@ -128,13 +157,12 @@ def three_or_more_drugs(case: Case) -> bool | None:
 
 
 def site_is_adverse(case: Case, rule_id: str) -> bool | None:
-    site = case.diagnosis.primary_site
-    if site is None:
+    """Whether ``rule_id`` classes the primary site as unfavourable; None when the site is
+    unknown or the source does not class it."""
+    cls = site_class(case, rule_id)
+    if cls is None or cls is SiteClass.NOT_STATED:
         return None
-    rule = entry(rule_id)
-    assert rule.sites is not None
-    cls = rule.sites[site].site_class
-    return None if cls is SiteClass.NOT_STATED else cls is SiteClass.UNFAVOURABLE
+    return cls is SiteClass.UNFAVOURABLE
 
 
 def irs_group_i(case: Case) -> bool | None:
@@ -173,18 +201,38 @@ def outside_remission_population(case: Case, model_name: str) -> ModelResult | N
         "mazzoleni_2005": "mazzoleni_2005.os5.all",
         "dantonello_2008": "dantonello_2008.survival5.all",
     }[model_name]
-    return _result(
+    return _not_applicable(
         model_name,
-        applicable=False,
-        computable=False,
-        citation=model_name,
-        population=entry(pop).population or "",
-        reason="Built on recurrence after complete remission; this first event is a progression.",
+        entry(pop),
+        "Built on recurrence after complete remission; this first event is a progression.",
     )
 
 
-def _factor(key: str, entry_id: str, present: bool | None, needs: list[str]) -> dict[str, Any]:
-    e = entry(entry_id)
+def _outside_localized_remission(
+    case: Case, model: str, population: PrognosisEntry, disease_at_diagnosis: str
+) -> ModelResult | None:
+    """A not-applicable result for a model built on recurrence after complete remission of
+    disease that was not metastatic at diagnosis (Chisholm 2011, Mazzoleni 2005, Dantonello
+    2008): this first event is a progression, or the case was metastatic at diagnosis.
+
+    ``disease_at_diagnosis`` is the source's own word for its population ("localized",
+    "non-metastatic").
+    """
+    progression = outside_remission_population(case, model)
+    if progression is not None:
+        return progression
+    if metastatic_at_diagnosis(case) is True:
+        return _not_applicable(
+            model,
+            population,
+            f"Built on {disease_at_diagnosis} RMS at diagnosis; this case was metastatic.",
+        )
+    return None
+
+
+def _factor(model: str, key: str, present: bool | None, needs: list[str]) -> dict[str, Any]:
+    """One factor of a model, read from its knowledge entry ``<model>.factor.<key>``."""
+    e = entry(f"{model}.factor.{key}")
     return {
         "factor": key,
         "label": e.label,
@@ -199,65 +247,39 @@ def _factor(key: str, entry_id: str, present: bool | None, needs: list[str]) -> 
 
 def chisholm_2011(case: Case) -> ModelResult:
     """Chisholm 2011 adverse factors at first relapse (non-metastatic at diagnosis)."""
-    progression = outside_remission_population(case, "chisholm_2011")
-    if progression is not None:
-        return progression
-    m0 = metastatic_at_diagnosis(case)
     pop = entry("chisholm_2011.cured.all")
-    base: dict[str, Any] = {"citation": "chisholm_2011", "population": pop.population or ""}
-    if m0 is True:
-        return _result(
-            "chisholm_2011",
-            applicable=False,
-            computable=False,
-            **base,
-            reason="Built on non-metastatic RMS at diagnosis; this case was metastatic.",
-        )
+    outside = _outside_localized_remission(case, "chisholm_2011", pop, "non-metastatic")
+    if outside is not None:
+        return outside
+    m0 = metastatic_at_diagnosis(case)
     clocks = model_clocks(case)
-    f = "chisholm_2011.factor."
+    model = "chisholm_2011"
     factors: list[dict[str, Any]] = [
+        _factor(model, "metastatic_relapse", metastatic_relapse(case), ["events[0].sites"]),
         _factor(
-            "metastatic_relapse",
-            f + "metastatic_relapse",
-            metastatic_relapse(case),
-            ["events[0].sites"],
-        ),
-        _factor(
+            model,
             "prior_radiotherapy",
-            f + "prior_radiotherapy",
             prior_radiotherapy(case),
             ["first_line.radiotherapy", "first_line.radiotherapy_given"],
         ),
+        _factor(model, "initial_size_over_5cm", size_over_5cm(case), ["diagnosis.max_diameter_cm"]),
         _factor(
-            "initial_size_over_5cm",
-            f + "initial_size_over_5cm",
-            size_over_5cm(case),
-            ["diagnosis.max_diameter_cm"],
-        ),
-        _factor(
+            model,
             "relapse_under_18_months",
-            f + "relapse_under_18_months",
             clocks["chisholm_2011"]["under_18_months"],
             ["diagnosis.date", "events[0].date"],
         ),
         _factor(
+            model,
             "unfavourable_site",
-            f + "unfavourable_site",
             site_is_adverse(case, "chisholm_2011.site_rule"),
             ["diagnosis.primary_site"],
         ),
+        _factor(model, "nodal_involvement", nodal_involvement(case), ["diagnosis.regional_nodes"]),
+        _factor(model, "alveolar_histology", alveolar(case), ["diagnosis.histology"]),
         _factor(
-            "nodal_involvement",
-            f + "nodal_involvement",
-            nodal_involvement(case),
-            ["diagnosis.regional_nodes"],
-        ),
-        _factor(
-            "alveolar_histology", f + "alveolar_histology", alveolar(case), ["diagnosis.histology"]
-        ),
-        _factor(
+            model,
             "three_or_six_drug_chemotherapy",
-            f + "three_or_six_drug_chemotherapy",
             three_or_more_drugs(case),
             ["first_line.chemotherapy"],
         ),
@@ -276,7 +298,7 @@ def chisholm_2011(case: Case) -> ModelResult:
         "chisholm_2011",
         applicable=None if m0 is None else True,
         computable=False,
-        **base,
+        population=pop,
         figure=f"cohort: {pop.figure_text()} alive >=3 years after the last event (not individual)",
         factors=factors,
         reason=reason,
@@ -287,40 +309,23 @@ def chisholm_2011(case: Case) -> ModelResult:
 
 def mazzoleni_2005(case: Case) -> ModelResult:
     """Mazzoleni 2005 factor count and 5-year OS (localized at diagnosis)."""
-    progression = outside_remission_population(case, "mazzoleni_2005")
-    if progression is not None:
-        return progression
-    m0 = metastatic_at_diagnosis(case)
     pop = entry("mazzoleni_2005.os5.all")
-    base: dict[str, Any] = {"citation": "mazzoleni_2005", "population": pop.population or ""}
-    if m0 is True:
-        return _result(
-            "mazzoleni_2005",
-            applicable=False,
-            computable=False,
-            **base,
-            reason="Built on localized RMS at diagnosis; this case was metastatic.",
-        )
-    f = "mazzoleni_2005.factor."
+    outside = _outside_localized_remission(case, "mazzoleni_2005", pop, "localized")
+    if outside is not None:
+        return outside
+    m0 = metastatic_at_diagnosis(case)
+    model = "mazzoleni_2005"
     factors: list[dict[str, Any]] = [
-        _factor("alveolar", f + "alveolar", alveolar(case), ["diagnosis.histology"]),
+        _factor(model, "alveolar", alveolar(case), ["diagnosis.histology"]),
         _factor(
+            model,
             "parameningeal_or_other_site",
-            f + "parameningeal_or_other_site",
             site_is_adverse(case, "mazzoleni_2005.site_rule"),
             ["diagnosis.primary_site"],
         ),
+        _factor(model, "systemic_recurrence", metastatic_relapse(case), ["events[0].sites"]),
         _factor(
-            "systemic_recurrence",
-            f + "systemic_recurrence",
-            metastatic_relapse(case),
-            ["events[0].sites"],
-        ),
-        _factor(
-            "recurrence_on_therapy",
-            f + "recurrence_on_therapy",
-            on_first_line_therapy(case),
-            ["first_line.end_date"],
+            model, "recurrence_on_therapy", on_first_line_therapy(case), ["first_line.end_date"]
         ),
     ]
     if factors[1]["present"] is None and case.diagnosis.primary_site is not None:
@@ -338,7 +343,7 @@ def mazzoleni_2005(case: Case) -> ModelResult:
             "mazzoleni_2005",
             applicable=applicable,
             computable=m0 is False,
-            **base,
+            population=pop,
             figure=f"5-year OS {e.figure_text()}",
             factors=factors,
             needs=needs,
@@ -351,7 +356,7 @@ def mazzoleni_2005(case: Case) -> ModelResult:
             "mazzoleni_2005",
             applicable=applicable,
             computable=False,
-            **base,
+            population=pop,
             figure=None,
             factors=factors,
             needs=needs,
@@ -362,7 +367,7 @@ def mazzoleni_2005(case: Case) -> ModelResult:
         "mazzoleni_2005",
         applicable=applicable,
         computable=False,
-        **base,
+        population=pop,
         factors=factors,
         needs=needs,
         reason=f"Risk-factor count not decided: {low} to {high}.",
@@ -404,7 +409,6 @@ def pappo_category(case: Case) -> tuple[str | None, list[str]]:
 def pappo_1999(case: Case) -> ModelResult:
     """Pappo 1999 5-year survival after first relapse by histology and initial stage/group."""
     pop = entry("pappo_1999.survival5.all")
-    base: dict[str, Any] = {"citation": "pappo_1999", "population": pop.population or ""}
     key, needs = pappo_category(case)
     if key is None:
         h = case.diagnosis.histology
@@ -418,15 +422,14 @@ def pappo_1999(case: Case) -> ModelResult:
             "pappo_1999",
             applicable=True if not needs else None,
             computable=False,
-            **base,
+            population=pop,
             needs=needs,
             reason=f"Category not decided: {why}.",
             figure=f"all first relapses: 5-year survival {pop.figure_text()}",
             entries=[pop.id],
         )
     e = entry(f"pappo_1999.survival5.{key}")
-    figure = f"5-year survival {e.figure_text()}"
-    extra: list[str] = [e.id]
+    figures = [("5-year survival", e)]
     if key == "embryonal_stage1_or_group1":
         kind = relapse_type(case)
         sub = {
@@ -437,94 +440,60 @@ def pappo_1999(case: Case) -> ModelResult:
         }
         if kind.is_determined and kind.value in sub:
             s = entry(f"pappo_1999.survival5.embryonal_stage1_group1_{sub[kind.value]}")
-            figure += f"; {sub[kind.value]} recurrence {s.figure_text()}"
-            extra.append(s.id)
-    return _result(
-        "pappo_1999",
-        applicable=True,
-        computable=True,
-        **base,
-        figure=figure,
-        entries=extra,
-        reason=f"{e.group}.",
-    )
+            figures.append((f"{sub[kind.value]} recurrence", s))
+    return _published("pappo_1999", pop, figures, reason=f"{e.group}.")
 
 
 def mattke_2009(case: Case) -> ModelResult:
     """Mattke 2009 4-year survival by time from the end of primary therapy."""
     e0 = entry("mattke_2009.survival4.early")
-    base: dict[str, Any] = {"citation": "mattke_2009", "population": e0.population or ""}
     on = on_first_line_therapy(case)
     if on is True:
-        return _result(
+        return _not_applicable(
             "mattke_2009",
-            applicable=False,
-            computable=False,
-            **base,
-            reason="Grouped by time after the end of primary therapy; this event came on therapy.",
+            e0,
+            "Grouped by time after the end of primary therapy; this event came on therapy.",
         )
     months = months_from_end_of_first_line(case)
     if on is False and months is not None and months < 0:
-        return _result(
-            "mattke_2009",
-            applicable=False,
-            computable=False,
-            **base,
-            reason="The event came before first-line therapy started.",
+        return _not_applicable(
+            "mattke_2009", e0, "The event came before first-line therapy started."
         )
     if on is None or months is None:
         return _result(
             "mattke_2009",
             applicable=None,
             computable=False,
-            **base,
+            population=e0,
             needs=["first_line.end_date", "events[0].date"],
             reason="The time from the end of first-line therapy is not known.",
         )
     cat: MattkeCategory = mattke_category(months)
-    e = entry(f"mattke_2009.survival4.{cat.value}")
-    ids = [e.id]
-    figure = f"4-year survival {e.figure_text()}"
+    figures = [("4-year survival", entry(f"mattke_2009.survival4.{cat.value}"))]
     if relapse_type(case).value == RelapseType.LOCAL.value:
-        loc = entry(f"mattke_2009.survival4.local_{cat.value}")
-        figure += f"; local relapse {loc.figure_text()}"
-        ids.append(loc.id)
+        figures.append(("local relapse", entry(f"mattke_2009.survival4.local_{cat.value}")))
     if case.diagnosis.histology in EMBRYONAL_HISTOLOGIES:
-        emb = entry(f"mattke_2009.survival4.embryonal_{cat.value}")
-        figure += f"; embryonal {emb.figure_text()}"
-        ids.append(emb.id)
-    return _result(
+        figures.append(("embryonal", entry(f"mattke_2009.survival4.embryonal_{cat.value}")))
+    return _published(
         "mattke_2009",
-        applicable=True,
-        computable=True,
-        **base,
-        figure=figure,
-        entries=ids,
+        e0,
+        figures,
         reason=f"{cat.value} relapse, {months:.1f} months after the end of first-line therapy.",
     )
 
 
 def dantonello_2008(case: Case) -> ModelResult:
     """Dantonello 2008 cohort post-relapse survival (localized at diagnosis)."""
-    progression = outside_remission_population(case, "dantonello_2008")
-    if progression is not None:
-        return progression
     e = entry("dantonello_2008.survival5.all")
-    base: dict[str, Any] = {"citation": "dantonello_2008", "population": e.population or ""}
+    outside = _outside_localized_remission(case, "dantonello_2008", e, "localized")
+    if outside is not None:
+        return outside
     m1 = metastatic_at_diagnosis(case)
-    if m1 is True:
-        return _result(
-            "dantonello_2008",
-            applicable=False,
-            computable=False,
-            **base,
-            reason="Built on localized RMS at diagnosis; this case was metastatic.",
-        )
     return _result(
         "dantonello_2008",
         applicable=None if m1 is None else True,
         computable=m1 is False,
-        **base,
+        population=e,
         figure=f"5-year post-relapse survival {e.figure_text()} (cohort)",
         entries=[e.id],
         needs=["diagnosis.distant_metastases"] if m1 is None else [],
@@ -535,17 +504,13 @@ def dantonello_2008(case: Case) -> ModelResult:
 def minn_2010(case: Case) -> ModelResult:
     """Minn 2010: early progression (< 120 days) on intermediate-risk therapy."""
     e = entry("minn_2010.os5.early_progression")
-    base: dict[str, Any] = {"citation": "minn_2010", "population": e.population or ""}
     refractory = relapse_refractory(case)
     early = refractory.details.get("early_failure_minn_2010")
     if refractory.value is True and early:
-        return _result(
+        return _published(
             "minn_2010",
-            applicable=True,
-            computable=True,
-            **base,
-            figure=f"5-year OS {e.figure_text()}",
-            entries=[e.id],
+            e,
+            [("5-year OS", e)],
             reason="Progression within 120 days of the start of first-line therapy "
             "(study entry in Minn 2010; population was intermediate risk).",
         )
@@ -554,53 +519,45 @@ def minn_2010(case: Case) -> ModelResult:
             "minn_2010",
             applicable=None,
             computable=False,
-            **base,
+            population=e,
             needs=list(refractory.needs) or ["first_line.start_date"],
             reason="Whether this was an early progression (<120 days) is not decided.",
         )
-    return _result(
-        "minn_2010",
-        applicable=False,
-        computable=False,
-        **base,
-        reason="Not an early progression on first-line therapy.",
-    )
+    return _not_applicable("minn_2010", e, "Not an early progression on first-line therapy.")
+
+
+def _unweighted_factor(key: str, label: str, present: bool | None) -> dict[str, Any]:
+    """A factor Wasti 2026 reports as adverse without publishing a weight for it."""
+    return {
+        "factor": key,
+        "label": label,
+        "present": present,
+        "effect": "associated with worse outcome (no weight published)",
+        "needs": [],
+    }
 
 
 def wasti_2026(case: Case) -> ModelResult:
     """Wasti 2026 (INSTRuCT): first event after metastatic disease at diagnosis."""
     e = entry("wasti_2026.os3.after_first_event")
-    base: dict[str, Any] = {"citation": "wasti_2026", "population": e.population or ""}
     m1 = metastatic_at_diagnosis(case)
     if m1 is False:
-        return _result(
-            "wasti_2026",
-            applicable=False,
-            computable=False,
-            **base,
-            reason="Only for a first event after metastatic disease at diagnosis.",
+        return _not_applicable(
+            "wasti_2026", e, "Only for a first event after metastatic disease at diagnosis."
         )
     factors: list[dict[str, Any]] = [
-        {
-            "factor": "higher_oberlin_score",
-            "label": "Higher Oberlin score at diagnosis",
-            "present": None,
-            "effect": "associated with worse outcome (no weight published)",
-            "needs": [],
-        },
-        {
-            "factor": "locoregional_nodes",
-            "label": "Locoregional lymph-node involvement at diagnosis",
-            "present": nodal_involvement(case),
-            "effect": "associated with worse outcome (no weight published)",
-            "needs": [],
-        },
+        _unweighted_factor("higher_oberlin_score", "Higher Oberlin score at diagnosis", None),
+        _unweighted_factor(
+            "locoregional_nodes",
+            "Locoregional lymph-node involvement at diagnosis",
+            nodal_involvement(case),
+        ),
     ]
     return _result(
         "wasti_2026",
         applicable=None if m1 is None else True,
         computable=m1 is True,
-        **base,
+        population=e,
         figure=f"3-year OS after first event {e.figure_text()}",
         factors=factors,
         entries=[e.id],
@@ -651,12 +608,9 @@ def relapse_prognosis(case: Case) -> Finding:
         "models": results,
     }
     given = [r for r in results if r["applicable"] is True and r["computable"]]
+    not_computable = [r for r in results if r["applicable"] is True and not r["computable"]]
     parts = [f"{_SHORT[r['model']]}: {r['figure']}" for r in given]
-    listed = [
-        f"{_SHORT[r['model']]}: {r['reason']}"
-        for r in results
-        if r["applicable"] is True and not r["computable"]
-    ]
+    listed = [f"{_SHORT[r['model']]}: {r['reason']}" for r in not_computable]
     if given:
         return determined(
             FINDING_ID,
@@ -664,11 +618,7 @@ def relapse_prognosis(case: Case) -> Finding:
             reason=f"{len(given)} model(s) give a published figure for this first event"
             + (
                 "; applicable but not computable: "
-                + ", ".join(
-                    _SHORT[r["model"]]
-                    for r in results
-                    if r["applicable"] is True and not r["computable"]
-                )
+                + ", ".join(_SHORT[r["model"]] for r in not_computable)
                 if listed
                 else ""
             )

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 
 from rhabdo.case.age import age_at_least, calendar_age_years
-from rhabdo.case.model import Case
+from rhabdo.case.model import Case, TreatmentLine
 from rhabdo.case.vocab import (
     AlterationKind,
     ChemotherapyAgent,
@@ -154,6 +154,25 @@ def _history_recorded(case: Case) -> bool:
     return case.first_line is not None or bool(case.later_lines)
 
 
+def _history_not_recorded(key: str, requirement: str) -> CriterionResult:
+    """The answer to a prior-therapy criterion when no treatment line is recorded: with no
+    history there is nothing to count or search, so the criterion lacks information."""
+    return _result(
+        key,
+        requirement,
+        UNKNOWN,
+        "no treatment line recorded",
+        needs=["first_line", "later_lines"],
+    )
+
+
+def _named_treatment_lines(case: Case) -> list[tuple[str, TreatmentLine]]:
+    """The recorded treatment lines in order, each with the case path that names it."""
+    return ([("first_line", case.first_line)] if case.first_line else []) + [
+        (f"later_lines[{i}]", ln) for i, ln in enumerate(case.later_lines)
+    ]
+
+
 # --- one evaluator per criterion key ----------------------------------------------------------
 
 
@@ -238,42 +257,22 @@ def _eval_sexes(ctx: MatchContext, sexes: list[object]) -> CriterionResult:
     return _result("sexes", requirement, MET if ok else NOT_MET, f"sex is {sex.value}", ev)
 
 
-def _eval_histologies(ctx: MatchContext, allowed: list[object]) -> CriterionResult:
-    requirement = "histology one of: " + ", ".join(str(h) for h in allowed)
+def _eval_histologies(
+    ctx: MatchContext, listed: list[object], *, excluded: bool
+) -> CriterionResult:
+    """Whether the histology is one the trial lists (``histologies``) or one it rules out
+    (``excluded_histologies``)."""
+    key = "excluded_histologies" if excluded else "histologies"
+    names = ", ".join(str(h) for h in listed)
+    requirement = ("histology not: " if excluded else "histology one of: ") + names
     h = ctx.case.diagnosis.histology
     if h is None:
         return _result(
-            "histologies",
-            requirement,
-            UNKNOWN,
-            "histology is not recorded",
-            needs=["diagnosis.histology"],
+            key, requirement, UNKNOWN, "histology is not recorded", needs=["diagnosis.histology"]
         )
     ev = [_ev(field="diagnosis.histology", value=h.value)]
-    return _result(
-        "histologies", requirement, MET if h in allowed else NOT_MET, f"histology is {h.label}", ev
-    )
-
-
-def _eval_excluded_histologies(ctx: MatchContext, excluded: list[object]) -> CriterionResult:
-    requirement = "histology not: " + ", ".join(str(h) for h in excluded)
-    h = ctx.case.diagnosis.histology
-    if h is None:
-        return _result(
-            "excluded_histologies",
-            requirement,
-            UNKNOWN,
-            "histology is not recorded",
-            needs=["diagnosis.histology"],
-        )
-    ev = [_ev(field="diagnosis.histology", value=h.value)]
-    return _result(
-        "excluded_histologies",
-        requirement,
-        NOT_MET if h in excluded else MET,
-        f"histology is {h.label}",
-        ev,
-    )
+    ok = h not in listed if excluded else h in listed
+    return _result(key, requirement, MET if ok else NOT_MET, f"histology is {h.label}", ev)
 
 
 def _eval_fusion(ctx: MatchContext, allowed: list[FusionStatus]) -> CriterionResult:
@@ -397,13 +396,7 @@ def _eval_regimens(ctx: MatchContext, bound: int, *, minimum: bool) -> Criterion
     case = ctx.case
     count = len(case.all_treatment_lines())
     if not _history_recorded(case):
-        return _result(
-            key,
-            requirement,
-            UNKNOWN,
-            "no treatment line recorded",
-            needs=["first_line", "later_lines"],
-        )
+        return _history_not_recorded(key, requirement)
     ev = [_ev(field="first_line + later_lines", value=count)]
     ok = count >= bound if minimum else count <= bound
     return _result(
@@ -419,13 +412,7 @@ def _eval_agents(
     requirement = ("prior treatment with: " if required else "no prior treatment with: ") + names
     case = ctx.case
     if not _history_recorded(case):
-        return _result(
-            key,
-            requirement,
-            UNKNOWN,
-            "no treatment line recorded",
-            needs=["first_line", "later_lines"],
-        )
+        return _history_not_recorded(key, requirement)
     given = {e.agent for line in case.all_treatment_lines() for e in line.chemotherapy}
     ev = [_ev(field="first_line/later_lines chemotherapy", value=_recorded_agents(case))]
     if required:
@@ -447,13 +434,7 @@ def _eval_car_t(ctx: MatchContext, excluded: bool) -> CriterionResult:
         return _result("prior_car_t_excluded", requirement, MET, "the trial does not restrict it")
     case = ctx.case
     if not _history_recorded(case):
-        return _result(
-            "prior_car_t_excluded",
-            requirement,
-            UNKNOWN,
-            "no treatment line recorded",
-            needs=["first_line", "later_lines"],
-        )
+        return _history_not_recorded("prior_car_t_excluded", requirement)
     names = [n for n in _recorded_agents(case) if _CAR_T_NAME.search(n)]
     ev = [_ev(field="first_line/later_lines chemotherapy (agent 'other')", value=names)]
     if names:
@@ -468,20 +449,11 @@ def _eval_rt_regions(ctx: MatchContext, regions: list[object]) -> CriterionResul
     requirement = "no prior radiotherapy to: " + ", ".join(str(r) for r in regions)
     case = ctx.case
     if not _history_recorded(case):
-        return _result(
-            key,
-            requirement,
-            UNKNOWN,
-            "no treatment line recorded",
-            needs=["first_line", "later_lines"],
-        )
+        return _history_not_recorded(key, requirement)
     unknown: list[str] = []
     hit: list[str] = []
     seen: list[str] = []
-    lines = ([("first_line", case.first_line)] if case.first_line else []) + [
-        (f"later_lines[{i}]", ln) for i, ln in enumerate(case.later_lines)
-    ]
-    for name, line in lines:
+    for name, line in _named_treatment_lines(case):
         for j, rt in enumerate(line.radiotherapy):
             if rt.body_region is None:
                 unknown.append(f"{name}.radiotherapy[{j}].body_region")
@@ -587,19 +559,10 @@ def _eval_washout(ctx: MatchContext, days_needed: int) -> CriterionResult:
     requirement = f"at least {days_needed} days since the last anticancer therapy"
     case = ctx.case
     if not _history_recorded(case):
-        return _result(
-            key,
-            requirement,
-            UNKNOWN,
-            "no treatment line recorded",
-            needs=["first_line", "later_lines"],
-        )
-    lines = ([("first_line", case.first_line)] if case.first_line else []) + [
-        (f"later_lines[{i}]", ln) for i, ln in enumerate(case.later_lines)
-    ]
+        return _history_not_recorded(key, requirement)
     ends: list[dt.date] = []
     needs: list[str] = []
-    for name, line in lines:
+    for name, line in _named_treatment_lines(case):
         if line.ongoing:
             return _result(
                 key,
@@ -644,8 +607,8 @@ Evaluator = Callable[[MatchContext, object], CriterionResult]
 EVALUATORS: dict[str, Evaluator] = {
     "age": lambda c, v: _eval_age(c, v),  # type: ignore[arg-type]
     "sexes": lambda c, v: _eval_sexes(c, v),  # type: ignore[arg-type]
-    "histologies": lambda c, v: _eval_histologies(c, v),  # type: ignore[arg-type]
-    "excluded_histologies": lambda c, v: _eval_excluded_histologies(c, v),  # type: ignore[arg-type]
+    "histologies": lambda c, v: _eval_histologies(c, v, excluded=False),  # type: ignore[arg-type]
+    "excluded_histologies": lambda c, v: _eval_histologies(c, v, excluded=True),  # type: ignore[arg-type]
     "fusion_statuses": lambda c, v: _eval_fusion(c, v),  # type: ignore[arg-type]
     "disease_settings": lambda c, v: _eval_settings(c, v),  # type: ignore[arg-type]
     "measurable_disease_required": lambda c, v: _eval_measurable(c, v),  # type: ignore[arg-type]
