@@ -35,14 +35,38 @@ class FieldProblem:
 
 
 class CaseValidationError(RhabdoError):
-    """The case document is invalid; ``problems`` names every field and what is wrong."""
+    """The case document is invalid; ``problems`` names every field and what is wrong.
+
+    Subclasses name other documents a user supplies (a cohort table, a mapping file, a FHIR
+    bundle); callers catch them all as ``CaseValidationError``.
+    """
+
+    document = "case"
 
     def __init__(self, problems: list[FieldProblem], source: str | None = None) -> None:
         self.problems = problems
         self.source = source
         where = f"{source}: " if source else ""
         lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{where}invalid case ({len(problems)} problem(s)):\n{lines}")
+        super().__init__(f"{where}invalid {self.document} ({len(problems)} problem(s)):\n{lines}")
+
+
+class CohortTableError(CaseValidationError):
+    """A cohort table, or a column an option names in it, cannot be used."""
+
+    document = "cohort table"
+
+
+class MappingFileError(CaseValidationError):
+    """A registry's column-mapping file cannot be used."""
+
+    document = "mapping file"
+
+
+class FhirBundleError(CaseValidationError):
+    """A FHIR bundle cannot be read into a case."""
+
+    document = "FHIR bundle"
 
 
 class InsufficientData(RhabdoError):

@@ -109,6 +109,27 @@ def test_bad_input_gives_a_clear_error_without_traceback(tmp_path, monkeypatch, 
     assert_clean_error(result, fragment)
 
 
+@pytest.mark.parametrize(
+    ("args", "document"),
+    [
+        (["score", "{data}/small_cohort.csv", "-o", "o.xlsx"], "invalid cohort table"),
+        (
+            ["score", "{data}/small_cohort.csv", "-o", "o.csv", "--mapping", "nomap.yaml"],
+            "invalid mapping file",
+        ),
+        (
+            ["survival", "{data}/small_cohort.csv", "--time", "weeks", "--event", "efs_event"],
+            "invalid cohort table",
+        ),
+    ],
+)
+def test_error_names_the_document_that_is_wrong(tmp_path, monkeypatch, args, document):
+    monkeypatch.chdir(tmp_path)
+    result = run(*[a.replace("{data}", str(DATA)) for a in args])
+    assert_clean_error(result, document)
+    assert "invalid case" not in result.output
+
+
 def test_survival_tables_figure_and_html(synthetic_scored, tmp_path):
     out = tmp_path / "report"
     result = run(

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from rhabdo.cli.common import fail, user_errors, write_output
-from rhabdo.errors import CaseValidationError, FieldProblem
+from rhabdo.errors import FhirBundleError, FieldProblem
 
 _MAX_BUNDLE_BYTES = 20_000_000
 
@@ -20,20 +20,20 @@ def read_bundle(path: str) -> Any:
     p = Path(path)
     try:
         if p.stat().st_size > _MAX_BUNDLE_BYTES:
-            raise CaseValidationError(
+            raise FhirBundleError(
                 [FieldProblem("(file)", "file is too large for a bundle")], p.name
             )
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise CaseValidationError([FieldProblem("(file)", "file not found")], str(p)) from None
+        raise FhirBundleError([FieldProblem("(file)", "file not found")], str(p)) from None
     except IsADirectoryError:
-        raise CaseValidationError([FieldProblem("(file)", "is a directory")], str(p)) from None
+        raise FhirBundleError([FieldProblem("(file)", "is a directory")], str(p)) from None
     except UnicodeDecodeError:
-        raise CaseValidationError([FieldProblem("(file)", "not UTF-8 text")], str(p)) from None
+        raise FhirBundleError([FieldProblem("(file)", "not UTF-8 text")], str(p)) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise CaseValidationError(
+        raise FhirBundleError(
             [FieldProblem("(file)", f"not valid JSON: {exc.msg} at line {exc.lineno}")], p.name
         ) from None
 

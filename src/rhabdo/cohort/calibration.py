@@ -40,12 +40,12 @@ def calibration_table(
 
     ``time`` must be in years (the unit of the published time points).
     """
-    from rhabdo.errors import CaseValidationError, FieldProblem
+    from rhabdo.errors import CohortTableError, FieldProblem
 
     prepare(df, time, event)  # names a missing or misspelt time/event column
     missing = sorted({f.finding for f in figures} - set(df.columns))
     if missing and len(missing) == len({f.finding for f in figures}):
-        raise CaseValidationError(
+        raise CohortTableError(
             [
                 FieldProblem(
                     m, "no such finding column; score the cohort first (rhabdo cohort score)"

@@ -37,7 +37,7 @@ from rhabdo.case.vocab import (
     SurgicalResult,
     Vocabulary,
 )
-from rhabdo.errors import CaseValidationError, FieldProblem
+from rhabdo.errors import FieldProblem, MappingFileError
 
 
 class CellKind(StrEnum):
@@ -303,7 +303,7 @@ class ColumnMapping(BaseModel):
                 )
             seen[theirs] = ours
         if problems:
-            raise CaseValidationError(problems, "mapping file")
+            raise MappingFileError(problems)
 
     def source_name(self, column: str) -> str:
         """The registry's name for one of our columns."""
@@ -322,22 +322,22 @@ def load_mapping(path: str | Path | None) -> ColumnMapping:
     try:
         raw = yaml.safe_load(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise CaseValidationError([FieldProblem("(file)", "file not found")], str(p)) from None
+        raise MappingFileError([FieldProblem("(file)", "file not found")], str(p)) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise CaseValidationError(
+        raise MappingFileError(
             [FieldProblem("(file)", f"cannot be read ({exc})")], str(p)
         ) from None
     except yaml.YAMLError:
-        raise CaseValidationError([FieldProblem("(file)", "not valid YAML")], str(p)) from None
+        raise MappingFileError([FieldProblem("(file)", "not valid YAML")], str(p)) from None
     return parse_mapping(raw if raw is not None else {}, str(p))
 
 
 def parse_mapping(raw: Mapping[str, Any] | Any, source: str = "mapping") -> ColumnMapping:
     if not isinstance(raw, Mapping):
-        raise CaseValidationError([FieldProblem("(file)", "must be a mapping")], source)
+        raise MappingFileError([FieldProblem("(file)", "must be a mapping")], source)
     try:
         return ColumnMapping.model_validate(dict(raw))
     except ValidationError as exc:
         from rhabdo.case.io import problems_from_validation_error
 
-        raise CaseValidationError(problems_from_validation_error(exc), source) from None
+        raise MappingFileError(problems_from_validation_error(exc), source) from None

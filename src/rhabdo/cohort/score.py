@@ -26,7 +26,7 @@ from rhabdo.cohort.cells import FindingRule
 from rhabdo.cohort.columns import ID_COLUMN, IDENTIFYING_COLUMNS, ColumnMapping
 from rhabdo.cohort.rows import rename_to_ours
 from rhabdo.cohort.scorer import CohortScorer, ScoreSummary
-from rhabdo.errors import CaseValidationError, FieldProblem
+from rhabdo.errors import CohortTableError, FieldProblem
 
 ROW_COLUMN = "row"
 ERROR_COLUMN = "error"
@@ -42,7 +42,7 @@ def table_format(path: str | Path) -> str:
         return "csv"
     if suffix in (".parquet", ".pq"):
         return "parquet"
-    raise CaseValidationError(
+    raise CohortTableError(
         [FieldProblem("(file)", f"unknown table format {suffix!r}; use .csv or .parquet")],
         str(path),
     )
@@ -59,11 +59,11 @@ def _csv_header(path: Path) -> list[str]:
         with path.open(newline="", encoding="utf-8") as fh:
             header = next(csv.reader(fh), None)
     except FileNotFoundError:
-        raise CaseValidationError([FieldProblem("(file)", "file not found")], str(path)) from None
+        raise CohortTableError([FieldProblem("(file)", "file not found")], str(path)) from None
     except UnicodeDecodeError:
-        raise CaseValidationError([FieldProblem("(file)", "not UTF-8 text")], str(path)) from None
+        raise CohortTableError([FieldProblem("(file)", "not UTF-8 text")], str(path)) from None
     if not header:
-        raise CaseValidationError([FieldProblem("(file)", "empty file: no header row")], str(path))
+        raise CohortTableError([FieldProblem("(file)", "empty file: no header row")], str(path))
     return [h.strip() for h in header]
 
 
@@ -84,16 +84,16 @@ def read_batches(
         try:
             pf = pq.ParquetFile(p)
         except FileNotFoundError:
-            raise CaseValidationError([FieldProblem("(file)", "file not found")], str(p)) from None
+            raise CohortTableError([FieldProblem("(file)", "file not found")], str(p)) from None
         except (pa.ArrowInvalid, OSError) as exc:
-            raise CaseValidationError(
+            raise CohortTableError(
                 [FieldProblem("(file)", f"not a Parquet file ({exc})")], str(p)
             ) from None
         return pf.schema_arrow, pf.iter_batches(batch_size=batch_rows), pf.metadata.num_rows
     header = _csv_header(p)
     if len(set(header)) != len(header):
         dup = sorted({h for h in header if header.count(h) > 1})
-        raise CaseValidationError(
+        raise CohortTableError(
             [FieldProblem("(header)", f"duplicate column(s): {', '.join(dup)}")], str(p)
         )
     sink = unreadable if unreadable is not None else []
@@ -144,7 +144,7 @@ class TableWriter:
             else:
                 self._writer = pacsv.CSVWriter(self.path, schema)
         except OSError as exc:
-            raise CaseValidationError(
+            raise CohortTableError(
                 [FieldProblem("(output)", f"cannot write ({exc})")], str(self.path)
             ) from None
 
@@ -186,7 +186,7 @@ def score_file(
     schema, batches, total = read_batches(input_path, batch_rows, unreadable)
     rename = rename_to_ours(schema.names, m)
     if ID_COLUMN not in rename.values():
-        raise CaseValidationError(
+        raise CohortTableError(
             [FieldProblem(m.source_name(ID_COLUMN), "required column is missing from the table")],
             str(input_path),
         )
@@ -196,7 +196,7 @@ def score_file(
         fcols = scorer.output_finding_columns
         clash = sorted(set(passthrough) & set(meta + fcols))
         if clash:
-            raise CaseValidationError(
+            raise CohortTableError(
                 [
                     FieldProblem(c, "input column has the name of an output column; rename it")
                     for c in clash
@@ -244,7 +244,7 @@ def score_file(
                 scorer.summary.rows += 1
                 scorer.summary.errors += 1
         except pa.ArrowInvalid as exc:
-            raise CaseValidationError(
+            raise CohortTableError(
                 [FieldProblem("(file)", f"cannot be read: {exc}")], str(input_path)
             ) from None
         finally:

@@ -20,7 +20,7 @@ import pandas as pd  # type: ignore[import-untyped]  # no stubs installed
 
 from rhabdo.cohort.cells import STATUS_SUFFIX
 from rhabdo.cohort.score import ERROR_COLUMN, table_format
-from rhabdo.errors import CaseValidationError, FieldProblem
+from rhabdo.errors import CohortTableError, FieldProblem
 
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"0", "false", "no", "n", "f"}
@@ -98,9 +98,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
             return pd.read_parquet(p)
         return pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])
     except FileNotFoundError:
-        raise CaseValidationError([FieldProblem("(file)", "file not found")], str(p)) from None
+        raise CohortTableError([FieldProblem("(file)", "file not found")], str(p)) from None
     except (ValueError, OSError) as exc:
-        raise CaseValidationError(
+        raise CohortTableError(
             [FieldProblem("(file)", f"cannot be read ({exc})")], str(p)
         ) from None
 
@@ -110,7 +110,7 @@ def _require(df: pd.DataFrame, column: str, what: str) -> None:
         known = ", ".join(
             c for c in df.columns if not c.endswith((".status", ".candidates", ".needs"))
         )
-        raise CaseValidationError(
+        raise CohortTableError(
             [FieldProblem(column, f"no such {what} column; the table has: {known}")]
         )
 
@@ -237,7 +237,7 @@ def logrank(data: AnalysisData, by: str) -> LogRank:
 
     frame = data.frame
     if frame[by].nunique() < 2:
-        raise CaseValidationError([FieldProblem(by, "the log-rank test needs at least two groups")])
+        raise CohortTableError([FieldProblem(by, "the log-rank test needs at least two groups")])
     res = multivariate_logrank_test(frame["time"], frame[by], frame["event"])
     observed, expected = observed_expected(frame, by)
     return LogRank(
@@ -259,9 +259,7 @@ def cox(data: AnalysisData, covariates: Sequence[str]) -> CoxResult:
     for cov in covariates:
         levels = sorted(frame[cov].unique(), key=_sort_key)
         if len(levels) < 2:
-            raise CaseValidationError(
-                [FieldProblem(cov, "a Cox covariate needs at least two values")]
-            )
+            raise CohortTableError([FieldProblem(cov, "a Cox covariate needs at least two values")])
         refs[cov] = levels[0]
         for level in levels[1:]:
             design[f"{cov}={level}"] = (frame[cov] == level).astype(float)
@@ -289,9 +287,7 @@ def concordance(data: AnalysisData, score: str, higher_is_worse: bool = True) ->
 
     values = pd.to_numeric(data.frame[score], errors="coerce")
     if values.isna().any():
-        raise CaseValidationError(
-            [FieldProblem(score, "the score has values that are not numbers")]
-        )
+        raise CohortTableError([FieldProblem(score, "the score has values that are not numbers")])
     predicted = -values if higher_is_worse else values
     return float(concordance_index(data.frame["time"], predicted, data.frame["event"]))
 

@@ -52,7 +52,7 @@ from rhabdo.case.vocab import (
     RadiotherapyTarget,
     Sex,
 )
-from rhabdo.errors import CaseValidationError, FieldProblem
+from rhabdo.errors import FhirBundleError, FieldProblem
 from rhabdo.interop import codes as c
 
 SOURCE = "FHIR bundle"
@@ -316,11 +316,11 @@ class _Importer:
         from pydantic.v1 import ValidationError as V1ValidationError
 
         if not isinstance(bundle, dict):
-            raise CaseValidationError(
+            raise FhirBundleError(
                 [FieldProblem("(bundle)", "a FHIR Bundle must be a JSON object")], SOURCE
             )
         if bundle.get("resourceType") != "Bundle":
-            raise CaseValidationError(
+            raise FhirBundleError(
                 [
                     FieldProblem(
                         "resourceType", f"expected 'Bundle', got {bundle.get('resourceType')!r}"
@@ -330,7 +330,7 @@ class _Importer:
             )
         entries = bundle.get("entry", [])
         if not isinstance(entries, list):
-            raise CaseValidationError([FieldProblem("entry", "must be a list of entries")], SOURCE)
+            raise FhirBundleError([FieldProblem("entry", "must be a list of entries")], SOURCE)
         for i, entry in enumerate(entries):
             where = f"entry[{i}]"
             resource = entry.get("resource") if isinstance(entry, dict) else None
@@ -371,7 +371,7 @@ class _Importer:
 
     def _raise_if_problems(self) -> None:
         if self.problems:
-            raise CaseValidationError(self.problems, SOURCE)
+            raise FhirBundleError(self.problems, SOURCE)
 
     def resolve(self, res: Any, element: str, ref: Any, types: tuple[str, ...]) -> Any:
         """Follow a reference this mapping depends on; a dangling one is a problem."""
@@ -486,7 +486,7 @@ def _renumber_event(field_path: str, remap: dict[int, int]) -> str:
 def _patient(imp: _Importer, used: set[int]) -> Any:
     patients = imp.of_type("Patient")
     if len(patients) != 1:
-        raise CaseValidationError(
+        raise FhirBundleError(
             [
                 FieldProblem(
                     "entry", f"the bundle must hold exactly one Patient, found {len(patients)}"
