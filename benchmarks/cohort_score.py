@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/cohort_score.py                 # 100,000 and 1,000,000 rows
     .venv/bin/python benchmarks/cohort_score.py --sizes 20000 --workers 1
+    .venv/bin/python benchmarks/cohort_score.py --sizes 5000000 --scenarios default
 
 For each size a synthetic cohort (diagnosis-time columns of ``rhabdo.cohort.synth``; ages in
 days, so nearly every row is distinct) is written to CSV, then scored in a fresh process so
@@ -45,6 +46,7 @@ def trivial_rule(case: Case) -> Finding:
     return determined("trivial", 1, reason="benchmark", rule="trivial", citations=[])
 
 
+SCENARIO_NAMES = ("default", "exact", "trivial", "dated", "repeat")
 DATED_COLUMNS = (*SYNTH_COLUMNS, "date_of_birth", "diagnosis_date")
 
 
@@ -127,6 +129,13 @@ def main() -> None:
         help="distinct patients in the repeated-profiles scenario",
     )
     parser.add_argument(
+        "--scenarios",
+        nargs="+",
+        choices=SCENARIO_NAMES,
+        default=list(SCENARIO_NAMES),
+        help="which scenarios to run (default: all)",
+    )
+    parser.add_argument(
         "--child", nargs=3, metavar=("FILE", "WORKERS", "KEYING"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
@@ -138,23 +147,36 @@ def main() -> None:
         f"cohort_score benchmark: workers={args.workers}, machine cores={_cores()}, "
         f"load average at start {_load()} (other work on the machine slows every figure)"
     )
-    # label, repeated profiles, dated, keying, first size only
-    scenarios = [
-        ("all rows distinct; core rules, classed cells (default)", None, False, "classes", False),
-        ("all rows distinct; core rules, exact cells", None, False, "exact", True),
-        ("all rows distinct; pipeline only (1 trivial rule)", None, False, "trivial", True),
-        ("rows dated (birth, diagnosis); core rules", None, True, "classes", False),
-        (
+    # name: label, repeated profiles, dated, keying, first size only
+    scenarios = {
+        "default": (
+            "all rows distinct; core rules, classed cells (default)",
+            None,
+            False,
+            "classes",
+            False,
+        ),
+        "exact": ("all rows distinct; core rules, exact cells", None, False, "exact", True),
+        "trivial": (
+            "all rows distinct; pipeline only (1 trivial rule)",
+            None,
+            False,
+            "trivial",
+            True,
+        ),
+        "dated": ("rows dated (birth, diagnosis); core rules", None, True, "classes", False),
+        "repeat": (
             f"rows repeat {args.profiles:,} distinct patients; core rules",
             args.profiles,
             False,
             "classes",
             False,
         ),
-    ]
+    }
+    chosen = [scenarios[name] for name in SCENARIO_NAMES if name in args.scenarios]
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
-            for label, profiles, dated, keying, first_only in scenarios:
+            for label, profiles, dated, keying, first_only in chosen:
                 if first_only and n != args.sizes[0]:
                     continue
                 path = Path(tmp) / f"cohort_{n}_{profiles}_{dated}.csv"
