@@ -8,6 +8,7 @@ sources registry (``rhabdo.knowledge``).  An ``Assessment`` gathers them with pr
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
@@ -80,14 +81,18 @@ def determined(
     reason: str,
     rule: str,
     citations: list[str],
+    needs: Iterable[str] = (),
     inputs_used: list[str] | None = None,
     details: dict[str, JsonValue] | None = None,
     source_views: list[SourceView] | None = None,
 ) -> Finding:
+    """A decided value; ``needs`` are the fields that would settle a detail below it (a
+    subgroup, a subset)."""
     return Finding(
         id=id,
         status=FindingStatus.DETERMINED,
         value=value,
+        needs=sorted(set(needs)),
         reason=reason,
         rule=rule,
         citations=citations,

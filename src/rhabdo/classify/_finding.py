@@ -16,9 +16,9 @@ from rhabdo.classify._inputs import NOT_CLASSIFIED
 from rhabdo.classify.tables import ClassificationEntry, entry
 from rhabdo.results import (
     Finding,
-    FindingStatus,
     JsonValue,
     SourceView,
+    determined,
     indeterminate,
     not_applicable,
 )
@@ -59,17 +59,16 @@ class ClassificationRule:
     ) -> Finding:
         """A decided value; ``needs`` are the fields that would settle a detail below it
         (a subgroup, a subset)."""
-        return Finding(
-            id=self.finding_id,
-            status=FindingStatus.DETERMINED,
-            value=value,
-            needs=sorted(set(needs)),
+        return determined(
+            self.finding_id,
+            value,
+            needs=needs,
             reason=reason,
             rule=self.rule_id,
             citations=self.citations,
             inputs_used=self.inputs_used,
             details=details,
-            source_views=source_views or [],
+            source_views=source_views,
         )
 
     def indeterminate(
