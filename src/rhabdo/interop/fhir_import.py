@@ -316,21 +316,18 @@ class _Importer:
         from pydantic.v1 import ValidationError as V1ValidationError
 
         if not isinstance(bundle, dict):
-            raise FhirBundleError(
-                [FieldProblem("(bundle)", "a FHIR Bundle must be a JSON object")], SOURCE
-            )
+            raise FhirBundleError([FieldProblem("(bundle)", "a FHIR Bundle must be a JSON object")])
         if bundle.get("resourceType") != "Bundle":
             raise FhirBundleError(
                 [
                     FieldProblem(
                         "resourceType", f"expected 'Bundle', got {bundle.get('resourceType')!r}"
                     )
-                ],
-                SOURCE,
+                ]
             )
         entries = bundle.get("entry", [])
         if not isinstance(entries, list):
-            raise FhirBundleError([FieldProblem("entry", "must be a list of entries")], SOURCE)
+            raise FhirBundleError([FieldProblem("entry", "must be a list of entries")])
         for i, entry in enumerate(entries):
             where = f"entry[{i}]"
             resource = entry.get("resource") if isinstance(entry, dict) else None
@@ -371,7 +368,7 @@ class _Importer:
 
     def _raise_if_problems(self) -> None:
         if self.problems:
-            raise FhirBundleError(self.problems, SOURCE)
+            raise FhirBundleError(self.problems)
 
     def resolve(self, res: Any, element: str, ref: Any, types: tuple[str, ...]) -> Any:
         """Follow a reference this mapping depends on; a dangling one is a problem."""
@@ -491,8 +488,7 @@ def _patient(imp: _Importer, used: set[int]) -> Any:
                 FieldProblem(
                     "entry", f"the bundle must hold exactly one Patient, found {len(patients)}"
                 )
-            ],
-            SOURCE,
+            ]
         )
     used.add(id(patients[0]))
     return patients[0]
