@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +47,30 @@ def trivial_rule(case: Case) -> Finding:
     return determined("trivial", 1, reason="benchmark", rule="trivial", citations=[])
 
 
-SCENARIO_NAMES = ("default", "exact", "trivial", "dated", "repeat")
+@dataclass(frozen=True)
+class Scenario:
+    """One benchmark scenario; ``label`` may name ``{profiles}``, the --profiles value."""
+
+    label: str
+    repeated: bool  # rows repeat --profiles distinct patients
+    dated: bool  # rows carry a date of birth and a diagnosis date
+    keying: str  # see rules_for
+    first_size_only: bool
+
+
+SCENARIOS = {
+    "default": Scenario(
+        "all rows distinct; core rules, classed cells (default)", False, False, "classes", False
+    ),
+    "exact": Scenario("all rows distinct; core rules, exact cells", False, False, "exact", True),
+    "trivial": Scenario(
+        "all rows distinct; pipeline only (1 trivial rule)", False, False, "trivial", True
+    ),
+    "dated": Scenario("rows dated (birth, diagnosis); core rules", False, True, "classes", False),
+    "repeat": Scenario(
+        "rows repeat {profiles:,} distinct patients; core rules", True, False, "classes", False
+    ),
+}
 DATED_COLUMNS = (*SYNTH_COLUMNS, "date_of_birth", "diagnosis_date")
 
 
@@ -131,8 +155,8 @@ def main() -> None:
     parser.add_argument(
         "--scenarios",
         nargs="+",
-        choices=SCENARIO_NAMES,
-        default=list(SCENARIO_NAMES),
+        choices=list(SCENARIOS),
+        default=list(SCENARIOS),
         help="which scenarios to run (default: all)",
     )
     parser.add_argument(
@@ -147,41 +171,17 @@ def main() -> None:
         f"cohort_score benchmark: workers={args.workers}, machine cores={_cores()}, "
         f"load average at start {_load()} (other work on the machine slows every figure)"
     )
-    # name: label, repeated profiles, dated, keying, first size only
-    scenarios = {
-        "default": (
-            "all rows distinct; core rules, classed cells (default)",
-            None,
-            False,
-            "classes",
-            False,
-        ),
-        "exact": ("all rows distinct; core rules, exact cells", None, False, "exact", True),
-        "trivial": (
-            "all rows distinct; pipeline only (1 trivial rule)",
-            None,
-            False,
-            "trivial",
-            True,
-        ),
-        "dated": ("rows dated (birth, diagnosis); core rules", None, True, "classes", False),
-        "repeat": (
-            f"rows repeat {args.profiles:,} distinct patients; core rules",
-            args.profiles,
-            False,
-            "classes",
-            False,
-        ),
-    }
-    chosen = [scenarios[name] for name in SCENARIO_NAMES if name in args.scenarios]
+    chosen = [s for name, s in SCENARIOS.items() if name in args.scenarios]
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
-            for label, profiles, dated, keying, first_only in chosen:
-                if first_only and n != args.sizes[0]:
+            for scenario in chosen:
+                if scenario.first_size_only and n != args.sizes[0]:
                     continue
-                path = Path(tmp) / f"cohort_{n}_{profiles}_{dated}.csv"
+                profiles = args.profiles if scenario.repeated else None
+                label = scenario.label.format(profiles=args.profiles)
+                path = Path(tmp) / f"cohort_{n}_{profiles}_{scenario.dated}.csv"
                 if not path.exists():
-                    write_cohort(path, n, args.seed, profiles, dated)
+                    write_cohort(path, n, args.seed, profiles, scenario.dated)
                 proc = subprocess.run(
                     [
                         sys.executable,
@@ -189,7 +189,7 @@ def main() -> None:
                         "--child",
                         str(path),
                         str(args.workers),
-                        keying,
+                        scenario.keying,
                     ],
                     capture_output=True,
                     text=True,
