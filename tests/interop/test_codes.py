@@ -1,8 +1,8 @@
 """The code maps, tested over every member of every vocabulary they cover.
 
 External codes are checked against the mCODE STU4 data dictionary where the dictionary lists
-them (``shared/fixtures/mcode-stu4/mCODEDataDictionary-STU4.json``; skipped when the shared
-folder is not present).
+them (``tests/data/public/mcode-stu4/mCODEDataDictionary-STU4.json``, an unchanged copy; see
+PROVENANCE.md there).
 """
 
 from __future__ import annotations
@@ -27,15 +27,13 @@ from rhabdo.case.vocab import (
 from rhabdo.interop import codes as c
 
 DATA_DICTIONARY = (
-    Path(__file__).resolve().parents[3] / "shared/fixtures/mcode-stu4/mCODEDataDictionary-STU4.json"
+    Path(__file__).resolve().parents[1] / "data/public/mcode-stu4/mCODEDataDictionary-STU4.json"
 )
 
 
 @cache
 def value_set(name: str) -> dict[str, str]:
     """code -> description of one value set of the mCODE STU4 data dictionary."""
-    if not DATA_DICTIONARY.exists():
-        pytest.skip("mCODE data dictionary not available")
     rows = json.loads(DATA_DICTIONARY.read_text(encoding="utf-8"))["valueSetElements"]
     return {
         r["Code"]: r["Code description"]
