@@ -236,10 +236,33 @@ class MissingInput(BaseModel):
     would_decide: list[str]
 
 
+class WarningSeverity(StrEnum):
+    """How a warning reads: ``caution`` for a value that is possible but very unlikely (check
+    it), ``attention`` for a condition that changes how everything below it reads (histology
+    of the recurrence not confirmed).  Impossible input never gets here: it is refused."""
+
+    CAUTION = "caution"
+    ATTENTION = "attention"
+
+
+class InputWarning(BaseModel):
+    """Something about the case a reader must see before believing the rest: an implausible
+    but possible value, an unconfirmed histology.  Shown at the top of every rendering."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    message: str
+    severity: WarningSeverity = WarningSeverity.CAUTION
+    fields: list[str] = Field(default_factory=list)
+    citations: list[str] = Field(default_factory=list)
+
+
 class Assessment(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     patient_id: str
+    warnings: list[InputWarning] = Field(default_factory=list)
     findings: dict[str, Finding]
     recommendations: list[Recommendation] = Field(default_factory=list)
     missing_inputs: list[MissingInput] = Field(default_factory=list)
