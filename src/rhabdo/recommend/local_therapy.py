@@ -305,7 +305,7 @@ def _localised(case: Case, based_on: list[str], extent: RecurrenceExtent) -> lis
             ),
             strength=Strength.RECOMMENDED,
             reason=(
-                f"The recurrence is {extent.label} (relapse.extent): a localised recurrence, "
+                f"The recurrence is {extent.label}: a localised recurrence, "
                 "whether local or metastatic, calls for an aggressive multifaceted approach to "
                 "local therapy." + _circumscribed_figure(case)
             ),
