@@ -6,7 +6,8 @@ their own modules.  Strength: R = recommended, C = consider, X = caution.
 
 No example records ``histologically_confirmed: true`` for its recurrence, so every RMS-directed
 local option is conditional on the biopsy (issue 13 §2: never *recommended* before histology):
-what was R before is C, with "If the biopsy confirms recurrent RMS" in front.
+what was R before is C, with "If the biopsy confirms recurrent RMS" in front.  RMS trials wait
+for the biopsy too (a second cancer would need other trials): early-phase trials are C there.
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ EXPECTED: dict[str, dict[str, Strength]] = {
         "local_therapy.radiotherapy": C,  # conditional on the biopsy
         "local_therapy.surgery": C,
         "local_therapy.brachytherapy": C,
-        "trials.early_phase": R,
+        "trials.early_phase": C,  # RMS trials wait for the biopsy
         "palliative.referral": R,
         "palliative.goals_of_care": R,
         "palliative.symptom_radiotherapy": C,
@@ -115,7 +116,7 @@ EXPECTED: dict[str, dict[str, Strength]] = {
         "workup.ct_abdomen_pelvis": R,
         "biopsy.confirm_recurrence": R,
         "local_therapy.disseminated": C,
-        "trials.early_phase": R,
+        "trials.early_phase": C,  # RMS trials wait for the biopsy
         "palliative.referral": R,
         "palliative.goals_of_care": R,
         "palliative.symptom_radiotherapy": C,
@@ -168,7 +169,7 @@ EXPECTED: dict[str, dict[str, Strength]] = {
         "local_therapy.aggressive_multimodal": C,  # conditional on the biopsy
         "local_therapy.surgery": C,
         "local_therapy.reirradiation": X,
-        "trials.early_phase": R,
+        "trials.early_phase": C,  # RMS trials wait for the biopsy
         "palliative.referral": R,
         "palliative.goals_of_care": R,
         "palliative.symptom_radiotherapy": C,

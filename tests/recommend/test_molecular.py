@@ -79,19 +79,46 @@ def test_no_trigger_germline_is_consider() -> None:
 
 
 @pytest.mark.parametrize("anaplasia", list(Anaplasia))
-def test_anaplasia_triggers_germline(anaplasia: Anaplasia) -> None:
-    """Hettmer 2014: 73% (11/15) of children with anaplastic RMS carried germline TP53 variants."""
-    c = fusion_positive(diagnosis={"foxo1_fusion": "pax3_foxo1", "anaplasia": anaplasia.value})
+@pytest.mark.parametrize(
+    ("histology", "age_days", "in_population"),
+    [
+        ("embryonal", 1200, True),  # 39 months: inside 19-67 months
+        ("embryonal", 3000, False),  # 98 months: older than the series
+        ("alveolar", 1200, False),  # the series was non-alveolar
+    ],
+)
+def test_anaplasia_triggers_germline_only_in_the_hettmer_population(
+    anaplasia: Anaplasia, histology: str, age_days: int, in_population: bool
+) -> None:
+    """Hettmer 2014: 11/15 (73%) of young children (19-67 months) with anaplastic non-alveolar
+    RMS carried germline TP53 variants; the figure is not applied outside that population."""
+    c = fusion_positive(
+        diagnosis={
+            "foxo1_fusion": "negative",
+            "histology": histology,
+            "anaplasia": anaplasia.value,
+        },
+        patient={
+            "id": "SYN-MOL-4",
+            "age_at_diagnosis_days": age_days,
+            "family_history_of_cancer": False,
+        },
+    )
     g = recs(c)["molecular.germline"]
-    assert (g.strength is Strength.RECOMMENDED) is (anaplasia is not Anaplasia.ABSENT)
+    expected = anaplasia is not Anaplasia.ABSENT and in_population
+    assert (g.strength is Strength.RECOMMENDED) is expected
+    assert ("73%" in g.reason) is (anaplasia is not Anaplasia.ABSENT)
+    assert "likely" not in g.reason
 
 
 @pytest.mark.parametrize("status", list(FusionStatus))
-def test_fusion_negative_triggers_germline(status: FusionStatus) -> None:
-    """Li 2021: germline predisposition variants were all in fusion-negative RMS."""
+def test_fusion_negative_is_noted_not_a_trigger(status: FusionStatus) -> None:
+    """Kim 2021: only a non-significant excess of germline variants in fusion-negative RMS."""
     c = fusion_positive(diagnosis={"foxo1_fusion": status.value, "anaplasia": "absent"})
     g = recs(c)["molecular.germline"]
-    assert (g.strength is Strength.RECOMMENDED) is (status is FusionStatus.NEGATIVE)
+    assert g.strength is Strength.CONSIDER
+    assert ("non-significant excess" in g.reason) is (status is FusionStatus.NEGATIVE)
+    assert "6.6-7.7%" in g.reason
     assert ("diagnosis.foxo1_fusion" in g.details["unknown"]) is (status is FusionStatus.NOT_TESTED)
 
 
@@ -112,9 +139,14 @@ def test_known_syndrome_triggers_germline(syndrome: PredispositionSyndrome) -> N
             "family_history_of_cancer": False,
         }
     )
-    g = recs(c)["molecular.germline"]
-    assert g.strength is Strength.RECOMMENDED
-    assert syndrome.label in g.reason
+    r = recs(c)
+    assert "molecular.germline" not in r  # a known syndrome is not tested again
+    care = r["molecular.predisposition_care"]
+    assert care.strength is Strength.RECOMMENDED
+    assert syndrome.label in care.statement and "do not test again" in care.statement
+    lfs = syndrome is PredispositionSyndrome.LI_FRAUMENI
+    assert ("whole-body" in care.statement) is lfs  # Kratz 2017 modified Toronto protocol
+    assert ("molecular.limit_ionising_radiation" in r) is lfs
 
 
 @pytest.mark.parametrize("field", ["tp53", "tp53_germline"])
@@ -123,8 +155,16 @@ def test_tp53_triggers_germline(field: str, status: MutationStatus) -> None:
     c = fusion_positive(
         diagnosis={"foxo1_fusion": "pax3_foxo1", "anaplasia": "absent", field: status.value}
     )
-    g = recs(c)["molecular.germline"]
-    assert (g.strength is Strength.RECOMMENDED) is (status is MutationStatus.MUTATED)
+    r = recs(c)
+    if field == "tp53_germline" and status is MutationStatus.MUTATED:
+        assert "molecular.germline" not in r
+        assert r["molecular.limit_ionising_radiation"].strength is Strength.CAUTION
+        assert "kratz_2017" in r["molecular.predisposition_care"].citations
+        return
+    g = r["molecular.germline"]
+    assert (g.strength is Strength.RECOMMENDED) is (
+        field == "tp53" and status is MutationStatus.MUTATED
+    )
 
 
 def test_germline_always_shows_its_evidence_gaps() -> None:

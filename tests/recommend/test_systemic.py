@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from recommend_helpers import assert_well_formed, by_id, case
+from recommend_helpers import assert_well_formed, by_id, case, event
 
 from rhabdo.case.io import load_case
 from rhabdo.case.model import Case
@@ -45,7 +45,9 @@ def ifosfamide(g_m2: float) -> dict[str, Any]:
 
 
 def test_relapse_options_in_order_of_evidence() -> None:
-    """Randomised phase II (VIT, VI, VC+temsirolimus) before single-arm and phase I/II data."""
+    """Among options that fit equally (none failed: the relapse came 3 months after VA, and no
+    relapse regimen is made of VA alone), randomised phase II (VIT, VI, VC+temsirolimus) before
+    single-arm and phase I/II data."""
     recs = systemic_recommendations(case(), findings(case()))
     ids = [r.id for r in recs]
     assert ids == [
@@ -55,6 +57,7 @@ def test_relapse_options_in_order_of_evidence() -> None:
         "systemic.vc_temsirolimus",
         "systemic.vinorelbine_oral_cyclophosphamide",
         "systemic.topotecan_cyclophosphamide",
+        "systemic.arst0121_multiagent_salvage",
         "systemic.ice",
     ]
     assert all(r.category is RecommendationCategory.SYSTEMIC_THERAPY for r in recs)
@@ -68,7 +71,21 @@ def test_overview_says_no_standard_and_lists_unsupported_regimens() -> None:
         "vc_bevacizumab",
         "gemcitabine_docetaxel",
     }
-    assert [g.id for g in overview.evidence_gaps] == ["gap.gemcitabine_docetaxel"]
+    assert [g.id for g in overview.evidence_gaps] == [
+        "gap.care.randomised_evidence_relapse",
+        "gap.gemcitabine_docetaxel",
+    ]
+
+
+def test_overview_states_the_randomised_survival_result() -> None:
+    """Defachelles 2021 (VIT-0910): longer OS with VIT; HR 0.55, P=0.006 as quoted by PDQ 2025
+    (SECONDARY, labelled)."""
+    overview = recs_for(case())["systemic.relapse_overview"]
+    assert "no regimen has shown" not in overview.reason.lower()
+    assert "longer overall survival with VIT" in overview.reason
+    assert "0.55" in overview.reason and "P=0.006" in overview.reason
+    assert "SECONDARY" in overview.reason
+    assert "defachelles_2021" in overview.citations
 
 
 def test_each_option_carries_its_trial_results() -> None:
@@ -80,16 +97,58 @@ def test_each_option_carries_its_trial_results() -> None:
     assert [g.id for g in vit.evidence_gaps] == ["gap.vit.trial1"]  # ASCO 2019 survival figures
 
 
-def test_agents_already_given_are_shown_not_penalised() -> None:
-    c = with_prior(
-        [
-            {"agent": "vincristine", "cumulative_dose": 20, "cumulative_dose_unit": "mg/m2"},
-            {"agent": "irinotecan", "cumulative_dose": 1500, "cumulative_dose_unit": "mg/m2"},
-        ]
+VI_PRIOR = [
+    {"agent": "vincristine", "cumulative_dose": 20, "cumulative_dose_unit": "mg/m2"},
+    {"agent": "irinotecan", "cumulative_dose": 1500, "cumulative_dose_unit": "mg/m2"},
+]
+
+
+def test_agents_given_without_failure_are_shown_not_penalised() -> None:
+    """Relapse 15 months after VI ended (beyond Mattke 2009's 6-month early interval)."""
+    c = case(
+        first_line={
+            "chemotherapy": VI_PRIOR,
+            "body_surface_area_m2": 1.0,
+            "end_date": "2020-02-01",
+        },
+        events=[event(date="2021-05-01")],
     )
     vi = recs_for(c)["systemic.vi"]
     assert vi.strength is Strength.CONSIDER
-    assert "Already given: vincristine, irinotecan" in vi.reason
+    assert "Already given: irinotecan, vincristine" in vi.reason
+
+
+@pytest.mark.parametrize(
+    ("line", "event_date"),
+    [
+        ({"ongoing": True, "end_date": None}, "2020-06-01"),  # relapse during the line
+        ({"end_date": "2020-10-01"}, "2021-01-11"),  # 3 months after its end (<= 6, Mattke)
+        ({"best_response": "progressive_disease"}, "2021-06-01"),  # never responded
+    ],
+)
+def test_a_regimen_the_disease_failed_on_is_avoided(line: dict[str, Any], event_date: str) -> None:
+    c = case(
+        first_line={"chemotherapy": VI_PRIOR, "body_surface_area_m2": 1.0, **line},
+        events=[event(date=event_date)],
+    )
+    recs = recs_for(c)
+    vi = recs["systemic.vi"]
+    assert vi.strength is Strength.AVOID
+    assert vi.statement.startswith("Do not offer")
+    assert "Not offered again" in vi.reason and "mattke_2009" in vi.citations
+    # VIT repeats vincristine and irinotecan from the failed line: caution, listed after
+    assert recs["systemic.vit"].strength is Strength.CAUTION
+    order = list(recs)
+    assert order.index("systemic.vi") == len(order) - 1
+
+
+def test_unclear_failure_is_indeterminate_with_the_fields() -> None:
+    c = case(
+        first_line={"chemotherapy": VI_PRIOR, "start_date": None, "end_date": None},
+    )
+    vi = recs_for(c)["systemic.vi"]
+    assert vi.strength is Strength.CAUTION
+    assert "first_line.end_date" in vi.inputs_used
 
 
 @pytest.mark.parametrize(
@@ -137,8 +196,9 @@ def test_no_treatment_history_makes_threshold_checks_indeterminate() -> None:
     recs = recs_for(c)
     assert recs["systemic.ice"].strength is Strength.CAUTION
     assert "first_line" in recs["systemic.ice"].inputs_used
-    # regimens without a threshold-bearing agent stay "consider"
-    assert recs["systemic.vi"].strength is Strength.CONSIDER
+    # unknown history: whether the disease already failed on VI cannot be told (caution)
+    assert recs["systemic.vi"].strength is Strength.CAUTION
+    assert "treatment history is not recorded" in recs["systemic.vi"].reason
 
 
 def test_renal_function_is_shown_when_known() -> None:
@@ -315,10 +375,13 @@ def test_example_relapse_after_metastatic_alveolar() -> None:
     VC + temsirolimus, and ICE with ifosfamide still below 84 g/m2 but climbing."""
     c = load_case(ROOT / "examples" / "relapse-after-metastatic-alveolar.yaml")
     recs = recs_for(c)
-    assert list(recs)[1] == "systemic.vit"
-    assert "Already given: vincristine, irinotecan" in recs["systemic.vit"].reason
+    # the relapse came within 6 months of the end of a line containing VI: VI is not offered
+    # again, VIT (repeating vincristine + irinotecan) only with caution; VC + temsirolimus first
+    assert list(recs)[1] == "systemic.vc_temsirolimus"
+    assert recs["systemic.vi"].strength is Strength.AVOID
+    assert recs["systemic.vit"].strength is Strength.CAUTION
     ice = recs["systemic.ice"]
-    assert ice.strength is Strength.CONSIDER
+    assert ice.strength is Strength.CAUTION  # repeats ifosfamide + etoposide of that line
     assert (
         "Prior ifosfamide 36 g/m2" in ice.reason and "6 cycle(s) would reach 84 g/m2" in ice.reason
     )

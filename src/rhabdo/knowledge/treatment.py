@@ -181,6 +181,11 @@ class RegimenEntry(KnowledgeEntry):
     offered_for_relapse: bool = Field(
         default=True, description="False for approaches whose published evidence shows no benefit."
     )
+    for_anthracycline_alkylator_naive: bool = Field(
+        default=False,
+        description="True for salvage meant for patients never given an anthracycline or an "
+        "alkylator (the COG ARST0121 favourable group).",
+    )
 
     @property
     def agent_set(self) -> frozenset[ChemotherapyAgent]:

@@ -30,9 +30,14 @@ from rhabdo.results import (
     WarningSeverity,
 )
 
-#: The categories whose options are RMS-directed (they wait for the biopsy).
+#: The categories whose options are RMS-directed (they wait for the biopsy): local and systemic
+#: therapy, and RMS trials (a second cancer would need other trials).
 HELD_CATEGORIES = frozenset(
-    {RecommendationCategory.LOCAL_THERAPY, RecommendationCategory.SYSTEMIC_THERAPY}
+    {
+        RecommendationCategory.LOCAL_THERAPY,
+        RecommendationCategory.SYSTEMIC_THERAPY,
+        RecommendationCategory.CLINICAL_TRIALS,
+    }
 )
 CONDITION = "If the biopsy confirms recurrent RMS: "
 WARNING_ID = "warning.histology_unconfirmed"

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from rhabdo.case.model import Case
-from rhabdo.case.vocab import Extent, Histology
+from rhabdo.case.vocab import Extent, Histology, MutationStatus, PredispositionSyndrome
 from rhabdo.classify.extent import FINDING_ID as EXTENT_ID
 from rhabdo.classify.extent import RecurrenceExtent, never_local_target, relapse_extent
 from rhabdo.recommend import _facts as facts
@@ -90,7 +90,18 @@ def _radiotherapy(case: Case, based_on: list[str]) -> list[Recommendation]:
     again = [f for f in irradiation if f.irradiated is True]
     unsure = [f for f in irradiation if f.irradiated is None]
     inputs = [i for f in irradiation for i in f.inputs]
+    tp53_carrier = (
+        case.diagnosis.tp53_germline is MutationStatus.MUTATED
+        or case.patient.known_predisposition is PredispositionSyndrome.LI_FRAUMENI
+    )
     if fresh:
+        rt_reason = "Not previously irradiated: " + "; ".join(f.basis for f in fresh) + "."
+        if tp53_carrier:
+            rt_reason += (
+                " Germline TP53 carrier: weigh radiotherapy against the risk of "
+                "radiation-associated cancers, and prefer surgery where it achieves local "
+                "control."
+            )
         out.append(
             build(
                 id="local_therapy.radiotherapy",
@@ -100,12 +111,13 @@ def _radiotherapy(case: Case, based_on: list[str]) -> list[Recommendation]:
                     + join_words([_site_words(case, f.site_index) for f in fresh])
                     + "), with surgery where feasible."
                 ),
-                strength=Strength.RECOMMENDED,
-                reason="Not previously irradiated: " + "; ".join(f.basis for f in fresh) + ".",
+                strength=Strength.CONSIDER if tp53_carrier else Strength.RECOMMENDED,
+                reason=rt_reason,
                 rule=RULE,
                 entries=[table["local.radiotherapy_unirradiated"]],
+                extra_citations=["kratz_2017"] if tp53_carrier else [],
                 based_on_findings=based_on,
-                inputs_used=inputs,
+                inputs_used=[*inputs, "diagnosis.tp53_germline", "patient.known_predisposition"],
                 details={"sites": [f.site_index for f in fresh], "dose_norms": dose_norms()},
             )
         )

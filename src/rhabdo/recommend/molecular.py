@@ -7,13 +7,16 @@ Applies when a relapse or progression is recorded, or the disease was metastatic
 * ``molecular.tumour_panel`` -- tumour genomic profiling through a precision-oncology programme
   (Pediatric MATCH, MAPPYACTS, INFORM report actionable alterations in a large minority of
   tumours; RMS-specific benefit is not verified -- shown as an evidence gap).
-* ``molecular.germline`` -- germline testing with counselling.  *Recommended* when a
-  predisposition is likely: a known syndrome or germline TP53 variant, anaplasia (73% of
-  children with anaplastic RMS carried germline TP53 variants, Hettmer 2014), a tumour TP53
-  mutation, a family history suggestive of predisposition, or fusion-negative disease (all
-  germline predisposition variants in the COG series were fusion-negative, Li 2021).  Otherwise
-  *consider* (Kim 2021 recommends germline sequencing for children with RMS).  No verified age
-  cut-off exists for "young children"; that is shown as an evidence gap.
+* ``molecular.germline`` -- germline testing with counselling, worded by the evidence: a
+  minority (6.6-7.7%) of patients with RMS carry a dominant predisposition variant (Kim 2021).
+  *Recommended* with a specific trigger: anaplasia in a young child with non-alveolar RMS
+  (Hettmer 2014's population: 11/15 carried germline TP53), a tumour TP53 mutation, a suggestive
+  family history; otherwise *consider* (fusion-negative disease is noted: a non-significant
+  excess).  Never "a predisposition syndrome is likely".
+* ``molecular.predisposition_care`` / ``molecular.limit_ionising_radiation`` -- a known
+  syndrome or germline TP53 variant is not tested again: counselling and surveillance (for
+  Li-Fraumeni the modified Toronto protocol, Kratz 2017; Villani 2016) and, for TP53, a caution
+  to limit ionising radiation (SECONDARY).
 * ``molecular.biomarker.<id>`` -- for each alteration the case carries (``applies_when`` in
   ``biomarkers.yaml``, or a detected ``diagnosis.tumour_alterations`` gene in the entry's
   ``genes``): its prognostic meaning and the targeted results, negative ones included.  A
@@ -31,8 +34,17 @@ from enum import Enum
 from typing import Any
 
 from rhabdo.case.model import Case
-from rhabdo.case.vocab import Anaplasia, FusionStatus, MutationStatus
+from rhabdo.case.vocab import (
+    Anaplasia,
+    FusionStatus,
+    Histology,
+    MutationStatus,
+    PredispositionSyndrome,
+)
 from rhabdo.knowledge.treatment import BiomarkerEntry, biomarkers
+from rhabdo.recommend._build import build
+from rhabdo.recommend._facts import DAYS_PER_MONTH
+from rhabdo.recommend.knowledge import care_entries
 from rhabdo.results import EvidenceGap, Finding, Recommendation, RecommendationCategory, Strength
 
 RULE = "recommend.molecular.v1"
@@ -160,29 +172,144 @@ def tumour_panel(case: Case) -> Recommendation:
     )
 
 
-def germline(case: Case) -> Recommendation:
-    """Germline testing: recommended when predisposition is likely, else consider."""
+def _known_predisposition(case: Case) -> list[Recommendation]:
+    """A known syndrome or germline TP53 variant: no retest; counselling, surveillance and (for
+    TP53) a caution on ionising radiation (Kratz 2017; Villani 2016)."""
+    dx = case.diagnosis
+    syndrome = case.patient.known_predisposition
+    tp53 = (
+        dx.tp53_germline is MutationStatus.MUTATED or syndrome is PredispositionSyndrome.LI_FRAUMENI
+    )
+    what = (
+        syndrome.label if syndrome is not None else "germline TP53 variant (Li-Fraumeni syndrome)"
+    )
+    inputs = ["patient.known_predisposition", "diagnosis.tp53_germline"]
+    entries = care_entries()
+    out: list[Recommendation] = []
+    if tp53:
+        surveillance = entries["care.predisposition_surveillance"]
+        out.append(
+            build(
+                id="molecular.predisposition_care",
+                category=CATEGORY,
+                statement=(
+                    f"Known {what}: do not test again. Offer genetic counselling (with cascade "
+                    "testing of relatives) and cancer surveillance by the modified Toronto "
+                    "protocol: physical examination, blood tests, whole-body and brain MRI and, "
+                    "by age, breast MRI, abdominal ultrasound and colonoscopy."
+                ),
+                strength=Strength.RECOMMENDED,
+                reason=surveillance.statement.strip(),
+                rule=RULE,
+                entries=[surveillance],
+                inputs_used=inputs,
+                details={"predisposition": what, "figures": dict(surveillance.figures)},
+            )
+        )
+        radiation = entries["care.limit_ionising_radiation"]
+        out.append(
+            build(
+                id="molecular.limit_ionising_radiation",
+                category=CATEGORY,
+                statement=(
+                    "Limit ionising radiation: prefer MRI to CT or PET-CT where it answers the "
+                    "same question, and weigh any radiotherapy against the risk of "
+                    "radiation-associated cancers."
+                ),
+                strength=Strength.CAUTION,
+                reason=f"Known {what}. " + radiation.statement.strip(),
+                rule=RULE,
+                entries=[radiation],
+                inputs_used=inputs,
+            )
+        )
+        return out
+    assert syndrome is not None
+    out.append(
+        build(
+            id="molecular.predisposition_care",
+            category=CATEGORY,
+            statement=(
+                f"Known {what}: do not test again. Offer genetic counselling (with cascade "
+                "testing of relatives) and the surveillance recommended for this syndrome."
+            ),
+            strength=Strength.RECOMMENDED,
+            reason=(
+                f"The predisposition ({what}) is already known; the question is counselling and "
+                "surveillance, not testing."
+            ),
+            rule=RULE,
+            entries=[entries["care.germline_yield"]],
+            extra_citations=["schneider_2020"],
+            inputs_used=inputs,
+            details={"predisposition": what},
+        )
+    )
+    return out
+
+
+def _hettmer_applies(case: Case) -> bool | None:
+    """Whether the patient is in the Hettmer 2014 population: anaplastic non-alveolar RMS in a
+    young child (19-67 months at diagnosis, the series' range)."""
+    fig = care_entries()["care.germline_anaplasia"].figures
+    dx = case.diagnosis
+    if dx.histology is Histology.ALVEOLAR:
+        return False
+    days = case.age_at_diagnosis_days
+    if days is None:
+        return None
+    months = days / DAYS_PER_MONTH
+    return float(fig["age_months_min"]) <= months <= float(fig["age_months_max"])
+
+
+def germline_recommendations(case: Case) -> list[Recommendation]:
+    """Germline testing worded by the evidence (Kim 2021; Hettmer 2014 only for its population);
+    a known predisposition is not tested again (counselling and surveillance instead)."""
     dx = case.diagnosis
     patient = case.patient
+    if patient.known_predisposition is not None or dx.tp53_germline is MutationStatus.MUTATED:
+        return _known_predisposition(case)
+    entries = care_entries()
+    kim = entries["care.germline_yield"]
+    hettmer = entries["care.germline_anaplasia"]
     triggers: list[str] = []
+    notes: list[str] = []
     unknown: list[str] = []
-    if patient.known_predisposition is not None:
-        triggers.append(f"known predisposition syndrome ({patient.known_predisposition.label})")
-    if dx.tp53_germline is MutationStatus.MUTATED:
-        triggers.append("germline TP53 variant already found")
-    if dx.anaplasia is not None and dx.anaplasia is not Anaplasia.ABSENT:
-        triggers.append(f"{dx.anaplasia.label} (strongly associated with germline TP53)")
+    used = [kim]
+    anaplastic = dx.anaplasia is not None and dx.anaplasia is not Anaplasia.ABSENT
+    if anaplastic:
+        applies = _hettmer_applies(case)
+        fig = hettmer.figures
+        if applies is True:
+            triggers.append(
+                f"{dx.anaplasia.label if dx.anaplasia else 'anaplasia'} in a young child with "
+                f"non-alveolar RMS: {fig['carriers']} of {fig['tested']} such children "
+                f"({fig['percent']}%) carried a germline TP53 variant"
+            )
+            used.append(hettmer)
+        elif applies is None:
+            triggers.append(
+                "anaplasia (the enriched TP53 series concerns young children; age at diagnosis "
+                "not recorded)"
+            )
+            unknown.append("patient.age_at_diagnosis_days")
+            used.append(hettmer)
+        else:
+            notes.append(
+                "anaplasia, outside the population of the young-child TP53 series (alveolar "
+                "histology or older age), so its 73% carrier figure does not apply"
+            )
     elif dx.anaplasia is None:
         unknown.append("diagnosis.anaplasia")
     if dx.tp53 is MutationStatus.MUTATED:
-        triggers.append("TP53 mutation in the tumour")
+        triggers.append("a TP53 mutation in the tumour (it may be germline)")
     if patient.family_history_of_cancer is True:
-        triggers.append("family history suggestive of a cancer-predisposition syndrome")
+        triggers.append("a family history suggestive of a cancer-predisposition syndrome")
     elif patient.family_history_of_cancer is None:
         unknown.append("patient.family_history_of_cancer")
     if dx.foxo1_fusion is FusionStatus.NEGATIVE:
-        triggers.append(
-            "fusion-negative RMS (germline predisposition variants cluster in "
+        notes.append(
+            "fusion-negative RMS (a non-significant excess of germline variants was seen in "
             "fusion-negative disease)"
         )
     elif dx.foxo1_fusion is None or dx.foxo1_fusion is FusionStatus.NOT_TESTED:
@@ -191,55 +318,73 @@ def germline(case: Case) -> Recommendation:
         EvidenceGap(
             id="gap.germline.age_cutoff",
             statement="No verified age cut-off defines the 'young child' in whom germline "
-            "testing is most "
-            "yield-rich; the COG series proposes testing by subtype regardless of age.",
+            "testing is most yield-rich; the anaplasia series covers 19-67 months.",
         ),
         EvidenceGap(
             id="gap.germline.li_2021_figures",
-            statement="The 7.3% germline yield (all fusion-negative) was taken from a "
-            "news summary, "
-            "not the published abstract.",
-            knowledge_entry=None,
+            statement="The 7.3% germline yield (all fusion-negative) of the COG exome study was "
+            "taken from a news summary, not the published abstract.",
         ),
     ]
+    fig = kim.figures
+    base_reason = (
+        f"{fig['dominant_gene_carriers_percent_low']}-"
+        f"{fig['dominant_gene_carriers_percent_high']}% "
+        "of patients with RMS carry a pathogenic germline variant in a dominant cancer gene "
+        "(a minority); counselling and cascade testing are recommended for carriers."
+    )
     inputs = [
         "patient.known_predisposition",
         "patient.family_history_of_cancer",
+        "patient.age_at_diagnosis_days",
+        "diagnosis.histology",
         "diagnosis.anaplasia",
         "diagnosis.tp53",
         "diagnosis.tp53_germline",
         "diagnosis.foxo1_fusion",
     ]
+    unknown_text = f" Still unknown: {', '.join(unknown)}." if unknown else ""
     if triggers:
-        return Recommendation(
+        return [
+            build(
+                id="molecular.germline",
+                category=CATEGORY,
+                statement="Refer for genetic counselling and germline testing "
+                "(cancer-predisposition panel including TP53), with cascade testing of "
+                "relatives where a variant is found.",
+                strength=Strength.RECOMMENDED,
+                reason="Germline testing is indicated here because of "
+                + "; ".join(triggers + notes)
+                + ". "
+                + base_reason
+                + unknown_text,
+                rule=RULE,
+                entries=used,
+                extra_citations=GERMLINE_CITATIONS,
+                inputs_used=inputs,
+                details={"triggers": triggers, "notes": notes, "unknown": unknown},
+            ).model_copy(update={"evidence_gaps": gaps})
+        ]
+    return [
+        build(
             id="molecular.germline",
             category=CATEGORY,
-            statement="Refer for genetic counselling and germline testing "
-            "(cancer-predisposition panel "
-            "including TP53), with cascade testing of relatives where a variant is found.",
-            strength=Strength.RECOMMENDED,
-            reason="A cancer-predisposition syndrome is likely: " + "; ".join(triggers) + ".",
+            statement="Consider germline testing with genetic counselling.",
+            strength=Strength.CONSIDER,
+            reason=(
+                "No specific predisposition trigger is recorded"
+                + (f" ({'; '.join(notes)})" if notes else "")
+                + ". "
+                + base_reason
+                + unknown_text
+            ),
             rule=RULE,
-            citations=GERMLINE_CITATIONS,
+            entries=used,
+            extra_citations=GERMLINE_CITATIONS,
             inputs_used=inputs,
-            evidence_gaps=gaps,
-            details={"triggers": triggers, "unknown": unknown},
-        )
-    unknown_text = f" Still unknown: {', '.join(unknown)}." if unknown else ""
-    return Recommendation(
-        id="molecular.germline",
-        category=CATEGORY,
-        statement="Consider germline testing with genetic counselling.",
-        strength=Strength.CONSIDER,
-        reason="No specific predisposition trigger is recorded; germline sequencing "
-        "with counselling has "
-        "been recommended for children with RMS generally." + unknown_text,
-        rule=RULE,
-        citations=GERMLINE_CITATIONS,
-        inputs_used=inputs,
-        evidence_gaps=gaps,
-        details={"triggers": [], "unknown": unknown},
-    )
+            details={"triggers": [], "notes": notes, "unknown": unknown},
+        ).model_copy(update={"evidence_gaps": gaps})
+    ]
 
 
 def biomarker_option(entry: BiomarkerEntry, genes_found: set[str] | None = None) -> Recommendation:
@@ -317,7 +462,7 @@ def molecular_recommendations(case: Case, findings: Mapping[str, Finding]) -> li
     if fusion is not None:
         recs.append(fusion)
     recs.append(tumour_panel(case))
-    recs.append(germline(case))
+    recs += germline_recommendations(case)
     for entry in biomarkers():
         if biomarker_applies(entry, case) is True:
             recs.append(biomarker_option(entry, detected_genes(case) & set(entry.genes)))

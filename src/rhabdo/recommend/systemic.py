@@ -1,12 +1,20 @@
 """Systemic therapy: the regimens with published activity, each checked against prior exposure.
 
 At relapse or progression (a disease event is recorded) the options are the relapse regimens of
-``regimens.yaml`` ordered by strength of evidence (randomised first), each with its trial
-results.  No regimen has a randomised survival benefit and none is standard at relapse
-(Heske 2021), so the base strength is *consider*.  Every option is checked against what the
-patient has already received:
+``regimens.yaml``, ordered by fit first (not failed, exposure limits respected, matching the
+relapse group) and then by strength of evidence (randomised first), each with its trial results.
+No regimen is standard at relapse (Heske 2021); the one randomised survival result is VIT over
+VI in VIT-0910 (Defachelles 2021), so the base strength is *consider*.  Every option is checked
+against what the patient has already received and how the disease behaved on it
+(``rhabdo.exposure.history``):
 
-* agents already given (shown; never by itself a reason to avoid);
+* a regimen whose agents were all in a line the disease progressed or relapsed on (during it,
+  within Mattke 2009's 6-month early-relapse interval after it, or with no response) is *avoid*;
+  one repeating two or more agents of such a line is *caution*; when the dates do not tell, the
+  check is indeterminate (*caution*) and names the fields; agents given without failure are
+  shown, not penalised;
+* a regimen meant for anthracycline- and alkylator-naive patients (COG ARST0121's favourable
+  group) fits only when the record shows that naivety;
 * cumulative doxorubicin-equivalent anthracycline against the IGHG thresholds (Armenian 2015);
 * cumulative ifosfamide against the renal-risk thresholds (Skinner 1996, 2000), including how
   many cycles would reach the next one;
@@ -35,6 +43,7 @@ from typing import Any
 from rhabdo.case.model import Case
 from rhabdo.case.vocab import ChemotherapyAgent
 from rhabdo.exposure.findings import ALKYLATORS, ANTHRACYCLINES, thresholds
+from rhabdo.exposure.history import INTERVAL_CITATION, TreatmentHistory, treatment_history
 from rhabdo.knowledge.base import KnowledgeEntry
 from rhabdo.knowledge.treatment import (
     DoseThresholdEntry,
@@ -45,6 +54,7 @@ from rhabdo.knowledge.treatment import (
     TrialResult,
     regimens,
 )
+from rhabdo.recommend.knowledge import care_entries
 from rhabdo.results import (
     EvidenceGap,
     Finding,
@@ -65,6 +75,8 @@ F_IFOSFAMIDE = "exposure.ifosfamide"
 F_CED = "exposure.ced"
 F_CHEST_RT = "exposure.chest_radiation"
 F_OBERLIN = "score.oberlin"
+F_COG_GROUP = "relapse.cog_risk_group"
+VIT_EVIDENCE = "care.randomised_evidence_relapse"
 
 
 class CheckStatus:
@@ -120,29 +132,136 @@ def _per_cycle_mg_m2(regimen: RegimenEntry, agents: tuple[ChemotherapyAgent, ...
     return total
 
 
-def check_prior_agents(regimen: RegimenEntry, findings: Mapping[str, Finding]) -> ExposureCheck:
-    """Which of the regimen's agents the patient has already received."""
-    f = findings.get(F_AGENTS)
-    if f is None or not f.is_determined:
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _agent_words(agents: frozenset[ChemotherapyAgent] | set[ChemotherapyAgent]) -> str:
+    return ", ".join(sorted(a.label for a in agents))
+
+
+def check_history(regimen: RegimenEntry, history: TreatmentHistory) -> ExposureCheck:
+    """Whether the disease already progressed or relapsed on this regimen's agents.
+
+    A regimen the disease failed on is not offered again (*avoid*); repeating two or more agents
+    of a failed line is *caution*; a line whose dates cannot place the recurrence leaves the
+    check indeterminate (the cautious reading).  Interval: Mattke 2009's early relapse.
+    """
+    name = "treatment_history"
+    agents = regimen.agent_set
+    cite = [INTERVAL_CITATION]
+    if not history.known:
         return ExposureCheck(
-            "agents_already_given",
-            CheckStatus.NOTE,
-            "Prior agents are not known.",
+            name,
+            CheckStatus.INDETERMINATE,
+            "The treatment history is not recorded, so whether the disease already progressed "
+            "on these agents cannot be told.",
             F_AGENTS,
-            needs=list(f.needs) if f else ["first_line"],
+            needs=["first_line"],
         )
-    given = set(f.value)
-    overlap = [a.agent.value for a in regimen.agents if a.agent.value in given]
-    if not overlap:
+    for line in history.failed_lines():
+        if agents and agents <= line.agents:
+            return ExposureCheck(
+                name,
+                CheckStatus.AVOID,
+                f"Not offered again: {line.why_failed(history.interval_months)}, and that line "
+                f"contained all of its agents ({_agent_words(agents)}). A recurrence counts as "
+                f"failure of a line when it came {history.interval_source}.",
+                F_AGENTS,
+                cite,
+            )
+    for line in history.failed_lines():
+        shared = agents & line.agents
+        if len(shared) >= 2:
+            return ExposureCheck(
+                name,
+                CheckStatus.CAUTION,
+                f"{_first_upper(line.why_failed(history.interval_months))}; this regimen repeats "
+                f"{_agent_words(shared)} from it.",
+                F_AGENTS,
+                cite,
+            )
+    unclear = [
+        line
+        for line in history.unclear_lines()
+        if agents and (agents <= line.agents or len(agents & line.agents) >= 2)
+    ]
+    if unclear:
+        line = unclear[0]
         return ExposureCheck(
-            "agents_already_given", CheckStatus.OK, "None of its agents given before.", F_AGENTS
+            name,
+            CheckStatus.INDETERMINATE,
+            f"Whether the disease came back on {line.name} (which contained "
+            f"{_agent_words(agents & line.agents)}) cannot be told from its dates or response.",
+            F_AGENTS,
+            cite,
+            needs=[
+                f"{line.path}.start_date",
+                f"{line.path}.end_date",
+                f"{line.path}.best_response",
+            ],
         )
-    return ExposureCheck(
-        "agents_already_given",
-        CheckStatus.NOTE,
-        f"Already given: {', '.join(dict.fromkeys(overlap))}.",
-        F_AGENTS,
-    )
+    given = {a for a in agents if a in history.agents}
+    if not given:
+        return ExposureCheck(name, CheckStatus.OK, "None of its agents given before.", F_AGENTS)
+    failed_with = {a for a in given if history.agents[a].failed_on}
+    text = f"Already given: {_agent_words(given)}"
+    if failed_with:
+        text += f" ({_agent_words(failed_with)} part of a line the disease came back on)"
+    return ExposureCheck(name, CheckStatus.NOTE, text + ".", F_AGENTS)
+
+
+def _exposure_value(findings: Mapping[str, Finding], fid: str) -> float | None:
+    f = findings.get(fid)
+    if f is None or not f.is_determined:
+        return None
+    return float(f.value)
+
+
+def check_naive_fit(
+    regimen: RegimenEntry, findings: Mapping[str, Finding], history: TreatmentHistory
+) -> ExposureCheck | None:
+    """A regimen for anthracycline- and alkylator-naive patients fits only when the record shows
+    no prior anthracycline and no prior cyclophosphamide (the ARST0121 favourable group had no
+    prior cyclophosphamide; its chemotherapy contained doxorubicin)."""
+    if not regimen.for_anthracycline_alkylator_naive:
+        return None
+    name = "naive_fit"
+    if not history.known:
+        return ExposureCheck(
+            name,
+            CheckStatus.INDETERMINATE,
+            "Meant for patients never given an anthracycline or an alkylator; the treatment "
+            "history is not recorded.",
+            F_AGENTS,
+            needs=["first_line"],
+        )
+    prior = {a for a in history.agents if a in ANTHRACYCLINES or a in ALKYLATORS}
+    if prior:
+        return ExposureCheck(
+            name,
+            CheckStatus.CAUTION,
+            f"Meant for anthracycline- and alkylator-naive patients; already given: "
+            f"{_agent_words(prior)}.",
+            F_AGENTS,
+        )
+    group = findings.get(F_COG_GROUP)
+    if group is not None and group.is_determined and group.value == "favourable":
+        text = (
+            "Anthracycline- and alkylator-naive, in the favourable relapse group: "
+            "the group this salvage was given to."
+        )
+    elif group is not None and group.is_determined:
+        text = (
+            "Anthracycline- and alkylator-naive; the relapse group is "
+            f"{group.value}, so the favourable-group result does not apply to this patient."
+        )
+    else:
+        text = (
+            "Anthracycline- and alkylator-naive; whether the patient is in the favourable "
+            "relapse group is not decided, so the favourable-group result may not apply."
+        )
+    return ExposureCheck(name, CheckStatus.OK, text, F_COG_GROUP)
 
 
 def _cumulative_check(
@@ -297,8 +416,10 @@ def exposure_checks(
     regimen: RegimenEntry, findings: Mapping[str, Finding], case: Case
 ) -> list[ExposureCheck]:
     """Every check that applies to ``regimen``, in a fixed order."""
-    checks = [check_prior_agents(regimen, findings)]
+    history = treatment_history(case)
+    checks = [check_history(regimen, history)]
     for c in (
+        check_naive_fit(regimen, findings, history),
         check_anthracycline(regimen, findings),
         check_ifosfamide(regimen, findings, case),
         check_alkylator_load(regimen, findings),
@@ -411,16 +532,18 @@ def relapse_option(
         for c in checks
         if c.status in (CheckStatus.CAUTION, CheckStatus.AVOID, CheckStatus.INDETERMINATE)
     ]
-    notes = [c for c in checks if c.status == CheckStatus.NOTE]
+    notes = [c for c in checks if c.status in (CheckStatus.NOTE, CheckStatus.OK)]
+    notes = [c for c in notes if c.name != "treatment_history" or c.status == CheckStatus.NOTE]
     parts = [f"{regimen.evidence_level.label} evidence; {_best_result(regimen)}."]
     parts += [f"{c.name.replace('_', ' ')}: {c.reason}" for c in flagged + notes]
     citations = list(
         dict.fromkeys(list(regimen.citations) + [c for ch in checks for c in ch.citations])
     )
+    verb = "Do not offer" if strength is Strength.AVOID else "Consider"
     return Recommendation(
         id=f"systemic.{regimen.id}",
         category=CATEGORY,
-        statement=f"Consider {regimen.name}. {regimen.summary.strip()}",
+        statement=f"{verb} {regimen.name}. {regimen.summary.strip()}",
         strength=strength,
         reason=" ".join(parts),
         rule=RULE_RELAPSE,
@@ -463,6 +586,16 @@ def cardiac_summary(findings: Mapping[str, Finding]) -> tuple[str, list[str]]:
     return text + ".", _cites(crossed or rows)
 
 
+def _vit_os_text() -> str:
+    """The VIT-0910 overall-survival result with its evidence label (care.yaml)."""
+    fig = care_entries()[VIT_EVIDENCE].figures
+    return (
+        f"adjusted hazard ratio for death {fig['os_adjusted_hazard_ratio']}, 95% CI "
+        f"{fig['os_hr_ci_low']}-{fig['os_hr_ci_high']}, P={fig['os_p_value']}; SECONDARY: the "
+        "final JCO 2021 statistics as quoted by PDQ 2025"
+    )
+
+
 def relapse_overview(
     options: list[RegimenEntry],
     not_offered: list[RegimenEntry],
@@ -473,28 +606,36 @@ def relapse_overview(
         id="systemic.relapse_overview",
         category=CATEGORY,
         statement=(
-            "There is no standard second-line regimen: choose among the options below (ordered by "
-            "strength of evidence) in the light of prior exposure, and strongly "
-            "consider a clinical trial."
+            "There is no standard second-line regimen: choose among the options below (ordered "
+            "by fit to this patient -- not failed before, exposure limits respected, matching "
+            "the relapse group -- then by strength of evidence), and strongly consider a "
+            "clinical trial."
         ),
         strength=Strength.RECOMMENDED,
         reason=(
-            "No regimen has shown a randomised survival benefit against standard "
-            "chemotherapy at relapse; "
-            "the only randomised comparisons are VIT vs VI and temsirolimus vs bevacizumab with "
-            "vinorelbine/cyclophosphamide."
+            "Randomised evidence at relapse: VIT-0910 randomised vincristine + irinotecan (VI) "
+            "against VI + temozolomide (VIT) and reported longer overall survival with VIT "
+            f"({_vit_os_text()}); ARST0921 selected temsirolimus over bevacizumab with "
+            "vinorelbine/cyclophosphamide on event-free survival. Neither makes a regimen "
+            "standard for every patient."
         )
         + cardiac,
         rule=RULE_RELAPSE,
         citations=list(
             dict.fromkeys(
-                [OVERVIEW_CITATION, *(c for r in options for c in r.citations), *cardiac_cites]
+                [
+                    OVERVIEW_CITATION,
+                    *care_entries()[VIT_EVIDENCE].citations,
+                    *(c for r in options for c in r.citations),
+                    *cardiac_cites,
+                ]
             )
         ),
         based_on_findings=[F_ANTHRACYCLINE, F_CHEST_RT] if cardiac else [],
-        evidence_gaps=_gaps(list(not_offered)),
+        evidence_gaps=_gaps([care_entries()[VIT_EVIDENCE], *not_offered]),
         details={
             "options_in_order": [r.id for r in options],
+            "order": "fit (not failed, exposure limits, relapse group), then evidence",
             "not_offered": [{"regimen": r.id, "why": r.summary.strip()} for r in not_offered],
         },
     )
@@ -614,18 +755,36 @@ def metastatic_recommendations(findings: Mapping[str, Finding]) -> list[Recommen
     return recs
 
 
+_STRENGTH_FIT = {
+    Strength.RECOMMENDED: 0,
+    Strength.CONSIDER: 0,
+    Strength.CAUTION: 1,
+    Strength.AVOID: 2,
+}
+
+
+def fit_key(
+    regimen: RegimenEntry, rec: Recommendation, findings: Mapping[str, Finding]
+) -> tuple[int, int, int]:
+    """Order of the options: fit first (not failed, exposure limits respected), then the
+    relapse group (a favourable-group regimen first for a naive favourable patient), then
+    the evidence."""
+    group = findings.get(F_COG_GROUP)
+    favourable = group is not None and group.is_determined and group.value == "favourable"
+    matches = 0 if (regimen.for_anthracycline_alkylator_naive and favourable) else 1
+    return (_STRENGTH_FIT[rec.strength], matches, regimen.evidence_level.rank)
+
+
 def systemic_recommendations(case: Case, findings: Mapping[str, Finding]) -> list[Recommendation]:
     """Systemic options for the case: relapse regimens, or first-line metastatic protocols."""
     if case.current_event is not None:
         table = regimens()
         relapse = [r for r in table if r.setting is RegimenSetting.RELAPSE]
-        options = sorted(
-            (r for r in relapse if r.offered_for_relapse), key=lambda r: r.evidence_level.rank
-        )
+        offered = [r for r in relapse if r.offered_for_relapse]
+        recs = {r.id: relapse_option(r, findings, case) for r in offered}
+        options = sorted(offered, key=lambda r: fit_key(r, recs[r.id], findings))
         not_offered = [r for r in relapse if not r.offered_for_relapse]
-        return [relapse_overview(options, not_offered, findings)] + [
-            relapse_option(r, findings, case) for r in options
-        ]
+        return [relapse_overview(options, not_offered, findings)] + [recs[r.id] for r in options]
     if case.diagnosis.distant_metastases:
         return metastatic_recommendations(findings)
     return []
