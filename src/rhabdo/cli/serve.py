@@ -53,6 +53,9 @@ def serve_cmd(host: str, port: int, migrate: bool, workers: int) -> None:
 
     log_config = copy.deepcopy(LOGGING_CONFIG)
     log_config["loggers"]["rhabdo"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    from rhabdo.service.app import describe_database
+
+    click.echo(f"rhabdo serve: database {describe_database(settings.database_url)}", err=True)
     uvicorn.run(
         "rhabdo.service.app:app_from_env",
         factory=True,
@@ -62,6 +65,7 @@ def serve_cmd(host: str, port: int, migrate: bool, workers: int) -> None:
         access_log=False,
         log_level="info",
         log_config=log_config,
+        timeout_graceful_shutdown=settings.shutdown_timeout_s,
     )
 
 

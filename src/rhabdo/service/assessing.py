@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from typing import TYPE_CHECKING, Any
 
 from rhabdo.service.store import Assessed
@@ -13,6 +14,10 @@ if TYPE_CHECKING:
     from rhabdo.results import Assessment
 
 log = logging.getLogger("rhabdo.service")
+
+#: Reports draw their figures with matplotlib's pyplot, whose state is global: requests
+#: (each in its own worker thread, never on the event loop) render one at a time.
+_RENDER_LOCK = threading.Lock()
 
 
 class EngineUnavailable(Exception):
@@ -55,7 +60,8 @@ def render_report_html(case: Case, assessment: Assessment) -> str:
     except ImportError as exc:  # pragma: no cover - report is part of the package
         raise EngineUnavailable(f"the report renderer cannot be loaded ({exc.name})") from None
     try:
-        return render_html(case, assessment)
+        with _RENDER_LOCK:
+            return render_html(case, assessment)
     except ImportError as exc:
         raise EngineUnavailable(f"the report renderer cannot be loaded ({exc.name})") from None
 
@@ -64,7 +70,8 @@ def render_report_pdf(case: Case, assessment: Assessment) -> bytes:
     from rhabdo.report import render_pdf
 
     try:
-        return render_pdf(case, assessment)
+        with _RENDER_LOCK:
+            return render_pdf(case, assessment)
     except ImportError as exc:
         raise EngineUnavailable(f"the PDF renderer cannot be loaded ({exc.name})") from None
 

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from rhabdo.service import store
 from rhabdo.service.store import Role
@@ -153,9 +154,16 @@ async def _form_csrf(request: Request) -> str | None:
     return None
 
 
-async def current_principal(request: Request, db: DB) -> Principal:
+def _signed_in(request: Request, db: DB) -> Principal | None:
+    """The caller's principal from the database (a plain function: FastAPI runs it in the
+    thread pool, so a slow or exhausted connection pool never blocks the event loop)."""
+    return _principal_from_request(request, db)
+
+
+async def current_principal(
+    request: Request, principal: Annotated[Principal | None, Depends(_signed_in)]
+) -> Principal:
     """The signed-in user; state-changing session requests must carry the CSRF token."""
-    principal = _principal_from_request(request, db)
     if principal is None:
         raise NotAuthenticated()
     if principal.via == "session" and request.method not in SAFE_METHODS:
@@ -165,6 +173,14 @@ async def current_principal(request: Request, db: DB) -> Principal:
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+
+async def submitted_form(request: Request) -> FormData:
+    """The request's form, read on the event loop (I/O) before a plain route runs in a thread."""
+    return await request.form()
+
+
+SubmittedForm = Annotated[FormData, Depends(submitted_form)]
 
 
 def require(role: Role) -> Any:

@@ -25,6 +25,10 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
+#: Connections a pool may open beyond its size, and how long a thread waits for one.
+POOL_OVERFLOW = 5
+POOL_TIMEOUT_S = 10
+
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -125,25 +129,36 @@ class CdsFeedback(Base):
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-def make_engine(database_url: str) -> Engine:
-    """An engine for SQLite (file, WAL, foreign keys on) or PostgreSQL (psycopg 3)."""
+def make_engine(database_url: str, pool_size: int = 5) -> Engine:
+    """An engine for SQLite (file, WAL, foreign keys on) or PostgreSQL (psycopg 3).
+
+    ``pool_size`` is the number of threads that may hold a connection at once (the service
+    passes its thread-pool size); a few extra connections absorb bursts, and a thread that
+    still finds none gives up after ``POOL_TIMEOUT_S`` rather than waiting forever.
+    """
     url = database_url
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    pool = {"pool_size": pool_size, "max_overflow": POOL_OVERFLOW, "pool_timeout": POOL_TIMEOUT_S}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        memory = ":memory:" in url or url.rstrip("/") in ("sqlite:", "sqlite+pysqlite:")
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            **({} if memory else pool),
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
-            if ":memory:" not in url:
+            if not memory:
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Any]:

@@ -58,6 +58,22 @@ class Settings(BaseModel):
     cds_jwt_max_lifetime_s: int = 3600
     validate_cds_responses: bool = True
     fhir_fetch_timeout_s: float = 5.0
+    threads: int = Field(
+        default=20,
+        ge=1,
+        le=200,
+        description="Worker threads per process for blocking work (database, rendering); "
+        "each may hold one database connection, so the pool is sized from it.",
+    )
+    request_timeout_s: float = Field(
+        default=30.0, gt=0, description="A request still unanswered after this gets 503."
+    )
+    shutdown_timeout_s: int = Field(
+        default=5, ge=1, description="Seconds open requests get to finish after SIGTERM."
+    )
+    max_body_bytes: int = Field(
+        default=10_000_000, ge=1024, description="Larger request bodies get 413 unread."
+    )
 
     @property
     def public_base(self) -> str:
@@ -98,6 +114,10 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         "RHABDO_BASE_URL": "base_url",
         "RHABDO_COOKIE_SECURE": "cookie_secure",
         "RHABDO_SIGNIN_MAX_FAILURES": "signin_max_failures",
+        "RHABDO_THREADS": "threads",
+        "RHABDO_REQUEST_TIMEOUT_S": "request_timeout_s",
+        "RHABDO_SHUTDOWN_TIMEOUT_S": "shutdown_timeout_s",
+        "RHABDO_MAX_BODY_BYTES": "max_body_bytes",
     }
     for var, field in simple.items():
         if var in env:

@@ -32,6 +32,8 @@ from rhabdo.service.db import (
 )
 
 API_TOKEN_PREFIX = "rhabdo_"
+#: The largest version number a case can have (the column is a 32-bit integer).
+MAX_VERSION = 2**31 - 1
 
 
 class Role(StrEnum):
@@ -354,6 +356,8 @@ def get_version(
 ) -> tuple[CaseRecord, CaseVersion]:
     record = get_case(db, case_id, centre)
     number = record.current_version if version is None else version
+    if not 1 <= number <= MAX_VERSION:  # beyond any stored version and the column's range
+        raise NotFound(f"version {number} not found")
     row = db.scalar(
         select(CaseVersion).where(CaseVersion.case_id == case_id, CaseVersion.version == number)
     )

@@ -31,6 +31,7 @@ from rhabdo.service.auth import (
     CurrentUser,
     Principal,
     SignInThrottled,
+    SubmittedForm,
     check_csrf,
     client_address,
     csrf_token,
@@ -169,14 +170,13 @@ def router() -> APIRouter:
             base_version=None,
         )
 
-    async def _submitted(request: Request) -> tuple[dict[str, Any], Any]:
-        form = await request.form()
+    def _submitted(form: Any) -> tuple[dict[str, Any], Any]:
         doc = forms.form_to_document(forms.FormValues(form))
         return doc, form
 
     @r.post("/cases/new")
-    async def create_case(request: Request, user: Clinician, db: DB) -> Response:
-        doc, _ = await _submitted(request)
+    def create_case(request: Request, user: Clinician, db: DB, form: SubmittedForm) -> Response:
+        doc, _ = _submitted(form)
         try:
             case = parse_case(doc)
         except CaseValidationError as exc:
@@ -206,8 +206,7 @@ def router() -> APIRouter:
         return page(request, "import.html", user, problems=[], unmapped=[])
 
     @r.post("/cases/import")
-    async def import_case(request: Request, user: Clinician, db: DB) -> Response:
-        form = await request.form()
+    def import_case(request: Request, user: Clinician, db: DB, form: SubmittedForm) -> Response:
         upload = form.get("file")
         kind = form.get("kind")
         problems: list[FieldProblem] = []
@@ -217,7 +216,7 @@ def router() -> APIRouter:
                 FieldProblem("file", "choose a case file (YAML/JSON) or a FHIR Bundle (JSON)")
             ]
             return page(request, "import.html", user, status=422, problems=problems, unmapped=[])
-        raw = await upload.read(MAX_UPLOAD_BYTES + 1)  # type: ignore[union-attr]
+        raw = upload.file.read(MAX_UPLOAD_BYTES + 1)  # type: ignore[union-attr]
         name = str(getattr(upload, "filename", "") or "upload")
         try:
             if len(raw) > MAX_UPLOAD_BYTES:
@@ -359,9 +358,11 @@ def router() -> APIRouter:
         )
 
     @r.post("/cases/{case_id}/edit")
-    async def save_edit(request: Request, user: Clinician, db: DB, case_id: str) -> Response:
+    def save_edit(
+        request: Request, user: Clinician, db: DB, case_id: str, form: SubmittedForm
+    ) -> Response:
         rec = store.get_case(db, case_id, user.centre)
-        doc, form = await _submitted(request)
+        doc, form = _submitted(form)
         base_raw = form.get("base_version")
         try:
             base_version = int(base_raw) if isinstance(base_raw, str) else 0
