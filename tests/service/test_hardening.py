@@ -117,3 +117,25 @@ def test_hsts_in_production_only(db_url: str, make_client: Any, env: str, hsts: 
     client = make_client(db_url, environment=env, cookie_secure=True)
     headers = client.http.get("/signin").headers
     assert ("strict-transport-security" in headers) is hsts
+
+
+def test_a_stored_versions_report_is_rendered_once_per_day(
+    service: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rhabdo.report
+
+    rendered: list[str] = []
+
+    def fake_pdf(case: Any, assessment: Any) -> bytes:
+        rendered.append(case.patient.id)
+        return b"%PDF-1.7 fake"
+
+    monkeypatch.setattr(rhabdo.report, "render_pdf", fake_pdf)
+    service.add_user("amy")
+    auth = {"Authorization": f"Bearer {service.token_for('amy')}"}
+    made = service.http.post("/api/v1/cases", json={"case": synthetic_case("PDF-1")}, headers=auth)
+    case_id = made.json()["id"]
+    for _ in range(3):
+        pdf = service.http.get(f"/api/v1/cases/{case_id}/report.pdf", headers=auth)
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert rendered == ["PDF-1"]

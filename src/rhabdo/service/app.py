@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import secrets
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,10 +32,9 @@ from rhabdo.service.auth import (
     CurrentUser,
     Forbidden,
     NotAuthenticated,
-    SignInLimiter,
     SignInThrottled,
 )
-from rhabdo.service.settings import Environment, Settings, check_startup
+from rhabdo.service.settings import DEFAULT_SECRET, Environment, Settings, check_startup
 
 access_log = logging.getLogger("rhabdo.service.access")
 log = logging.getLogger("rhabdo.service")
@@ -355,10 +355,14 @@ def _keep_urls_out_of_logs() -> None:
 def create_app(settings: Settings) -> FastAPI:
     """The whole service for ``settings``; refuses unsafe settings outside development."""
     check_startup(settings)
+    if settings.secret_key == DEFAULT_SECRET:
+        # Development only (check_startup refuses it elsewhere): never a known secret.
+        settings = settings.model_copy(update={"secret_key": secrets.token_urlsafe(32)})
     _keep_urls_out_of_logs()
     from rhabdo import __version__
     from rhabdo.service import api, cds, web
     from rhabdo.service.db import make_engine, make_sessionmaker
+    from rhabdo.service.shared import DbReplayCache, DbSignInLimiter
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -384,8 +388,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
-    app.state.signin_limiter = SignInLimiter(settings.signin_max_failures, settings.signin_window_s)
-    app.state.jti_cache = cds.ReplayCache()
+    # Shared by every server process through the database (see rhabdo.service.shared).
+    app.state.signin_limiter = DbSignInLimiter(
+        app.state.sessionmaker, settings.signin_max_failures, settings.signin_window_s
+    )
+    app.state.jti_cache = DbReplayCache(app.state.sessionmaker)
     app.state.cds_cache = cds.AssessmentCache()
     app.state.fhir_transport = None  # tests put an httpx.MockTransport here
 

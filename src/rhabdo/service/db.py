@@ -9,11 +9,13 @@ editing the same version get a conflict rather than a lost update.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -22,7 +24,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 #: Connections a pool may open beyond its size, and how long a thread waits for one.
@@ -129,6 +131,38 @@ class CdsFeedback(Base):
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class WebSession(Base):
+    """A signed-in browser session: the cookie carries a random secret, this row its digest,
+    so signing out (deleting the row) ends the session on every server process."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
+
+
+class SignInFailure(Base):
+    """Recent failed sign-ins per throttle key (a digest of user, address or both)."""
+
+    __tablename__ = "signin_failures"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_at: Mapped[float] = mapped_column(Float)
+
+
+class CdsJti(Base):
+    """A CDS client JWT ``jti`` already used (a digest of issuer and jti), until it expires."""
+
+    __tablename__ = "cds_jti"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
+
+
 def make_engine(database_url: str, pool_size: int = 5) -> Engine:
     """An engine for SQLite (file, WAL, foreign keys on) or PostgreSQL (psycopg 3).
 
@@ -142,6 +176,9 @@ def make_engine(database_url: str, pool_size: int = 5) -> Engine:
     pool = {"pool_size": pool_size, "max_overflow": POOL_OVERFLOW, "pool_timeout": POOL_TIMEOUT_S}
     if url.startswith("sqlite"):
         memory = ":memory:" in url or url.rstrip("/") in ("sqlite:", "sqlite+pysqlite:")
+        database = make_url(url).database
+        if not memory and database:
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},

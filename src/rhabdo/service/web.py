@@ -4,7 +4,6 @@ page (the HTML report's content, with PDF download), version history, API tokens
 from __future__ import annotations
 
 import json
-import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -35,6 +34,8 @@ from rhabdo.service.auth import (
     check_csrf,
     client_address,
     csrf_token,
+    end_session,
+    start_session,
 )
 
 HERE = Path(__file__).parent
@@ -85,7 +86,7 @@ def router() -> APIRouter:
         try:
             limiter.check(*keys)
         except SignInThrottled as exc:
-            return page(
+            throttled = page(
                 request,
                 "signin.html",
                 None,
@@ -93,6 +94,8 @@ def router() -> APIRouter:
                 next=_safe_next(next),
                 error=f"Too many failed attempts. Try again in {exc.retry_after_s} seconds.",
             )
+            throttled.headers["Retry-After"] = str(exc.retry_after_s)
+            return throttled
         user = store.authenticate(db, username, password)
         if user is None:
             limiter.failed(*keys)
@@ -105,17 +108,15 @@ def router() -> APIRouter:
                 next=_safe_next(next),
                 error="Wrong username or password.",
             )
-        limiter.succeeded(keys[0])
-        request.session.clear()
-        request.session.update(uid=user.id, iat=int(time.time()))
-        csrf_token(request)
+        limiter.succeeded(*keys)
+        start_session(request, db, user)
         store.audit(db, user.username, store.AuditAction.SIGN_IN, "user", user.username, None)
         return RedirectResponse(_safe_next(next), status_code=303)
 
     @r.post("/signout")
     def signout(request: Request, user: CurrentUser, db: DB) -> Response:
         store.audit(db, user.username, store.AuditAction.SIGN_OUT, "user", user.username, None)
-        request.session.clear()
+        end_session(request, db)
         return RedirectResponse("/signin", status_code=303)
 
     @r.get("/")
@@ -130,6 +131,9 @@ def router() -> APIRouter:
         q: Annotated[str | None, Query(max_length=64)] = None,
     ) -> HTMLResponse:
         rows = store.list_cases(db, user.centre, q)
+        store.audit(
+            db, user.username, store.AuditAction.LIST, "cases", None, "search=yes" if q else None
+        )
         return page(request, "cases.html", user, cases=rows, q=q or "")
 
     def _form_page(
@@ -326,7 +330,7 @@ def router() -> APIRouter:
     ) -> Response:
         _, v = store.get_version(db, case_id, user.centre, version)
         case = parse_case(v.document)
-        pdf = render_report_pdf(case, stored_or_fresh(case, v.assessment))
+        pdf = render_report_pdf(case, stored_or_fresh(case, v.assessment), f"{case_id}:{v.version}")
         store.audit(
             db,
             user.username,
