@@ -139,3 +139,31 @@ def test_a_stored_versions_report_is_rendered_once_per_day(
         pdf = service.http.get(f"/api/v1/cases/{case_id}/report.pdf", headers=auth)
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert rendered == ["PDF-1"]
+
+
+def test_a_request_past_its_deadline_gets_503(db_url: str, make_client: Any) -> None:
+    import time as clock
+
+    client = make_client(db_url, request_timeout_s=0.5)
+
+    def slow() -> dict[str, str]:
+        clock.sleep(3)  # a stuck database or renderer, in a worker thread
+        return {"late": "yes"}
+
+    client.app.add_api_route("/slow", slow)
+    response = client.http.get("/slow")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    _assert_security_headers(response)
+
+
+def test_report_downloads_get_a_longer_deadline(db_url: str, make_client: Any) -> None:
+    import time as clock
+
+    client = make_client(db_url, request_timeout_s=0.5)
+
+    def rendering() -> dict[str, str]:
+        clock.sleep(1)  # longer than the ordinary deadline, within the report deadline
+        return {"rendered": "yes"}
+
+    client.app.add_api_route("/slow/report.pdf", rendering)
+    assert client.http.get("/slow/report.pdf").status_code == 200

@@ -236,6 +236,12 @@ async def _plain_response(
     await send({"type": "http.response.body", "body": body})
 
 
+#: Report downloads render a document (seconds each on a busy machine, one at a time per
+#: process): their deadline is this many times the ordinary one.
+REPORT_SUFFIXES = ("/report.pdf", "/report.html")
+REPORT_DEADLINE_FACTOR = 4
+
+
 class Deadline:
     """Pure ASGI middleware: a request not answered within ``seconds`` gets 503, so no request
     (a slow database, an exhausted pool) holds its client for ever."""
@@ -256,11 +262,14 @@ class Deadline:
                 response_started = True
             await send(message)
 
+        seconds = self.seconds * (
+            REPORT_DEADLINE_FACTOR if scope["path"].endswith(REPORT_SUFFIXES) else 1
+        )
         try:
-            async with asyncio.timeout(self.seconds):
+            async with asyncio.timeout(seconds):
                 await self.app(scope, receive, tracking_send)
         except TimeoutError:
-            access_log.warning("request deadline of %.0f s passed", self.seconds)
+            access_log.warning("request deadline of %.0f s passed", seconds)
             if not response_started:
                 await _plain_response(
                     send, 503, "the service is busy; try again", [(b"retry-after", b"5")]

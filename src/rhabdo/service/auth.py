@@ -152,8 +152,13 @@ async def _form_csrf(request: Request) -> str | None:
 
 def _signed_in(request: Request, db: DB) -> Principal | None:
     """The caller's principal from the database (a plain function: FastAPI runs it in the
-    thread pool, so a slow or exhausted connection pool never blocks the event loop)."""
-    return _principal_from_request(request, db)
+    thread pool, so a slow or exhausted connection pool never blocks the event loop).  The
+    read transaction ends here, so a request waiting for a worker thread holds no connection:
+    connections in use never exceed the threads, for which the pool is sized."""
+    try:
+        return _principal_from_request(request, db)
+    finally:
+        db.commit()
 
 
 async def current_principal(
