@@ -282,6 +282,12 @@ class OrganFunction(_Strict):
 
 class CurrentState(_Strict):
     assessed_on: dt.date | None = None
+    weight_kg: Annotated[float, Field(gt=0, le=250)] | None = Field(
+        default=None, description="Current weight, used to dose the options offered now."
+    )
+    body_surface_area_m2: Annotated[float, Field(gt=0, le=3.5)] | None = Field(
+        default=None, description="Current body-surface area, used to dose the options offered now."
+    )
     performance: PerformanceStatus | None = None
     organ_function: OrganFunction | None = None
     goals_of_care: Annotated[str, Field(max_length=4000)] | None = None

@@ -84,4 +84,6 @@ def recommend(case: Case, findings: Mapping[str, Finding]) -> list[Recommendatio
                     f"{rec.category.value}"
                 )
             out.append(rec)
-    return order_recommendations(out)
+    from rhabdo.recommend.dosing import attach_doses
+
+    return order_recommendations(attach_doses(case, out))
