@@ -9,7 +9,9 @@ One table holds five kinds of rule, each with its source and its evidence status
   bound), or, unverified, the organ function the team must check;
 * ``supportive_care`` -- supportive care that belongs to an agent or a regimen in its source;
 * ``plausible_range`` -- the per-administration range outside which a recorded dose is
-  taken for a unit error (an engineering screen, not a dosing limit; its basis says so).
+  taken for a unit error (an engineering screen, not a dosing limit; its basis says so);
+* ``plausible_age`` -- the ages at diagnosis the knowledge base covers (``low``/``high`` in
+  years); outside them an input warning is shown.
 
 Evidence status follows the fact sheets: ``verified`` (read in the source), ``secondary``
 (seen only in a review, preprint or derivative page: shown as "requires protocol
@@ -35,6 +37,7 @@ class DosingKind(StrEnum):
     ORGAN_GATE = "organ_gate"
     SUPPORTIVE_CARE = "supportive_care"
     PLAUSIBLE_RANGE = "plausible_range"
+    PLAUSIBLE_AGE = "plausible_age"
 
 
 class EvidenceStatus(StrEnum):
@@ -101,7 +104,7 @@ class DosingEntry(KnowledgeEntry):
     concern: ThresholdConcern = ThresholdConcern.CAUTION
     below_weight_kg: Annotated[float, Field(gt=0)] | None = None
     below_age_months: Annotated[int, Field(gt=0)] | None = None
-    low: Annotated[float, Field(gt=0)] | None = Field(
+    low: Annotated[float, Field(ge=0)] | None = Field(
         default=None,
         description="plausible_range: lowest plausible dose per administration "
         "(mg/m2, mg/kg or mg by unit_family).",
@@ -129,6 +132,8 @@ class DosingEntry(KnowledgeEntry):
             self.low is None or self.high is None or self.unit_family is None or not self.agents
         ):
             raise ValueError("high: a plausible range needs agents, unit_family, low and high")
+        if k is DosingKind.PLAUSIBLE_AGE and (self.low is None or self.high is None):
+            raise ValueError("high: a plausible age range needs low and high (years)")
         return self
 
     def applies_to(self, agent: ChemotherapyAgent, regimen_id: str | None) -> bool:
