@@ -311,7 +311,14 @@ def test_supportive_care_belongs_to_its_regimen(regimen: str, expected: set[str]
 
 @pytest.mark.parametrize(
     ("mg", "text"),
-    [(2.55, "2.55 mg"), (2.0, "2 mg"), (42.5, "42.5 mg"), (2040, "2,040 mg"), (212.5, "212.5 mg")],
+    [
+        (2.55, "2.55 mg"),
+        (2.0, "2 mg"),
+        (42.5, "42.5 mg"),
+        (2040, "2,040 mg"),
+        (212.5, "212.5 mg"),
+        (0.435, "0.435 mg"),
+    ],
 )
 def test_mg_text(mg: float, text: str) -> None:
     assert mg_text(mg) == text

@@ -72,7 +72,9 @@ def mg_text(mg: float) -> str:
         return f"{mg:,.1f}".removesuffix(".0") + " mg"
     if mg >= 10:
         return f"{mg:.1f}".rstrip("0").rstrip(".") + " mg"
-    return f"{mg:.2f}".rstrip("0").rstrip(".") + " mg"
+    if mg >= 1:
+        return f"{mg:.2f}".rstrip("0").rstrip(".") + " mg"
+    return f"{mg:.3g} mg"
 
 
 def rule_applied(entry: DosingEntry) -> DoseRuleApplied:

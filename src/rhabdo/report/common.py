@@ -24,6 +24,7 @@ FINDING_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Relapse or progression", ("relapse.",)),
     ("Prognosis", ("score.", "prognosis.")),
     ("Treatment exposure", ("exposure.",)),
+    ("Late effects", ("late_effects.",)),
 )
 
 FINDING_TITLES: dict[str, str] = {
@@ -43,6 +44,8 @@ FINDING_TITLES: dict[str, str] = {
     "exposure.radiation": "Radiotherapy courses",
     "exposure.chest_radiation": "Chest radiotherapy",
     "exposure.relapse_site_irradiated": "Recurrence in an irradiated field",
+    "late_effects.fertility": "Fertility (gonadal risk and advice for this patient's sex)",
+    "late_effects.cardiac_surveillance": "Cardiomyopathy surveillance interval",
 }
 
 STATUS_WORDS = {
