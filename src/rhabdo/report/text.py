@@ -5,14 +5,17 @@ from __future__ import annotations
 import textwrap
 
 from rhabdo.case.model import Case
+from rhabdo.labels import words
 from rhabdo.report.common import (
     References,
     finding_answer,
     finding_title,
     findings_by_section,
+    format_value,
+    missing_line,
     recommendations_by_category,
 )
-from rhabdo.report.summary import diagnosis_summary
+from rhabdo.report.summary import dates_line, diagnosis_summary
 from rhabdo.results import (
     Assessment,
     GateStatus,
@@ -29,7 +32,7 @@ DISCLAIMER = (
 
 
 def _wrap(text: str, indent: str) -> str:
-    return textwrap.fill(text, width=WIDTH, initial_indent=indent, subsequent_indent=indent)
+    return textwrap.fill(words(text), width=WIDTH, initial_indent=indent, subsequent_indent=indent)
 
 
 def gate_line(g: OrganGateResult, refs: References) -> str | None:
@@ -59,6 +62,7 @@ def dose_lines(d: PatientDose, refs: References) -> list[str]:
 
 
 def recommendation_lines(r: Recommendation, refs: References) -> list[str]:
+    """A recommendation with its reason, this patient's doses, supportive care and gaps."""
     lines = [
         _wrap(f"[{r.strength.value}] {r.statement}", "    "),
         _wrap(f"{r.reason} {refs.marker(r.citations)}".rstrip(), "        "),
@@ -77,31 +81,36 @@ def recommendation_lines(r: Recommendation, refs: References) -> list[str]:
     return lines
 
 
+def warning_lines(assessment: Assessment) -> list[str]:
+    """Warnings about the record itself, for the top of the text (before any finding)."""
+    if not assessment.warnings:
+        return []
+    lines = ["WARNINGS (check the record before reading on)"]
+    for w in assessment.warnings:
+        fields = f" ({', '.join(w.fields)})" if w.fields else ""
+        lines.append(_wrap(f"{w.severity.value}: {w.message}{fields}", "  ! "))
+    return [*lines, ""]
+
+
 def render_text(case: Case, assessment: Assessment) -> str:
     refs = References(assessment)
-    prov = assessment.provenance
     lines = [
         f"rhabdo assessment -- patient {assessment.patient_id}",
         diagnosis_summary(case),
-        f"assessed {prov.assessed_on} · engine {prov.engine_version} · "
-        f"knowledge {prov.knowledge_version}",
+        dates_line(case, assessment),
         "",
+        *warning_lines(assessment),
     ]
-    if assessment.warnings:
-        lines.append("WARNINGS (check the record before reading on)")
-        for w in assessment.warnings:
-            fields = f" [{', '.join(w.fields)}]" if w.fields else ""
-            lines.append(_wrap(f"{w.severity.value}: {w.message}{fields}", "  ! "))
-        lines.append("")
     for title, findings in findings_by_section(assessment):
         lines.append(title.upper())
         for f in findings:
-            lines.append(_wrap(f"{finding_title(f)}: {finding_answer(f)}", "  "))
+            lines.append(_wrap(f"{finding_title(f)}: {finding_answer(f, case)}", "  "))
             lines.append(_wrap(f"{f.reason} {refs.marker(f.citations)}".rstrip(), "      "))
             for view in f.source_views:
                 lines.append(
                     _wrap(
-                        f"per {refs.marker([view.citation])}: {view.value} -- {view.reason}",
+                        f"per {refs.marker([view.citation])}: "
+                        f"{format_value(view.value, f.id)} -- {view.reason}",
                         "      ",
                     )
                 )
@@ -117,7 +126,7 @@ def render_text(case: Case, assessment: Assessment) -> str:
     if assessment.missing_inputs:
         lines.append("MISSING INFORMATION (would decide open findings)")
         for m in assessment.missing_inputs:
-            lines.append(_wrap(f"{m.field} -> {', '.join(m.would_decide)}", "  "))
+            lines.append(_wrap(missing_line(m, case), "  - "))
         lines.append("")
     if assessment.evidence_gaps:
         lines.append("EVIDENCE GAPS")
