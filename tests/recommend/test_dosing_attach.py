@@ -91,4 +91,4 @@ def test_text_report_shows_the_dose_the_cap_and_the_supportive_care() -> None:
     assert "dose: vincristine 1.5 mg/m2 x 1.7 m2 = 2.55 mg, capped at 2 mg" in text
     assert "requires protocol confirmation" in text
     assert "supportive care (verified): Filgrastim 5 micrograms/kg" in text
-    assert "hepatic function: record current.organ_function.bilirubin_x_uln" in text
+    assert "hepatic function: record bilirubin (× upper limit of normal) (studied range" in text

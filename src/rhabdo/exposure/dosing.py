@@ -136,18 +136,18 @@ def gate_result(entry: DosingEntry, organ: OrganFunction | None) -> OrganGateRes
         return OrganGateResult(
             **base,
             status=GateStatus.NO_VERIFIED_THRESHOLD,
-            reason=f"{entry.field.value} {value:g}: {text} {gap}".strip(),
+            reason=f"{path} {value:g}: {text} {gap}".strip(),
         )
     if entry.within(value):
         return OrganGateResult(
             **base,
             status=GateStatus.WITHIN,
-            reason=f"{entry.field.value} {value:g} is within the studied range ({bound}).",
+            reason=f"{path} {value:g} is within the studied range ({bound}).",
         )
     return OrganGateResult(
         **base,
         status=_GATE_STATUS[entry.concern],
-        reason=f"{entry.field.value} {value:g} is outside the studied range ({bound}): {text}",
+        reason=f"{path} {value:g} is outside the studied range ({bound}): {text}",
     )
 
 
