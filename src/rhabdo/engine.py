@@ -74,7 +74,8 @@ def assess(case: Case, *, assessed_on: date | None = None) -> Assessment:
         raise CaseValidationError(problems)
     on = assessed_on or date.today()
     findings = core_findings(case)
-    for f in exposure_findings(case):
+    totals = agent_totals(case)
+    for f in exposure_findings(case, totals):
         findings[f.id] = f
     recommendations = recommend(case, findings)
     gaps: dict[str, EvidenceGap] = {}
@@ -84,7 +85,7 @@ def assess(case: Case, *, assessed_on: date | None = None) -> Assessment:
     rules = [f.rule for f in findings.values()] + [r.rule for r in recommendations]
     return Assessment(
         patient_id=case.patient.id,
-        warnings=input_warnings(case, agent_totals(case), on),
+        warnings=input_warnings(case, totals, on),
         findings=findings,
         recommendations=recommendations,
         missing_inputs=missing_inputs(findings),

@@ -384,7 +384,12 @@ def radiation_finding(case: Case) -> Finding:
     for c in courses:
         if c["body_region"] and c["total_dose_gy"] is not None:
             by_region[c["body_region"]] = by_region.get(c["body_region"], 0.0) + c["total_dose_gy"]
-    details = {"courses": courses, "total_gy_by_region": by_region}
+    details = {
+        "courses": courses,
+        "total_gy_by_region": by_region,
+        "total_gy_by_target": _sum_by(courses, "target"),
+        "organ_at_risk_gy": organ_at_risk_gy(by_region),
+    }
     inputs = [c["path"] for c in courses]
     if needs:
         return indeterminate(
@@ -410,6 +415,33 @@ def radiation_finding(case: Case) -> Finding:
         inputs_used=inputs,
         details=details,
     )
+
+
+#: Organs at risk and the coarse body regions whose radiotherapy potentially exposes them (a
+#: region sum, so an upper bound on the organ's dose: fields need not overlap the organ).
+ORGANS_AT_RISK: dict[str, tuple[BodyRegion, ...]] = {
+    "heart": (BodyRegion.THORAX,),
+    "ovaries": (BodyRegion.ABDOMEN, BodyRegion.PELVIS),
+    "testes": (BodyRegion.PELVIS,),
+}
+
+
+def _sum_by(courses: list[dict[str, Any]], key: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for c in courses:
+        if c[key] and c["total_dose_gy"] is not None:
+            out[c[key]] = out.get(c[key], 0.0) + c["total_dose_gy"]
+    return out
+
+
+def organ_at_risk_gy(by_region: dict[str, float]) -> dict[str, float]:
+    """Summed prescribed dose of the regions that potentially expose each organ at risk."""
+    out = {}
+    for organ, regions in ORGANS_AT_RISK.items():
+        total = sum(by_region.get(r.value, 0.0) for r in regions)
+        if total:
+            out[organ] = total
+    return out
 
 
 def _is_thorax(body_region: BodyRegion | None, target: RadiotherapyTarget | None) -> bool | None:
@@ -567,9 +599,12 @@ def agents_given_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
     )
 
 
-def exposure_findings(case: Case) -> list[Finding]:
-    """Every exposure finding for the case, in a fixed order (see the module docstring)."""
-    totals = agent_totals(case)
+def exposure_findings(case: Case, totals: dict[str, AgentTotal] | None = None) -> list[Finding]:
+    """Every exposure finding for the case, in a fixed order (see the module docstring).
+
+    ``totals`` are the case's ``agent_totals`` when the caller has them already."""
+    if totals is None:
+        totals = agent_totals(case)
     out = [agents_given_finding(case, totals)]
     out += [
         _agent_finding(t) for key, t in totals.items() if key != ChemotherapyAgent.IFOSFAMIDE.value
