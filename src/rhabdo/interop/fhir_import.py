@@ -450,6 +450,7 @@ def case_from_bundle(bundle: dict[str, Any]) -> ImportResult:
     if performance is not None:
         data["current"] = {"performance": performance}
 
+    _mark_described_structures(imp, used)
     for _, res in imp.resources:
         if id(res) not in used and res is not patient_res:
             _explain_unused(imp, res)
@@ -468,6 +469,29 @@ def case_from_bundle(bundle: dict[str, Any]) -> ImportResult:
     return ImportResult(
         case=case, provenance=imp.provenance, unmapped=imp.unmapped, skipped=imp.skipped
     )
+
+
+def _references(node: Any) -> Iterable[str]:
+    if isinstance(node, dict):
+        if isinstance(node.get("reference"), str):
+            yield node["reference"]
+        for value in node.values():
+            yield from _references(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _references(value)
+
+
+def _mark_described_structures(imp: _Importer, used: set[int]) -> None:
+    """A BodyStructure that only describes a used record (the tumour a size was measured on,
+    a radiotherapy volume) is part of that record, not a resource left unread."""
+    for _, res in imp.resources:
+        if id(res) not in used:
+            continue
+        for ref in _references(res.dict()):
+            target = imp.index.get(ref)
+            if target is not None and target.resource_type == "BodyStructure":
+                used.add(id(target))
 
 
 def _renumber_event(field_path: str, remap: dict[int, int]) -> str:
@@ -731,7 +755,7 @@ def _genomics(imp: _Importer, dx: dict[str, Any], used: set[int]) -> None:
         source: str | None = None
         for comp in res.component or []:
             for cd in _codings(comp.valueCodeableConcept):
-                if cd.system == c.HGNC and cd.code:
+                if cd.system in c.HGNC_SYSTEMS and cd.code:
                     genes.add(cd.code)
                 if cd.system == c.LOINC and cd.code in (c.SOMATIC.code, c.GERMLINE.code):
                     source = cd.code
@@ -793,7 +817,7 @@ def _genomics(imp: _Importer, dx: dict[str, Any], used: set[int]) -> None:
                     cd
                     for comp in res.component or []
                     for cd in _codings(comp.valueCodeableConcept)
-                    if cd.system == c.HGNC
+                    if cd.system in c.HGNC_SYSTEMS
                 ],
                 "gene(s) not part of the case model",
             )
@@ -971,6 +995,20 @@ def _size_cm(imp: _Importer, res: Any) -> float | None:
     return round(_num(quantity.value) * c.TUMOR_SIZE_UNITS_TO_CM[unit], 6)
 
 
+def _tumour_belongs_to(imp: _Importer, body: Any) -> Any:
+    """The record a tumour BodyStructure belongs to: rhabdo's identifier names it by full URL
+    (primary Condition or disease-status Observation); else mCODE's related condition."""
+    for ident in body.identifier or []:
+        if ident.system == c.TUMOUR_IDENTIFIER_SYSTEM and ident.value in imp.index:
+            return imp.index[ident.value]
+    for url in (c.EXT_RELATED_CONDITION, c.EXT_CONDITION_RELATED):
+        for ext in _ext(body, url):
+            ref = ext.valueReference
+            if ref is not None and ref.reference in imp.index:
+                return imp.index[ref.reference]
+    return None
+
+
 def _tumour_sizes(
     imp: _Importer,
     dx: dict[str, Any],
@@ -991,10 +1029,15 @@ def _tumour_sizes(
             continue
         target: str | None = None
         for j, ref in enumerate(res.focus or []):
-            text = ref.reference or ""
-            if text.startswith("BodyStructure/"):
-                continue
-            focus = imp.resolve(res, f"focus[{j}]", ref, ("Condition", "Observation"))
+            if (ref.reference or "").startswith(
+                "BodyStructure/"
+            ) and ref.reference not in imp.index:
+                continue  # a tumour described elsewhere: the date decides below
+            focus = imp.resolve(
+                res, f"focus[{j}]", ref, ("Condition", "Observation", "BodyStructure")
+            )
+            if focus is not None and focus.resource_type == "BodyStructure":
+                focus = _tumour_belongs_to(imp, focus)
             if focus is not None and focus is primary:
                 target = "diagnosis"
             elif focus is not None and id(focus) in status_obs:
@@ -1497,7 +1540,7 @@ _NOT_READ = {
     "Provenance",
     "Device",
 }
-_OUTPUT_TYPES = {"RiskAssessment", "GuidanceResponse", "RequestGroup"}
+_OUTPUT_TYPES = {"RiskAssessment", "GuidanceResponse", "RequestGroup", "Task"}
 
 
 def _explain_unused(imp: _Importer, res: Any) -> None:
