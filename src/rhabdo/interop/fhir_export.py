@@ -35,6 +35,7 @@ from rhabdo.case.model import (
 from rhabdo.case.vocab import FusionStatus, MetastaticSite, MutationStatus, PerformanceScale
 from rhabdo.interop import codes as c
 from rhabdo.interop.extensions import EXT_CITATION
+from rhabdo.interop.fhir_diagnosis import RMS_CODING
 from rhabdo.knowledge import resolve
 from rhabdo.results import Assessment, Finding, FindingStatus, Recommendation
 
@@ -299,21 +300,16 @@ def _write_secondary(
     w.add(key, condition)
 
 
-def _write_primary(w: _Writer) -> dict[str, str] | None:
+def _write_primary(w: _Writer) -> dict[str, str]:
+    """The primary cancer Condition: always written, since a rhabdo case is a
+    rhabdomyosarcoma case and an importer must not have to assume it."""
     dx = w.case.diagnosis
-    if (
-        dx.date is None
-        and dx.primary_site is None
-        and dx.histology is None
-        and dx.primary_site_detail is None
-    ):
-        return None
     condition: dict[str, Any] = {
         "resourceType": "Condition",
         "meta": _meta(c.PROFILE_PRIMARY),
         "clinicalStatus": _concept({"system": c.CONDITION_CLINICAL, "code": "active"}),
         "category": [_concept({"system": c.CONDITION_CATEGORY, "code": "problem-list-item"})],
-        "code": _concept(text="Rhabdomyosarcoma"),
+        "code": _concept(RMS_CODING, text="Rhabdomyosarcoma"),
         "subject": w.patient_ref,
     }
     if dx.date is not None:

@@ -54,8 +54,14 @@ from rhabdo.case.vocab import (
 )
 from rhabdo.errors import FhirBundleError, FieldProblem
 from rhabdo.interop import codes as c
+from rhabdo.interop.fhir_diagnosis import Verdict, judge, looks_like_cancer
+from rhabdo.interop.units import convert
 
 SOURCE = "FHIR bundle"
+DIAGNOSIS_UNKNOWN = (
+    "no primary cancer Condition: the diagnosis is unknown (not stated in the bundle) and is "
+    "not assumed to be rhabdomyosarcoma"
+)
 
 #: The case fields the FHIR mapping carries, as an allow-list (``[]`` = every item of a list;
 #: ``lines`` = first_line and every later line).  Everything else in the case model (anaplasia,
@@ -195,6 +201,8 @@ class ImportResult:
     provenance: list[ProvenanceEntry] = field(default_factory=list)
     unmapped: list[Unmapped] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    #: What the reader of the case must know about the import as a whole.
+    notes: list[str] = field(default_factory=list)
 
     def report(self) -> dict[str, Any]:
         """Provenance, unmapped codes and unused resources as plain JSON-able data."""
@@ -214,6 +222,7 @@ class ImportResult:
                 for u in self.unmapped
             ],
             "skipped": [{"resource": s.resource, "reason": s.reason} for s in self.skipped],
+            "notes": list(self.notes),
         }
 
     def sources_of(self, field_path: str) -> list[str]:
@@ -297,6 +306,203 @@ def _label(res: Any) -> str:
 # --- the importer ----------------------------------------------------------------------
 
 
+#: Every concrete resource type of FHIR R4 4.0.1 (the StructureDefinitions of kind "resource"
+#: in the official hl7.fhir.r4.examples 4.0.1 package; see tests/data/public/fhir-packages).
+R4_RESOURCE_TYPES = frozenset(
+    {
+        "Account",
+        "ActivityDefinition",
+        "AdverseEvent",
+        "AllergyIntolerance",
+        "Appointment",
+        "AppointmentResponse",
+        "AuditEvent",
+        "Basic",
+        "Binary",
+        "BiologicallyDerivedProduct",
+        "BodyStructure",
+        "Bundle",
+        "CapabilityStatement",
+        "CarePlan",
+        "CareTeam",
+        "CatalogEntry",
+        "ChargeItem",
+        "ChargeItemDefinition",
+        "Claim",
+        "ClaimResponse",
+        "ClinicalImpression",
+        "CodeSystem",
+        "Communication",
+        "CommunicationRequest",
+        "CompartmentDefinition",
+        "Composition",
+        "ConceptMap",
+        "Condition",
+        "Consent",
+        "Contract",
+        "Coverage",
+        "CoverageEligibilityRequest",
+        "CoverageEligibilityResponse",
+        "DetectedIssue",
+        "Device",
+        "DeviceDefinition",
+        "DeviceMetric",
+        "DeviceRequest",
+        "DeviceUseStatement",
+        "DiagnosticReport",
+        "DocumentManifest",
+        "DocumentReference",
+        "EffectEvidenceSynthesis",
+        "Encounter",
+        "Endpoint",
+        "EnrollmentRequest",
+        "EnrollmentResponse",
+        "EpisodeOfCare",
+        "EventDefinition",
+        "Evidence",
+        "EvidenceVariable",
+        "ExampleScenario",
+        "ExplanationOfBenefit",
+        "FamilyMemberHistory",
+        "Flag",
+        "Goal",
+        "GraphDefinition",
+        "Group",
+        "GuidanceResponse",
+        "HealthcareService",
+        "ImagingStudy",
+        "Immunization",
+        "ImmunizationEvaluation",
+        "ImmunizationRecommendation",
+        "ImplementationGuide",
+        "InsurancePlan",
+        "Invoice",
+        "Library",
+        "Linkage",
+        "List",
+        "Location",
+        "Measure",
+        "MeasureReport",
+        "Media",
+        "Medication",
+        "MedicationAdministration",
+        "MedicationDispense",
+        "MedicationKnowledge",
+        "MedicationRequest",
+        "MedicationStatement",
+        "MedicinalProduct",
+        "MedicinalProductAuthorization",
+        "MedicinalProductContraindication",
+        "MedicinalProductIndication",
+        "MedicinalProductIngredient",
+        "MedicinalProductInteraction",
+        "MedicinalProductManufactured",
+        "MedicinalProductPackaged",
+        "MedicinalProductPharmaceutical",
+        "MedicinalProductUndesirableEffect",
+        "MessageDefinition",
+        "MessageHeader",
+        "MolecularSequence",
+        "NamingSystem",
+        "NutritionOrder",
+        "Observation",
+        "ObservationDefinition",
+        "OperationDefinition",
+        "OperationOutcome",
+        "Organization",
+        "OrganizationAffiliation",
+        "Parameters",
+        "Patient",
+        "PaymentNotice",
+        "PaymentReconciliation",
+        "Person",
+        "PlanDefinition",
+        "Practitioner",
+        "PractitionerRole",
+        "Procedure",
+        "Provenance",
+        "Questionnaire",
+        "QuestionnaireResponse",
+        "RelatedPerson",
+        "RequestGroup",
+        "ResearchDefinition",
+        "ResearchElementDefinition",
+        "ResearchStudy",
+        "ResearchSubject",
+        "RiskAssessment",
+        "RiskEvidenceSynthesis",
+        "Schedule",
+        "SearchParameter",
+        "ServiceRequest",
+        "Slot",
+        "Specimen",
+        "SpecimenDefinition",
+        "StructureDefinition",
+        "StructureMap",
+        "Subscription",
+        "Substance",
+        "SubstanceNucleicAcid",
+        "SubstancePolymer",
+        "SubstanceProtein",
+        "SubstanceReferenceInformation",
+        "SubstanceSourceMaterial",
+        "SubstanceSpecification",
+        "SupplyDelivery",
+        "SupplyRequest",
+        "Task",
+        "TerminologyCapabilities",
+        "TestReport",
+        "TestScript",
+        "ValueSet",
+        "VerificationResult",
+        "VisionPrescription",
+    }
+)
+
+#: The resource types the mapping reads; only these are validated (R4B models, whose
+#: definitions of these types match R4 for every element read here).
+READ_TYPES = frozenset(
+    {
+        "Patient",
+        "Condition",
+        "Observation",
+        "CarePlan",
+        "Procedure",
+        "MedicationRequest",
+        "MedicationAdministration",
+        "BodyStructure",
+    }
+)
+#: Statuses that withdraw a record: it is not used, and the import says so.
+_WITHDRAWN_STATUS: dict[str, frozenset[str]] = {
+    "Observation": frozenset({"entered-in-error", "cancelled"}),
+    "Procedure": frozenset({"entered-in-error", "not-done"}),
+    "MedicationRequest": frozenset({"entered-in-error", "cancelled"}),
+    "MedicationAdministration": frozenset({"entered-in-error", "not-done"}),
+    "CarePlan": frozenset({"entered-in-error", "revoked"}),
+}
+_WITHDRAWN_VERIFICATION = frozenset({"entered-in-error", "refuted"})
+
+
+def _withdrawn(resource: dict[str, Any]) -> str | None:
+    """Why a record must not be used (entered in error, refuted, cancelled), or None."""
+    rtype = str(resource.get("resourceType"))
+    status = resource.get("status")
+    if isinstance(status, str) and status in _WITHDRAWN_STATUS.get(rtype, frozenset()):
+        return f"status is {status}"
+    if rtype == "Condition":
+        verification = resource.get("verificationStatus")
+        codings = verification.get("coding", []) if isinstance(verification, dict) else []
+        for coding in codings:
+            if isinstance(coding, dict) and coding.get("code") in _WITHDRAWN_VERIFICATION:
+                return f"verification status is {coding['code']}"
+        clinical = resource.get("clinicalStatus")
+        for coding in clinical.get("coding", []) if isinstance(clinical, dict) else []:
+            if isinstance(coding, dict) and coding.get("code") == "entered-in-error":
+                return "clinical status is entered-in-error"
+    return None
+
+
 class _Importer:
     """Holds the bundle's resources, the problems found and what has been mapped so far."""
 
@@ -305,6 +511,7 @@ class _Importer:
         self.provenance: list[ProvenanceEntry] = []
         self.unmapped: list[Unmapped] = []
         self.skipped: list[Skipped] = []
+        self.notes: list[str] = []
         self.resources: list[tuple[str, Any]] = []  # (entry path, resource)
         self.index: dict[str, Any] = {}
         self._parse_entries(bundle)
@@ -337,6 +544,27 @@ class _Importer:
             rtype = resource.get("resourceType")
             shown = rtype if rtype == "Patient" else f"{rtype}/{resource.get('id', '?')}"
             label = f"{where} ({shown})"
+            if rtype not in R4_RESOURCE_TYPES:
+                self.problems.append(
+                    FieldProblem(
+                        f"{where}.resource.resourceType", f"unknown FHIR R4 resource type {rtype!r}"
+                    )
+                )
+                continue
+            if rtype not in READ_TYPES:
+                # only what is read is validated: any other R4 type (R4-only ones included)
+                # is skipped with a note instead of aborting the import
+                reason = (
+                    "rhabdo assessment output, not case input"
+                    if rtype in _OUTPUT_TYPES
+                    else f"{rtype} resources are not read"
+                )
+                self.skipped.append(Skipped(str(shown), reason))
+                continue
+            withdrawn = _withdrawn(resource)
+            if withdrawn is not None:
+                self.skipped.append(Skipped(str(shown), f"not used: {withdrawn}"))
+                continue
             try:
                 model = get_fhir_model_class(str(rtype))
             except KeyError:
@@ -439,6 +667,8 @@ def case_from_bundle(bundle: dict[str, Any]) -> ImportResult:
     data: dict[str, Any] = {"patient": _patient_fields(imp, patient_res)}
     diagnosis: dict[str, Any] = {}
     primary = _primary_condition(imp, diagnosis, used)
+    if primary is None:
+        imp.notes.append(DIAGNOSIS_UNKNOWN)
     _staging(imp, diagnosis, used)
     _genomics(imp, diagnosis, used)
     events, status_obs = _events(imp, used)
@@ -467,7 +697,11 @@ def case_from_bundle(bundle: dict[str, Any]) -> ImportResult:
         data["later_lines"] = lines[1:]
     case = parse_case(data, SOURCE)
     return ImportResult(
-        case=case, provenance=imp.provenance, unmapped=imp.unmapped, skipped=imp.skipped
+        case=case,
+        provenance=imp.provenance,
+        unmapped=imp.unmapped,
+        skipped=imp.skipped,
+        notes=imp.notes,
     )
 
 
@@ -574,7 +808,12 @@ def _patient_fields(imp: _Importer, res: Any) -> dict[str, Any]:
 
 
 def _is_primary(res: Any) -> bool:
-    return c.PROFILE_PRIMARY in _profiles(res) or bool(_ext(res, c.EXT_HISTOLOGY))
+    """An mCODE primary cancer Condition, or one recognised by its code without the profile."""
+    return (
+        c.PROFILE_PRIMARY in _profiles(res)
+        or bool(_ext(res, c.EXT_HISTOLOGY))
+        or looks_like_cancer(res)
+    )
 
 
 def _secondary_site(res: Any) -> tuple[MetastaticSite | None, list[Any]]:
@@ -619,13 +858,23 @@ def _primary_condition(imp: _Importer, dx: dict[str, Any], used: set[int]) -> An
         used.add(id(other))
         imp.skip(other, "a second primary cancer Condition; only the first is read")
     used.add(id(res))
-    if _codings(res.code):
-        imp.note_unmapped(
-            res,
-            "code",
-            _codings(res.code),
-            "the diagnosis code is not read: rhabdo assumes a rhabdomyosarcoma primary",
+    evidence = judge(res, [ext.valueCodeableConcept for ext in _ext(res, c.EXT_HISTOLOGY)])
+    if evidence.verdict is not Verdict.RMS:
+        why = (
+            "is not rhabdomyosarcoma"
+            if evidence.verdict is Verdict.OTHER
+            else "does not say it is a rhabdomyosarcoma (send the ICD-O-3 morphology, "
+            "8900-8920, or a rhabdomyosarcoma diagnosis code)"
         )
+        imp.problems.append(
+            FieldProblem(
+                f"{_label(res)}.code",
+                f"the primary cancer, {evidence.found}, {why}; rhabdo assesses "
+                "rhabdomyosarcoma only",
+            )
+        )
+        imp._raise_if_problems()
+    imp.prov("diagnosis", res, f"rhabdomyosarcoma: {evidence.found}")
     onset = imp.date(res, "onsetDateTime", res.onsetDateTime)
     if onset is not None:
         dx["date"] = onset.isoformat()
@@ -747,6 +996,31 @@ def _is_genomic(res: Any) -> bool:
 
 
 def _genomics(imp: _Importer, dx: dict[str, Any], used: set[int]) -> None:
+    fusions: list[tuple[FusionStatus, Any]] = []
+    _variants(imp, dx, used, fusions)
+    distinct = {fusion for fusion, _ in fusions}
+    if len(distinct) == 1:
+        dx["foxo1_fusion"] = fusions[0][0].value
+        for _, res in fusions:
+            imp.prov("diagnosis.foxo1_fusion", res)
+    elif len(distinct) > 1:
+        # conflicting results are reported, never resolved by order or by preference
+        shown = "; ".join(f"{fusion.label} ({_label(res)})" for fusion, res in fusions)
+        for _, res in fusions:
+            imp.note_unmapped(
+                res,
+                "valueCodeableConcept",
+                [],
+                f"conflicting FOXO1 results: {shown}; the fusion status is left indeterminate",
+            )
+
+
+def _variants(
+    imp: _Importer,
+    dx: dict[str, Any],
+    used: set[int],
+    fusions: list[tuple[FusionStatus, Any]],
+) -> None:
     for res in imp.of_type("Observation"):
         if not _is_genomic(res):
             continue
@@ -789,8 +1063,7 @@ def _genomics(imp: _Importer, dx: dict[str, Any], used: set[int]) -> None:
                     "FOXO1 result without a stated partner gene or presence value",
                 )
             else:
-                dx["foxo1_fusion"] = fusion.value
-                imp.prov("diagnosis.foxo1_fusion", res)
+                fusions.append((fusion, res))
             continue
 
         field_name: str | None = None
@@ -876,6 +1149,14 @@ def _events(imp: _Importer, used: set[int]) -> tuple[list[dict[str, Any]], dict[
         used.add(id(res))
         value = res.valueCodeableConcept
         kind = _own(EventKind, [value])
+        note: str | None = None
+        if kind is None and _has_code(value, c.STATUS_WORSENED.system, c.STATUS_WORSENED.code):
+            kind, note = _worsened_kind(
+                imp, imp.date(res, "effectiveDateTime", res.effectiveDateTime)
+            )
+            if kind is None:
+                imp.note_unmapped(res, "valueCodeableConcept", _codings(value), note)
+                continue
         if kind is None:
             if any(
                 cd.system == c.SNOMED and cd.code in c.STATUS_NOT_AN_EVENT for cd in _codings(value)
@@ -907,8 +1188,35 @@ def _events(imp: _Importer, used: set[int]) -> tuple[list[dict[str, Any]], dict[
             event["sites"] = sites
         events.append(event)
         by_obs[id(res)] = idx
-        imp.prov(f"events[{idx}]", res)
+        imp.prov(f"events[{idx}]", res, note)
     return events, by_obs
+
+
+def _worsened_kind(imp: _Importer, when: dt.date | None) -> tuple[EventKind | None, str]:
+    """A disease status "worsened" (SNOMED CT 271299001) is a progression when it is dated
+    while a treatment plan was running, a relapse when dated after every plan had ended;
+    without a date or plan periods it cannot be told, and is reported."""
+    if when is None:
+        return None, "worsened without a date: cannot tell relapse from progression"
+    running = ended = False
+    for plan in imp.of_type("CarePlan"):
+        period = plan.period
+        start = _to_date(period.start) if period is not None else None
+        end = _to_date(period.end) if period is not None else None
+        if start is None or start > when:
+            continue
+        if (end is None and plan.status == "active") or (end is not None and when <= end):
+            running = True
+        elif end is not None:
+            ended = True
+    if running:
+        return EventKind.PROGRESSION, "disease worsened (271299001) while treatment was running"
+    if ended:
+        return EventKind.RELAPSE, "disease worsened (271299001) after treatment had ended"
+    return None, (
+        "worsened, but no dated treatment plan tells relapse (after therapy) from progression "
+        "(on therapy)"
+    )
 
 
 def _secondary_conditions(
@@ -1223,12 +1531,8 @@ def _body_measurements(imp: _Importer, lines: _Lines, used: set[int]) -> None:
         if not (is_bsa or _has_code(res.code, c.BODY_WEIGHT.system, c.BODY_WEIGHT.code)):
             continue
         used.add(id(res))
-        measure, factors = (
-            ("body_surface_area_m2", c.BSA_UNITS_TO_M2)
-            if is_bsa
-            else ("weight_kg", c.WEIGHT_UNITS_TO_KG)
-        )
-        value = _measured(imp, res, factors)
+        measure, target = ("body_surface_area_m2", "m2") if is_bsa else ("weight_kg", "kg")
+        value = _measured(imp, res, target)
         if value is None:
             continue
         idx = lines.line_for(res, _to_date(res.effectiveDateTime), list(res.basedOn or []))
@@ -1470,22 +1774,20 @@ def _grouped_administrations(
     return grouped
 
 
-def _measured(imp: _Importer, res: Any, factors: dict[str, float]) -> float | None:
-    """A quantity converted with ``factors`` (unit -> factor); an unknown unit is a problem."""
+def _measured(imp: _Importer, res: Any, target: str) -> float | None:
+    """A quantity converted to ``target`` by UCUM; a unit that does not convert is noted and
+    the value not used (the rest of the bundle still imports)."""
     quantity = res.valueQuantity
     if quantity is None or quantity.value is None:
         imp.note_unmapped(res, "valueQuantity", [], "no value")
         return None
     unit = quantity.code or quantity.unit
-    if unit not in factors:
-        imp.problems.append(
-            FieldProblem(
-                f"{_label(res)}.valueQuantity.unit",
-                f"unknown unit {unit!r}; expected {' or '.join(factors)}",
-            )
+    value = convert(_num(quantity.value), unit, target)
+    if value is None:
+        imp.note_unmapped(
+            res, "valueQuantity", [], f"unit {unit!r} does not convert to {target}; value not used"
         )
-        return None
-    return round(_num(quantity.value) * factors[unit], 6)
+    return value
 
 
 def _performance(imp: _Importer, used: set[int]) -> dict[str, Any] | None:
