@@ -77,10 +77,15 @@ EXTENSIONS: tuple[ExtensionSpec, ...] = (
         "A field of a rhabdo case that mCODE has no element for: its path in the case model "
         "(relative to the resource carrying it: the Patient carries paths from the case root, "
         "a disease-status Observation those of its event, a CarePlan those of its line) and "
-        "its value. The fields carried this way are listed in docs/fhir.md.",
+        "its value (a structured value as JSON, with encoding 'json'). The fields carried "
+        "this way are listed in rhabdo.interop.fhir_casefields.EXTENSION_FIELDS.",
         ("Patient", "Observation", "CarePlan"),
         (),
-        (("path", ("string",), 1), ("value", CASE_FIELD_VALUE_TYPES, 1)),
+        (
+            ("path", ("string",), 1),
+            ("value", CASE_FIELD_VALUE_TYPES, 1),
+            ("encoding", ("code",), 0),
+        ),
     ),
 )
 EXT_CITATION = EXTENSIONS[0].url

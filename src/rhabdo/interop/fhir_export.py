@@ -34,8 +34,10 @@ from rhabdo.case.model import (
 )
 from rhabdo.case.vocab import FusionStatus, MetastaticSite, MutationStatus, PerformanceScale
 from rhabdo.interop import codes as c
+from rhabdo.interop import fhir_casefields as casefields
 from rhabdo.interop.extensions import EXT_CITATION
 from rhabdo.interop.fhir_diagnosis import RMS_CODING
+from rhabdo.interop.fhir_import import MAPPED_FIELDS
 from rhabdo.knowledge import resolve
 from rhabdo.results import Assessment, Finding, FindingStatus, Recommendation
 
@@ -52,6 +54,7 @@ class _Writer:
         self.case = case
         self.entries: list[dict[str, Any]] = []
         self.patient_ref = self.ref("patient")
+        self.carried = casefields.Carried()
 
     def url(self, key: str) -> str:
         return "urn:uuid:" + str(uuid.uuid5(_NAMESPACE, f"{self.case.patient.id}/{key}"))
@@ -126,6 +129,7 @@ def case_to_bundle(case: Case) -> dict[str, Any]:
 def _write_case(w: _Writer) -> None:
     case = w.case
     p = case.patient
+    w.carried = casefields.carried(case.model_dump(mode="json", exclude_none=True), MAPPED_FIELDS)
     patient: dict[str, Any] = {
         "resourceType": "Patient",
         "meta": _meta(c.PROFILE_PATIENT),
@@ -136,6 +140,8 @@ def _write_case(w: _Writer) -> None:
         # unrecorded, never as a sex)
         "gender": p.sex.value if p.sex is not None else "unknown",
     }
+    if w.carried.patient:
+        patient["extension"] = [casefields.extension(k, v) for k, v in w.carried.patient]
     if p.date_of_birth is not None:
         patient["birthDate"] = p.date_of_birth.isoformat()
     w.add("patient", patient)
@@ -409,7 +415,10 @@ def _write_lines(w: _Writer) -> list[dict[str, str]]:
 def _write_line(w: _Writer, number: int, line: TreatmentLine) -> dict[str, str]:
     plan: dict[str, Any] = {
         "resourceType": "CarePlan",
-        "extension": [{"url": c.EXT_LINE_NUMBER, "valuePositiveInt": number}],
+        "extension": [
+            {"url": c.EXT_LINE_NUMBER, "valuePositiveInt": number},
+            *(casefields.extension(k, v) for k, v in w.carried.lines[number - 1]),
+        ],
         "status": {True: "active", False: "completed", None: "unknown"}[line.ongoing],
         "intent": "plan",
         "category": [
@@ -635,6 +644,8 @@ def _write_event(
     }
     if primary_ref is not None:
         status["focus"] = [primary_ref]
+    if w.carried.events[k - 1]:
+        status["extension"] = [casefields.extension(p, v) for p, v in w.carried.events[k - 1]]
     if event.date is not None:
         status["effectiveDateTime"] = event.date.isoformat()
     components = []

@@ -54,19 +54,22 @@ from rhabdo.case.vocab import (
 )
 from rhabdo.errors import FhirBundleError, FieldProblem
 from rhabdo.interop import codes as c
+from rhabdo.interop import fhir_casefields as casefields
 from rhabdo.interop.fhir_diagnosis import Verdict, judge, looks_like_cancer
 from rhabdo.interop.units import convert
 
 SOURCE = "FHIR bundle"
+_CASE_FIELD_NOTE = "rhabdo case-field extension"
 DIAGNOSIS_UNKNOWN = (
     "no primary cancer Condition: the diagnosis is unknown (not stated in the bundle) and is "
     "not assumed to be rhabdomyosarcoma"
 )
 
-#: The case fields the FHIR mapping carries, as an allow-list (``[]`` = every item of a list;
-#: ``lines`` = first_line and every later line).  Everything else in the case model (anaplasia,
-#: the initial-surgery detail of the IRS group, family history, event flags, organ function,
-#: goals of care, ...) has no agreed mCODE element yet and is not carried.
+#: The case fields mapped onto mCODE / FHIR elements, as an allow-list (``[]`` = every item of
+#: a list; ``lines`` = first_line and every later line).  Everything else in the case model
+#: (anaplasia, the initial-surgery detail of the IRS group, family history, event flags, organ
+#: function, goals of care, ...) has no mCODE element and travels in rhabdo's documented
+#: ``case-field`` extension (``rhabdo.interop.fhir_casefields``), so the round trip is lossless.
 MAPPED_FIELDS: dict[str, tuple[str, ...]] = {
     "patient": ("id", "sex", "date_of_birth"),
     "diagnosis": (
@@ -512,6 +515,9 @@ class _Importer:
         self.unmapped: list[Unmapped] = []
         self.skipped: list[Skipped] = []
         self.notes: list[str] = []
+        #: case-field extensions of line CarePlans: (line index, path, value, resource),
+        #: applied once every reader of the line has run (paths may reach into its items)
+        self.line_fields: list[tuple[int, str, Any, Any]] = []
         self.resources: list[tuple[str, Any]] = []  # (entry path, resource)
         self.index: dict[str, Any] = {}
         self._parse_entries(bundle)
@@ -675,6 +681,9 @@ def case_from_bundle(bundle: dict[str, Any]) -> ImportResult:
     _secondary_conditions(imp, diagnosis, events, status_obs, used)
     _tumour_sizes(imp, diagnosis, events, status_obs, primary, used)
     lines = _treatment(imp, diagnosis, events, used)
+    for idx, path, value, res in imp.line_fields:
+        casefields.assign(lines[idx], path, value)
+        imp.prov(f"{_Lines.name(idx)}.{path}", res, _CASE_FIELD_NOTE)
     performance = _performance(imp, used)
     imp._raise_if_problems()
     if performance is not None:
@@ -686,6 +695,9 @@ def case_from_bundle(bundle: dict[str, Any]) -> ImportResult:
             _explain_unused(imp, res)
 
     data["diagnosis"] = diagnosis
+    for path, value in casefields.read(patient_res.extension):
+        casefields.assign(data, path, value)
+        imp.prov(path, patient_res, _CASE_FIELD_NOTE)
     order = sorted(range(len(events)), key=lambda i: events[i].get("date") or "9999")
     remap = {old: new for new, old in enumerate(order)}
     data["events"] = [events[i] for i in order]
@@ -1186,6 +1198,9 @@ def _events(imp: _Importer, used: set[int]) -> tuple[list[dict[str, Any]], dict[
                 sites.append(site)
         if sites:
             event["sites"] = sites
+        for path, value in casefields.read(res.extension):
+            casefields.assign(event, path, value)
+            imp.prov(f"events[{len(events)}].{path}", res, _CASE_FIELD_NOTE)
         events.append(event)
         by_obs[id(res)] = idx
         imp.prov(f"events[{idx}]", res, note)
@@ -1522,6 +1537,9 @@ def _line_plans(imp: _Importer, lines: _Lines, used: set[int]) -> None:
             ):
                 line["radiotherapy_given"] = not bool(detail.doNotPerform)
         lines.add_plan(res, line)
+        idx = lines.plan_index[id(res)]
+        for path, value in casefields.read(res.extension):
+            imp.line_fields.append((idx, path, value, res))
 
 
 def _body_measurements(imp: _Importer, lines: _Lines, used: set[int]) -> None:
