@@ -240,3 +240,24 @@ def test_shipped_extension_definitions_are_current() -> None:
     folder = rhabdo_definitions_folder()
     shipped = {p.name: p.read_text(encoding="utf-8") for p in folder.glob("*.json")}
     assert shipped == definition_files()
+
+
+def test_the_cog_risk_group_is_an_mcode_rhabdomyosarcoma_risk_assessment(
+    bundles: dict[str, dict[str, Any]],
+) -> None:
+    """mCODE 4.0.0 RhabdomyosarcomaRiskAssessment: code NCIt C148010, value from
+    mcode-rhabdomyosarcoma-assessment-value-vs (SNOMED CT low/high risk, NCIt intermediate)."""
+    values = set()
+    for bundle in bundles.values():
+        for entry in bundle["entry"]:
+            res = entry["resource"]
+            if res.get("meta", {}).get("profile") == [
+                "http://hl7.org/fhir/us/mcode/StructureDefinition/"
+                "mcode-rhabdomyosarcoma-risk-assessment"
+            ]:
+                assert res["code"]["coding"][0]["code"] == "C148010"
+                if "valueCodeableConcept" in res:
+                    values.add(res["valueCodeableConcept"]["coding"][0]["code"])
+                else:
+                    assert "dataAbsentReason" in res
+    assert values >= {"723509005", "C102402"}  # high and intermediate occur in the examples

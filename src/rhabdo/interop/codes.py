@@ -124,6 +124,13 @@ PROFILE_MED_ADMIN = MCODE_SD + "mcode-cancer-related-medication-administration"
 PROFILE_TUMOR = MCODE_SD + "mcode-tumor"
 PROFILE_RT_VOLUME = MCODE_SD + "mcode-radiotherapy-volume"
 PROFILE_RMS_RISK = MCODE_SD + "mcode-rhabdomyosarcoma-risk-assessment"
+#: The risk-assessment type and values the mCODE 4.0.0 RhabdomyosarcomaRiskAssessment profile
+#: fixes and binds (its StructureDefinition and mcode-rhabdomyosarcoma-assessment-value-vs).
+RMS_RISK_ASSESSMENT = Code(
+    "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl",
+    "C148010",
+    "Intergroup Rhabdomyosarcoma Study Group Clinical Staging and Grouping System",
+)
 
 EXT_HISTOLOGY = MCODE_SD + "mcode-histology-morphology-behavior"
 EXT_RT_DOSE_TO_VOLUME = MCODE_SD + "mcode-radiotherapy-dose-delivered-to-volume"
@@ -205,6 +212,14 @@ METASTATIC_NEOPLASM = Code(
 )  # [DD][FSH]
 #: Radiation dose units, as factors to gray (mCODE examples record cGy [FSH]).
 RADIATION_DOSE_UNITS_TO_GY: dict[str, float] = {"Gy": 1.0, "cGy": 0.01}
+
+RMS_RISK_VALUES: dict[str, Code] = {
+    "low": Code(SNOMED, "723505004", "Low risk (qualifier value)"),
+    "intermediate": Code(
+        "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl", "C102402", "Intermediate Risk"
+    ),
+    "high": Code(SNOMED, "723509005", "High risk (qualifier value)"),
+}
 
 #: Performance status (mCODE STU4 profiles) [FSH][IG].
 NCIT = "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl"

@@ -45,6 +45,8 @@ _NAMESPACE = uuid.UUID("6f1c3c52-8a53-4a8e-9a8e-2f7f1b3f7a10")
 STRENGTH_SYSTEM = c.RHABDO_BASE + "CodeSystem/recommendation-strength"
 ENGINE_MODULE_URI = c.RHABDO_BASE + "engine"
 
+#: The finding written as an mCODE RhabdomyosarcomaRiskAssessment (the COG risk group).
+COG_RISK_FINDING = "risk.cog"
 #: Findings whose value is a prognostic figure or score: written as RiskAssessment.
 PROGNOSTIC_MARKERS = ("oberlin", "prognos", "survival")
 
@@ -812,7 +814,24 @@ def _write_finding(w: _Writer, finding: Finding, assessment: Assessment) -> dict
         obs["component"] = components
     if finding.citations:
         obs["extension"] = _citation_extensions(finding.citations)
+    if finding.id == COG_RISK_FINDING:
+        _as_rms_risk_assessment(obs, finding)
     return w.add(f"finding-{finding.id}", obs)
+
+
+def _as_rms_risk_assessment(obs: dict[str, Any], finding: Finding) -> None:
+    """The COG risk group as an mCODE RhabdomyosarcomaRiskAssessment (risk type NCIt C148010;
+    values from mcode-rhabdomyosarcoma-assessment-value-vs), beside rhabdo's own finding code.
+    A value outside that value set keeps the plain finding form rather than claim the profile."""
+    value = c.RMS_RISK_VALUES.get(str(finding.value)) if finding.value is not None else None
+    if finding.status is FindingStatus.DETERMINED and value is None:
+        return
+    obs["meta"] = _meta(c.PROFILE_RMS_RISK)
+    obs["code"] = _concept(c.RMS_RISK_ASSESSMENT.coding(), *obs["code"]["coding"])
+    if value is not None:
+        for key in [k for k in obs if k.startswith("value")]:
+            del obs[key]
+        obs["valueCodeableConcept"] = _concept(value.coding(), text=str(finding.value))
 
 
 def _write_risk(w: _Writer, finding: Finding, assessment: Assessment) -> dict[str, str]:
