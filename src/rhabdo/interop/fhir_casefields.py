@@ -49,6 +49,9 @@ EXTENSION_FIELDS: frozenset[str] = frozenset(
         "current.organ_function",
         "current.goals_of_care",
         "current.measurable_disease",
+        "current.weight_kg",
+        "current.body_surface_area_m2",
+        "current.tanner_stage",
     }
 )
 
