@@ -10,6 +10,7 @@ from rhabdo import __version__
 from rhabdo.case.model import Case
 from rhabdo.classify.group import clinical_group
 from rhabdo.classify.relapse import relapse_refractory, relapse_timing, relapse_type
+from rhabdo.classify.relapse_group import cog_relapse_group
 from rhabdo.classify.risk_cog import cog_histology_risk, cog_risk
 from rhabdo.classify.risk_epssg import epssg_risk
 from rhabdo.classify.stage import pretreatment_stage
@@ -32,6 +33,7 @@ CORE_FINDING_RULES: tuple[FindingRule, ...] = (
     relapse_timing,
     relapse_type,
     relapse_refractory,
+    cog_relapse_group,
     oberlin_score,
     relapse_prognosis,
 )

@@ -44,6 +44,7 @@ def make_case(
     nodes: str | None = "N0",
     mets: list[str] | None = None,
     surgery: str | None = "biopsy_only",
+    surgery_fields: dict[str, Any] | None = None,
     group: str | None = None,
     first_line: dict[str, Any] | None = None,
     event: dict[str, Any] | None = None,
@@ -63,7 +64,7 @@ def make_case(
         if val is not None:
             dx[key] = val
     if surgery is not None:
-        dx["initial_surgery"] = {"result": surgery}
+        dx["initial_surgery"] = {"result": surgery, **(surgery_fields or {})}
     doc: dict[str, Any] = {
         "patient": {"id": "syn-models", "age_at_diagnosis_days": age_days},
         "diagnosis": dx,
@@ -183,6 +184,19 @@ def test_chisholm_factor_rows(key: str, effect: str | None) -> None:
         ({"nodes": "N1"}, "nodal_involvement", True),
         ({"nodes": "NX"}, "nodal_involvement", None),
         ({"histology": "alveolar"}, "alveolar_histology", True),
+        ({"histology": "embryonal"}, "alveolar_histology", False),
+        # RMS NOS is an unknown subtype, not "not alveolar" (issue 13 section 7)
+        ({"histology": "rms_nos"}, "alveolar_histology", None),
+        ({"histology": None}, "alveolar_histology", None),
+        (
+            {
+                "nodes": "N0",
+                "surgery": "complete",
+                "surgery_fields": {"most_distal_node_involved": True},
+            },
+            "nodal_involvement",
+            True,
+        ),
         ({"site": "extremity"}, "unfavourable_site", True),
         ({"site": "kidney"}, "unfavourable_site", None),
     ],
@@ -198,6 +212,14 @@ def test_chisholm_not_for_metastatic_at_diagnosis() -> None:
 
 
 # --- Mazzoleni 2005 ----------------------------------------------------------------------------
+
+
+def test_mazzoleni_gives_no_figure_when_rms_nos_decides_the_factor_count() -> None:
+    """RMS NOS could be alveolar: 0 or 1 factors, so no 5-year OS figure is quoted."""
+    m = model(relapse_prognosis(make_case(histology="rms_nos")), "mazzoleni_2005")
+    assert factor(m, "alveolar")["present"] is None
+    assert m["figure"] is None
+    assert "diagnosis.histology" in m["needs"]
 
 
 @pytest.mark.parametrize(

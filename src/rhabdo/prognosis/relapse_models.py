@@ -29,9 +29,9 @@ from rhabdo.case.vocab import (
     EMBRYONAL_HISTOLOGIES,
     EventKind,
     Histology,
-    NodalStatus,
     SurgicalResult,
 )
+from rhabdo.classify.nodes import CLINICAL_FIELD, regional_nodes_at_diagnosis
 from rhabdo.classify.relapse import (
     MattkeCategory,
     RelapseType,
@@ -132,15 +132,22 @@ def prior_radiotherapy(case: Case) -> bool | None:
 
 
 def alveolar(case: Case) -> bool | None:
+    """Alveolar histology, as the relapse models' "alveolar" factor (Chisholm 2011, Mazzoleni
+    2005) reads it.  RMS NOS is a subtype not determined, so it is unknown here, never
+    "not alveolar" (issue 13 section 7)."""
     h = case.diagnosis.histology
-    return None if h is None else h is Histology.ALVEOLAR
+    if h is None or h is Histology.RMS_NOS:
+        return None
+    return h is Histology.ALVEOLAR
 
 
 def nodal_involvement(case: Case) -> bool | None:
-    n = case.diagnosis.regional_nodes
-    if n is None or n is NodalStatus.NX:
-        return None
-    return n is NodalStatus.N1
+    """Regional nodal involvement at diagnosis, from the shared derivation (classify.nodes)."""
+    return regional_nodes_at_diagnosis(case).involved
+
+
+def nodal_needs(case: Case) -> list[str]:
+    return list(regional_nodes_at_diagnosis(case).needs) or [CLINICAL_FIELD]
 
 
 def size_over_5cm(case: Case) -> bool | None:
@@ -177,12 +184,10 @@ def irs_group_i(case: Case) -> bool | None:
         return None
     if surgery.result is not SurgicalResult.COMPLETE:
         return False
-    if (
-        surgery.regional_nodes_involved_pathologically
-        or case.diagnosis.regional_nodes is NodalStatus.N1
-    ):
+    nodes = regional_nodes_at_diagnosis(case)
+    if nodes.involved:
         return False
-    if metastatic_at_diagnosis(case) is False and case.diagnosis.regional_nodes is NodalStatus.N0:
+    if metastatic_at_diagnosis(case) is False and nodes.involved is False:
         return True
     return None
 
@@ -275,7 +280,7 @@ def chisholm_2011(case: Case) -> ModelResult:
             site_is_adverse(case, "chisholm_2011.site_rule"),
             ["diagnosis.primary_site"],
         ),
-        _factor(model, "nodal_involvement", nodal_involvement(case), ["diagnosis.regional_nodes"]),
+        _factor(model, "nodal_involvement", nodal_involvement(case), nodal_needs(case)),
         _factor(model, "alveolar_histology", alveolar(case), ["diagnosis.histology"]),
         _factor(
             model,
