@@ -21,6 +21,7 @@ CORE_IDS = {
     "relapse.timing",
     "relapse.type",
     "relapse.refractory",
+    "relapse.cog_risk_group",
     "score.oberlin",
     "prognosis.relapse",
 }

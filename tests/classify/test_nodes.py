@@ -24,7 +24,8 @@ from rhabdo.classify.nodes import (
 from rhabdo.classify.risk_epssg import epssg_risk
 from rhabdo.classify.stage import pretreatment_stage
 from rhabdo.errors import CaseValidationError
-from rhabdo.prognosis.relapse_models import irs_group_i, nodal_involvement
+from rhabdo.prognosis._subgroups import irs_group_i
+from rhabdo.prognosis.relapse_models import nodal_involvement
 
 
 @pytest.mark.parametrize(

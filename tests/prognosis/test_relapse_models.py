@@ -351,10 +351,42 @@ def test_dantonello_cohort_figure() -> None:
     assert m["figure"] == "5-year post-relapse survival 24% (cohort)"
 
 
+EARLY_PROGRESSION = {"kind": "progression", "date": "2020-03-01", "sites": [{"extent": "local"}]}
+
+
 def test_minn_early_progression() -> None:
-    ev = {"kind": "progression", "date": "2020-03-01", "sites": [{"extent": "local"}]}
-    m = model(relapse_prognosis(make_case(event=ev)), "minn_2010")
+    """Parameningeal embryonal RMS, 6 cm, biopsy only (stage 3, group III): COG intermediate
+    risk, the population of Minn 2010 (IRS-IV / D9803 intermediate risk)."""
+    case = make_case(site="parameningeal", size_cm=6, event=EARLY_PROGRESSION)
+    m = model(relapse_prognosis(case), "minn_2010")
     assert m["applicable"] is True and m["figure"] == "5-year OS 32% (95% CI 12-54)"
+    assert m["membership"] == "member"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "why"),
+    [
+        # orbit embryonal stage 1 group III is COG low risk: outside Minn's cohort
+        ({}, "this patient was low risk"),
+        # metastatic alveolar (the refractory metastatic patient of issue 13): high risk
+        ({"histology": "alveolar", "site": "extremity", "mets": ["lung"]}, "high risk"),
+    ],
+)
+def test_minn_not_applicable_outside_intermediate_risk(kwargs: dict[str, Any], why: str) -> None:
+    """Minn 2010 was built on intermediate-risk patients (IRS-IV, D9803); an early
+    progression of a low- or high-risk patient is 'not applicable: population'."""
+    m = model(relapse_prognosis(make_case(event=EARLY_PROGRESSION, **kwargs)), "minn_2010")
+    assert m["applicable"] is False and m["figure"] is None
+    assert m["membership"] == "not_member"
+    assert "not applicable: population" in m["reason"] and why in m["reason"]
+
+
+def test_minn_d9803_embryonal_group_iv_under_10_is_in_the_population() -> None:
+    """D9803 treated embryonal group IV under 10 years as intermediate risk (Arndt 2009)."""
+    case = make_case(mets=["lung"], event=EARLY_PROGRESSION, age_days=5 * 365)
+    assert model(relapse_prognosis(case), "minn_2010")["applicable"] is True
+    older = make_case(mets=["lung"], event=EARLY_PROGRESSION, age_days=12 * 365)
+    assert model(relapse_prognosis(older), "minn_2010")["applicable"] is False
 
 
 def test_wasti_after_metastatic_disease() -> None:

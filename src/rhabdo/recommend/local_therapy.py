@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 from rhabdo.case.model import Case
 from rhabdo.case.vocab import Extent, MetastaticSite
+from rhabdo.prognosis.population import Membership, check_population
 from rhabdo.recommend import _facts as facts
 from rhabdo.recommend._build import build, join_words
 from rhabdo.recommend.knowledge import LocalTherapyKind, local_therapy_entries
@@ -22,6 +23,7 @@ from rhabdo.results import Finding, JsonValue, Recommendation, RecommendationCat
 
 RULE = "recommend.local_therapy.v1"
 CATEGORY = RecommendationCategory.LOCAL_THERAPY
+CIRCUMSCRIBED_POPULATION = "dantonello_2013.circumscribed_alrt"
 CIRCUMSCRIBED_KEY = (
     "dantonello_5y_post_relapse_survival_circumscribed_adequate_local_therapy_percent"
 )
@@ -265,6 +267,39 @@ def _disseminated(case: Case, based_on: list[str]) -> list[Recommendation]:
     return out
 
 
+def _circumscribed_check(case: Case) -> dict[str, JsonValue]:
+    check = check_population(case, CIRCUMSCRIBED_POPULATION)
+    return {
+        "population": check.population_id,
+        "membership": check.membership.value,
+        "reason": check.reason(),
+        "needs": list(check.needs),
+    }
+
+
+def _circumscribed_words(case: Case, figures: Mapping[str, JsonValue]) -> str:
+    """The CWS (Dantonello 2013) survival figure, quoted only to a patient of its population:
+    relapse after remission of localised alveolar RMS, with an isolated, circumscribed
+    recurrence given adequate local therapy (issue 13 section 5)."""
+    check = check_population(case, CIRCUMSCRIBED_POPULATION)
+    if check.membership is Membership.MEMBER:
+        return (
+            "Adequate local therapy of a circumscribed recurrence was linked with 5-year "
+            f"post-relapse survival of {figures[CIRCUMSCRIBED_KEY]}% vs "
+            f"{figures['dantonello_5y_post_relapse_survival_all_percent']}% overall "
+            f"(population: {check.words()})."
+        )
+    if check.membership is Membership.UNKNOWN:
+        return (
+            "The CWS survival figure for circumscribed recurrences given adequate local therapy "
+            f"({check.words()}) {check.reason()}; record {', '.join(check.needs)}."
+        )
+    return (
+        "The CWS survival figure for circumscribed recurrences given adequate local therapy is "
+        f"{check.reason()} (population: {check.words()})."
+    )
+
+
 def _localised(case: Case, based_on: list[str]) -> list[Recommendation]:
     table = local_therapy_entries()
     path = facts.current_event_path(case)
@@ -283,19 +318,16 @@ def _localised(case: Case, based_on: list[str]) -> list[Recommendation]:
                 "or resection plus radiotherapy) with chemotherapy."
             ),
             strength=Strength.RECOMMENDED,
-            reason=(
-                f"The recurrence is localised ({kind}). Adequate local therapy of a circumscribed "
-                "recurrence was linked with 5-year post-relapse survival of "
-                f"{figures[CIRCUMSCRIBED_KEY]}% "
-                f"vs {figures['dantonello_5y_post_relapse_survival_all_percent']}% "
-                "overall "
-                "(localised alveolar RMS at diagnosis, CWS)."
-            ),
+            reason=f"The recurrence is localised ({kind}). {_circumscribed_words(case, figures)}",
             rule=RULE,
             entries=[multimodal],
             based_on_findings=based_on,
             inputs_used=[f"{path}.sites"],
-            details={"spread": facts.Spread.LOCALISED, "figures": dict(multimodal.figures)},
+            details={
+                "spread": facts.Spread.LOCALISED,
+                "figures": dict(multimodal.figures),
+                "figure_population": _circumscribed_check(case),
+            },
         ),
         build(
             id="local_therapy.surgery",

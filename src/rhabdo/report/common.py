@@ -35,6 +35,7 @@ FINDING_TITLES: dict[str, str] = {
     "relapse.timing": "Timing of relapse",
     "relapse.type": "Type of relapse",
     "relapse.refractory": "Refractory disease",
+    "relapse.cog_risk_group": "COG relapse risk group (ARST0121)",
     "score.oberlin": "Oberlin score (metastatic at diagnosis)",
     "prognosis.relapse": "Prognosis after relapse",
     "exposure.agents_given": "Agents given",
