@@ -270,7 +270,7 @@ def relapse_timing(case: Case) -> Finding:
         if from_start is not None
         else None
     )
-    what = f"First event (events[0], {ev.kind.value})"
+    what = f"First event ({ev.kind.label})"
     if on_therapy is True:
         when = f", {interval}" if interval else ""
         details["label"] = RelapseTiming.ON_FIRST_LINE_THERAPY.label
@@ -358,7 +358,7 @@ def relapse_type(case: Case) -> Finding:
             fid,
             candidates=[t.value for t in RelapseType],
             needs=["events[0].sites"],
-            reason="The sites of the first event (events[0]) are not recorded.",
+            reason="The sites of the first event are not recorded.",
             rule=TYPE_RULE,
             citations=TYPE_CITATIONS,
             inputs_used=["events[0].sites"],
@@ -380,7 +380,7 @@ def relapse_type(case: Case) -> Finding:
         fid,
         kind.value,
         reason=(
-            f"First event (events[0], {ev.kind.value}): {kind.value} "
+            f"First event ({ev.kind.label}): {kind.value} "
             f"{'progression' if ev.kind is EventKind.PROGRESSION else 'recurrence'} at "
             f"{multiplicity} site{'s' if multiplicity == 'multiple' else ''} "
             f"({len(ev.sites)} listed)."
@@ -399,7 +399,7 @@ REFRACTORY_DEFINITION = (
     "Refractory here means progression during first-line therapy without a prior response "
     "(the first event is a progression dated within first-line therapy). A relapse after a "
     "response is not refractory, even when it comes during therapy (for example on "
-    "maintenance): that is relapse on therapy, reported by relapse.timing."
+    "maintenance): that is relapse on therapy, shown with the timing of relapse."
 )
 REFRACTORY_EVIDENCE_GAP = (
     "No consensus definition of refractory RMS was found: PDQ 2025 only says progressive "
@@ -437,7 +437,7 @@ def relapse_refractory(case: Case) -> Finding:
             fid,
             False,
             reason=(
-                "The first event (events[0]) is a relapse after response, "
+                "The first event is a relapse after response, "
                 f"not progression during first-line therapy. {REFRACTORY_DEFINITION}"
             ),
             rule=REFRACTORY_RULE,
@@ -486,12 +486,12 @@ def relapse_refractory(case: Case) -> Finding:
             else ""
         )
         reason = (
-            "The first event (events[0]) is progression during first-line therapy"
-            f"{extra}: refractory disease. {REFRACTORY_DEFINITION}"
+            f"The first event is progression during first-line therapy{extra}: refractory disease. "
+            f"{REFRACTORY_DEFINITION}"
         )
     else:
         reason = (
-            "The first event (events[0]) is a progression outside the dates of first-line "
+            "The first event is a progression outside the dates of first-line "
             f"therapy, not refractory disease. {REFRACTORY_DEFINITION}"
         )
     return determined(
