@@ -450,3 +450,17 @@ def test_every_quoted_figure_belongs_to_a_population_that_includes_the_patient(
 
 def test_characteristics_are_words() -> None:
     assert all(" " in c.value or c.value.isalpha() for c in Characteristic)
+
+
+def test_mattke_is_undecided_for_a_patient_metastatic_at_diagnosis() -> None:
+    """Whether Mattke 2009 included patients metastatic at diagnosis was not seen: such a
+    patient's figure is not quoted as theirs, and no case field is asked for (evidence gap)."""
+    m0 = check_population(make(), "mattke_2009")
+    assert m0.membership is Membership.MEMBER
+    m1 = check_population(make(mets=["lung"]), "mattke_2009")
+    assert m1.membership is Membership.UNKNOWN and m1.needs == ()
+    f = relapse_prognosis(make(mets=["lung"]))
+    mattke = next(m for m in f.details["models"] if m["model"] == "mattke_2009")
+    assert mattke["applicable"] is None and mattke["figure"] is None
+    assert mattke["conditional_figure"].startswith("4-year survival")
+    assert "Not decided whether the population includes this patient: Mattke 2009" in f.reason

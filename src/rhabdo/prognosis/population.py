@@ -117,6 +117,12 @@ class PopulationEntry(KnowledgeEntry):
     evidence: EvidenceStatus
     era: str | None = Field(default=None, description="Trials and years, in words.")
     metastatic_at_diagnosis: bool | None = None
+    metastatic_inclusion_unverified: bool = Field(
+        default=False,
+        description="True when the sources read do not say whether patients metastatic at "
+        "diagnosis were included: such a patient's membership stays undecided (an evidence "
+        "gap, not a missing case field).",
+    )
     histologies: list[Histology] | None = None
     first_event_kinds: list[EventKind] | None = None
     relapse_types: list[RelapseType] | None = None
@@ -210,7 +216,9 @@ class PopulationCheck:
     def words(self) -> str:
         """The population in words, with its evidence label where it is not verified."""
         label = " [SECONDARY]" if self.evidence is EvidenceStatus.SECONDARY else ""
-        era = f"; {self.era}" if self.era else ""
+        era = ""
+        if self.era and self.era not in f"{self.description} {self.cohort or ''}":
+            era = f"; {self.era}"
         within = f", within: {self.cohort}" if self.cohort else ""
         return f"{self.description}{within}{era}{label}"
 
@@ -444,6 +452,18 @@ def _tests(case: Case, p: PopulationEntry) -> list[tuple[Test, tuple[Characteris
     if p.metastatic_at_diagnosis is not None:
         t = _metastatic_test(case, p.metastatic_at_diagnosis)
         out.append((t, (t.characteristic,)))
+    if p.metastatic_inclusion_unverified and metastatic_at_diagnosis(case) is not False:
+        out.append(
+            (
+                Test(
+                    Characteristic.DISEASE_AT_DIAGNOSIS,
+                    None,
+                    "patients metastatic at diagnosis were included (not verified in the "
+                    "sources read)",
+                ),
+                (),
+            )
+        )
     if p.histologies is not None:
         t = _histology_test(case, p.histologies)
         out.append((t, (t.characteristic,)))

@@ -638,6 +638,8 @@ def apply_populations(case: Case, r: ModelResult) -> ModelResult:
         r.update(
             applicable=None,
             computable=False,
+            figure=None,
+            conditional_figure=r["figure"],
             needs=sorted(set(r["needs"]) | set(undecided.needs) | set(cohort.needs)),
             reason=f"{r['reason']} The figure {undecided.reason()}.".strip(),
         )
@@ -693,13 +695,18 @@ def relapse_prognosis(case: Case) -> Finding:
     }
     given = [r for r in results if r["applicable"] is True and r["computable"]]
     not_computable = [r for r in results if r["applicable"] is True and not r["computable"]]
-    excluded = [
-        r for r in results if r["applicable"] is False and r.get("membership") == "not_member"
-    ]
+    excluded = [r for r in results if r["applicable"] is False]
+    undecided = [r for r in results if r["applicable"] is None]
     listed = [f"{_SHORT[r['model']]}: {r['reason'].rstrip('.')}" for r in not_computable]
     tail = ""
     if not_computable:
         tail += " Applicable but not computable: " + "; ".join(listed) + "."
+    if undecided:
+        tail += (
+            " Not decided whether the population includes this patient: "
+            + "; ".join(f"{_SHORT[r['model']]}: {r['reason'].rstrip('.')}" for r in undecided)
+            + "."
+        )
     if excluded:
         tail += (
             " Not applicable (population): "
