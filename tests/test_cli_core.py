@@ -20,6 +20,7 @@ CORE_IDS = {
     "risk.epssg",
     "relapse.timing",
     "relapse.type",
+    "relapse.extent",
     "relapse.refractory",
     "relapse.cog_risk_group",
     "score.oberlin",
