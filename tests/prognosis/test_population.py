@@ -464,3 +464,27 @@ def test_mattke_is_undecided_for_a_patient_metastatic_at_diagnosis() -> None:
     assert mattke["applicable"] is None and mattke["figure"] is None
     assert mattke["conditional_figure"].startswith("4-year survival")
     assert "Not decided whether the population includes this patient: Mattke 2009" in f.reason
+
+
+@pytest.mark.parametrize(
+    ("event_fields", "caveat"),
+    [
+        ({"histologically_confirmed": True}, None),
+        ({}, "histological confirmation of the recurrence is not recorded"),
+        ({"histologically_confirmed": False}, "not histologically confirmed"),
+        (
+            {"histologically_confirmed": True, "suspected_second_malignancy": True},
+            "a second malignancy is suspected",
+        ),
+    ],
+)
+def test_figures_are_said_to_describe_recurrent_rms(
+    event_fields: dict[str, Any], caveat: str | None
+) -> None:
+    doc = make().model_dump(mode="json", exclude_none=True)
+    doc["events"][0].update(event_fields)
+    f = relapse_prognosis(parse_case(doc))
+    if caveat is None:
+        assert "histology_caveat" not in f.details
+    else:
+        assert caveat in f.details["histology_caveat"] and caveat in f.reason

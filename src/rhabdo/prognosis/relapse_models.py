@@ -670,6 +670,22 @@ def _listed(r: ModelResult) -> str:
     return f"{_SHORT[r['model']]}: {r['figure']} ({r['population_words']})"
 
 
+def _histology_caveat(case: Case) -> str | None:
+    """Every figure here describes recurrent RMS: say so when the first event's histology is
+    not confirmed or a second malignancy is suspected (issue 13 section 2)."""
+    ev = case.events[0]
+    why = []
+    if ev.suspected_second_malignancy:
+        why.append("a second malignancy is suspected")
+    if ev.histologically_confirmed is False:
+        why.append("the recurrence is not histologically confirmed")
+    elif ev.histologically_confirmed is None:
+        why.append("histological confirmation of the recurrence is not recorded")
+    if not why:
+        return None
+    return f"These figures describe recurrent RMS; {' and '.join(why)}."
+
+
 def relapse_prognosis(case: Case) -> Finding:
     """The relapse prognostic models that apply to the first event, each with its figure.
 
@@ -713,6 +729,10 @@ def relapse_prognosis(case: Case) -> Finding:
             + "; ".join(f"{_SHORT[r['model']]}: {r['reason'].rstrip('.')}" for r in excluded)
             + "."
         )
+    caveat = _histology_caveat(case)
+    if caveat:
+        details["histology_caveat"] = caveat
+        tail += f" {caveat}"
     if given:
         head = _headline(given)
         for r in results:
