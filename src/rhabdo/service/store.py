@@ -145,6 +145,11 @@ def create_user(
     return user
 
 
+def has_users(db: Session) -> bool:
+    """Whether any account exists (the sign-in page explains how to create the first)."""
+    return db.scalar(select(User.id).limit(1)) is not None
+
+
 def get_user(db: Session, user_id: int) -> User | None:
     user = db.get(User, user_id)
     return user if user is not None and user.active else None

@@ -4,6 +4,7 @@ page (the HTML report's content, with PDF download), version history, API tokens
 from __future__ import annotations
 
 import json
+import re
 import time
 from functools import lru_cache
 from pathlib import Path
@@ -54,6 +55,22 @@ def page(
     return templates().TemplateResponse(request, name, ctx, status_code=status)
 
 
+_HEADING = re.compile(r"<(/?)h([1-5])\b", re.I)
+_PAGE_SELECTOR = re.compile(r"(^|[}\s,])(html|body)(\s*[{,])", re.M)
+
+
+def embedded_report(fragment: str) -> str:
+    """The report's body fitted into a page that has its own ``h1`` and styles: headings one
+    level down (the page keeps a single ``h1``), and the report's ``html``/``body`` rules
+    scoped to ``#report`` so they do not restyle the page around it."""
+
+    def style(m: re.Match[str]) -> str:
+        return _PAGE_SELECTOR.sub(r"\1#report\3", m.group(0))
+
+    scoped = re.sub(r"<style[^>]*>.*?</style>", style, fragment, flags=re.S | re.I)
+    return _HEADING.sub(lambda m: f"<{m.group(1)}h{int(m.group(2)) + 1}", scoped)
+
+
 def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
@@ -66,8 +83,15 @@ def router() -> APIRouter:
     r = APIRouter(include_in_schema=False)
 
     @r.get("/signin")
-    def signin_form(request: Request, next: str | None = None) -> HTMLResponse:
-        return page(request, "signin.html", None, next=_safe_next(next), error=None)
+    def signin_form(request: Request, db: DB, next: str | None = None) -> HTMLResponse:
+        return page(
+            request,
+            "signin.html",
+            None,
+            next=_safe_next(next),
+            error=None,
+            no_accounts=not store.has_users(db),
+        )
 
     @r.post("/signin")
     def signin(
@@ -142,6 +166,9 @@ def router() -> APIRouter:
         base_version: int | None,
         status: int = 200,
         conflict: str | None = None,
+        focus: str | None = None,
+        message: str | None = None,
+        reason: str = "",
     ) -> HTMLResponse:
         errors = forms.errors_by_field(problems)
         return page(
@@ -151,10 +178,14 @@ def router() -> APIRouter:
             status=status,
             title=title,
             action=action,
-            fields=forms.render_fields(data, errors),
+            fields=forms.render_fields(data, errors, focus=focus),
             problems=problems,
+            problem_labels=[forms.field_label(p.field) for p in problems],
             base_version=base_version,
             conflict=conflict,
+            message=message,
+            reason=reason,
+            editing=base_version is not None,
         )
 
     @r.get("/cases/new")
@@ -174,11 +205,53 @@ def router() -> APIRouter:
         doc = forms.form_to_document(forms.FormValues(form))
         return doc, form
 
+    def _button_pressed(form: Any) -> str | None:
+        action = form.get(forms.ACTION)
+        return action if isinstance(action, str) and action and action != "save" else None
+
+    def _after_button(
+        request: Request,
+        user: Principal,
+        form: Any,
+        action: str,
+        *,
+        target: str,
+        title: str,
+        base_version: int | None,
+    ) -> HTMLResponse:
+        values = forms.FormValues(form)
+        draft = forms.form_to_document(values, keep_blank=True)
+        done = forms.apply_action(draft, action, values)
+        reason = form.get("reason")
+        return _form_page(
+            request,
+            user,
+            data=done.document,
+            problems=[],
+            action=target,
+            title=title,
+            base_version=base_version,
+            focus=done.focus,
+            message=done.message,
+            reason=reason if isinstance(reason, str) else "",
+        )
+
     @r.post("/cases/new")
     async def create_case(request: Request, user: Clinician, db: DB) -> Response:
-        doc, _ = await _submitted(request)
+        doc, form = await _submitted(request)
+        button = _button_pressed(form)
+        if button:
+            return _after_button(
+                request,
+                user,
+                form,
+                button,
+                target="/cases/new",
+                title="New case",
+                base_version=None,
+            )
         try:
-            case = parse_case(doc)
+            case = forms.validate_document(doc)
         except CaseValidationError as exc:
             return _form_page(
                 request,
@@ -281,7 +354,7 @@ def router() -> APIRouter:
         assessment = None
         try:
             assessment = stored_or_fresh(case, stored)
-            report = Markup(report_fragment(render_report_html(case, assessment)))
+            report = Markup(embedded_report(report_fragment(render_report_html(case, assessment))))
         except EngineUnavailable as exc:
             unavailable = str(exc)
         return page(
@@ -369,6 +442,17 @@ def router() -> APIRouter:
             base_version = 0
         title = f"Edit case {rec.label}"
         action = f"/cases/{case_id}/edit"
+        button = _button_pressed(form)
+        if button and base_version >= 1:
+            return _after_button(
+                request,
+                user,
+                form,
+                button,
+                target=action,
+                title=title,
+                base_version=base_version,
+            )
         if base_version < 1:
             return _form_page(
                 request,
@@ -381,7 +465,7 @@ def router() -> APIRouter:
                 status=422,
             )
         try:
-            case = parse_case(doc)
+            case = forms.validate_document(doc)
         except CaseValidationError as exc:
             return _form_page(
                 request,
