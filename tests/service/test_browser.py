@@ -309,3 +309,101 @@ def test_form_lists_presets_and_all_problems_in_one_round(page: Any) -> None:
     assert _field(page, "events[0].sites[1].extent").input_value() == "regional"
     assert _field(page, "diagnosis.tumour_alterations[0].gene").input_value() == "NRAS"
     check_page(page)
+
+
+def _new_case(page: Any, patient_id: str, diameter: str) -> str:
+    page.goto("/cases/new")
+    _field(page, "patient.id").fill(patient_id)
+    _field(page, "patient.date_of_birth").fill("2012-05-01")
+    _field(page, "diagnosis.date").fill("2019-03-01")
+    _field(page, "diagnosis.primary_site").select_option("extremity")
+    _field(page, "diagnosis.histology").select_option("alveolar")
+    _field(page, "diagnosis.max_diameter_cm").fill(diameter)
+    _field(page, "diagnosis.regional_nodes").select_option("N0")
+    _field(page, "diagnosis.distant_metastases.__known").select_option("known")
+    _field(page, "events[0].kind").select_option("relapse")
+    _field(page, "events[0].date").fill("2021-04-01")
+    _field(page, "events[0].sites[0].extent").select_option("local")
+    page.click("#save")
+    page.wait_for_url("**/cases/*")
+    return str(page.url.rsplit("/", 1)[1])
+
+
+@WIDTHS
+def test_meeting_present_decide_and_print(page: Any, tmp_path: Path) -> None:
+    require_modules("rhabdo.engine", "rhabdo.report.html", "weasyprint")
+    _sign_in(page)
+    first = _new_case(page, "BRW-MTG-1", "4")
+    _new_case(page, "BRW-MTG-2", "8")
+    # an edit with a reason, shown field by field in the history
+    page.goto(f"/cases/{first}/edit")
+    _field(page, "diagnosis.max_diameter_cm").fill("6")
+    page.fill("#reason", "restaging MRI")
+    page.click("#save")
+    page.wait_for_url(f"**/cases/{first}")
+    page.click("#history")
+    changes = page.locator("#versions").inner_text()
+    assert "restaging MRI" in changes and "Largest tumour diameter (cm)" in changes
+    check_page(page)
+    # the case list: stage, relapse type, last assessed; filter by stage
+    page.goto("/cases")
+    check_page(page)
+    assert page.locator("#case-rows tbody tr").count() == 2
+    stage = page.locator("#filter-stage option").nth(1).get_attribute("value")
+    page.select_option("#filter-stage", stage)
+    page.click("#case-search button[type=submit]")
+    assert 1 <= page.locator("#case-rows tbody tr").count() <= 2
+    # a meeting with both cases
+    page.click("header.top >> text=Meetings")
+    check_page(page)
+    page.fill("#meeting_date", "2026-12-14")
+    page.click("#create-meeting")
+    page.wait_for_url("**/meetings/*")
+    for _ in range(2):
+        page.click("#add-to-agenda")
+    assert page.locator("#agenda tbody tr").count() == 2
+    check_page(page)
+    page.click("#present")
+    assert "Case 1 of 2" in page.locator("h1").inner_text()
+    assert page.locator("header.top").is_hidden()  # full-screen presentation: no app chrome
+    check_page(page)
+    page.fill("#decision-text", "Wide local excision, then VIT")
+    page.fill("#rationale", "Localised late relapse; resectable")
+    page.click("#record-decision")
+    page.wait_for_selector("#recorded-decision")
+    assert "Wide local excision" in page.locator("#recorded-decision").inner_text()
+    page.click("#next")
+    assert "Case 2 of 2" in page.locator("h1").inner_text()
+    page.click("#exit")
+    assert "Wide local excision" in page.locator("#agenda").inner_text()
+    with page.expect_download() as info:
+        page.click("#summary-pdf")
+    pdf = tmp_path / "meeting.pdf"
+    info.value.save_as(pdf)
+    assert pdf.read_bytes().startswith(b"%PDF")
+    # the decision on the case page and in its history
+    page.goto(f"/cases/{first}")
+    assert "Wide local excision, then VIT" in page.locator("#board-decision").inner_text()
+    assert "case has changed since" not in page.locator("#board-decision").inner_text()
+    check_page(page)
+    page.goto(f"/cases/{first}/history")
+    assert "Wide local excision" in page.locator("#decision-rows").inner_text()
+
+
+@WIDTHS
+def test_import_of_a_known_patient_id_asks(page: Any) -> None:
+    from service_helpers import EXAMPLES
+
+    _sign_in(page)
+    example = EXAMPLES / "local-relapse-paratesticular.yaml"
+    for _ in range(2):
+        page.goto("/cases/import")
+        page.set_input_files("#file", str(example))
+        page.click("main button[type=submit]")
+    assert "already exists" in page.locator("#duplicate").inner_text()
+    check_page(page)
+    page.click("#confirm-import")  # default choice: a new version of the existing case
+    page.wait_for_url("**/cases/*")
+    assert "version 2" in page.locator("#case-title").inner_text()
+    page.goto("/cases")
+    assert page.locator("#case-rows tbody tr").count() == 1

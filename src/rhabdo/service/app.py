@@ -219,7 +219,7 @@ def create_app(settings: Settings) -> FastAPI:
     check_startup(settings)
     _keep_urls_out_of_logs()
     from rhabdo import __version__
-    from rhabdo.service import api, cds, web
+    from rhabdo.service import api, cds, meeting_pages, web
     from rhabdo.service.db import make_engine, make_sessionmaker
 
     app = FastAPI(
@@ -242,6 +242,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     _install_handlers(app)
     app.include_router(web.router())
+    app.include_router(meeting_pages.router())
     app.include_router(api.router())
     app.include_router(cds.router())
 

@@ -60,6 +60,10 @@ class AuditAction(StrEnum):
     USER_CREATED = "user_created"
     CDS_CALL = "cds_call"
     CDS_FEEDBACK = "cds_feedback"
+    MEETING_CREATED = "meeting_created"
+    MEETING_CASE_ADDED = "meeting_case_added"
+    MEETING_CASE_REMOVED = "meeting_case_removed"
+    DECISION_RECORDED = "decision_recorded"
 
 
 class StoreError(Exception):
@@ -264,6 +268,7 @@ def create_case(
     centre: str | None,
     source: str,
     assessed: Assessed,
+    reason: str | None = None,
 ) -> CaseVersion:
     case_id = str(uuid.uuid4())
     now = utcnow()
@@ -279,7 +284,7 @@ def create_case(
         )
     )
     db.flush()
-    version = _new_version(case_id, 1, document, username, source, assessed, now)
+    version = _new_version(case_id, 1, document, username, source, assessed, now, reason)
     db.add(version)
     db.commit()
     audit(db, username, AuditAction.SAVE, "case", case_id, "version=1")
@@ -294,6 +299,7 @@ def _new_version(
     source: str,
     assessed: Assessed,
     now: dt.datetime,
+    reason: str | None = None,
 ) -> CaseVersion:
     return CaseVersion(
         case_id=case_id,
@@ -305,6 +311,7 @@ def _new_version(
         engine_version=assessed.engine_version,
         knowledge_version=assessed.knowledge_version,
         assessment=assessed.assessment,
+        reason=_clean(reason.strip()[:500]) if reason and reason.strip() else None,
     )
 
 
@@ -319,6 +326,7 @@ def save_version(
     centre: str | None,
     source: str,
     assessed: Assessed,
+    reason: str | None = None,
 ) -> CaseVersion:
     """Save an edit made from ``base_version`` as a new version, or raise ``VersionConflict``.
 
@@ -336,7 +344,9 @@ def save_version(
         db.rollback()
         db.refresh(record)
         raise VersionConflict(case_id, base_version, record.current_version)
-    version = _new_version(case_id, base_version + 1, document, username, source, assessed, now)
+    version = _new_version(
+        case_id, base_version + 1, document, username, source, assessed, now, reason
+    )
     db.add(version)
     try:
         db.commit()

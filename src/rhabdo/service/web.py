@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from rhabdo.errors import CaseValidationError, FieldProblem
-from rhabdo.service import forms, store
+from rhabdo.service import caselist, forms, meetings, store
 from rhabdo.service.assessing import (
     EngineUnavailable,
     assessed_for_store,
@@ -36,6 +36,7 @@ from rhabdo.service.auth import (
     client_address,
     csrf_token,
 )
+from rhabdo.service.changes import case_changes
 
 HERE = Path(__file__).parent
 MAX_UPLOAD_BYTES = 2_000_000
@@ -151,9 +152,22 @@ def router() -> APIRouter:
         user: CurrentUser,
         db: DB,
         q: Annotated[str | None, Query(max_length=64)] = None,
+        stage: Annotated[str, Query(max_length=64)] = "",
+        relapse_type: Annotated[str, Query(max_length=64)] = "",
+        relapse_pattern: Annotated[str, Query(max_length=64)] = "",
     ) -> HTMLResponse:
-        rows = store.list_cases(db, user.centre, q)
-        return page(request, "cases.html", user, cases=rows, q=q or "")
+        all_rows = caselist.case_rows(db, store.list_cases(db, user.centre, q))
+        filters = caselist.Filters(stage, relapse_type, relapse_pattern)
+        return page(
+            request,
+            "cases.html",
+            user,
+            cases=[row for row in all_rows if filters.keep(row)],
+            choices=caselist.choices(all_rows),
+            filters=filters,
+            filtered=bool(stage or relapse_type or relapse_pattern),
+            q=q or "",
+        )
 
     def _form_page(
         request: Request,
@@ -325,21 +339,91 @@ def router() -> APIRouter:
             return page(
                 request, "import.html", user, status=422, problems=exc.problems, unmapped=[]
             )
-        v = store.create_case(
-            db,
-            case_to_dict(case),
-            label=case.patient.id,
-            username=user.username,
-            centre=user.centre,
-            source=source,
-            assessed=assessed_for_store(case),
-        )
+        same = _same_patient(db, user, case.patient.id)
+        if same:  # never a silent duplicate: ask whether this is a new version or a new case
+            return page(
+                request,
+                "import.html",
+                user,
+                problems=[],
+                unmapped=unmapped,
+                duplicates=same,
+                document=json.dumps(case_to_dict(case)),
+                source=source,
+                patient_id=case.patient.id,
+            )
+        return _store_import(request, user, db, case, source, unmapped, target=None)
+
+    def _same_patient(db: Any, user: Principal, patient_id: str) -> list[Any]:
+        return [c for c in store.list_cases(db, user.centre, patient_id) if c.label == patient_id]
+
+    def _store_import(
+        request: Request,
+        user: Principal,
+        db: Any,
+        case: Any,
+        source: str,
+        unmapped: list[str],
+        target: Any,
+    ) -> Response:
+        if target is None:
+            v = store.create_case(
+                db,
+                case_to_dict(case),
+                label=case.patient.id,
+                username=user.username,
+                centre=user.centre,
+                source=source,
+                assessed=assessed_for_store(case),
+            )
+        else:
+            v = store.save_version(
+                db,
+                target.id,
+                target.current_version,
+                case_to_dict(case),
+                label=case.patient.id,
+                username=user.username,
+                centre=user.centre,
+                source=source,
+                assessed=assessed_for_store(case),
+                reason=f"imported from a {'FHIR bundle' if source == 'fhir' else 'case file'}",
+            )
         store.audit(db, user.username, store.AuditAction.IMPORT, "case", v.case_id, source)
         if unmapped:  # reported, never dropped silently
             return page(
                 request, "import.html", user, problems=[], unmapped=unmapped, created=v.case_id
             )
         return RedirectResponse(f"/cases/{v.case_id}", status_code=303)
+
+    @r.post("/cases/import/confirm")
+    def confirm_import(
+        request: Request,
+        user: Clinician,
+        db: DB,
+        document: Annotated[str, Form(max_length=MAX_UPLOAD_BYTES)] = "",
+        source: Annotated[str, Form(max_length=16)] = "file",
+        unmapped: Annotated[list[str] | None, Form()] = None,
+        choice: Annotated[str, Form(max_length=64)] = "",
+    ) -> Response:
+        """The clinician's answer for an import whose patient id already has a case."""
+        try:
+            data = json.loads(document)
+        except json.JSONDecodeError:
+            data = None
+        case = parse_case(data)  # validated again: the document came back from the browser
+        if choice == "new":
+            target = None
+        else:
+            target = next(
+                (c for c in _same_patient(db, user, case.patient.id) if c.id == choice), None
+            )
+            if target is None:
+                raise CaseValidationError(
+                    [FieldProblem("choice", "choose a version of an existing case or a new case")]
+                )
+        kind = source if source in ("file", "fhir") else "file"
+        return _store_import(request, user, db, case, kind, list(unmapped or []), target)
 
     def _assessment_view(
         request: Request,
@@ -389,6 +473,7 @@ def router() -> APIRouter:
             record=rec,
             version=v,
             pdf_url=f"/cases/{case_id}/report.pdf?version={v.version}",
+            decisions=meetings.decisions_for_case(db, case_id, user.centre),
         )
 
     @r.get("/cases/{case_id}/report.pdf")
@@ -488,6 +573,7 @@ def router() -> APIRouter:
                 centre=user.centre,
                 source="form",
                 assessed=assessed_for_store(case),
+                reason=reason if isinstance(reason := form.get("reason"), str) else None,
             )
         except store.VersionConflict as exc:
             return _form_page(
@@ -506,9 +592,22 @@ def router() -> APIRouter:
     @r.get("/cases/{case_id}/history")
     def case_history(request: Request, user: CurrentUser, db: DB, case_id: str) -> HTMLResponse:
         rec = store.get_case(db, case_id, user.centre)
-        versions = list(reversed(store.history(db, case_id, user.centre)))
+        ordered = list(store.history(db, case_id, user.centre))
+        changed = [
+            case_changes(ordered[i - 1].document if i else None, v.document)
+            for i, v in enumerate(ordered)
+        ]
+        rows = list(reversed(list(zip(ordered, changed, strict=True))))
         store.audit(db, user.username, store.AuditAction.VIEW, "history", case_id, None)
-        return page(request, "history.html", user, record=rec, versions=versions)
+        return page(
+            request,
+            "history.html",
+            user,
+            record=rec,
+            versions=[v for v, _ in rows],
+            rows=rows,
+            decisions=meetings.decisions_for_case(db, case_id, user.centre),
+        )
 
     @r.get("/cds/assessments/{snapshot_id}")
     def cds_assessment(
