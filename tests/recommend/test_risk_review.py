@@ -28,7 +28,9 @@ def test_summarises_findings_in_order() -> None:
     rec = risk_review_recommendations(case(), findings)[0]
     assert rec.based_on_findings == [*CORE_IDS, "risk.extra"]
     assert [s["id"] for s in rec.details["findings"]] == [*CORE_IDS, "risk.extra"]
-    assert "stage.pretreatment: value-stage.pretreatment" in rec.statement
+    # words, not codes (issue 17 §2): the finding's label, never its id
+    assert "Pretreatment stage (IRS/COG TNM): value-stage.pretreatment" in rec.statement
+    assert "stage.pretreatment:" not in rec.statement
 
 
 def test_undecided_findings_name_what_would_decide() -> None:
@@ -44,9 +46,10 @@ def test_undecided_findings_name_what_would_decide() -> None:
         "score.oberlin": not_applicable("score.oberlin", reason="not metastatic", rule="t"),
     }
     rec = risk_review_recommendations(case(), findings)[0]
-    assert "diagnosis.max_diameter_cm" in rec.reason
-    assert "undecided: 2 or 3" in rec.statement
-    assert "score.oberlin" not in rec.statement
+    assert "Tumour size at diagnosis (largest diameter, cm)" in rec.reason
+    assert "diagnosis.max_diameter_cm" not in rec.reason
+    assert "undecided: stage 2 or stage 3" in rec.statement
+    assert "Oberlin" not in rec.statement
 
 
 def test_missing_treatment_history_named() -> None:

@@ -16,23 +16,27 @@ from rhabdo.results import (
 
 
 @pytest.mark.parametrize(
-    ("value", "words"),
+    ("value", "finding_id", "words"),
     [
-        (None, "-"),
-        (True, "yes"),
-        (False, "no"),
-        (3, "3"),
-        (2.50, "2.5"),
-        ("very_low", "very low"),
-        (["lung", "bone_marrow"], "lung, bone marrow"),
-        ({"at_least_mg_m2": 120.0}, "at least 120 mg/m2"),
-        ({"at_least_gy": 0}, "at least 0 Gy"),
-        ({"group": "IIIA"}, "group: IIIA"),
-        ([{"a": 1}, {"b": 2}], "2 item(s), see basis"),
+        (None, "", "not known"),
+        (True, "", "yes"),
+        (False, "", "no"),
+        (3, "", "3"),
+        (3, "stage.pretreatment", "stage 3"),
+        ("IIIA", "group.clinical", "group IIIA"),
+        (2.50, "", "2.5"),
+        (9600.0, "exposure.ced", "9,600 mg/m²"),
+        (24.0, "exposure.vincristine", "24 mg/m²"),
+        ("very_low", "risk.cog", "very low risk"),
+        (["lung", "bone_marrow"], "", "lung, bone marrow"),
+        ({"at_least_mg_m2": 120.0}, "", "at least 120 mg/m²"),
+        ({"at_least_gy": 0}, "", "at least 0 Gy"),
+        ({"group": "IIIA"}, "", "group: IIIA"),
+        ([{"a": 1}, {"b": 2}], "exposure.radiation", "2 courses"),
     ],
 )
-def test_format_value(value: object, words: str) -> None:
-    assert format_value(value) == words
+def test_format_value(value: object, finding_id: str, words: str) -> None:
+    assert format_value(value, finding_id) == words
 
 
 def test_answers_for_each_status() -> None:
@@ -46,8 +50,10 @@ def test_answers_for_each_status() -> None:
         citations=[],
     )
     n = not_applicable("score.oberlin", reason="M0", rule="x")
-    assert finding_answer(d) == "3"
-    assert finding_answer(i) == "indeterminate (2 or 3); needs diagnosis.max_diameter_cm"
+    assert finding_answer(d) == "stage 3"
+    assert finding_answer(i) == (
+        "indeterminate (stage 2 or stage 3); needs Tumour size at diagnosis (largest diameter, cm)"
+    )
     assert finding_answer(n) == "not applicable"
 
 

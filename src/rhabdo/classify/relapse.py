@@ -254,7 +254,7 @@ def relapse_timing(case: Case) -> Finding:
         if from_start is not None
         else None
     )
-    what = f"First event (events[0], {ev.kind.value})"
+    what = f"First event ({ev.kind.label})"
     if on_therapy is True:
         when = f", {interval}" if interval else ""
         details["label"] = RelapseTiming.ON_FIRST_LINE_THERAPY.label
@@ -342,7 +342,7 @@ def relapse_type(case: Case) -> Finding:
             fid,
             candidates=[t.value for t in RelapseType],
             needs=["events[0].sites"],
-            reason="The sites of the first event (events[0]) are not recorded.",
+            reason="The sites of the first event are not recorded.",
             rule=TYPE_RULE,
             citations=TYPE_CITATIONS,
             inputs_used=["events[0].sites"],
@@ -364,7 +364,7 @@ def relapse_type(case: Case) -> Finding:
         fid,
         kind.value,
         reason=(
-            f"First event (events[0], {ev.kind.value}): {kind.value} "
+            f"First event ({ev.kind.label}): {kind.value} "
             f"{'progression' if ev.kind is EventKind.PROGRESSION else 'recurrence'} at "
             f"{multiplicity} site{'s' if multiplicity == 'multiple' else ''} "
             f"({len(ev.sites)} listed)."
@@ -403,7 +403,7 @@ def relapse_refractory(case: Case) -> Finding:
             fid,
             False,
             reason=(
-                "The first event (events[0]) is a relapse after response, "
+                "The first event is a relapse after response, "
                 "not progression during first-line therapy."
             ),
             rule=REFRACTORY_RULE,
@@ -452,12 +452,11 @@ def relapse_refractory(case: Case) -> Finding:
             else ""
         )
         reason = (
-            "The first event (events[0]) is progression during first-line therapy"
-            f"{extra}: refractory disease."
+            f"The first event is progression during first-line therapy{extra}: refractory disease."
         )
     else:
         reason = (
-            "The first event (events[0]) is a progression outside the dates of first-line "
+            "The first event is a progression outside the dates of first-line "
             "therapy, not refractory disease."
         )
     return determined(

@@ -363,7 +363,7 @@ def radiation_finding(case: Case) -> Finding:
             inputs_used=inputs,
             details=details,
         )
-    summary = "; ".join(f"{r} {g:g} Gy" for r, g in by_region.items())
+    summary = "; ".join(f"{BodyRegion(r).label} {g:g} Gy" for r, g in by_region.items())
     return determined(
         fid,
         courses,

@@ -66,7 +66,7 @@ class Source(BaseModel):
     def reference(self) -> str:
         """A full reference line with DOI/PMID, for reference lists."""
         authors = ", ".join(self.authors[:6]) + (", et al." if len(self.authors) > 6 else "")
-        parts = [f"{authors}. {self.title.rstrip('.')}."]
+        parts = [f"{authors.rstrip('.')}. {self.title.rstrip('.')}."]
         venue = self.journal or ""
         if venue:
             vol = f";{self.volume}" if self.volume else ""

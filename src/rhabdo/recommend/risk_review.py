@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rhabdo.case.model import Case, TreatmentLine
+from rhabdo.labels import field_label, finding_label, value_label
 from rhabdo.recommend._build import build, join_words
 from rhabdo.recommend.knowledge import care_entries
 from rhabdo.results import (
@@ -50,29 +51,29 @@ def reviewed_finding_ids(findings: Mapping[str, Finding]) -> list[str]:
     return ids
 
 
-def _show(value: Any) -> str:
+def _show(finding_id: str, value: Any) -> str:
+    """A value in words (``rhabdo.labels``): '18_months_or_later' -> 'off therapy, 18 months
+    or more after the start of treatment', 3 (stage) -> 'stage 3'."""
     if isinstance(value, dict):
         for key in ("label", "summary", "value", "stage", "group"):
             if key in value:
-                return str(value[key])
-        return ", ".join(f"{k}={v}" for k, v in value.items())
-    if isinstance(value, list):
-        return ", ".join(_show(v) for v in value)
-    if isinstance(value, str):
-        return value.replace("_", " ")  # codes such as 18_months_or_later read as words
-    return str(value)
+                return value_label(finding_id, value[key])
+    return value_label(finding_id, value)
 
 
 def finding_summary(f: Finding) -> dict[str, JsonValue]:
     """One line per finding: its answer, or what is still possible and what would decide it."""
     if f.status is FindingStatus.DETERMINED:
-        shown = _show(f.value)
+        shown = _show(f.id, f.value)
     elif f.status is FindingStatus.INDETERMINATE:
-        shown = "undecided: " + (" or ".join(_show(c) for c in f.candidates) or "no candidates")
+        shown = "undecided: " + (
+            " or ".join(_show(f.id, c) for c in f.candidates) or "no candidates"
+        )
     else:
         shown = "not applicable"
     return {
         "id": f.id,
+        "label": finding_label(f.id),
         "status": f.status.value,
         "shown": shown,
         "reason": f.reason,
@@ -144,7 +145,7 @@ def risk_review_recommendations(
     missing_ids = [i for i in CORE_IDS if i not in findings]
 
     shown = [
-        f"{s['id']}: {s['shown']}"
+        f"{s['label']}: {s['shown']}"
         for s in summaries
         if s["status"] != FindingStatus.NOT_APPLICABLE.value
     ]
@@ -167,8 +168,8 @@ def risk_review_recommendations(
     if undecided:
         reason_parts.append(
             f"{len(undecided)} of them undecided "
-            f"({join_words([str(s['id']) for s in undecided])}); "
-            f"would decide: {', '.join(needs)}"
+            f"({join_words([str(s['label']) for s in undecided])}); "
+            f"would decide: {'; '.join(field_label(n, case) for n in needs)}"
         )
     if missing:
         reason_parts.append("unknown: " + "; ".join(missing))

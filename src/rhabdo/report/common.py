@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from rhabdo.knowledge import Source, sources
+from rhabdo.labels import field_label, finding_label, has_finding_label, value_label
 from rhabdo.results import (
     Assessment,
     Finding,
     FindingStatus,
+    MissingInput,
     Recommendation,
     RecommendationCategory,
 )
@@ -26,25 +28,6 @@ FINDING_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Treatment exposure", ("exposure.",)),
 )
 
-FINDING_TITLES: dict[str, str] = {
-    "stage.pretreatment": "Pretreatment stage (IRS/COG TNM)",
-    "group.clinical": "IRS clinical group",
-    "risk.cog": "COG risk group (current, FOXO1-fusion era)",
-    "risk.cog_histology": "COG risk group (histology era)",
-    "risk.epssg": "EpSSG RMS 2005 risk group",
-    "relapse.timing": "Timing of relapse",
-    "relapse.type": "Type of relapse",
-    "relapse.refractory": "Refractory disease",
-    "score.oberlin": "Oberlin score (metastatic at diagnosis)",
-    "prognosis.relapse": "Prognosis after relapse",
-    "exposure.agents_given": "Agents given",
-    "exposure.anthracycline_doxorubicin_equivalent": "Anthracyclines (doxorubicin equivalent)",
-    "exposure.ced": "Cyclophosphamide-equivalent dose (CED)",
-    "exposure.radiation": "Radiotherapy courses",
-    "exposure.chest_radiation": "Chest radiotherapy",
-    "exposure.relapse_site_irradiated": "Recurrence in an irradiated field",
-}
-
 STATUS_WORDS = {
     FindingStatus.DETERMINED: "",
     FindingStatus.INDETERMINATE: "indeterminate",
@@ -53,49 +36,48 @@ STATUS_WORDS = {
 
 
 def finding_title(f: Finding) -> str:
-    if f.id in FINDING_TITLES:
-        return FINDING_TITLES[f.id]
+    """The question a finding answers, in words (``rhabdo.labels``)."""
+    if has_finding_label(f.id):
+        return finding_label(f.id)
     title = f.details.get("title") if isinstance(f.details, dict) else None
     if isinstance(title, str):
         return title
-    return f.id.split(".", 1)[-1].replace("_", " ").capitalize()
+    return finding_label(f.id)
 
 
-def format_value(value: Any) -> str:
-    """A finding value in words: 'very_low' -> 'very low', lists joined, booleans as yes/no."""
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, list | tuple):
-        if value and all(isinstance(v, dict) for v in value):
-            return f"{len(value)} item(s), see basis"
-        return ", ".join(format_value(v) for v in value)
-    if isinstance(value, dict):
-        return "; ".join(_format_item(k, v) for k, v in value.items())
-    return str(value).replace("_", " ")
+def format_value(value: Any, finding_id: str = "", details: dict[str, Any] | None = None) -> str:
+    """A finding value in words with its unit: 'very_low' -> 'very low risk', 9600 ->
+    '9,600 mg/m²' (exposure), booleans as yes/no."""
+    return value_label(finding_id, value, details)
 
 
-_UNIT_WORDS = {"mg_m2": "mg/m2", "g_m2": "g/m2", "gy": "Gy"}
+def finding_value(f: Finding) -> str:
+    """The determined value of ``f`` in words with its unit."""
+    return value_label(f.id, f.value, f.details if isinstance(f.details, dict) else None)
 
 
-def _format_item(key: str, value: Any) -> str:
-    """'at_least_mg_m2': 120 -> 'at least 120 mg/m2'; other keys as 'key: value'."""
-    if key.startswith("at_least_") and key.removeprefix("at_least_") in _UNIT_WORDS:
-        return f"at least {format_value(value)} {_UNIT_WORDS[key.removeprefix('at_least_')]}"
-    return f"{key.replace('_', ' ')}: {format_value(value)}"
+def candidates_text(f: Finding) -> str:
+    return " or ".join(value_label(f.id, c) for c in f.candidates) if f.candidates else "unknown"
 
 
-def finding_answer(f: Finding) -> str:
+def needs_text(f: Finding, case: Any = None) -> str:
+    return "; ".join(field_label(n, case) for n in f.needs)
+
+
+def finding_answer(f: Finding, case: Any = None) -> str:
     """The one-phrase answer: the value, or what is still possible and what would decide."""
     if f.status is FindingStatus.DETERMINED:
-        return format_value(f.value)
+        return finding_value(f)
     if f.status is FindingStatus.NOT_APPLICABLE:
         return "not applicable"
-    cands = " or ".join(format_value(c) for c in f.candidates) if f.candidates else "unknown"
-    return f"indeterminate ({cands}); needs {', '.join(f.needs)}"
+    return f"indeterminate ({candidates_text(f)}); needs {needs_text(f, case)}"
+
+
+def missing_line(m: MissingInput, case: Any = None) -> str:
+    """'Cumulative dose — first-line treatment, chemotherapy agent 1 (vincristine): would
+    decide Cyclophosphamide-equivalent dose (CED), …'."""
+    decides = ", ".join(finding_label(i) for i in m.would_decide)
+    return f"{field_label(m.field, case)}: would decide {decides}"
 
 
 def findings_by_section(assessment: Assessment) -> list[tuple[str, list[Finding]]]:

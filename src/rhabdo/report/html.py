@@ -7,20 +7,25 @@ from functools import cache
 from typing import Any
 
 from rhabdo.case.model import Case
+from rhabdo.labels import field_label, unit_label, words
 from rhabdo.report.charts import Chart, prognosis_charts
 from rhabdo.report.common import (
     References,
+    candidates_text,
     finding_answer,
     finding_title,
+    finding_value,
     findings_by_section,
     format_value,
+    missing_line,
+    needs_text,
     recommendations_by_category,
 )
 from rhabdo.report.figures import timeline_svg
-from rhabdo.report.summary import diagnosis_summary
+from rhabdo.report.summary import dates_line, diagnosis_summary
 from rhabdo.report.text import DISCLAIMER
 from rhabdo.report.timeline import timeline_spans, undated_items
-from rhabdo.results import Assessment, Finding, FindingStatus, Strength
+from rhabdo.results import Assessment, Finding, Strength
 
 #: The findings shown on the first page, in the order the tumour board reads them.
 GLANCE_FINDINGS = (
@@ -44,6 +49,14 @@ def headline(statement: str, limit: int = 160) -> str:
     return first[:limit].rsplit(" ", 1)[0] + " …"
 
 
+def _finalize(value: Any) -> Any:
+    """Every plain string the template prints reads in words: field paths become labels and
+    doubled punctuation goes ('et al..').  Markup (the figures) is left as it is."""
+    if isinstance(value, str) and not hasattr(value, "__html__"):
+        return words(value)
+    return value
+
+
 @cache
 def _environment() -> Any:
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -54,8 +67,10 @@ def _environment() -> Any:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_finalize,
     )
     env.filters["fmtv"] = format_value
+    env.filters["field_label"] = field_label
     return env
 
 
@@ -68,7 +83,8 @@ class ExposureRow:
 
 def _threshold_text(t: dict[str, Any]) -> str:
     at_least = format_value(t.get("at_least"))
-    return f"≥ {at_least} {t.get('unit', '')}: {t.get('meaning', '')}".strip()
+    unit = unit_label(str(t.get("unit") or ""))
+    return f"≥ {at_least} {unit}: {t.get('meaning', '')}".strip()
 
 
 def exposure_rows(assessment: Assessment) -> list[ExposureRow]:
@@ -78,10 +94,7 @@ def exposure_rows(assessment: Assessment) -> list[ExposureRow]:
         if not fid.startswith("exposure."):
             continue
         details = f.details if isinstance(f.details, dict) else {}
-        unit = details.get("unit")
         total = finding_answer(f)
-        if unit and f.status is FindingStatus.DETERMINED and isinstance(f.value, int | float):
-            total = f"{format_value(f.value)} {unit}"
         reached_ids = set(details.get("thresholds_reached") or [])
         reached = [
             _threshold_text(t)
@@ -139,6 +152,7 @@ def report_context(case: Case, assessment: Assessment) -> dict[str, Any]:
         "a": assessment,
         "prov": assessment.provenance,
         "summary": diagnosis_summary(case),
+        "dates": dates_line(case, assessment),
         "timeline_svg": timeline_svg(spans) if spans else "",
         "undated": undated_items(case),
         "sections": sections,
@@ -151,8 +165,11 @@ def report_context(case: Case, assessment: Assessment) -> dict[str, Any]:
         "categories": recommendations_by_category(assessment),
         "refs": References(assessment),
         "title_of": finding_title,
-        "answer": finding_answer,
-        "fmt": format_value,
+        "answer": lambda f: finding_answer(f, case),
+        "value_of": finding_value,
+        "candidates_of": candidates_text,
+        "needs_of": lambda f: needs_text(f, case),
+        "missing_of": lambda m: missing_line(m, case),
         "disclaimer": DISCLAIMER,
     }
 

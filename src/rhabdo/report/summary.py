@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from rhabdo.case.model import Case
+from rhabdo.results import Assessment
 
 
 def age_in_words(days: int | None) -> str:
@@ -42,3 +45,38 @@ def diagnosis_summary(case: Case) -> str:
         )
         parts.append(kinds)
     return "; ".join(parts)
+
+
+def case_date(case: Case) -> tuple[dt.date, str] | None:
+    """The date the case describes: the recorded assessment date of the current state, else
+    the latest date recorded anywhere in the case (with which one it is)."""
+    if case.current and case.current.assessed_on:
+        return case.current.assessed_on, "case date"
+    dates = [d for d in _recorded_dates(case) if d is not None]
+    return (max(dates), "latest date in the case") if dates else None
+
+
+def _recorded_dates(case: Case) -> list[dt.date | None]:
+    out: list[dt.date | None] = [case.diagnosis.date]
+    out += [e.date for e in case.events]
+    for line in case.all_treatment_lines():
+        out += [line.start_date, line.end_date]
+        out += [rt.end_date or rt.start_date for rt in line.radiotherapy]
+        out += [s.date for s in line.surgeries]
+    return out
+
+
+def dates_line(case: Case, assessment: Assessment) -> str:
+    """'assessed as of 2023-12-01 (case date) · generated 2026-12-07 · engine 0.1.0 ·
+    knowledge 2026.11.22' -- the two dates never look alike."""
+    prov = assessment.provenance
+    found = case_date(case)
+    as_of = (
+        f"assessed as of {found[0].isoformat()} ({found[1]})"
+        if found
+        else "assessed with no date recorded in the case"
+    )
+    return (
+        f"{as_of} · generated {prov.assessed_on} · engine {prov.engine_version} · "
+        f"knowledge {prov.knowledge_version}"
+    )

@@ -5,14 +5,17 @@ from __future__ import annotations
 import textwrap
 
 from rhabdo.case.model import Case
+from rhabdo.labels import words
 from rhabdo.report.common import (
     References,
     finding_answer,
     finding_title,
     findings_by_section,
+    format_value,
+    missing_line,
     recommendations_by_category,
 )
-from rhabdo.report.summary import diagnosis_summary
+from rhabdo.report.summary import dates_line, diagnosis_summary
 from rhabdo.results import Assessment
 
 WIDTH = 100
@@ -23,28 +26,27 @@ DISCLAIMER = (
 
 
 def _wrap(text: str, indent: str) -> str:
-    return textwrap.fill(text, width=WIDTH, initial_indent=indent, subsequent_indent=indent)
+    return textwrap.fill(words(text), width=WIDTH, initial_indent=indent, subsequent_indent=indent)
 
 
 def render_text(case: Case, assessment: Assessment) -> str:
     refs = References(assessment)
-    prov = assessment.provenance
     lines = [
         f"rhabdo assessment -- patient {assessment.patient_id}",
         diagnosis_summary(case),
-        f"assessed {prov.assessed_on} · engine {prov.engine_version} · "
-        f"knowledge {prov.knowledge_version}",
+        dates_line(case, assessment),
         "",
     ]
     for title, findings in findings_by_section(assessment):
         lines.append(title.upper())
         for f in findings:
-            lines.append(_wrap(f"{finding_title(f)}: {finding_answer(f)}", "  "))
+            lines.append(_wrap(f"{finding_title(f)}: {finding_answer(f, case)}", "  "))
             lines.append(_wrap(f"{f.reason} {refs.marker(f.citations)}".rstrip(), "      "))
             for view in f.source_views:
                 lines.append(
                     _wrap(
-                        f"per {refs.marker([view.citation])}: {view.value} -- {view.reason}",
+                        f"per {refs.marker([view.citation])}: "
+                        f"{format_value(view.value, f.id)} -- {view.reason}",
                         "      ",
                     )
                 )
@@ -63,7 +65,7 @@ def render_text(case: Case, assessment: Assessment) -> str:
     if assessment.missing_inputs:
         lines.append("MISSING INFORMATION (would decide open findings)")
         for m in assessment.missing_inputs:
-            lines.append(_wrap(f"{m.field} -> {', '.join(m.would_decide)}", "  "))
+            lines.append(_wrap(missing_line(m, case), "  - "))
         lines.append("")
     if assessment.evidence_gaps:
         lines.append("EVIDENCE GAPS")
