@@ -186,7 +186,7 @@ def test_history_lists_changes_field_by_field_with_the_reason(clinic: Any) -> No
     assert r.status_code == 303, r.text[:2000]
     history = clinic.http.get(f"/cases/{case_id}/history").text
     assert "restaging MRI 2022-02-01" in history
-    assert "Largest tumour diameter (cm)" in history
+    assert "Tumour size at diagnosis (largest diameter, cm)" in history
     assert "<del>4.5</del> → <ins>7</ins>" in history
 
 
@@ -196,10 +196,10 @@ def test_case_changes_name_fields_in_words() -> None:
     after["diagnosis"]["foxo1_fusion"] = "pax3_foxo1"
     after["events"][0]["sites"].append({"extent": "regional"})
     changes = {c.path: c for c in case_changes(before, after)}
-    assert changes["diagnosis.foxo1_fusion"].label == "FOXO1 fusion"
+    assert changes["diagnosis.foxo1_fusion"].label == "FOXO1 fusion status"
     assert changes["events[0].sites[1].extent"].before == "unknown"
     assert change_label("first_line.chemotherapy[0].dose_unit") == (
-        "First-line treatment › Agent 1 › Dose unit"
+        "Unit of the dose per administration — first-line treatment, chemotherapy agent 1"
     )
     assert case_changes(before, before) == []
 

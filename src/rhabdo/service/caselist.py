@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
+from rhabdo import labels
 from rhabdo.service.db import CaseRecord, CaseVersion
 
 NOT_DETERMINED = "not determined"
@@ -45,19 +46,11 @@ def _finding_text(findings: Mapping[str, Any], ids: Sequence[str]) -> str:
         status = f.get("status")
         value = f.get("value")
         if status == "determined" and value not in (None, "", []):
-            return _words(value)
+            return labels.value_label(finding_id, value)
         if status == "not_applicable":
             return "not applicable"
         return NOT_DETERMINED
     return NOT_DETERMINED
-
-
-def _words(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list):
-        return ", ".join(_words(v) for v in value)
-    return str(value).replace("_", " ")
 
 
 def row_for(record: CaseRecord, assessment: Mapping[str, Any] | None) -> CaseRow:

@@ -1,4 +1,4 @@
-"""What changed between two versions of a case, field by field, in the form's clinical labels.
+"""What changed between two versions of a case, field by field, in clinical words.
 
 The two stored documents are flattened to ``path -> value`` (``events[1].date``), and every
 path whose value differs is one change; a value absent from a version is *unknown* there,
@@ -14,8 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from rhabdo import labels
 from rhabdo.case.model import Case
-from rhabdo.service.forms import _ITEM_NOUNS, _kind, field_label
+from rhabdo.service.forms import _kind
 
 UNKNOWN = "unknown"
 
@@ -79,19 +80,9 @@ def _words(path: str, value: Any) -> str:
 
 
 def change_label(path: str) -> str:
-    """``first_line.chemotherapy[0].dose_unit`` -> "First-line treatment › Agent 1 › Dose unit"."""
-    parts = path.split(".")
-    crumbs = []
-    walked = ""
-    for part in parts[:-1]:
-        walked = f"{walked}.{part}" if walked else part
-        name, _, index = part.partition("[")
-        if index:
-            noun = _ITEM_NOUNS.get(name, "item")
-            crumbs.append(f"{noun[:1].upper()}{noun[1:]} {int(index.rstrip(']')) + 1}")
-        elif name not in ("patient", "diagnosis"):
-            crumbs.append(field_label(walked))
-    return " › ".join([*crumbs, field_label(path)])
+    """The field in words with where it sits: "Dose per administration — first-line treatment,
+    chemotherapy agent 1" (``rhabdo.labels``)."""
+    return labels.field_label(path)
 
 
 def case_changes(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> list[Change]:

@@ -24,6 +24,7 @@ from markupsafe import Markup, escape
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
+from rhabdo import labels
 from rhabdo.case.model import Case
 from rhabdo.errors import CaseValidationError, FieldProblem
 from rhabdo.service.presets import SPECS, Preset, chemotherapy_items
@@ -176,73 +177,21 @@ def form_to_document(
 
 # ---------------------------------------------------------------- labels and help
 
-#: Clinical labels for fields whose name does not read well on its own (by field name, or by
-#: the path with list indexes removed when the same name means different things).
-_LABELS = {
-    "patient.id": "Patient id (pseudonymous)",
-    "age_at_diagnosis_days": "Age at diagnosis (days)",
-    "known_predisposition": "Known predisposition syndrome",
-    "diagnosis.date": "Date of diagnosis",
-    "primary_site_detail": "Primary site (detail)",
-    "foxo1_fusion": "FOXO1 fusion",
-    "myod1": "MYOD1",
-    "tp53": "TP53 (tumour)",
-    "tp53_germline": "TP53 (germline)",
-    "max_diameter_cm": "Largest tumour diameter (cm)",
-    "regional_nodes": "Regional lymph nodes",
-    "distant_metastases": "Distant metastases at diagnosis",
-    "distant_metastasis_site_count": "Number of metastatic sites",
-    "initial_surgery": "Initial surgery",
-    "confined_to_site_of_origin": "Confined to the site of origin",
-    "regional_nodes_involved_pathologically": "Regional nodes involved (pathology)",
-    "most_distal_node_involved": "Most distal node involved",
-    "irs_group_stated": "IRS clinical group (as recorded)",
-    "tumour_alterations": "Tumour alterations",
-    "first_line": "First-line treatment",
-    "later_lines": "Later treatment lines",
-    "protocol": "Protocol or regimen",
-    "body_surface_area_m2": "Body surface area (m²)",
-    "chemotherapy": "Chemotherapy agents",
-    "agent_name": "Agent name (when 'other')",
-    "radiotherapy": "Radiotherapy courses",
-    "target_site": "Treated volume",
-    "body_region": "Body region",
-    "total_dose_gy": "Total dose (Gy)",
-    "surgeries": "Surgeries",
-    "ongoing": "Still being given",
-    "radiotherapy_given": "Any radiotherapy in this line",
-    "events": "Disease events (relapse, progression)",
-    "kind": "Event",
-    "sites": "Sites",
-    "metastatic_site": "Metastatic site (organ)",
-    "in_irradiated_field": "In an irradiated field",
-    "suspected_second_malignancy": "Suspected second malignancy",
-    "histologically_confirmed": "Confirmed by histology",
-    "current": "Current state",
-    "assessed_on": "Assessed on",
-    "performance": "Performance status",
-    "organ_function": "Organ function",
-    "creatinine_clearance_ml_min_1_73m2": "Creatinine clearance (mL/min/1.73 m²)",
-    "lvef_percent": "LVEF (%)",
-    "shortening_fraction_percent": "Shortening fraction (%)",
-    "bilirubin_x_uln": "Bilirubin (× upper limit of normal)",
-    "alt_x_uln": "ALT (× upper limit of normal)",
-    "absolute_neutrophil_count_per_ul": "Absolute neutrophil count (/µL)",
-    "platelets_per_ul": "Platelets (/µL)",
-    "goals_of_care": "Goals of care",
-    "measurable_disease": "Measurable disease",
+#: Container labels that read better above a group of inputs than the stand-alone label.
+#: Every other label comes from ``rhabdo.labels`` (the one place for clinical words).
+_FORM_ONLY_LABELS = {
+    "Case.events": "Relapse or progression events",
+    "TreatmentLine.chemotherapy": "Chemotherapy agents",
+    "TreatmentLine.radiotherapy": "Radiotherapy courses",
+    "TreatmentLine.surgeries": "Surgeries",
 }
 
-#: Singular nouns for the "Add another …" and "Remove …" buttons of each list.
-_ITEM_NOUNS = {
-    "tumour_alterations": "alteration",
-    "later_lines": "treatment line",
-    "chemotherapy": "agent",
-    "radiotherapy": "radiotherapy course",
-    "surgeries": "surgery",
-    "events": "disease event",
-    "sites": "site",
-}
+
+def _item_noun(list_path: str) -> str:
+    """What one item of the list at ``list_path`` is called ("chemotherapy agent")."""
+    key = labels.field_key(list_path)
+    return labels.ITEM_NOUNS.get(key, "item") if key else "item"
+
 
 #: Help in words where the model's description speaks in data-format terms.
 _HELP = {
@@ -269,10 +218,14 @@ def _normalised(path: str) -> str:
 
 
 def field_label(path: str) -> str:
-    """The clinical label of the form field at ``path`` (list indexes ignored)."""
-    norm = _normalised(path)
-    name = norm.rsplit(".", 1)[-1]
-    return _LABELS.get(norm) or _LABELS.get(name) or _label(name)
+    """The clinical label of the form input at ``path``, without its position in a list (the
+    fieldset legend around it says that)."""
+    key = labels.field_key(path)
+    if key is None:
+        return _label(path.rsplit(".", 1)[-1])
+    return (
+        _FORM_ONLY_LABELS.get(key) or labels.FIELD_LABELS.get(key) or _label(key.split(".", 1)[-1])
+    )
 
 
 def _help(name: str, info: FieldInfo, kind: str) -> str:
@@ -309,7 +262,7 @@ def _messages(errors: Mapping[str, list[str]], path: str) -> Markup:
     msgs = errors.get(path, [])
     if not msgs:
         return Markup("")
-    items = "".join(f"<li>{escape(m)}</li>" for m in msgs)
+    items = "".join(f"<li>{escape(labels.words(m))}</li>" for m in msgs)
     return Markup(f'<ul class="field-errors" id="{_dom_id(path)}-errors">{items}</ul>')
 
 
@@ -429,7 +382,7 @@ def render_fields(
         elif kind == "model_list":
             items = list(value) if isinstance(value, list) else []
             slots = items or [{}]
-            noun = _ITEM_NOUNS.get(name, "item")
+            noun = _item_noun(path)
             inner_parts = []
             for i, item in enumerate(slots):
                 slot = f"{path}[{i}]"
@@ -622,7 +575,7 @@ def apply_action(doc: dict[str, Any], action: str, values: FormValues) -> Action
             if not items:
                 items.append({})  # the blank slot the form was showing
             items.append({})
-            noun = _ITEM_NOUNS.get(str(tokens[-1]), "item")
+            noun = _item_noun(path)
             slot = f"{path}[{len(items) - 1}]"
             return ActionResult(
                 doc, first_input(_LIST_MODELS[norm], slot + "."), f"Added {noun} {len(items)}."
@@ -634,7 +587,7 @@ def apply_action(doc: dict[str, Any], action: str, values: FormValues) -> Action
         if _normalised(list_path) in _LIST_MODELS and isinstance(items, list):
             if index < len(items):
                 del items[index]
-            noun = _ITEM_NOUNS.get(str(tokens[-2]), "item")
+            noun = _item_noun(list_path)
             return ActionResult(doc, "add:" + list_path, f"Removed {noun} {index + 1}.")
     if verb == "preset" and (norm == "first_line" or norm == "later_lines"):
         try:

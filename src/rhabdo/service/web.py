@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from rhabdo import labels
 from rhabdo.errors import CaseValidationError, FieldProblem
 from rhabdo.service import caselist, forms, meetings, store
 from rhabdo.service.assessing import (
@@ -46,6 +47,8 @@ MAX_UPLOAD_BYTES = 2_000_000
 def templates() -> Jinja2Templates:
     t = Jinja2Templates(directory=str(HERE / "templates"))
     t.env.globals["inline_css"] = Markup((HERE / "static" / "style.css").read_text("utf-8"))
+    t.env.filters["words"] = labels.words
+    t.env.filters["field_label"] = labels.field_label
     return t
 
 
@@ -194,7 +197,7 @@ def router() -> APIRouter:
             action=action,
             fields=forms.render_fields(data, errors, focus=focus),
             problems=problems,
-            problem_labels=[forms.field_label(p.field) for p in problems],
+            problem_labels=[labels.field_label(p.field) for p in problems],
             base_version=base_version,
             conflict=conflict,
             message=message,
