@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from service_helpers import EXAMPLES as EXAMPLES_DIR
 from service_helpers import PASSWORD, require_modules
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -407,3 +408,41 @@ def test_import_of_a_known_patient_id_asks(page: Any) -> None:
     assert "version 2" in page.locator("#case-title").inner_text()
     page.goto("/cases")
     assert page.locator("#case-rows tbody tr").count() == 1
+
+
+@pytest.fixture
+def bare_page(viewport: dict[str, int]) -> Iterator[Any]:
+    """A Chromium tab with no server (for standalone HTML reports)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"chromium is not installed at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport=viewport)
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+            browser.close()
+
+
+@WIDTHS
+@pytest.mark.parametrize(
+    "example", sorted(p.name for p in EXAMPLES_DIR.glob("*.yaml")), ids=lambda n: n[:-5]
+)
+def test_the_html_report_fits_the_screen_and_passes_axe(bare_page: Any, example: str) -> None:
+    require_modules("rhabdo.engine", "rhabdo.report.html")
+    from rhabdo.case.io import load_case
+    from rhabdo.engine import assess
+    from rhabdo.report import render_html
+
+    case = load_case(EXAMPLES_DIR / example)
+    bare_page.set_content(render_html(case, assess(case)))
+    bare_page.add_script_tag(path=str(AXE))
+    bad = [v for v in bare_page.evaluate(_AXE_RUN) if v["impact"] in ("serious", "critical")]
+    assert bad == []
+    overflow = bare_page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0

@@ -161,6 +161,17 @@ def test_presentation_and_summary_pdf(clinic: Any) -> None:
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
 
+def test_page_one_takes_the_marked_summary_section() -> None:
+    html = (
+        "<html><head><style>h1{}</style></head><body><header id='h'>T</header><main>"
+        '<section id="page-one">P<section id="inner">I</section>Q</section>'
+        '<nav>N</nav><section id="timeline">X</section></main></body></html>'
+    )
+    one = page_one(html)
+    assert one.endswith("Q</section>") and "<header" in one and "<style>" in one
+    assert "X" not in one and "N" not in one
+
+
 def test_page_one_stops_at_the_first_detail_section() -> None:
     html = (
         "<html><head><style>h1{}</style></head><body><header id='h'>T</header>"
@@ -277,3 +288,26 @@ def test_the_migration_matches_the_models(db_url: str) -> None:
     finally:
         engine.dispose()
     assert diff == []
+
+
+def test_a_viewer_sees_meetings_without_forms_and_cannot_change_them(clinic: Any) -> None:
+    case_id = _create(clinic, "MTG-6")
+    meeting_id = _meeting(clinic)
+    token = clinic.csrf(f"/meetings/{meeting_id}")
+    clinic.http.post(
+        f"/meetings/{meeting_id}/cases", data={"case_id": case_id, "csrf_token": token}
+    )
+    clinic.add_user("reader", "viewer")
+    clinic.http.post("/signout", data={"csrf_token": token})
+    clinic.sign_in("reader")
+    listing = clinic.http.get("/meetings").text
+    assert 'id="new-meeting"' not in listing and "Sarcoma board" in listing
+    agenda = clinic.http.get(f"/meetings/{meeting_id}").text
+    assert "MTG-6" in agenda and "Remove" not in agenda and 'id="add-case"' not in agenda
+    token = clinic.csrf("/meetings")
+    denied = clinic.http.post(
+        f"/meetings/{meeting_id}/cases/{case_id}/decision",
+        data={"decision": "x", "rationale": "y", "case_version": "1", "csrf_token": token},
+    )
+    assert denied.status_code == 403
+    assert clinic.http.post("/meetings", data={"csrf_token": token}).status_code == 403

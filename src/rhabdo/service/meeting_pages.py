@@ -30,11 +30,35 @@ from rhabdo.service.db import Meeting
 #: first section with another id starts the detail a reader can skip to.
 PAGE_ONE_SECTIONS = ("header", "page-one", "summary", "glance")
 _SECTION = re.compile(r'<section\b[^>]*\bid="([^"]+)"', re.I)
+_SECTION_TAG = re.compile(r"<(/?)section\b", re.I)
+_HEADER = re.compile(r"<header\b.*?</header>", re.S | re.I)
+_STYLES = re.compile(r"<style[^>]*>.*?</style>", re.S | re.I)
+
+
+def _element_at(html: str, start: int) -> str:
+    """The ``<section>`` element that opens at ``start``, up to its matching close tag."""
+    depth = 0
+    for m in _SECTION_TAG.finditer(html, start):
+        depth += -1 if m.group(1) else 1
+        if depth == 0:
+            return html[start : html.index(">", m.end()) + 1]
+    return html[start:]
 
 
 def page_one(report_html: str) -> str:
-    """The report's page one (styles, header and summary sections) from its full HTML."""
+    """The report's page one (its styles, header and decision summary) from its full HTML.
+
+    When the report marks its summary as ``<section id="page-one">`` exactly that section is
+    taken; an older report is cut before its first detail section."""
     fragment = report_fragment(report_html)
+    marked = re.search(r'<section\b[^>]*\bid="page-one"', fragment, re.I)
+    if marked:
+        header = _HEADER.search(fragment)
+        return (
+            "".join(_STYLES.findall(fragment))
+            + (header.group(0) if header else "")
+            + _element_at(fragment, marked.start())
+        )
     for m in _SECTION.finditer(fragment):
         if m.group(1) not in PAGE_ONE_SECTIONS:
             return fragment[: m.start()]

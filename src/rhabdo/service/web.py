@@ -60,18 +60,20 @@ def page(
 
 
 _HEADING = re.compile(r"<(/?)h([1-5])\b", re.I)
+_MAIN = re.compile(r"<(/?)main\b", re.I)
 _PAGE_SELECTOR = re.compile(r"(^|[}\s,])(html|body)(\s*[{,])", re.M)
 
 
 def embedded_report(fragment: str) -> str:
-    """The report's body fitted into a page that has its own ``h1`` and styles: headings one
-    level down (the page keeps a single ``h1``), and the report's ``html``/``body`` rules
-    scoped to ``#report`` so they do not restyle the page around it."""
+    """The report's body fitted into a page that has its own ``h1``, ``main`` and styles:
+    headings one level down (the page keeps a single ``h1``), the report's ``main`` a ``div``,
+    and its ``html``/``body`` rules scoped to ``#report`` so they do not restyle the page."""
 
     def style(m: re.Match[str]) -> str:
         return _PAGE_SELECTOR.sub(r"\1#report\3", m.group(0))
 
     scoped = re.sub(r"<style[^>]*>.*?</style>", style, fragment, flags=re.S | re.I)
+    scoped = _MAIN.sub(lambda m: f"<{m.group(1)}div", scoped)  # the page has the one <main>
     return _HEADING.sub(lambda m: f"<{m.group(1)}h{int(m.group(2)) + 1}", scoped)
 
 
