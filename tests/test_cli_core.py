@@ -22,6 +22,7 @@ CORE_IDS = {
     "relapse.type",
     "relapse.extent",
     "relapse.refractory",
+    "relapse.cog_risk_group",
     "score.oberlin",
     "prognosis.relapse",
 }

@@ -11,6 +11,7 @@ from rhabdo.case.model import Case
 from rhabdo.classify.extent import relapse_extent
 from rhabdo.classify.group import clinical_group
 from rhabdo.classify.relapse import relapse_refractory, relapse_timing, relapse_type
+from rhabdo.classify.relapse_group import cog_relapse_group
 from rhabdo.classify.risk_cog import cog_histology_risk, cog_risk
 from rhabdo.classify.risk_epssg import epssg_risk
 from rhabdo.classify.stage import pretreatment_stage
@@ -41,6 +42,7 @@ CORE_FINDING_RULES: tuple[FindingRule, ...] = (
     relapse_type,
     relapse_extent,
     relapse_refractory,
+    cog_relapse_group,
     oberlin_score,
     relapse_prognosis,
 )

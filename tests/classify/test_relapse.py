@@ -416,3 +416,77 @@ def test_no_valid_case_raises_and_filling_dates_yields_a_candidate(doc: dict[str
         after = rule(after_case)
         if after.status is FindingStatus.DETERMINED:
             assert after.value in before.candidates, (rule.__name__, before, after)
+
+
+# --- inferring the 18-month category from the end date (issue 13 section 7) -------------------
+
+END_ONLY = dt.date(2020, 8, 1)
+
+
+@pytest.mark.parametrize(
+    ("days_after_end", "expected"),
+    [
+        (547, None),  # 17.97 months after the end: the start could be 18+ months back or not
+        (548, RelapseTiming.LATER),  # 18.004 months after the end >= 18 after the start
+        (900, RelapseTiming.LATER),
+    ],
+)
+def test_start_unknown_but_18_months_after_the_end_is_later(
+    days_after_end: int, expected: RelapseTiming | None
+) -> None:
+    """diagnosis <= start <= end, so an event >= 18 months after the end of first-line therapy
+    is >= 18 months after its start, even when the start date is missing."""
+    ev = END_ONLY + dt.timedelta(days=days_after_end)
+    f = relapse_timing(make_case(first_line=line(start=None, end=END_ONLY), event=relapse_on(ev)))
+    if expected is None:
+        assert f.status is FindingStatus.INDETERMINATE
+        assert f.needs == ["first_line.start_date"]
+    else:
+        assert f.status is FindingStatus.DETERMINED
+        assert f.value == expected.value
+        assert "after the end of first-line therapy" in f.reason
+        assert "start date not recorded" in f.reason
+
+
+def test_start_and_diagnosis_unknown_but_18_months_after_the_end_is_later() -> None:
+    ev = END_ONLY + dt.timedelta(days=700)
+    f = relapse_timing(
+        make_case(
+            diagnosis_date=None, first_line=line(start=None, end=END_ONLY), event=relapse_on(ev)
+        )
+    )
+    assert f.value == RelapseTiming.LATER.value
+
+
+# --- the definition of refractory is stated in every answer --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "event_day", "end"),
+    [
+        ("progression", dt.date(2020, 5, 1), dt.date(2020, 9, 1)),  # on therapy: refractory
+        ("progression", dt.date(2021, 5, 1), dt.date(2020, 9, 1)),  # after therapy
+        ("relapse", dt.date(2020, 5, 1), dt.date(2020, 9, 1)),  # relapse on therapy
+        ("progression", dt.date(2020, 5, 1), None),  # dates do not decide
+    ],
+)
+def test_refractory_reason_states_the_definition(
+    kind: str, event_day: dt.date, end: dt.date | None
+) -> None:
+    f = relapse_refractory(
+        make_case(first_line=line(end=end), event=relapse_on(event_day, kind=kind))
+    )
+    assert "progression during first-line therapy without a prior response" in f.reason
+    assert f.details["definition"].startswith("Refractory here means")
+    assert "No consensus definition" in f.details["evidence_gap"]
+
+
+def test_relapse_on_maintenance_is_not_refractory() -> None:
+    f = relapse_refractory(
+        make_case(
+            first_line=line(end=dt.date(2020, 12, 1)),
+            event=relapse_on(dt.date(2020, 10, 1), kind="relapse"),
+        )
+    )
+    assert f.value is False
+    assert "relapse on therapy" in f.reason

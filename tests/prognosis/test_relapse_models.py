@@ -44,6 +44,7 @@ def make_case(
     nodes: str | None = "N0",
     mets: list[str] | None = None,
     surgery: str | None = "biopsy_only",
+    surgery_fields: dict[str, Any] | None = None,
     group: str | None = None,
     first_line: dict[str, Any] | None = None,
     event: dict[str, Any] | None = None,
@@ -63,7 +64,7 @@ def make_case(
         if val is not None:
             dx[key] = val
     if surgery is not None:
-        dx["initial_surgery"] = {"result": surgery}
+        dx["initial_surgery"] = {"result": surgery, **(surgery_fields or {})}
     doc: dict[str, Any] = {
         "patient": {"id": "syn-models", "age_at_diagnosis_days": age_days},
         "diagnosis": dx,
@@ -183,6 +184,19 @@ def test_chisholm_factor_rows(key: str, effect: str | None) -> None:
         ({"nodes": "N1"}, "nodal_involvement", True),
         ({"nodes": "NX"}, "nodal_involvement", None),
         ({"histology": "alveolar"}, "alveolar_histology", True),
+        ({"histology": "embryonal"}, "alveolar_histology", False),
+        # RMS NOS is an unknown subtype, not "not alveolar" (issue 13 section 7)
+        ({"histology": "rms_nos"}, "alveolar_histology", None),
+        ({"histology": None}, "alveolar_histology", None),
+        (
+            {
+                "nodes": "N0",
+                "surgery": "complete",
+                "surgery_fields": {"most_distal_node_involved": True},
+            },
+            "nodal_involvement",
+            True,
+        ),
         ({"site": "extremity"}, "unfavourable_site", True),
         ({"site": "kidney"}, "unfavourable_site", None),
     ],
@@ -198,6 +212,14 @@ def test_chisholm_not_for_metastatic_at_diagnosis() -> None:
 
 
 # --- Mazzoleni 2005 ----------------------------------------------------------------------------
+
+
+def test_mazzoleni_gives_no_figure_when_rms_nos_decides_the_factor_count() -> None:
+    """RMS NOS could be alveolar: 0 or 1 factors, so no 5-year OS figure is quoted."""
+    m = model(relapse_prognosis(make_case(histology="rms_nos")), "mazzoleni_2005")
+    assert factor(m, "alveolar")["present"] is None
+    assert m["figure"] is None
+    assert "diagnosis.histology" in m["needs"]
 
 
 @pytest.mark.parametrize(
@@ -329,10 +351,42 @@ def test_dantonello_cohort_figure() -> None:
     assert m["figure"] == "5-year post-relapse survival 24% (cohort)"
 
 
+EARLY_PROGRESSION = {"kind": "progression", "date": "2020-03-01", "sites": [{"extent": "local"}]}
+
+
 def test_minn_early_progression() -> None:
-    ev = {"kind": "progression", "date": "2020-03-01", "sites": [{"extent": "local"}]}
-    m = model(relapse_prognosis(make_case(event=ev)), "minn_2010")
+    """Parameningeal embryonal RMS, 6 cm, biopsy only (stage 3, group III): COG intermediate
+    risk, the population of Minn 2010 (IRS-IV / D9803 intermediate risk)."""
+    case = make_case(site="parameningeal", size_cm=6, event=EARLY_PROGRESSION)
+    m = model(relapse_prognosis(case), "minn_2010")
     assert m["applicable"] is True and m["figure"] == "5-year OS 32% (95% CI 12-54)"
+    assert m["membership"] == "member"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "why"),
+    [
+        # orbit embryonal stage 1 group III is COG low risk: outside Minn's cohort
+        ({}, "this patient was low risk"),
+        # metastatic alveolar (the refractory metastatic patient of issue 13): high risk
+        ({"histology": "alveolar", "site": "extremity", "mets": ["lung"]}, "high risk"),
+    ],
+)
+def test_minn_not_applicable_outside_intermediate_risk(kwargs: dict[str, Any], why: str) -> None:
+    """Minn 2010 was built on intermediate-risk patients (IRS-IV, D9803); an early
+    progression of a low- or high-risk patient is 'not applicable: population'."""
+    m = model(relapse_prognosis(make_case(event=EARLY_PROGRESSION, **kwargs)), "minn_2010")
+    assert m["applicable"] is False and m["figure"] is None
+    assert m["membership"] == "not_member"
+    assert "not applicable: population" in m["reason"] and why in m["reason"]
+
+
+def test_minn_d9803_embryonal_group_iv_under_10_is_in_the_population() -> None:
+    """D9803 treated embryonal group IV under 10 years as intermediate risk (Arndt 2009)."""
+    case = make_case(mets=["lung"], event=EARLY_PROGRESSION, age_days=5 * 365)
+    assert model(relapse_prognosis(case), "minn_2010")["applicable"] is True
+    older = make_case(mets=["lung"], event=EARLY_PROGRESSION, age_days=12 * 365)
+    assert model(relapse_prognosis(older), "minn_2010")["applicable"] is False
 
 
 def test_wasti_after_metastatic_disease() -> None:

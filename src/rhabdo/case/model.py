@@ -81,6 +81,15 @@ class InitialSurgery(_Strict):
     regional_nodes_involved_pathologically: bool | None = None
     most_distal_node_involved: bool | None = None
 
+    @model_validator(mode="after")
+    def _distal_node_is_a_regional_node(self) -> InitialSurgery:
+        if self.most_distal_node_involved and self.regional_nodes_involved_pathologically is False:
+            raise ValueError(
+                "most_distal_node_involved: true, but regional_nodes_involved_pathologically is "
+                "false (the most distal node is a regional node)"
+            )
+        return self
+
 
 class TumourAlteration(_Strict):
     """One tested tumour alteration: which gene, what kind, and whether it was detected."""

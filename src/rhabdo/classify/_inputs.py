@@ -16,7 +16,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 from rhabdo.case.age import age_at_least
 from rhabdo.case.model import Case
-from rhabdo.case.vocab import FusionStatus, IRSGroup, MutationStatus, NodalStatus
+from rhabdo.case.vocab import FusionStatus, IRSGroup, MutationStatus
 from rhabdo.classify.sites import site_ruling
 from rhabdo.classify.tables import Threshold, histology_classes, threshold
 from rhabdo.errors import KnowledgeBaseError
@@ -131,34 +131,6 @@ def size_over_cutoff_input(case: Case, threshold_id: str) -> Input[bool]:
         return Input((False, True), ("diagnosis.max_diameter_cm",), "size unknown")
     over = not _compare(size, rule)
     return Input((over,), note=f"{size:g} cm ({'>' if over else '<='}{cutoff})")
-
-
-def clinical_nodes_input(case: Case) -> Input[NodalStatus]:
-    nodes = case.diagnosis.regional_nodes
-    if nodes is None:
-        return Input(
-            (NodalStatus.N0, NodalStatus.N1),
-            ("diagnosis.regional_nodes",),
-            "regional nodes unknown",
-        )
-    return Input((nodes,), note=nodes.value)
-
-
-def node_positive_input(case: Case) -> Input[bool]:
-    """Regional node involvement: pathology when known, otherwise the clinical N category."""
-    surgery = case.diagnosis.initial_surgery
-    if surgery is not None and surgery.regional_nodes_involved_pathologically is not None:
-        involved = surgery.regional_nodes_involved_pathologically
-        return Input(
-            (involved,), note="nodes involved (pathology)" if involved else "nodes free (pathology)"
-        )
-    nodes = case.diagnosis.regional_nodes
-    if nodes is NodalStatus.N1:
-        return Input((True,), note="N1")
-    if nodes is NodalStatus.N0:
-        return Input((False,), note="N0")
-    what = "NX (not assessed)" if nodes is NodalStatus.NX else "regional nodes unknown"
-    return Input((False, True), ("diagnosis.regional_nodes",), what)
 
 
 def metastatic_input(case: Case) -> Input[bool]:

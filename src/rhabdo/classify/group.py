@@ -18,9 +18,10 @@ from functools import cache
 from typing import Any
 
 from rhabdo.case.model import Case, InitialSurgery
-from rhabdo.case.vocab import IRSGroup, NodalStatus, SurgicalResult
+from rhabdo.case.vocab import IRSGroup, SurgicalResult
 from rhabdo.classify._finding import ClassificationRule, citations_of
 from rhabdo.classify._inputs import Input, explore, metastatic_input
+from rhabdo.classify.nodes import NodalBasis, regional_nodes_at_diagnosis
 from rhabdo.classify.tables import GroupDefinition, entries_of
 from rhabdo.results import Finding, SourceView
 
@@ -62,12 +63,16 @@ def group_definitions() -> dict[str, str]:
 
 
 def _nodes_involved(case: Case, surgery: InitialSurgery) -> Input[bool]:
-    if surgery.regional_nodes_involved_pathologically is not None:
-        return Input((surgery.regional_nodes_involved_pathologically,))
-    if surgery.most_distal_node_involved:
-        return Input((True,))
-    if case.diagnosis.regional_nodes is NodalStatus.N0:
-        # Group I allows clinically uninvolved nodes that were not sampled.
+    """Node involvement for grouping, from the shared derivation (``classify.nodes``).
+
+    Pathology (or an involved most distal node) decides; clinically uninvolved nodes (N0) that
+    were not examined count as free, since group I allows them; clinically involved (N1) nodes
+    without pathology leave IIA/IIC (or IA/IB vs IIB/IIC) open until the pathology is recorded.
+    """
+    nodes = regional_nodes_at_diagnosis(case)
+    if nodes.basis in (NodalBasis.MOST_DISTAL_NODE, NodalBasis.PATHOLOGY):
+        return nodes.as_input()
+    if nodes.basis is NodalBasis.CLINICAL and nodes.involved is False:
         return Input((False,), note="nodes clinically uninvolved (N0), not examined")
     return Input((False, True), (f"{SURGERY}.regional_nodes_involved_pathologically",))
 

@@ -146,20 +146,36 @@ def months_from_end_of_first_line(case: Case) -> float | None:
 
 
 def within_18_months_of_treatment_start(case: Case) -> bool | None:
-    """Whether the first event came < 18 months after the start of first-line treatment.
+    """Whether the first event came < 18 months after the start of first-line treatment."""
+    return _within_18_months(case)[0]
 
-    When the start date is missing but the diagnosis date is known, an event < 18 months after
-    diagnosis is necessarily < 18 months after the start (treatment never starts before
-    diagnosis); the reverse inference is not possible, so that case stays unknown.
+
+def _within_18_months(case: Case) -> tuple[bool | None, str | None]:
+    """Whether the first event came < 18 months after the start of first-line treatment, and
+    how the known dates decide it when the start date itself is missing.
+
+    Treatment never starts before diagnosis and never after its own end (the case model
+    enforces diagnosis <= start <= end), so without the start date: an event < 18 months after
+    diagnosis is < 18 months after the start, and an event >= 18 months after the **end** of
+    first-line therapy is >= 18 months after the start.  Anything else stays unknown.
     """
     cut = threshold("relapse_timing.threshold.early_months")
     from_start = months_from_treatment_start(case)
     if from_start is not None:
-        return from_start < cut
+        return from_start < cut, f"{from_start:.1f} months after the start of first-line treatment"
     from_dx = months_from_diagnosis(case)
     if from_dx is not None and from_dx < cut:
-        return True
-    return None
+        return True, (
+            f"{from_dx:.1f} months after diagnosis, hence less than {cut:g} months after the "
+            "start of treatment (start date not recorded; treatment never starts before diagnosis)"
+        )
+    from_end = months_from_end_of_first_line(case)
+    if from_end is not None and from_end >= cut:
+        return False, (
+            f"{from_end:.1f} months after the end of first-line therapy, hence at least {cut:g} "
+            "months after its start (start date not recorded; treatment starts before it ends)"
+        )
+    return None, None
 
 
 def mattke_category(months_after_end: float) -> MattkeCategory:
@@ -238,7 +254,7 @@ def relapse_timing(case: Case) -> Finding:
             details=base,
         )
     on_therapy = on_first_line_therapy(case)
-    within = within_18_months_of_treatment_start(case)
+    within, inferred = _within_18_months(case)
     from_start = months_from_treatment_start(case)
     from_end = months_from_end_of_first_line(case)
     details = {
@@ -271,7 +287,7 @@ def relapse_timing(case: Case) -> Finding:
     if within is not None:
         off_value = RelapseTiming.WITHIN_18_MONTHS if within else RelapseTiming.LATER
     if on_therapy is False and off_value is not None:
-        when = interval or "less than 18 months after diagnosis, hence after the start of treatment"
+        when = inferred or interval or ""
         ended = "after first-line therapy ended"
         if from_start is not None and from_start < 0:
             ended = "before first-line therapy started"
@@ -379,16 +395,30 @@ def relapse_type(case: Case) -> Finding:
 # --- relapse.refractory ----------------------------------------------------------------------
 
 
+REFRACTORY_DEFINITION = (
+    "Refractory here means progression during first-line therapy without a prior response "
+    "(the first event is a progression dated within first-line therapy). A relapse after a "
+    "response is not refractory, even when it comes during therapy (for example on "
+    "maintenance): that is relapse on therapy, shown with the timing of relapse."
+)
+REFRACTORY_EVIDENCE_GAP = (
+    "No consensus definition of refractory RMS was found: PDQ 2025 only says progressive "
+    "disease may indicate refractoriness, and the definition used by the COG and EpSSG relapse "
+    "trials (VIT-0910 enrolled relapsed and refractory patients as separate strata) was not read."
+)
+
+
 def relapse_refractory(case: Case) -> Finding:
     """Whether the disease was refractory: the first event is progression during first-line therapy.
 
-    No consensus definition exists (scoring-and-staging.md 5.6); PDQ describes progressive
-    disease as disease that keeps growing, which may indicate refractoriness.  Here refractory
-    = the first recorded event is a *progression* dated within first-line therapy.  A relapse
-    after a response (kind ``relapse``) is not refractory, even on therapy (Mazzoleni's
-    "recurrence on therapy" is reported by ``relapse.timing``).  Early failure in Minn 2010's
-    sense (< 120 days from study entry, approximated by the start of first-line therapy) is
-    flagged in ``details``.
+    Definition chosen (issue 13 section 7): refractory = progression without a prior response,
+    during first-line therapy.  Sources: PDQ 2025 (progressive disease that keeps growing may
+    indicate refractoriness); Mazzoleni 2005 keeps recurrence on therapy after complete
+    remission as its own factor ("recurrence on therapy"), which ``relapse.timing`` reports;
+    Minn 2010's early treatment failure (< 120 days from study entry, approximated by the start
+    of first-line therapy) is flagged in ``details``.  No consensus definition exists
+    (scoring-and-staging.md 5.6; relapse-dosing-late-effects.md 10.1), so the definition and
+    that gap are shown in every reason and in ``details``.
     """
     fid = "relapse.refractory"
     ev = first_event(case)
@@ -397,14 +427,18 @@ def relapse_refractory(case: Case) -> Finding:
             fid, reason="No relapse or progression is recorded.", rule=REFRACTORY_RULE
         )
     inputs = ["events[0].kind", "events[0].date", "first_line.start_date", "first_line.end_date"]
-    details: dict[str, Any] = {"event": _event_details(case)}
+    details: dict[str, Any] = {
+        "event": _event_details(case),
+        "definition": REFRACTORY_DEFINITION,
+        "evidence_gap": REFRACTORY_EVIDENCE_GAP,
+    }
     if ev.kind is EventKind.RELAPSE:
         return determined(
             fid,
             False,
             reason=(
                 "The first event is a relapse after response, "
-                "not progression during first-line therapy."
+                f"not progression during first-line therapy. {REFRACTORY_DEFINITION}"
             ),
             rule=REFRACTORY_RULE,
             citations=REFRACTORY_CITATIONS,
@@ -438,7 +472,7 @@ def relapse_refractory(case: Case) -> Finding:
             needs=needs,
             reason=(
                 "The first event is a progression, but the dates do not show whether it "
-                "happened during first-line therapy."
+                f"happened during first-line therapy. {REFRACTORY_DEFINITION}"
             ),
             rule=REFRACTORY_RULE,
             citations=REFRACTORY_CITATIONS,
@@ -452,12 +486,13 @@ def relapse_refractory(case: Case) -> Finding:
             else ""
         )
         reason = (
-            f"The first event is progression during first-line therapy{extra}: refractory disease."
+            f"The first event is progression during first-line therapy{extra}: refractory disease. "
+            f"{REFRACTORY_DEFINITION}"
         )
     else:
         reason = (
             "The first event is a progression outside the dates of first-line "
-            "therapy, not refractory disease."
+            f"therapy, not refractory disease. {REFRACTORY_DEFINITION}"
         )
     return determined(
         fid,

@@ -28,7 +28,6 @@ from rhabdo.classify._inputs import (
     Input,
     SiteClass,
     age_at_least_input,
-    clinical_nodes_input,
     explore,
     fusion_positive_input,
     histology_class_input,
@@ -38,6 +37,7 @@ from rhabdo.classify._inputs import (
     size_over_cutoff_input,
 )
 from rhabdo.classify.group import local_group_input, main_group
+from rhabdo.classify.nodes import clinical_n_category
 from rhabdo.classify.sites import CURRENT_SCHEME, HISTORICAL_IRS_SCHEME, site_ruling
 from rhabdo.classify.stage import SIZE_CUTOFF, stage_from
 from rhabdo.classify.tables import (
@@ -89,7 +89,7 @@ def _common_inputs(case: Case, scheme: str) -> dict[str, Input[Any]]:
     return {
         "site": site_class_input(case, scheme),
         "size_over": size_over_cutoff_input(case, SIZE_CUTOFF),
-        "nodes": clinical_nodes_input(case),
+        "nodes": clinical_n_category(case),
         "metastatic": metastatic_input(case),
         "group": _main_groups(local_group_input(case)),
     }

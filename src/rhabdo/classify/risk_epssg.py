@@ -27,11 +27,11 @@ from rhabdo.classify._inputs import (
     explore,
     histology_class_input,
     metastatic_input,
-    node_positive_input,
     site_class_input,
     size_over_cutoff_input,
 )
 from rhabdo.classify.group import local_group_input, main_group
+from rhabdo.classify.nodes import regional_nodes_at_diagnosis
 from rhabdo.classify.sites import EPSSG_SCHEME
 from rhabdo.classify.tables import (
     ClassificationEntry,
@@ -123,7 +123,7 @@ def _group_and_nodes(case: Case) -> Input[tuple[str, bool]]:
     IA, IB and IIA have no regional node involvement; IIB and IIC have involved nodes.
     """
     local = local_group_input(case)
-    nodes = node_positive_input(case)
+    nodes = regional_nodes_at_diagnosis(case).as_input()
     pairs = [
         (s, n)
         for s in local.values

@@ -21,12 +21,12 @@ from rhabdo.classify._inputs import (
     Exploration,
     Input,
     SiteClass,
-    clinical_nodes_input,
     explore,
     metastatic_input,
     site_class_input,
     size_over_cutoff_input,
 )
+from rhabdo.classify.nodes import clinical_n_category
 from rhabdo.classify.sites import CURRENT_SCHEME, HISTORICAL_IRS_SCHEME, SiteRuling, site_ruling
 from rhabdo.classify.tables import StageRow, entries_of
 from rhabdo.errors import KnowledgeBaseError
@@ -83,7 +83,7 @@ def stage_inputs(case: Case, scheme: str = CURRENT_SCHEME) -> dict[str, Input[An
     return {
         "site": site_class_input(case, scheme),
         "size_over": size_over_cutoff_input(case, SIZE_CUTOFF),
-        "nodes": clinical_nodes_input(case),
+        "nodes": clinical_n_category(case),
         "metastatic": metastatic_input(case),
     }
 

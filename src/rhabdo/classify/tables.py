@@ -162,6 +162,25 @@ class EpssgSubgroupRow(_Rule):
     )
 
 
+class CogRelapseGroupRow(_Rule):
+    """One favourable-risk row of the COG risk-based relapse groups (ARST0121).
+
+    A first relapse or progression matching any row is favourable; every other is
+    unfavourable.  ``None`` means the row does not restrict that input.
+    """
+
+    kind: Literal["cog_relapse_group_row"]
+    group: Literal["favourable"]
+    histology_classes: list[Literal["botryoid", "embryonal", "other"]]
+    stage_1_or_group_i: bool | None = Field(
+        default=None, description="Initial stage 1 or IRS group I (either suffices)."
+    )
+    distant_relapse: bool | None = Field(
+        default=None, description="False: local or regional recurrence only."
+    )
+    prior_cyclophosphamide: bool
+
+
 class Gap(_Rule):
     """An evidence gap the rules must show rather than fill."""
 
@@ -179,6 +198,7 @@ RuleT = Annotated[
     | SubsetRow
     | HistologyClasses
     | EpssgSubgroupRow
+    | CogRelapseGroupRow
     | Gap,
     Field(discriminator="kind"),
 ]

@@ -95,6 +95,11 @@ CATALOG: tuple[TableSpec, ...] = (
         "Oberlin score and relapse prognostic models with their published outcomes",
     ),
     TableSpec(
+        "populations.yaml",
+        "rhabdo.prognosis.population:PopulationEntry",
+        "the population each prognostic model and outcome figure was built on",
+    ),
+    TableSpec(
         "cohort_calibration.yaml",
         "rhabdo.cohort.published:CalibrationTarget",
         "published outcome figures the cohort scorer is calibrated against",

@@ -68,6 +68,11 @@ class PrognosisEntry(KnowledgeEntry):
     )
     label: Annotated[str, Field(min_length=3)]
     population: str | None = Field(default=None, description="Who the figure describes.")
+    population_id: Annotated[str, Field(pattern=r"^[a-z0-9_.\-]+$")] | None = Field(
+        default=None,
+        description="The entry of populations.yaml this figure describes (default: the "
+        "model's cohort, whose id is the model name).",
+    )
     n_patients: Annotated[int, Field(ge=1)] | None = None
     time_point: str | None = Field(default=None, description="e.g. '3 years from diagnosis'.")
     measure: str | None = Field(default=None, description="EFS, OS, survival, cure ...")

@@ -29,9 +29,8 @@ from rhabdo.case.vocab import (
     EMBRYONAL_HISTOLOGIES,
     EventKind,
     Histology,
-    NodalStatus,
-    SurgicalResult,
 )
+from rhabdo.classify.nodes import CLINICAL_FIELD, regional_nodes_at_diagnosis
 from rhabdo.classify.relapse import (
     MattkeCategory,
     RelapseType,
@@ -42,10 +41,17 @@ from rhabdo.classify.relapse import (
     relapse_refractory,
     relapse_type,
 )
-from rhabdo.classify.sites import HISTORICAL_IRS_SCHEME, site_ruling
-from rhabdo.prognosis.knowledge import PrognosisEntry, SiteClass, entry
+from rhabdo.classify.relapse_group import CogRelapseGroup, cog_relapse_group
+from rhabdo.prognosis._subgroups import pappo_category
+from rhabdo.prognosis.knowledge import EntryKind, PrognosisEntry, SiteClass, entry
 from rhabdo.prognosis.oberlin import metastatic_at_diagnosis, site_class
-from rhabdo.results import Finding, determined, indeterminate, not_applicable
+from rhabdo.prognosis.population import (
+    Membership,
+    PopulationCheck,
+    check_population,
+    figure_applies,
+)
+from rhabdo.results import Finding, FindingStatus, determined, indeterminate, not_applicable
 
 FINDING_ID = "prognosis.relapse"
 RULE = "prognosis.relapse.v1"
@@ -64,6 +70,7 @@ def _result(
     factors: list[dict[str, Any]] | None = None,
     needs: list[str] | None = None,
     entries: list[str] | None = None,
+    labels: list[str] | None = None,
 ) -> ModelResult:
     """One model's row; the model's name is also its citation key, and ``population`` is the
     entry whose population text describes who the model was built on."""
@@ -73,11 +80,12 @@ def _result(
         "factors": factors or [],
         "figure": figure,
         "population": population.population or "",
-        "citation": model,
+        "citation": _CITATION.get(model, model),
         "computable": computable,
         "reason": reason,
         "needs": sorted(set(needs or [])),
         "entries": entries or [],
+        "labels": labels or [],
     }
 
 
@@ -106,6 +114,7 @@ def _published(
         figure="; ".join(f"{label} {e.figure_text()}" for label, e in figures),
         entries=[e.id for _, e in figures],
         reason=reason,
+        labels=[label for label, _ in figures],
     )
 
 
@@ -132,15 +141,22 @@ def prior_radiotherapy(case: Case) -> bool | None:
 
 
 def alveolar(case: Case) -> bool | None:
+    """Alveolar histology, as the relapse models' "alveolar" factor (Chisholm 2011, Mazzoleni
+    2005) reads it.  RMS NOS is a subtype not determined, so it is unknown here, never
+    "not alveolar" (issue 13 section 7)."""
     h = case.diagnosis.histology
-    return None if h is None else h is Histology.ALVEOLAR
+    if h is None or h is Histology.RMS_NOS:
+        return None
+    return h is Histology.ALVEOLAR
 
 
 def nodal_involvement(case: Case) -> bool | None:
-    n = case.diagnosis.regional_nodes
-    if n is None or n is NodalStatus.NX:
-        return None
-    return n is NodalStatus.N1
+    """Regional nodal involvement at diagnosis, from the shared derivation (classify.nodes)."""
+    return regional_nodes_at_diagnosis(case).involved
+
+
+def nodal_needs(case: Case) -> list[str]:
+    return list(regional_nodes_at_diagnosis(case).needs) or [CLINICAL_FIELD]
 
 
 def size_over_5cm(case: Case) -> bool | None:
@@ -163,28 +179,6 @@ def site_is_adverse(case: Case, rule_id: str) -> bool | None:
     if cls is None or cls is SiteClass.NOT_STATED:
         return None
     return cls is SiteClass.UNFAVOURABLE
-
-
-def irs_group_i(case: Case) -> bool | None:
-    """Whether the initial IRS clinical group was I (stated, or complete resection, N0, M0)."""
-    stated = case.diagnosis.irs_group_stated
-    if stated is not None:
-        return stated.group == "I"
-    if metastatic_at_diagnosis(case):
-        return False
-    surgery = case.diagnosis.initial_surgery
-    if surgery is None:
-        return None
-    if surgery.result is not SurgicalResult.COMPLETE:
-        return False
-    if (
-        surgery.regional_nodes_involved_pathologically
-        or case.diagnosis.regional_nodes is NodalStatus.N1
-    ):
-        return False
-    if metastatic_at_diagnosis(case) is False and case.diagnosis.regional_nodes is NodalStatus.N0:
-        return True
-    return None
 
 
 def outside_remission_population(case: Case, model_name: str) -> ModelResult | None:
@@ -275,7 +269,7 @@ def chisholm_2011(case: Case) -> ModelResult:
             site_is_adverse(case, "chisholm_2011.site_rule"),
             ["diagnosis.primary_site"],
         ),
-        _factor(model, "nodal_involvement", nodal_involvement(case), ["diagnosis.regional_nodes"]),
+        _factor(model, "nodal_involvement", nodal_involvement(case), nodal_needs(case)),
         _factor(model, "alveolar_histology", alveolar(case), ["diagnosis.histology"]),
         _factor(
             model,
@@ -372,38 +366,6 @@ def mazzoleni_2005(case: Case) -> ModelResult:
         needs=needs,
         reason=f"Risk-factor count not decided: {low} to {high}.",
     )
-
-
-def pappo_category(case: Case) -> tuple[str | None, list[str]]:
-    """Pappo 1999 lookup key (an entry suffix) or None, and the fields that would decide it."""
-    h = case.diagnosis.histology
-    if h is None:
-        return None, ["diagnosis.histology"]
-    if h is Histology.EMBRYONAL_BOTRYOID:
-        return "botryoid", []
-    if h in EMBRYONAL_HISTOLOGIES:
-        m1 = metastatic_at_diagnosis(case)
-        if m1 is True:
-            return "embryonal_group4", []
-        if m1 is None:
-            return None, ["diagnosis.distant_metastases"]
-        site = case.diagnosis.primary_site
-        stage1 = None if site is None else site_ruling(site, HISTORICAL_IRS_SCHEME).favourable
-        group1 = irs_group_i(case)
-        if stage1 or group1:
-            return "embryonal_stage1_or_group1", []
-        if stage1 is False and group1 is False:
-            return "embryonal_stage23_or_group23", []
-        needs = (["diagnosis.primary_site"] if stage1 is None else []) + (
-            ["diagnosis.irs_group_stated"] if group1 is None else []
-        )
-        return None, needs
-    if h is Histology.ALVEOLAR:
-        group1 = irs_group_i(case)
-        if group1 is None:
-            return None, ["diagnosis.irs_group_stated"]
-        return ("alveolar_group1" if group1 else "alveolar_group2_4"), []
-    return None, []
 
 
 def pappo_1999(case: Case) -> ModelResult:
@@ -566,7 +528,46 @@ def wasti_2026(case: Case) -> ModelResult:
     )
 
 
+def arst0121(case: Case) -> ModelResult:
+    """COG ARST0121 (Mascarenhas 2019): 3-year FFS and OS by COG relapse group."""
+    ffs = entry("arst0121.ffs3.favourable")
+    group = cog_relapse_group(case)
+    if group.status is FindingStatus.NOT_APPLICABLE:
+        return _not_applicable("arst0121", ffs, group.reason)
+    if group.status is FindingStatus.INDETERMINATE:
+        return _result(
+            "arst0121",
+            applicable=None,
+            computable=False,
+            population=ffs,
+            needs=list(group.needs),
+            reason="The COG relapse group (favourable or unfavourable) is not decided.",
+        )
+    if group.value == CogRelapseGroup.FAVOURABLE.value:
+        return _published(
+            "arst0121",
+            ffs,
+            [("3-year FFS", ffs), ("3-year OS", entry("arst0121.os3.favourable"))],
+            reason="Favourable COG relapse group, treated with 31 weeks of multi-agent "
+            "chemotherapy on ARST0121.",
+        )
+    non = entry("arst0121.ffs3.unfavourable_vi_nonresponders")
+    no_vi = entry("arst0121.ffs3.unfavourable_no_vi")
+    return _result(
+        "arst0121",
+        applicable=True,
+        computable=False,
+        population=ffs,
+        entries=[non.id, no_vi.id, "arst0121.unfavourable_vi_responders"],
+        reason="Unfavourable COG relapse group: ARST0121 reported 3-year FFS by response to "
+        f"the vincristine-irinotecan window (non-responders {non.figure_text()}; not given VI "
+        f"{no_vi.figure_text()}); the responders' figure is not in the abstract, and response "
+        "is known only after treatment, so no figure is this patient's.",
+    )
+
+
 MODELS = (
+    arst0121,
     chisholm_2011,
     mazzoleni_2005,
     pappo_1999,
@@ -576,7 +577,10 @@ MODELS = (
     wasti_2026,
 )
 
+_CITATION = {"arst0121": "mascarenhas_2019_arst0121"}
+
 _SHORT = {
+    "arst0121": "COG ARST0121 (Mascarenhas 2019)",
     "chisholm_2011": "Chisholm 2011",
     "mazzoleni_2005": "Mazzoleni 2005",
     "pappo_1999": "Pappo 1999",
@@ -587,18 +591,116 @@ _SHORT = {
 }
 
 
+def _quoted_entries(r: ModelResult) -> list[PrognosisEntry]:
+    """The outcome entries whose values the result quotes (figure parts, in order)."""
+    quoted = [entry(i) for i in r["entries"]]
+    return [e for e in quoted if e.kind is EntryKind.OUTCOME and e.value is not None]
+
+
+def _mark_population(r: ModelResult, check: PopulationCheck) -> None:
+    r["population_id"] = check.population_id
+    r["population_words"] = check.words()
+    r["population_evidence"] = check.evidence.value
+    r["membership"] = check.membership.value
+    r["membership_reason"] = check.reason()
+    r["conditions_on"] = [c.value for c in check.conditions_on]
+    r["specificity"] = check.specificity
+
+
+def apply_populations(case: Case, r: ModelResult) -> ModelResult:
+    """Quote a model's figures only for a patient of their populations (issue 13 section 5).
+
+    The cohort's population is checked for every model; each quoted figure's population too.
+    A cohort or headline figure whose population excludes the patient makes the model "not
+    applicable: population" with the reason; one whose membership is unknown makes it
+    undecided, naming the fields that would decide; a secondary figure whose population does
+    not (certainly) include the patient is dropped from the figure and listed with its reason.
+    """
+    cohort = check_population(case, r["model"])
+    quoted = _quoted_entries(r) if r["applicable"] is not False else []
+    checks = [figure_applies(case, e.id) for e in quoted]
+    head = checks[0] if checks and r["computable"] else cohort
+    _mark_population(r, head)
+    if r["applicable"] is False:
+        return r
+    excluded = next((c for c in (cohort, head) if c.membership is Membership.NOT_MEMBER), None)
+    if excluded is not None:
+        r.update(
+            applicable=False,
+            computable=False,
+            figure=None,
+            needs=[],
+            reason=f"{excluded.reason()} (population: {excluded.words()}).",
+        )
+        return r
+    if head.membership is Membership.UNKNOWN or cohort.membership is Membership.UNKNOWN:
+        undecided = head if head.membership is Membership.UNKNOWN else cohort
+        r.update(
+            applicable=None,
+            computable=False,
+            figure=None,
+            conditional_figure=r["figure"],
+            needs=sorted(set(r["needs"]) | set(undecided.needs) | set(cohort.needs)),
+            reason=f"{r['reason']} The figure {undecided.reason()}.".strip(),
+        )
+        return r
+    if r["computable"] and len(checks) > 1:
+        kept = [0] + [i for i, c in enumerate(checks[1:], 1) if c.membership is Membership.MEMBER]
+        dropped = [
+            {"entry": quoted[i].id, "reason": checks[i].reason()}
+            for i in range(len(checks))
+            if i not in kept
+        ]
+        labels = r["labels"] or [""] * len(quoted)
+        r["figure"] = "; ".join(f"{labels[i]} {quoted[i].figure_text()}" for i in kept)
+        r["entries"] = [quoted[i].id for i in kept]
+        r["labels"] = [labels[i] for i in kept]
+        if dropped:
+            r["dropped_figures"] = dropped
+    return r
+
+
+def _headline(given: list[ModelResult]) -> ModelResult:
+    """The most specific applicable model: the most patient characteristics its population is
+    defined on; ties keep the order of ``MODELS``."""
+    return max(given, key=lambda r: r["specificity"])
+
+
+def _listed(r: ModelResult) -> str:
+    return f"{_SHORT[r['model']]}: {r['figure']} ({r['population_words']})"
+
+
+def _histology_caveat(case: Case) -> str | None:
+    """Every figure here describes recurrent RMS: say so when the first event's histology is
+    not confirmed or a second malignancy is suspected (issue 13 section 2)."""
+    ev = case.events[0]
+    why = []
+    if ev.suspected_second_malignancy:
+        why.append("a second malignancy is suspected")
+    if ev.histologically_confirmed is False:
+        why.append("the recurrence is not histologically confirmed")
+    elif ev.histologically_confirmed is None:
+        why.append("histological confirmation of the recurrence is not recorded")
+    if not why:
+        return None
+    return f"These figures describe recurrent RMS; {' and '.join(why)}."
+
+
 def relapse_prognosis(case: Case) -> Finding:
     """The relapse prognostic models that apply to the first event, each with its figure.
 
-    Determined when at least one applicable model yields a published figure for this patient;
-    models whose mapping is not published (Chisholm's nomogram, Mazzoleni >= 2 factors) are
-    listed as not computable, never estimated.
+    Each model's figures are quoted only when the patient belongs to their populations
+    (``prognosis.population``); a model whose population excludes the patient is listed as
+    "not applicable: population" with the reason.  The value is the headline -- the most
+    specific applicable model -- and the reason lists the others with their populations in
+    words.  Models whose mapping is not published (Chisholm's nomogram, Mazzoleni >= 2
+    factors) are listed as not computable, never estimated.
     """
     if not case.events:
         return not_applicable(
             FINDING_ID, reason="No relapse or progression is recorded.", rule=RULE
         )
-    results = [m(case) for m in MODELS]
+    results = [apply_populations(case, m(case)) for m in MODELS]
     citations = sorted({r["citation"] for r in results if r["applicable"] is not False})
     inputs = sorted(
         {n for r in results for f in r["factors"] for n in f.get("needs", [])} | {"events[0]"}
@@ -609,20 +711,45 @@ def relapse_prognosis(case: Case) -> Finding:
     }
     given = [r for r in results if r["applicable"] is True and r["computable"]]
     not_computable = [r for r in results if r["applicable"] is True and not r["computable"]]
-    parts = [f"{_SHORT[r['model']]}: {r['figure']}" for r in given]
-    listed = [f"{_SHORT[r['model']]}: {r['reason']}" for r in not_computable]
+    excluded = [r for r in results if r["applicable"] is False]
+    undecided = [r for r in results if r["applicable"] is None]
+    listed = [f"{_SHORT[r['model']]}: {r['reason'].rstrip('.')}" for r in not_computable]
+    tail = ""
+    if not_computable:
+        tail += " Applicable but not computable: " + "; ".join(listed) + "."
+    if undecided:
+        tail += (
+            " Not decided whether the population includes this patient: "
+            + "; ".join(f"{_SHORT[r['model']]}: {r['reason'].rstrip('.')}" for r in undecided)
+            + "."
+        )
+    if excluded:
+        tail += (
+            " Not applicable (population): "
+            + "; ".join(f"{_SHORT[r['model']]}: {r['reason'].rstrip('.')}" for r in excluded)
+            + "."
+        )
+    caveat = _histology_caveat(case)
+    if caveat:
+        details["histology_caveat"] = caveat
+        tail += f" {caveat}"
     if given:
+        head = _headline(given)
+        for r in results:
+            r["headline"] = r is head
+        details["headline"] = head["model"]
+        others = [r for r in given if r is not head]
+        chars = ", ".join(head["conditions_on"]) or "no patient characteristic beyond relapse"
+        reason = (
+            f"Headline: {_SHORT[head['model']]}, the most specific applicable model (its "
+            f"population is defined on {chars}); population: {head['population_words']}."
+        )
+        if others:
+            reason += " Also applicable: " + "; ".join(_listed(r) for r in others) + "."
         return determined(
             FINDING_ID,
-            "; ".join(parts),
-            reason=f"{len(given)} model(s) give a published figure for this first event"
-            + (
-                "; applicable but not computable: "
-                + ", ".join(_SHORT[r["model"]] for r in not_computable)
-                if listed
-                else ""
-            )
-            + ".",
+            f"{_SHORT[head['model']]}: {head['figure']}",
+            reason=reason + tail,
             rule=RULE,
             citations=citations,
             inputs_used=inputs,
@@ -632,8 +759,8 @@ def relapse_prognosis(case: Case) -> Finding:
     if not needs:
         return not_applicable(
             FINDING_ID,
-            reason="No published relapse model gives a figure for this case: "
-            + "; ".join(listed or ["none applies"]),
+            reason="No published relapse model gives a figure for this case."
+            + (tail or " None applies."),
             rule=RULE,
             citations=citations,
             inputs_used=inputs,
@@ -643,7 +770,8 @@ def relapse_prognosis(case: Case) -> Finding:
         FINDING_ID,
         candidates=[],
         needs=needs,
-        reason="No relapse model can be applied yet; missing inputs decide which models apply.",
+        reason="No relapse model can be applied yet; missing inputs decide which models apply."
+        + tail,
         rule=RULE,
         citations=citations,
         inputs_used=inputs,

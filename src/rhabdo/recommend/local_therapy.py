@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from rhabdo.case.model import Case
-from rhabdo.case.vocab import Extent, Histology
+from rhabdo.case.vocab import Extent
 from rhabdo.classify.extent import FINDING_ID as EXTENT_ID
 from rhabdo.classify.extent import RecurrenceExtent, never_local_target, relapse_extent
+from rhabdo.prognosis.population import Membership, check_population
 from rhabdo.recommend import _facts as facts
 from rhabdo.recommend._build import build, join_words
 from rhabdo.recommend.knowledge import LocalTherapyKind, local_therapy_entries
@@ -31,6 +32,7 @@ from rhabdo.results import (
 
 RULE = "recommend.local_therapy.v1"
 CATEGORY = RecommendationCategory.LOCAL_THERAPY
+CIRCUMSCRIBED_POPULATION = "dantonello_2013.circumscribed_alrt"
 CIRCUMSCRIBED_KEY = (
     "dantonello_5y_post_relapse_survival_circumscribed_adequate_local_therapy_percent"
 )
@@ -270,23 +272,38 @@ def _disseminated(case: Case, based_on: list[str], extent: Finding) -> list[Reco
 
 
 def _circumscribed_figure(case: Case) -> str:
-    """The CWS figure, quoted only for the population it came from (localised alveolar RMS at
-    diagnosis, Dantonello 2013)."""
+    """The CWS (Dantonello 2013) survival figure, quoted only to a patient of its population
+    (``prognosis.population``: relapse after complete remission of alveolar RMS localised at
+    diagnosis, with an isolated, circumscribed recurrence given adequate local therapy);
+    otherwise "not applicable: population" with the reason, or what would decide it."""
     figures = local_therapy_entries()["local.multimodal_localised"].figures
-    alveolar = case.diagnosis.histology is Histology.ALVEOLAR
-    localised_at_dx = facts.metastatic_at_diagnosis(case) is False
-    if alveolar and localised_at_dx:
+    check = check_population(case, CIRCUMSCRIBED_POPULATION)
+    if check.membership is Membership.MEMBER:
         return (
             " Adequate local therapy of a circumscribed recurrence was linked with 5-year "
             f"post-relapse survival of {figures[CIRCUMSCRIBED_KEY]}% vs "
             f"{figures['dantonello_5y_post_relapse_survival_all_percent']}% overall "
-            "(CWS, alveolar RMS localised at diagnosis, as this patient's)."
+            f"(population: {check.words()})."
+        )
+    if check.membership is Membership.UNKNOWN:
+        return (
+            " The CWS survival figure for circumscribed recurrences given adequate local "
+            f"therapy is not quoted: it {check.reason()}; record {', '.join(check.needs)}."
         )
     return (
-        " The CWS survival figure for circumscribed recurrence is not quoted: it comes from "
-        "alveolar RMS localised at diagnosis, which is not (or not known to be) this patient's "
-        "population."
+        " The CWS survival figure for circumscribed recurrences given adequate local therapy "
+        f"is {check.reason()} (population: {check.words()})."
     )
+
+
+def _circumscribed_check(case: Case) -> dict[str, JsonValue]:
+    check = check_population(case, CIRCUMSCRIBED_POPULATION)
+    return {
+        "population": check.population_id,
+        "membership": check.membership.value,
+        "reason": check.reason(),
+        "needs": list(check.needs),
+    }
 
 
 def _localised(case: Case, based_on: list[str], extent: RecurrenceExtent) -> list[Recommendation]:
@@ -313,7 +330,11 @@ def _localised(case: Case, based_on: list[str], extent: RecurrenceExtent) -> lis
             entries=[multimodal],
             based_on_findings=based_on,
             inputs_used=[f"{path}.sites", "diagnosis.histology", "diagnosis.distant_metastases"],
-            details={"extent": extent.value, "figures": dict(multimodal.figures)},
+            details={
+                "extent": extent.value,
+                "figures": dict(multimodal.figures),
+                "figure_population": _circumscribed_check(case),
+            },
         ),
         build(
             id="local_therapy.surgery",
