@@ -13,7 +13,8 @@ from service_helpers import EXAMPLES, example_case, require_modules, synthetic_c
 
 from rhabdo.case import vocab
 from rhabdo.case.io import case_to_dict, parse_case
-from rhabdo.service import forms
+from rhabdo.errors import CaseValidationError
+from rhabdo.service import forms, presets
 
 VOCABULARIES = [
     obj
@@ -320,3 +321,113 @@ def test_unmapped_fhir_codes_are_reported_after_import(clinic: Any) -> None:
     assert response.status_code == 200
     assert 'id="unmapped"' in response.text and "99999-9" in response.text
     assert "FHIR-ODD" in clinic.http.get("/cases").text
+
+
+# ---------------------------------------------------------------- add/remove, presets, one round
+
+
+@pytest.mark.parametrize("list_path", sorted(forms._LIST_MODELS))
+def test_every_list_has_add_and_remove_buttons(list_path: str) -> None:
+    html = str(forms.render_fields(None, {}))
+    # later_lines.chemotherapy -> later_lines[0].chemotherapy; first_line.surgeries unchanged
+    parts = list_path.split(".")
+    indexed = "".join(
+        p if i == len(parts) - 1 else (p + "." if parts[i] in _SINGLE else p + "[0].")
+        for i, p in enumerate(parts)
+    )
+    assert f'value="add:{indexed}"' in html
+    assert f'value="remove:{indexed}[0]"' in html
+
+
+_SINGLE = {"diagnosis", "first_line", "current"}
+
+
+def test_add_then_remove_keeps_what_was_typed() -> None:
+    doc = {"patient": {"id": "X"}, "events": [{"kind": "relapse", "date": "2021-01-01"}]}
+    added = forms.apply_action(doc, "add:events", forms.FormValues({}))
+    assert added.document["events"] == [{"kind": "relapse", "date": "2021-01-01"}, {}]
+    assert added.focus == "events[1].kind"
+    removed = forms.apply_action(added.document, "remove:events[0]", forms.FormValues({}))
+    assert removed.document["events"] == [{}]
+    assert removed.document["patient"] == {"id": "X"}
+
+
+@pytest.mark.parametrize(
+    "action",
+    ["add:patient", "add:events[99].sites", "remove:events", "bogus", "add:../x", "preset:events"],
+)
+def test_a_malformed_or_foreign_action_changes_nothing(action: str) -> None:
+    doc = {"patient": {"id": "X"}}
+    assert forms.apply_action(doc, action, forms.FormValues({})).document == {
+        "patient": {"id": "X"}
+    }
+
+
+@pytest.mark.parametrize("preset", list(presets.Preset))
+def test_every_preset_fills_its_agents_with_knowledge_base_doses_only(preset: Any) -> None:
+    from rhabdo.knowledge.treatment import regimens
+
+    spec = presets.SPECS[preset]
+    values = forms.FormValues({"_preset.later_lines[0]": preset.value})
+    doc = forms.apply_action({}, "preset:later_lines[0]", values).document
+    items = doc["later_lines"][0]["chemotherapy"]
+    assert [i["agent"] for i in items] == [a.value for a in spec.agents]
+    source = (
+        {a.agent.value: a for a in regimens()[spec.regimen_id].agents} if spec.regimen_id else {}
+    )
+    for item in items:
+        kb = source.get(item["agent"])
+        if kb is None or kb.dose is None:
+            assert "dose_per_administration" not in item  # never a number the KB does not give
+        else:
+            assert float(item["dose_per_administration"]) == kb.dose
+            assert item["dose_unit"] == kb.dose_unit
+    parse_case({"patient": {"id": "X"}, **doc})  # what the preset fills is a valid case
+
+
+def test_field_and_cross_field_problems_come_in_one_round() -> None:
+    doc = {
+        "patient": {"id": "X", "date_of_birth": "2015-01-01"},
+        "diagnosis": {"date": "2020-01-01", "max_diameter_cm": "-1"},
+        "events": [{"kind": "relapse", "date": "2019-06-01"}],
+    }
+    with pytest.raises(CaseValidationError) as err:
+        forms.validate_document(doc)
+    fields = {p.field for p in err.value.problems}
+    assert fields == {"diagnosis.max_diameter_cm", "events[0].date"}
+
+
+def test_a_valid_document_validates_in_one_call() -> None:
+    assert forms.validate_document({"patient": {"id": "X"}}).patient.id == "X"
+
+
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [
+        ("diagnosis.foxo1_fusion", "FOXO1 fusion"),
+        ("diagnosis.myod1", "MYOD1"),
+        ("diagnosis.tp53", "TP53"),
+        ("current.organ_function.lvef_percent", "LVEF (%)"),
+        (
+            "current.organ_function.creatinine_clearance_ml_min_1_73m2",
+            "Creatinine clearance (mL/min/1.73 m²)",
+        ),
+        ("later_lines[2].chemotherapy[0].agent_name", "Agent name"),
+    ],
+)
+def test_clinician_labels(path: str, words: str) -> None:
+    html = str(forms.render_fields(None, {}))
+    assert words in forms.field_label(path)
+    assert f">{forms.field_label(path.replace('[2]', '[0]'))}" in html
+
+
+def test_no_label_is_a_raw_field_name() -> None:
+    for path in forms.all_paths():
+        label = forms.field_label(path)
+        assert "_" not in label and label[:1].isupper(), (path, label)
+
+
+def test_sign_in_page_explains_the_first_account_only_when_there_is_none(service: Any) -> None:
+    assert "rhabdo admin create-user" in service.http.get("/signin").text
+    service.add_user("first", "admin")
+    assert "rhabdo admin create-user" not in service.http.get("/signin").text

@@ -369,7 +369,7 @@ def create_app(settings: Settings) -> FastAPI:
         settings = settings.model_copy(update={"secret_key": secrets.token_urlsafe(32)})
     _keep_urls_out_of_logs()
     from rhabdo import __version__
-    from rhabdo.service import api, cds, web
+    from rhabdo.service import api, cds, meeting_pages, web
     from rhabdo.service.db import make_engine, make_sessionmaker
     from rhabdo.service.shared import DbReplayCache, DbSignInLimiter
 
@@ -407,6 +407,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     _install_handlers(app)
     app.include_router(web.router())
+    app.include_router(meeting_pages.router())
     app.include_router(api.router())
     app.include_router(cds.router())
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -89,6 +90,7 @@ class CaseVersion(Base):
     engine_version: Mapped[str | None] = mapped_column(String(32), nullable=True)
     knowledge_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
     assessment: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class AuditEvent(Base):
@@ -129,6 +131,57 @@ class CdsFeedback(Base):
     outcome_timestamp: Mapped[str] = mapped_column(String(40))
     issuer: Mapped[str | None] = mapped_column(String(255), nullable=True)
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Meeting(Base):
+    """A tumour-board meeting of one centre on one date."""
+
+    __tablename__ = "meetings"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    centre: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    meeting_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MeetingCase(Base):
+    """A case on a meeting's agenda, in presentation order."""
+
+    __tablename__ = "meeting_cases"
+    __table_args__ = (UniqueConstraint("meeting_id", "case_id", name="uq_meeting_case"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), index=True
+    )
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    added_by: Mapped[str] = mapped_column(String(64))
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class BoardDecision(Base):
+    """One revision of the board's decision on a case at a meeting (never overwritten): what
+    was decided, why, who recorded it, and the case version it was made on."""
+
+    __tablename__ = "board_decisions"
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "case_id", "revision", name="uq_board_decision_revision"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), index=True
+    )
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_version: Mapped[int] = mapped_column(Integer)
+    revision: Mapped[int] = mapped_column(Integer)
+    decision: Mapped[str] = mapped_column(Text)
+    rationale: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class WebSession(Base):

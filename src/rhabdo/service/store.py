@@ -67,6 +67,10 @@ class AuditAction(StrEnum):
     USER_CREATED = "user_created"
     CDS_CALL = "cds_call"
     CDS_FEEDBACK = "cds_feedback"
+    MEETING_CREATED = "meeting_created"
+    MEETING_CASE_ADDED = "meeting_case_added"
+    MEETING_CASE_REMOVED = "meeting_case_removed"
+    DECISION_RECORDED = "decision_recorded"
     LIST = "list"
 
 
@@ -189,6 +193,11 @@ def create_user(
         raise UserExists(f"username: {username!r} already exists") from None
     audit(db, None, AuditAction.USER_CREATED, "user", username, f"role={role.value}")
     return user
+
+
+def has_users(db: Session) -> bool:
+    """Whether any account exists (the sign-in page explains how to create the first)."""
+    return db.scalar(select(User.id).limit(1)) is not None
 
 
 def get_user(db: Session, user_id: int) -> User | None:
@@ -350,6 +359,7 @@ def create_case(
     centre: str | None,
     source: str,
     assessed: Assessed,
+    reason: str | None = None,
 ) -> CaseVersion:
     case_id = str(uuid.uuid4())
     now = utcnow()
@@ -365,7 +375,7 @@ def create_case(
         )
     )
     db.flush()
-    version = _new_version(case_id, 1, document, username, source, assessed, now)
+    version = _new_version(case_id, 1, document, username, source, assessed, now, reason)
     db.add(version)
     audit(db, username, AuditAction.SAVE, "case", case_id, "version=1", commit=False)
     db.commit()
@@ -380,6 +390,7 @@ def _new_version(
     source: str,
     assessed: Assessed,
     now: dt.datetime,
+    reason: str | None = None,
 ) -> CaseVersion:
     return CaseVersion(
         case_id=case_id,
@@ -391,6 +402,7 @@ def _new_version(
         engine_version=assessed.engine_version,
         knowledge_version=assessed.knowledge_version,
         assessment=assessed.assessment,
+        reason=_clean(reason.strip()[:500]) if reason and reason.strip() else None,
     )
 
 
@@ -405,6 +417,7 @@ def save_version(
     centre: str | None,
     source: str,
     assessed: Assessed,
+    reason: str | None = None,
 ) -> CaseVersion:
     """Save an edit made from ``base_version`` as a new version, or raise ``VersionConflict``.
 
@@ -422,7 +435,9 @@ def save_version(
         db.rollback()
         db.refresh(record)
         raise VersionConflict(case_id, base_version, record.current_version)
-    version = _new_version(case_id, base_version + 1, document, username, source, assessed, now)
+    version = _new_version(
+        case_id, base_version + 1, document, username, source, assessed, now, reason
+    )
     db.add(version)
     audit(
         db, username, AuditAction.SAVE, "case", case_id, f"version={version.version}", commit=False

@@ -4,6 +4,7 @@ page (the HTML report's content, with PDF download), version history, API tokens
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,8 +14,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from rhabdo import labels
 from rhabdo.errors import CaseValidationError, FieldProblem
-from rhabdo.service import forms, store
+from rhabdo.service import caselist, forms, meetings, store
 from rhabdo.service.assessing import (
     EngineUnavailable,
     assessed_for_store,
@@ -37,6 +39,7 @@ from rhabdo.service.auth import (
     end_session,
     start_session,
 )
+from rhabdo.service.changes import case_changes
 
 HERE = Path(__file__).parent
 MAX_UPLOAD_BYTES = 2_000_000
@@ -46,6 +49,8 @@ MAX_UPLOAD_BYTES = 2_000_000
 def templates() -> Jinja2Templates:
     t = Jinja2Templates(directory=str(HERE / "templates"))
     t.env.globals["inline_css"] = Markup((HERE / "static" / "style.css").read_text("utf-8"))
+    t.env.filters["words"] = labels.words
+    t.env.filters["field_label"] = labels.field_label
     return t
 
 
@@ -54,6 +59,24 @@ def page(
 ) -> HTMLResponse:
     ctx.update(request=request, user=user, csrf=csrf_token(request))
     return templates().TemplateResponse(request, name, ctx, status_code=status)
+
+
+_HEADING = re.compile(r"<(/?)h([1-5])\b", re.I)
+_MAIN = re.compile(r"<(/?)main\b", re.I)
+_PAGE_SELECTOR = re.compile(r"(^|[}\s,])(html|body)(\s*[{,])", re.M)
+
+
+def embedded_report(fragment: str) -> str:
+    """The report's body fitted into a page that has its own ``h1``, ``main`` and styles:
+    headings one level down (the page keeps a single ``h1``), the report's ``main`` a ``div``,
+    and its ``html``/``body`` rules scoped to ``#report`` so they do not restyle the page."""
+
+    def style(m: re.Match[str]) -> str:
+        return _PAGE_SELECTOR.sub(r"\1#report\3", m.group(0))
+
+    scoped = re.sub(r"<style[^>]*>.*?</style>", style, fragment, flags=re.S | re.I)
+    scoped = _MAIN.sub(lambda m: f"<{m.group(1)}div", scoped)  # the page has the one <main>
+    return _HEADING.sub(lambda m: f"<{m.group(1)}h{int(m.group(2)) + 1}", scoped)
 
 
 def _safe_next(target: str | None) -> str:
@@ -68,8 +91,15 @@ def router() -> APIRouter:
     r = APIRouter(include_in_schema=False)
 
     @r.get("/signin")
-    def signin_form(request: Request, next: str | None = None) -> HTMLResponse:
-        return page(request, "signin.html", None, next=_safe_next(next), error=None)
+    def signin_form(request: Request, db: DB, next: str | None = None) -> HTMLResponse:
+        return page(
+            request,
+            "signin.html",
+            None,
+            next=_safe_next(next),
+            error=None,
+            no_accounts=not store.has_users(db),
+        )
 
     @r.post("/signin")
     def signin(
@@ -129,12 +159,25 @@ def router() -> APIRouter:
         user: CurrentUser,
         db: DB,
         q: Annotated[str | None, Query(max_length=64)] = None,
+        stage: Annotated[str, Query(max_length=64)] = "",
+        relapse_type: Annotated[str, Query(max_length=64)] = "",
+        relapse_pattern: Annotated[str, Query(max_length=64)] = "",
     ) -> HTMLResponse:
-        rows = store.list_cases(db, user.centre, q)
+        all_rows = caselist.case_rows(db, store.list_cases(db, user.centre, q))
         store.audit(
             db, user.username, store.AuditAction.LIST, "cases", None, "search=yes" if q else None
         )
-        return page(request, "cases.html", user, cases=rows, q=q or "")
+        filters = caselist.Filters(stage, relapse_type, relapse_pattern)
+        return page(
+            request,
+            "cases.html",
+            user,
+            cases=[row for row in all_rows if filters.keep(row)],
+            choices=caselist.choices(all_rows),
+            filters=filters,
+            filtered=bool(stage or relapse_type or relapse_pattern),
+            q=q or "",
+        )
 
     def _form_page(
         request: Request,
@@ -147,6 +190,9 @@ def router() -> APIRouter:
         base_version: int | None,
         status: int = 200,
         conflict: str | None = None,
+        focus: str | None = None,
+        message: str | None = None,
+        reason: str = "",
     ) -> HTMLResponse:
         errors = forms.errors_by_field(problems)
         return page(
@@ -156,10 +202,14 @@ def router() -> APIRouter:
             status=status,
             title=title,
             action=action,
-            fields=forms.render_fields(data, errors),
+            fields=forms.render_fields(data, errors, focus=focus),
             problems=problems,
+            problem_labels=[labels.field_label(p.field) for p in problems],
             base_version=base_version,
             conflict=conflict,
+            message=message,
+            reason=reason,
+            editing=base_version is not None,
         )
 
     @r.get("/cases/new")
@@ -178,11 +228,53 @@ def router() -> APIRouter:
         doc = forms.form_to_document(forms.FormValues(form))
         return doc, form
 
+    def _button_pressed(form: Any) -> str | None:
+        action = form.get(forms.ACTION)
+        return action if isinstance(action, str) and action and action != "save" else None
+
+    def _after_button(
+        request: Request,
+        user: Principal,
+        form: Any,
+        action: str,
+        *,
+        target: str,
+        title: str,
+        base_version: int | None,
+    ) -> HTMLResponse:
+        values = forms.FormValues(form)
+        draft = forms.form_to_document(values, keep_blank=True)
+        done = forms.apply_action(draft, action, values)
+        reason = form.get("reason")
+        return _form_page(
+            request,
+            user,
+            data=done.document,
+            problems=[],
+            action=target,
+            title=title,
+            base_version=base_version,
+            focus=done.focus,
+            message=done.message,
+            reason=reason if isinstance(reason, str) else "",
+        )
+
     @r.post("/cases/new")
     def create_case(request: Request, user: Clinician, db: DB, form: SubmittedForm) -> Response:
-        doc, _ = _submitted(form)
+        doc, form = _submitted(form)
+        button = _button_pressed(form)
+        if button:
+            return _after_button(
+                request,
+                user,
+                form,
+                button,
+                target="/cases/new",
+                title="New case",
+                base_version=None,
+            )
         try:
-            case = parse_case(doc)
+            case = forms.validate_document(doc)
         except CaseValidationError as exc:
             return _form_page(
                 request,
@@ -255,21 +347,91 @@ def router() -> APIRouter:
             return page(
                 request, "import.html", user, status=422, problems=exc.problems, unmapped=[]
             )
-        v = store.create_case(
-            db,
-            case_to_dict(case),
-            label=case.patient.id,
-            username=user.username,
-            centre=user.centre,
-            source=source,
-            assessed=assessed_for_store(case),
-        )
+        same = _same_patient(db, user, case.patient.id)
+        if same:  # never a silent duplicate: ask whether this is a new version or a new case
+            return page(
+                request,
+                "import.html",
+                user,
+                problems=[],
+                unmapped=unmapped,
+                duplicates=same,
+                document=json.dumps(case_to_dict(case)),
+                source=source,
+                patient_id=case.patient.id,
+            )
+        return _store_import(request, user, db, case, source, unmapped, target=None)
+
+    def _same_patient(db: Any, user: Principal, patient_id: str) -> list[Any]:
+        return [c for c in store.list_cases(db, user.centre, patient_id) if c.label == patient_id]
+
+    def _store_import(
+        request: Request,
+        user: Principal,
+        db: Any,
+        case: Any,
+        source: str,
+        unmapped: list[str],
+        target: Any,
+    ) -> Response:
+        if target is None:
+            v = store.create_case(
+                db,
+                case_to_dict(case),
+                label=case.patient.id,
+                username=user.username,
+                centre=user.centre,
+                source=source,
+                assessed=assessed_for_store(case),
+            )
+        else:
+            v = store.save_version(
+                db,
+                target.id,
+                target.current_version,
+                case_to_dict(case),
+                label=case.patient.id,
+                username=user.username,
+                centre=user.centre,
+                source=source,
+                assessed=assessed_for_store(case),
+                reason=f"imported from a {'FHIR bundle' if source == 'fhir' else 'case file'}",
+            )
         store.audit(db, user.username, store.AuditAction.IMPORT, "case", v.case_id, source)
         if unmapped:  # reported, never dropped silently
             return page(
                 request, "import.html", user, problems=[], unmapped=unmapped, created=v.case_id
             )
         return RedirectResponse(f"/cases/{v.case_id}", status_code=303)
+
+    @r.post("/cases/import/confirm")
+    def confirm_import(
+        request: Request,
+        user: Clinician,
+        db: DB,
+        document: Annotated[str, Form(max_length=MAX_UPLOAD_BYTES)] = "",
+        source: Annotated[str, Form(max_length=16)] = "file",
+        unmapped: Annotated[list[str] | None, Form()] = None,
+        choice: Annotated[str, Form(max_length=64)] = "",
+    ) -> Response:
+        """The clinician's answer for an import whose patient id already has a case."""
+        try:
+            data = json.loads(document)
+        except json.JSONDecodeError:
+            data = None
+        case = parse_case(data)  # validated again: the document came back from the browser
+        if choice == "new":
+            target = None
+        else:
+            target = next(
+                (c for c in _same_patient(db, user, case.patient.id) if c.id == choice), None
+            )
+            if target is None:
+                raise CaseValidationError(
+                    [FieldProblem("choice", "choose a version of an existing case or a new case")]
+                )
+        kind = source if source in ("file", "fhir") else "file"
+        return _store_import(request, user, db, case, kind, list(unmapped or []), target)
 
     def _assessment_view(
         request: Request,
@@ -284,7 +446,7 @@ def router() -> APIRouter:
         assessment = None
         try:
             assessment = stored_or_fresh(case, stored)
-            report = Markup(report_fragment(render_report_html(case, assessment)))
+            report = Markup(embedded_report(report_fragment(render_report_html(case, assessment))))
         except EngineUnavailable as exc:
             unavailable = str(exc)
         return page(
@@ -319,6 +481,7 @@ def router() -> APIRouter:
             record=rec,
             version=v,
             pdf_url=f"/cases/{case_id}/report.pdf?version={v.version}",
+            decisions=meetings.decisions_for_case(db, case_id, user.centre),
         )
 
     @r.get("/cases/{case_id}/report.pdf")
@@ -374,6 +537,17 @@ def router() -> APIRouter:
             base_version = 0
         title = f"Edit case {rec.label}"
         action = f"/cases/{case_id}/edit"
+        button = _button_pressed(form)
+        if button and base_version >= 1:
+            return _after_button(
+                request,
+                user,
+                form,
+                button,
+                target=action,
+                title=title,
+                base_version=base_version,
+            )
         if base_version < 1:
             return _form_page(
                 request,
@@ -386,7 +560,7 @@ def router() -> APIRouter:
                 status=422,
             )
         try:
-            case = parse_case(doc)
+            case = forms.validate_document(doc)
         except CaseValidationError as exc:
             return _form_page(
                 request,
@@ -409,6 +583,7 @@ def router() -> APIRouter:
                 centre=user.centre,
                 source="form",
                 assessed=assessed_for_store(case),
+                reason=reason if isinstance(reason := form.get("reason"), str) else None,
             )
         except store.VersionConflict as exc:
             return _form_page(
@@ -427,9 +602,22 @@ def router() -> APIRouter:
     @r.get("/cases/{case_id}/history")
     def case_history(request: Request, user: CurrentUser, db: DB, case_id: str) -> HTMLResponse:
         rec = store.get_case(db, case_id, user.centre)
-        versions = list(reversed(store.history(db, case_id, user.centre)))
+        ordered = list(store.history(db, case_id, user.centre))
+        changed = [
+            case_changes(ordered[i - 1].document if i else None, v.document)
+            for i, v in enumerate(ordered)
+        ]
+        rows = list(reversed(list(zip(ordered, changed, strict=True))))
         store.audit(db, user.username, store.AuditAction.VIEW, "history", case_id, None)
-        return page(request, "history.html", user, record=rec, versions=versions)
+        return page(
+            request,
+            "history.html",
+            user,
+            record=rec,
+            versions=[v for v, _ in rows],
+            rows=rows,
+            decisions=meetings.decisions_for_case(db, case_id, user.centre),
+        )
 
     @r.get("/cds/assessments/{snapshot_id}")
     def cds_assessment(
