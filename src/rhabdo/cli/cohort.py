@@ -102,6 +102,11 @@ def _parse_times(values: tuple[float, ...]) -> list[float]:
 @click.option(
     "--figure-format", type=click.Choice(["png", "svg"]), default="png", show_default=True
 )
+@click.option(
+    "--time-unit",
+    type=click.Choice(["days", "weeks", "months", "years"]),
+    help="Unit of the time column (default: read from its name, e.g. efs_years).",
+)
 def survival_cmd(
     input_path: Path,
     time_col: str,
@@ -112,10 +117,12 @@ def survival_cmd(
     time_points: tuple[float, ...],
     output_dir: Path | None,
     figure_format: str,
+    time_unit: str | None,
 ) -> None:
     """Kaplan-Meier by group, log-rank test, Cox model and concordance for a scored cohort."""
     from rhabdo.cohort import survival as sv
     from rhabdo.cohort.report import SurvivalReport, default_time_points, text_summary, write_report
+    from rhabdo.labels import finding_label
 
     with user_errors():
         df = sv.read_table(input_path)
@@ -127,13 +134,14 @@ def survival_cmd(
             )
         curves = sv.km_by_group(data, by)
         report = SurvivalReport(
-            title=f"Survival by {by}" if by else "Survival",
+            title=f"Survival by {finding_label(by)}" if by else "Survival",
             time_column=time_col,
             event_column=event_col,
             by=by,
             curves=curves,
             excluded=data.excluded,
             time_points=_parse_times(time_points) or default_time_points(curves),
+            time_unit=time_unit,
         )
         if by and data.frame[by].nunique() > 1:
             report.logrank = sv.logrank(data, by)
