@@ -121,7 +121,7 @@ def uncached_cost_ms(bodies: list[dict[str, Any]]) -> float:
     for _ in range(3):
         for body in bodies:
             t = time.perf_counter()
-            imported = case_from_bundle(gather_bundle(request, body))  # type: ignore[arg-type]
+            imported = case_from_bundle(gather_bundle(request, body).bundle)  # type: ignore[arg-type]
             build_cards(
                 assess(imported.case), source={"label": "x"}, assessment_url="u", unmapped_count=0
             )

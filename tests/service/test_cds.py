@@ -235,6 +235,12 @@ def _fake_request(transport: httpx.MockTransport) -> Any:
     return SimpleNamespace(app=SimpleNamespace(state=state))
 
 
+def _client(*servers: str) -> Any:
+    from rhabdo.service.settings import TrustedIssuer
+
+    return TrustedIssuer(issuer="https://ehr.example.org/", jwks={"keys": []}, fhir_servers=servers)
+
+
 PATIENT = {"resourceType": "Patient", "id": "1288992", "gender": "male"}
 CONDITION = {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/1288992"}}
 
@@ -268,7 +274,9 @@ def test_missing_prefetch_is_fetched_with_the_given_authorization() -> None:
             "subject": "rhabdo",
         },
     )
-    bundle = cds.gather_bundle(_fake_request(httpx.MockTransport(handler)), body)
+    bundle = cds.gather_bundle(
+        _fake_request(httpx.MockTransport(handler)), body, _client("https://fhir.example.org/r4")
+    ).bundle
     urls = [u for u, _ in seen]
     assert "https://fhir.example.org/r4/Patient/1288992" in urls
     assert not any("Observation" in u for u in urls)  # prefetched as null: known to be empty
@@ -293,7 +301,7 @@ def test_prefetch_is_used_without_fetching_and_operation_outcomes_are_dropped() 
             "observations": outcome,
         }
     )
-    bundle = cds.gather_bundle(_fake_request(httpx.MockTransport(handler)), body)
+    bundle = cds.gather_bundle(_fake_request(httpx.MockTransport(handler)), body).bundle
     assert [e["resource"]["id"] for e in bundle["entry"]] == ["1288992", "c1"]
 
 
@@ -310,22 +318,17 @@ def test_a_failing_fhir_server_gives_412() -> None:
         },
     )
     with pytest.raises(cds.PreconditionFailed):
-        cds.gather_bundle(_fake_request(transport), body)
+        cds.gather_bundle(_fake_request(transport), body, _client("https://fhir.example.org"))
 
 
 def test_feedback_is_stored(service: Any, client_key: Any) -> None:
-    examples = [d for _, d in SPEC if "feedback" in d] or [
-        {
-            "feedback": [
-                {
-                    "card": "4e0a3a1e",
-                    "outcome": "overridden",
-                    "outcomeTimestamp": "2020-12-11T00:00:00Z",
-                }
-            ]
-        }
-    ]
+    """The specification's feedback examples, about cards this service issued to the caller."""
+    secret = service.app.state.settings.secret_key
+    examples = [d for _, d in SPEC if "feedback" in d]
+    assert examples
     for doc in examples:
+        for item in doc["feedback"]:
+            item["card"] = cds.issue_card_uuid(secret, "https://ehr.example.org/")
         token = make_jwt(client_key, FEEDBACK_URL)
         response = service.http.post(
             FEEDBACK_URL.removeprefix(BASE_URL),
@@ -408,7 +411,10 @@ def test_patient_view_returns_valid_cards_and_a_link_to_the_assessment(
     service: Any, client_key: Any
 ) -> None:
     require_modules("rhabdo.engine", "rhabdo.interop.fhir_import", "rhabdo.interop.fhir_export")
-    response = _call(service, client_key, _request(_prefetch_from_case(synthetic_case("CDS-1"))))
+    prefetch = _prefetch_from_case(synthetic_case("CDS-1"))
+    body = _request(prefetch)
+    body["context"]["patientId"] = prefetch["patient"]["id"]
+    response = _call(service, client_key, body)
     assert response.status_code == 200, response.text
     doc = response.json()
     assert problems("response", doc) == []
@@ -481,10 +487,10 @@ def test_summary_card_states_stage_group_risk_and_relapse_timing() -> None:
     (card,) = cds.build_cards(a, source=SOURCE, assessment_url="https://x/a", unmapped_count=2)
     assert (
         card["summary"]
-        == "RMS: Stage 2; Group III; Risk intermediate/high?; Relapse late (≥18 months)"
+        == "RMS: Stage 2; Group III; COG risk intermediate or high?; Relapse late (≥18 months)"
     )
-    assert "needs diagnosis.distant_metastases" in card["detail"]
-    assert "`diagnosis.max_diameter_cm`" in card["detail"]
+    assert "needs diagnosis: distant metastases" in card["detail"]
+    assert "diagnosis: max diameter (cm)" in card["detail"]
     assert "2 coded item(s)" in card["detail"]
     assert problems("response", {"cards": [card]}) == []
 

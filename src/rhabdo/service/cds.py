@@ -24,18 +24,22 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import logging
+import secrets
 import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from rhabdo.service import store
 from rhabdo.service.auth import DB
@@ -135,6 +139,30 @@ def _keyset(jwks_json: str) -> Any:
     return jwt.PyJWKSet.from_dict(json.loads(jwks_json))
 
 
+_EC_ALGORITHM = {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512"}
+_RSA_ALGORITHMS = frozenset(a for a in ALLOWED_ALGORITHMS if a[:2] in ("RS", "PS"))
+
+
+def key_algorithms(jwk: dict[str, Any]) -> frozenset[str]:
+    """The algorithms a configured key may verify: its ``alg`` when the JWK names one, else
+    the one its curve fixes (EC) or the RSA family; nothing for any other key type.
+
+    Pinning stops a token from choosing an algorithm that does not fit the key (RS256 against
+    an EC key), which must be a refusal, never a crash.
+    """
+    named = jwk.get("alg")
+    kty = jwk.get("kty")
+    if kty == "EC":
+        fits = {_EC_ALGORITHM[jwk["crv"]]} if jwk.get("crv") in _EC_ALGORITHM else set()
+    elif kty == "RSA":
+        fits = set(_RSA_ALGORITHMS)
+    else:
+        fits = set()
+    if isinstance(named, str):
+        fits &= {named}
+    return frozenset(fits)
+
+
 def verify_client_jwt(
     token: str, settings: Settings, audiences: list[str], replay: ReplayCache
 ) -> dict[str, Any]:
@@ -159,6 +187,12 @@ def verify_client_jwt(
         key = _keyset(json.dumps(issuer.jwks, sort_keys=True))[kid]
     except (jwt.PyJWTError, KeyError):
         raise JwtRefused("no configured key of this issuer has that kid") from None
+    jwk = next(
+        (k for k in issuer.jwks.get("keys", []) if isinstance(k, dict) and k.get("kid") == kid),
+        {},
+    )
+    if alg not in key_algorithms(jwk):
+        raise JwtRefused(f"algorithm {alg!r} does not fit the key {kid!r}")
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
@@ -175,7 +209,7 @@ def verify_client_jwt(
         raise JwtRefused("audience is not this endpoint") from None
     except jwt.InvalidSignatureError:
         raise JwtRefused("signature does not verify") from None
-    except jwt.PyJWTError as exc:
+    except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise JwtRefused(f"token refused ({type(exc).__name__})") from None
     if float(claims["exp"]) - float(claims["iat"]) > settings.cds_jwt_max_lifetime_s:
         raise JwtRefused("token lifetime is longer than allowed")
@@ -202,6 +236,174 @@ class PreconditionFailed(Exception):
     """The FHIR data needed could not be obtained (spec: 412 Precondition Failed)."""
 
 
+class PatientMismatch(Exception):
+    """The Patient prefetched or fetched (or a resource's subject) is not ``context.patientId``.
+
+    The service then answers with an error and no cards: cards about another patient's
+    record must never reach this chart.  ``status`` is 400 when the client's own prefetch
+    contradicts its context and 412 when the FHIR server answered with another patient.
+    """
+
+    def __init__(self, message: str, status: int) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+def origin(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an http(s) URL after parsing; None for anything else.
+
+    A URL carrying user information (``https://fhir.example@attacker.example``) has no
+    origin here: such links are never followed.
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    if "@" in parts.netloc or parts.username is not None or parts.password is not None:
+        return None
+    default = 443 if parts.scheme == "https" else 80
+    return parts.scheme, parts.hostname.lower().rstrip("."), port or default
+
+
+def _normalised_base(url: str) -> tuple[tuple[str, str, int] | None, str]:
+    """A FHIR base URL compared by origin and path (``https://h:443/r4/`` = ``https://h/r4``)."""
+    return origin(url), urlsplit(url).path.rstrip("/")
+
+
+def allowed_fhir_server(settings: Settings, client: TrustedIssuer | None, server: str) -> str:
+    """``server`` when the calling issuer may have it read; else ``PreconditionFailed``.
+
+    Allowed: an https URL (http only with the development setting ``fhir_allow_http``) that
+    equals, after parsing, one of the ``fhir_servers`` configured for the client's issuer.
+    """
+    found = origin(server)
+    if found is None:
+        raise PreconditionFailed("fhirServer is not a plain http(s) URL; it was not read")
+    if found[0] != "https" and not settings.fhir_allow_http:
+        raise PreconditionFailed("fhirServer must use https; it was not read")
+    if client is None:
+        raise PreconditionFailed("an unauthenticated caller's fhirServer is never read")
+    wanted = _normalised_base(server)
+    if not any(
+        origin(a) is not None and _normalised_base(a) == wanted for a in client.fhir_servers
+    ):
+        raise PreconditionFailed("fhirServer is not configured for this CDS client; not read")
+    return server.rstrip("/")
+
+
+@dataclass
+class FhirReader:
+    """Reads prefetch queries from one FHIR server under one deadline for the whole call.
+
+    Every response is streamed: the deadline is checked after each chunk and each socket read
+    may wait at most until the deadline, so a server that dribbles bytes cannot hold the call
+    past it.  Search paging is followed to the end, up to ``max_pages`` pages per query, and
+    only to links with exactly the server's origin.  What could not be read in full is listed
+    in ``incomplete`` (in words, no identifiers) so the cards can say so.
+    """
+
+    base: str
+    token: str
+    transport: Any
+    deadline: float
+    max_pages: int
+    max_bytes: int
+    read_timeout_s: float
+    clock: Callable[[], float] = time.monotonic
+    incomplete: list[str] = field(default_factory=list)
+
+    def remaining(self) -> float:
+        return self.deadline - self.clock()
+
+    def _get(self, client: Any, url: str) -> Any:
+        """The JSON of one GET, or None (refused, failed, too slow or too large)."""
+        import httpx
+
+        left = self.remaining()
+        if left <= 0:
+            raise _DeadlinePassed()
+        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/fhir+json"}
+        wait = max(0.01, min(left, self.read_timeout_s))
+        try:
+            with client.stream(
+                "GET", url, headers=headers, timeout=httpx.Timeout(wait)
+            ) as response:
+                if response.status_code != 200:
+                    return None
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        return None
+                    chunks.append(chunk)
+                    if self.remaining() <= 0:
+                        raise _DeadlinePassed()
+        except httpx.TimeoutException:
+            if self.remaining() <= 0:
+                raise _DeadlinePassed() from None
+            return None
+        except httpx.HTTPError:
+            return None
+        try:
+            return json.loads(b"".join(chunks))
+        except ValueError:
+            return None
+
+    def read(self, client: Any, query: str, what: str) -> Any:
+        """One prefetch query with its search pages merged; None when it could not be read."""
+        try:
+            data = self._get(client, f"{self.base}/{query}")
+        except _DeadlinePassed:
+            self.incomplete.append(f"{what}: not read before the deadline")
+            return None
+        if not (isinstance(data, dict) and data.get("resourceType") == "Bundle"):
+            return data
+        entries = list(data.get("entry") or [])
+        server = origin(self.base)
+        pages = 1
+        while True:
+            nxt = _next_link(data)
+            if nxt is None:
+                break
+            if origin(nxt) != server:
+                self.incomplete.append(
+                    f"{what}: a further page was not read (its link leaves the FHIR server)"
+                )
+                break
+            if pages >= self.max_pages:
+                self.incomplete.append(
+                    f"{what}: stopped after {self.max_pages} pages (the limit); more remain"
+                )
+                break
+            try:
+                page = self._get(client, nxt)
+            except _DeadlinePassed:
+                self.incomplete.append(f"{what}: pages after page {pages} not read in time")
+                break
+            if not isinstance(page, dict) or page.get("resourceType") != "Bundle":
+                self.incomplete.append(f"{what}: page {pages + 1} could not be read")
+                break
+            pages += 1
+            entries.extend(page.get("entry") or [])
+            data = page
+        return {"resourceType": "Bundle", "type": "searchset", "entry": entries}
+
+
+class _DeadlinePassed(Exception):
+    pass
+
+
+def _next_link(bundle: dict[str, Any]) -> str | None:
+    for link in bundle.get("link") or []:
+        if isinstance(link, dict) and link.get("relation") == "next" and link.get("url"):
+            return str(link["url"])
+    return None
+
+
 def _resources(value: Any) -> list[dict[str, Any]]:
     """The resources in one prefetch value (a resource or a searchset Bundle)."""
     if not isinstance(value, dict):
@@ -219,76 +421,78 @@ def _resources(value: Any) -> list[dict[str, Any]]:
     return [value]
 
 
-def _fetch(request: Request, body: dict[str, Any], query: str) -> Any:
-    """Read one prefetch query from the client's FHIR server with the given access token."""
+@dataclass
+class Gathered:
+    """The patient's FHIR data as a collection Bundle, and what could not be read in full."""
+
+    bundle: dict[str, Any]
+    incomplete: list[str]
+
+
+def _reader(request: Request, body: dict[str, Any], client: TrustedIssuer | None) -> FhirReader:
+    settings: Settings = request.app.state.settings
+    base = allowed_fhir_server(settings, client, str(body["fhirServer"]))
+    return FhirReader(
+        base=base,
+        token=str(body["fhirAuthorization"]["access_token"]),
+        transport=request.app.state.fhir_transport,
+        deadline=time.monotonic() + settings.cds_call_deadline_s,
+        max_pages=settings.fhir_max_pages,
+        max_bytes=settings.fhir_max_response_bytes,
+        read_timeout_s=settings.fhir_fetch_timeout_s,
+    )
+
+
+def gather_bundle(
+    request: Request,
+    body: dict[str, Any],
+    client: TrustedIssuer | None = None,
+    reader: FhirReader | None = None,
+) -> Gathered:
+    """Everything prefetched or fetched for the patient in context, checked to be theirs."""
     import httpx
 
-    settings: Settings = request.app.state.settings
-    base = str(body["fhirServer"]).rstrip("/")
-    token = body["fhirAuthorization"]["access_token"]
-    url = f"{base}/{query}"
-    headers = {"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"}
-    with httpx.Client(
-        transport=request.app.state.fhir_transport, timeout=settings.fhir_fetch_timeout_s
-    ) as client:
-        try:
-            response = client.get(url, headers=headers)
-        except httpx.HTTPError:
-            return None
-        if response.status_code != 200:
-            return None
-        try:
-            data = response.json()
-        except ValueError:
-            return None
-        # Follow at most four further pages of a search.
-        pages = 0
-        while isinstance(data, dict) and data.get("resourceType") == "Bundle" and pages < 4:
-            nxt = next(
-                (
-                    ln.get("url")
-                    for ln in data.get("link", []) or []
-                    if ln.get("relation") == "next"
-                ),
-                None,
-            )
-            if not nxt or not str(nxt).startswith(base):
-                break
-            pages += 1
-            try:
-                more = client.get(str(nxt), headers=headers)
-                page = more.json() if more.status_code == 200 else None
-            except (httpx.HTTPError, ValueError):
-                break
-            if not isinstance(page, dict):
-                break
-            data = {
-                **data,
-                "entry": (data.get("entry") or []) + (page.get("entry") or []),
-                "link": page.get("link", []),
-            }
-        return data
-
-
-def gather_bundle(request: Request, body: dict[str, Any]) -> dict[str, Any]:
-    """A collection Bundle of everything prefetched or fetched for the patient in context."""
-    patient_id = body["context"]["patientId"]
+    patient_id = str(body["context"]["patientId"])
     prefetch = body.get("prefetch") or {}
     can_fetch = bool(body.get("fhirAuthorization") and body.get("fhirServer"))
     resources: list[dict[str, Any]] = []
-    for key, template in PREFETCH.items():
-        value = prefetch.get(key, ...) if isinstance(prefetch, dict) else ...
-        got = _resources(value) if value is not ... else []
-        answered = value is None or ((value is not ... and bool(got)) or _is_empty_search(value))
-        if not answered and can_fetch:
-            got = _resources(
-                _fetch(request, body, template.replace("{{context.patientId}}", patient_id))
+    fetched: list[dict[str, Any]] = []
+    refused: str | None = None
+    http: Any = None
+    try:
+        for key, template in PREFETCH.items():
+            value = prefetch.get(key, ...) if isinstance(prefetch, dict) else ...
+            got = _resources(value) if value is not ... else []
+            answered = value is None or (
+                (value is not ... and bool(got)) or _is_empty_search(value)
             )
-        resources.extend(got)
-    patients = [r for r in resources if r.get("resourceType") == "Patient"]
-    if not patients:
+            if answered:
+                _check_patient(got, patient_id, status=400)
+                resources.extend(got)
+                continue
+            if not can_fetch or refused is not None:
+                continue
+            if reader is None:
+                try:
+                    reader = _reader(request, body, client)
+                except PreconditionFailed as exc:
+                    refused = str(exc)
+                    continue
+            if http is None:
+                http = httpx.Client(transport=reader.transport, follow_redirects=False)
+            got = _resources(
+                reader.read(http, template.replace("{{context.patientId}}", patient_id), key)
+            )
+            _check_patient(got, patient_id, status=412)
+            fetched.extend(got)
+    finally:
+        if http is not None:
+            http.close()
+    resources.extend(fetched)
+    if not any(r.get("resourceType") == "Patient" for r in resources):
         raise PreconditionFailed(
             "the Patient resource was neither prefetched nor retrievable with fhirAuthorization"
+            + (f" ({refused})" if refused else "")
         )
     base = str(body.get("fhirServer") or "urn:rhabdo:cds-prefetch").rstrip("/")
     seen: set[tuple[str, str]] = set()
@@ -302,7 +506,35 @@ def gather_bundle(request: Request, body: dict[str, Any]) -> dict[str, Any]:
         if ident[1]:
             entry["fullUrl"] = f"{base}/{ident[0]}/{ident[1]}"
         entries.append(entry)
-    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+    return Gathered(
+        {"resourceType": "Bundle", "type": "collection", "entry": entries},
+        list(reader.incomplete) if reader is not None else [],
+    )
+
+
+_SUBJECT_KEYS = ("subject", "patient")
+
+
+def _check_patient(resources: list[dict[str, Any]], patient_id: str, *, status: int) -> None:
+    """Refuse a Patient, or a resource about a patient, that is not ``patient_id``."""
+    for res in resources:
+        if res.get("resourceType") == "Patient":
+            if str(res.get("id", "")) != patient_id:
+                raise PatientMismatch(
+                    "the Patient resource is not the patient in context.patientId", status
+                )
+            continue
+        for key in _SUBJECT_KEYS:
+            ref = res.get(key)
+            target = ref.get("reference") if isinstance(ref, dict) else None
+            if not isinstance(target, str) or "Patient/" not in target:
+                continue
+            if target.rsplit("Patient/", 1)[1].split("/", 1)[0] != patient_id:
+                raise PatientMismatch(
+                    f"a {res.get('resourceType', 'resource')} is about another patient than "
+                    "context.patientId",
+                    status,
+                )
 
 
 def _is_empty_search(value: Any) -> bool:
@@ -319,89 +551,157 @@ def _short(text: str, limit: int = SUMMARY_MAX_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def display_value(value: Any) -> str:
+def words(code: str) -> str:
+    """A coded value or case field in words: ``max_diameter_cm`` -> "max diameter (cm)"."""
+    text = str(code)
+    for unit in _UNITS:
+        if text.endswith("_" + unit):
+            return text[: -len(unit) - 1].replace("_", " ") + f" ({_UNITS[unit]})"
+    return text.replace("_", " ")
+
+
+_UNITS = {"cm": "cm", "mg_m2": "mg/m²", "gy": "Gy", "days": "days", "months": "months"}
+
+
+def field_label(path: str) -> str:
+    """A case field path in words: ``diagnosis.max_diameter_cm`` -> "diagnosis: max diameter
+    (cm)"; list indices are dropped."""
+    parts = [p.split("[", 1)[0] for p in str(path).split(".") if p]
+    if not parts:
+        return str(path)
+    head = words(parts[0])
+    return head if len(parts) == 1 else f"{head}: " + ", ".join(words(p) for p in parts[1:])
+
+
+def value_label(finding_id: str, value: Any) -> str:
+    """One value of a finding in the clinic's words (never an internal code)."""
     if isinstance(value, dict):
         for key in ("label", "display", "value", "name"):
             if key in value and value[key] is not None:
-                return display_value(value[key])
-        return ", ".join(f"{k} {display_value(v)}" for k, v in value.items())
+                return value_label(finding_id, value[key])
+        return ", ".join(f"{words(k)} {value_label(finding_id, v)}" for k, v in value.items())
     if isinstance(value, list | tuple):
-        return ", ".join(display_value(v) for v in value)
+        return ", ".join(value_label(finding_id, v) for v in value)
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return str(value)
+    label = getattr(value, "label", None)
+    if isinstance(label, str):
+        return label
+    text = str(value)
+    if finding_id == "relapse.timing":
+        from rhabdo.classify.relapse import RelapseTiming
+
+        if text in RelapseTiming._value2member_map_:
+            return RelapseTiming(text).label
+    return words(text)
+
+
+def display_value(value: Any) -> str:
+    return value_label("", value)
 
 
 def finding_text(finding: Any) -> str:
     """A finding's answer for a card: its value, or what is still possible and what would decide."""
     status = str(finding.status)
     if status == "determined":
-        return display_value(finding.value)
+        return value_label(finding.id, finding.value)
     if status == "indeterminate":
-        cands = " or ".join(display_value(c) for c in finding.candidates) or "undecided"
-        return f"{cands} (needs {', '.join(finding.needs)})"
+        cands = " or ".join(value_label(finding.id, c) for c in finding.candidates) or "undecided"
+        needs = ", ".join(field_label(n) for n in finding.needs)
+        return f"{cands} (needs {needs})" if needs else cands
     return "not applicable"
 
 
-#: Summary-card findings: (label, id prefix), in the order a tumour board reads them.
+#: Summary-card findings: (label, finding id), in the order a tumour board reads them.
 SUMMARY_PARTS = (
-    ("Stage", "stage."),
-    ("Group", "group."),
-    ("Risk", "risk."),
+    ("Stage", "stage.pretreatment"),
+    ("Group", "group.clinical"),
+    ("COG risk", "risk.cog"),
+    ("EPSSG risk", "risk.epssg"),
     ("Relapse", "relapse.timing"),
 )
 
+#: Findings shown in the summary card's detail (id prefix -> label prefix).
+DETAIL_PREFIXES = ("stage.", "group.", "risk.", "relapse.")
+
 
 def _summary_findings(findings: dict[str, Any]) -> list[tuple[str, Any]]:
-    out = []
-    for label, prefix in SUMMARY_PARTS:
-        for fid, f in findings.items():
-            if fid.startswith(prefix):
-                out.append((label, f))
-    return out
+    return [(label, findings[fid]) for label, fid in SUMMARY_PARTS if fid in findings]
 
 
 def _short_value(f: Any) -> str:
     status = str(f.status)
     if status == "determined":
-        return display_value(f.value)
+        return value_label(f.id, f.value)
     if status == "indeterminate":
-        return "/".join(display_value(c) for c in f.candidates) + "?" if f.candidates else "unknown"
-    return "n/a"
+        if f.candidates and len(f.candidates) <= 2:
+            return " or ".join(value_label(f.id, c) for c in f.candidates) + "?"
+        return "undetermined"
+    return "not applicable"
 
 
-def _detail_lines(items: Iterable[tuple[str, Any]]) -> str:
+def finding_label(finding_id: str) -> str:
+    """A finding id in words: ``risk.cog_histology`` -> "risk: cog histology"."""
+    for label, fid in SUMMARY_PARTS:
+        if fid == finding_id:
+            return label
+    head, _, rest = str(finding_id).partition(".")
+    return f"{words(head).capitalize()}: {words(rest)}" if rest else words(head).capitalize()
+
+
+def _detail_lines(findings: dict[str, Any]) -> str:
     lines = []
-    for label, f in items:
-        lines.append(f"- **{label}** (`{f.id}`): {finding_text(f)} — {f.reason}")
+    for fid, f in findings.items():
+        if str(fid).startswith(DETAIL_PREFIXES) and str(f.status) != "not_applicable":
+            lines.append(f"- **{finding_label(fid)}**: {finding_text(f)} — {f.reason}")
     return "\n".join(lines)
 
 
+def assessment_link(settings: Settings, snapshot_id: str) -> dict[str, Any]:
+    """The card link: a SMART app launch (``type: smart``) into the web app when a launch URL
+    is configured, the assessment page otherwise (``type: absolute``)."""
+    if settings.cds_smart_launch_url:
+        return {
+            "label": "Open the full assessment in rhabdo",
+            "url": settings.cds_smart_launch_url,
+            "type": "smart",
+            "appContext": json.dumps({"assessment": snapshot_id}, separators=(",", ":")),
+        }
+    return {
+        "label": "Open the full assessment in rhabdo",
+        "url": f"{settings.public_base}/cds/assessments/{snapshot_id}",
+        "type": "absolute",
+    }
+
+
 def build_cards(
-    assessment: Any, *, source: dict[str, Any], assessment_url: str, unmapped_count: int
+    assessment: Any,
+    *,
+    source: dict[str, Any],
+    assessment_url: str | None = None,
+    unmapped_count: int,
+    link: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """The cards of one assessment (see the module docstring for which card and indicator)."""
     findings: dict[str, Any] = dict(assessment.findings)
     parts = _summary_findings(findings)
-    seen_labels: dict[str, list[str]] = {}
-    for label, f in parts:
-        seen_labels.setdefault(label, []).append(_short_value(f))
-    summary = "; ".join(f"{label} {' / '.join(vals)}" for label, vals in seen_labels.items())
-    detail = _detail_lines(parts) or "No staging, group, risk or relapse findings."
+    summary = "; ".join(f"{label} {_short_value(f)}" for label, f in parts)
+    detail = _detail_lines(findings) or "No staging, group, risk or relapse findings."
     if assessment.missing_inputs:
         detail += "\n\n**Would decide more:** " + ", ".join(
-            f"`{m.field}`" for m in assessment.missing_inputs
+            field_label(m.field) for m in assessment.missing_inputs
         )
     if unmapped_count:
         detail += (
             f"\n\n{unmapped_count} coded item(s) in the record could not be mapped "
             "and were not used."
         )
-    link = {
-        "label": "Open the full assessment in rhabdo",
-        "url": assessment_url,
-        "type": "absolute",
-    }
+    if link is None:
+        link = {
+            "label": "Open the full assessment in rhabdo",
+            "url": assessment_url or source.get("url", ""),
+            "type": "absolute",
+        }
     cards: list[dict[str, Any]] = [
         {
             "uuid": str(uuid.uuid4()),
@@ -445,7 +745,7 @@ def build_cards(
         if fid.startswith("exposure.") and _threshold_reached(f.details):
             cards.append(
                 _urgent_card(
-                    "Dose threshold reached: ",
+                    f"Dose threshold reached ({finding_label(fid).lower()}): ",
                     finding_text(f),
                     f.reason,
                     f.citations,
@@ -480,6 +780,94 @@ def _urgent_card(
         "overrideReasons": OVERRIDE_REASONS,
         "links": [link],
     }
+
+
+def _codings(concept: Any) -> list[dict[str, Any]]:
+    if not isinstance(concept, dict):
+        return []
+    return [cd for cd in concept.get("coding") or [] if isinstance(cd, dict)]
+
+
+def _concept_words(concept: Any) -> list[str]:
+    if not isinstance(concept, dict):
+        return []
+    texts = [str(concept["text"])] if concept.get("text") else []
+    return texts + [str(cd["display"]) for cd in _codings(concept) if cd.get("display")]
+
+
+_NOT_USED_VERIFICATION = frozenset({"refuted", "entered-in-error"})
+
+
+def rms_diagnosis(bundle: dict[str, Any]) -> tuple[bool, list[str]]:
+    """Whether a Condition of the chart names rhabdomyosarcoma, and the diagnoses it names.
+
+    Recognised: an ICD-O-3 rhabdomyosarcoma morphology (in the code or the mCODE histology
+    extension), or a code or text that says "rhabdomyosarcoma".  Refuted and entered-in-error
+    Conditions do not count.  The import decides the details; this gate only keeps RMS cards
+    off charts with no RMS diagnosis at all.
+    """
+    from rhabdo.interop import codes
+
+    names: list[str] = []
+    for entry in bundle.get("entry") or []:
+        res = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(res, dict) or res.get("resourceType") != "Condition":
+            continue
+        status = {str(cd.get("code")) for cd in _codings(res.get("verificationStatus"))}
+        if status & _NOT_USED_VERIFICATION:
+            continue
+        concepts = [res.get("code")] + [
+            ext.get("valueCodeableConcept")
+            for ext in res.get("extension") or []
+            if isinstance(ext, dict) and ext.get("url") == codes.EXT_HISTOLOGY
+        ]
+        for concept in concepts:
+            for cd in _codings(concept):
+                code = cd.get("code")
+                if (
+                    cd.get("system") == codes.ICDO3
+                    and isinstance(code, str)
+                    and codes.normalise_icdo3(code) in codes.HISTOLOGY_FROM_ICDO3
+                ):
+                    return True, []
+            for text in _concept_words(concept):
+                if "rhabdomyosarcoma" in text.lower():
+                    return True, []
+        names.extend(_concept_words(res.get("code"))[:1])
+    return False, sorted(set(names))[:5]
+
+
+_CARD_TAG = b"rhabdo-cds-card\x00"
+
+
+def _card_tag(secret: str, issuer: str | None, nonce: bytes) -> bytes:
+    digest = hmac.new(
+        secret.encode(), _CARD_TAG + (issuer or "").encode() + b"\x00" + nonce, hashlib.sha256
+    ).digest()
+    tag = bytearray(digest[:8])
+    tag[0] = (tag[0] & 0x3F) | 0x80  # RFC 9562 variant bits
+    return bytes(tag)
+
+
+def issue_card_uuid(secret: str, issuer: str | None) -> str:
+    """A fresh card uuid that only this service (holding ``secret``) can have issued.
+
+    The first 8 bytes are random (version-4 bits set), the last 8 an HMAC of them and the
+    calling issuer, so feedback can be checked against the cards issued to that client by
+    any process that shares the secret, without a lookup.
+    """
+    nonce = bytearray(secrets.token_bytes(8))
+    nonce[6] = (nonce[6] & 0x0F) | 0x40
+    return str(uuid.UUID(bytes=bytes(nonce) + _card_tag(secret, issuer, bytes(nonce))))
+
+
+def card_was_issued(secret: str, issuer: str | None, card: str) -> bool:
+    """True when ``card`` is a uuid this service issued to ``issuer`` (see issue_card_uuid)."""
+    try:
+        raw = uuid.UUID(str(card)).bytes
+    except ValueError:
+        return False
+    return hmac.compare_digest(raw[8:], _card_tag(secret, issuer, raw[:8]))
 
 
 # ---------------------------------------------------------------- endpoints
@@ -538,6 +926,10 @@ def router() -> APIRouter:
             request, "discovery-response", discovery_document(request.app.state.settings)
         )
 
+    # CORS preflights are plain routes (not API operations): browsers send them unauthenticated.
+    for path in ("/cds-services", "/cds-services/{rest:path}"):
+        r.add_route(path, cors_preflight, methods=["OPTIONS"], include_in_schema=False)
+
     @r.post(f"/cds-services/{PATIENT_VIEW_ID}", summary="patient-view service")
     def patient_view(request: Request, db: DB, body: dict[str, Any]) -> JSONResponse:
         settings: Settings = request.app.state.settings
@@ -554,11 +946,17 @@ def router() -> APIRouter:
         if errs:
             raise _bad_request(errs)
         try:
-            bundle = gather_bundle(request, body)
+            gathered = gather_bundle(request, body, client)
         except PreconditionFailed as exc:
             raise HTTPException(status_code=412, detail=str(exc)) from None
+        except PatientMismatch as exc:
+            raise HTTPException(status_code=exc.status, detail=str(exc)) from None
+        has_rms, diagnoses = rms_diagnosis(gathered.bundle)
+        if not has_rms:
+            return JSONResponse(_no_rms_response(request, client, diagnoses))
         # Cards are checked against the response schema when they are first built.
-        return JSONResponse(_patient_view_cards(request, db, body, bundle, client))
+        answer = _patient_view_cards(request, db, body, gathered.bundle, client)
+        return JSONResponse(_with_read_notes(request, answer, gathered.incomplete, client))
 
     @r.post(f"/cds-services/{PATIENT_VIEW_ID}/feedback", summary="patient-view feedback")
     def feedback(request: Request, db: DB, body: dict[str, Any]) -> JSONResponse:
@@ -571,12 +969,18 @@ def router() -> APIRouter:
         errs = problems("feedback", body)
         if errs:
             raise _bad_request(errs)
-        count = store.save_feedback(
-            db, PATIENT_VIEW_ID, body["feedback"], client.issuer if client else None
-        )
+        issuer = client.issuer if client else None
+        unknown = [
+            f"feedback/{i}/card: not a card this service issued to this client"
+            for i, item in enumerate(body["feedback"])
+            if not card_was_issued(settings.secret_key, issuer, str(item["card"]))
+        ]
+        if unknown:
+            raise _bad_request(unknown)
+        count = store.save_feedback(db, PATIENT_VIEW_ID, body["feedback"], issuer)
         store.audit(
             db,
-            client.issuer if client else None,
+            issuer,
             store.AuditAction.CDS_FEEDBACK,
             "cds",
             PATIENT_VIEW_ID,
@@ -585,6 +989,69 @@ def router() -> APIRouter:
         return JSONResponse({"stored": count})
 
     return r
+
+
+#: CORS for browser-based CDS clients (spec: *Cross-Origin Resource Sharing*).  Clients
+#: authenticate with a bearer JWT, never with cookies, so any origin may call and credentials
+#: are not allowed (OWASP HTML5 cheat sheet: no ``Allow-Credentials`` with a wildcard).
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type, Accept",
+    "Access-Control-Max-Age": "600",
+}
+
+
+async def cors_preflight(request: Request) -> Response:
+    """The answer to an OPTIONS preflight on a CDS Hooks path (204 with the CORS headers)."""
+    return Response(status_code=204, headers=CORS_HEADERS)
+
+
+def _no_rms_response(
+    request: Request, client: TrustedIssuer | None, diagnoses: list[str]
+) -> dict[str, Any]:
+    """One card saying the chart has no RMS diagnosis (and so no RMS assessment)."""
+    settings: Settings = request.app.state.settings
+    found = (
+        "Diagnoses in the chart: " + "; ".join(diagnoses) + "."
+        if diagnoses
+        else "The chart holds no coded diagnosis that rhabdo reads."
+    )
+    card = {
+        "uuid": issue_card_uuid(settings.secret_key, client.issuer if client else None),
+        "summary": "No rhabdomyosarcoma diagnosis in this chart; rhabdo made no assessment",
+        "detail": found + " rhabdo assesses rhabdomyosarcoma only, so it shows no RMS "
+        "staging, risk or treatment cards for this patient.",
+        "indicator": "info",
+        "source": {"label": "rhabdo decision support", "url": settings.public_base + "/"},
+    }
+    return _validated(request, "response", {"cards": [card]})
+
+
+def _with_read_notes(
+    request: Request, answer: dict[str, Any], incomplete: list[str], client: TrustedIssuer | None
+) -> dict[str, Any]:
+    """Each card with a uuid issued to this client; a warning when the record was cut short."""
+    settings: Settings = request.app.state.settings
+    client_issuer = client.issuer if client else None
+    cards = [dict(card) for card in answer["cards"]]
+    if incomplete:
+        note = "The record was read incompletely: " + "; ".join(incomplete) + "."
+        first = cards[0]
+        first["detail"] = note + "\n\n" + str(first.get("detail", ""))
+        cards.insert(
+            1,
+            {
+                "summary": "Record read incompletely: this assessment may miss data",
+                "detail": note + " Findings may rest on part of the treatment history; "
+                "check the full record before acting on them.",
+                "indicator": "warning",
+                "source": first["source"],
+            },
+        )
+    for card in cards:
+        card["uuid"] = issue_card_uuid(settings.secret_key, client_issuer)
+    return _validated(request, "response", {"cards": cards})
 
 
 def _unauthorised(reason: str) -> JSONResponse:
@@ -653,7 +1120,7 @@ def _patient_view_cards(
         try:
             snapshot_id, assessment, unmapped_count = _assess_bundle(db, body, bundle, client, key)
         except CaseValidationError as exc:
-            fields = sorted({p.field for p in exc.problems})[:10]
+            found = sorted({f"{p.field}: {p.problem}" for p in exc.problems})[:10]
             return _validated(
                 request,
                 "response",
@@ -662,17 +1129,19 @@ def _patient_view_cards(
                         {
                             "uuid": str(uuid.uuid4()),
                             "summary": "rhabdo could not read this record; no assessment was made",
-                            "detail": "The FHIR data did not form a valid case. Fields: "
-                            + ", ".join(f"`{f}`" for f in fields),
+                            "detail": "The FHIR data did not form a valid case.\n\n"
+                            + "\n".join(f"- {f}" for f in found),
                             "indicator": "warning",
                             "source": source,
                         }
                     ]
                 },
             )
-        url = f"{settings.public_base}/cds/assessments/{snapshot_id}"
         cards = build_cards(
-            assessment, source=source, assessment_url=url, unmapped_count=unmapped_count
+            assessment,
+            source=source,
+            unmapped_count=unmapped_count,
+            link=assessment_link(settings, snapshot_id),
         )
         _validated(request, "response", {"cards": cards})
         cached = (snapshot_id, cards, unmapped_count)

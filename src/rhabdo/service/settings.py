@@ -37,6 +37,11 @@ class TrustedIssuer(BaseModel):
     centre: str | None = Field(
         default=None, description="The centre whose users may open assessments from this client."
     )
+    fhir_servers: tuple[str, ...] = Field(
+        default=(),
+        description="Base URLs of the FHIR servers the CDS service may read for this client "
+        "(with the fhirAuthorization it sends); none: the service reads prefetch only.",
+    )
 
 
 class Settings(BaseModel):
@@ -58,6 +63,21 @@ class Settings(BaseModel):
     cds_jwt_max_lifetime_s: int = 3600
     validate_cds_responses: bool = True
     fhir_fetch_timeout_s: float = 5.0
+    fhir_allow_http: bool = Field(
+        default=False,
+        description="Development only: allow plain-http FHIR servers (never in production).",
+    )
+    fhir_max_pages: int = Field(
+        default=50, ge=1, le=1000, description="Search pages read per prefetch query at most."
+    )
+    fhir_max_response_bytes: int = Field(default=20_000_000, ge=1024)
+    cds_call_deadline_s: float = Field(
+        default=10.0, gt=0, description="One deadline for all FHIR reads of one hook call."
+    )
+    cds_smart_launch_url: str | None = Field(
+        default=None,
+        description="SMART app launch URL of the web app; cards then link with type smart.",
+    )
 
     @property
     def public_base(self) -> str:
@@ -80,6 +100,8 @@ def check_startup(settings: Settings) -> None:
         )
     if settings.environment is Environment.PRODUCTION and not settings.cookie_secure:
         raise StartupRefused("RHABDO_COOKIE_SECURE: session cookies must be secure in production")
+    if settings.environment is Environment.PRODUCTION and settings.fhir_allow_http:
+        raise StartupRefused("RHABDO_FHIR_ALLOW_HTTP: FHIR servers must use https in production")
 
 
 def _issuers_from_file(path: str) -> tuple[TrustedIssuer, ...]:
@@ -98,6 +120,9 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         "RHABDO_BASE_URL": "base_url",
         "RHABDO_COOKIE_SECURE": "cookie_secure",
         "RHABDO_SIGNIN_MAX_FAILURES": "signin_max_failures",
+        "RHABDO_FHIR_ALLOW_HTTP": "fhir_allow_http",
+        "RHABDO_CDS_DEADLINE_S": "cds_call_deadline_s",
+        "RHABDO_CDS_SMART_LAUNCH_URL": "cds_smart_launch_url",
     }
     for var, field in simple.items():
         if var in env:
