@@ -20,6 +20,7 @@ CORE_IDS = {
     "risk.epssg",
     "relapse.timing",
     "relapse.type",
+    "relapse.extent",
     "relapse.refractory",
     "score.oberlin",
     "prognosis.relapse",

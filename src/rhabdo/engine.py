@@ -8,6 +8,7 @@ from datetime import date
 
 from rhabdo import __version__
 from rhabdo.case.model import Case
+from rhabdo.classify.extent import relapse_extent
 from rhabdo.classify.group import clinical_group
 from rhabdo.classify.relapse import relapse_refractory, relapse_timing, relapse_type
 from rhabdo.classify.risk_cog import cog_histology_risk, cog_risk
@@ -18,6 +19,7 @@ from rhabdo.knowledge import knowledge_version
 from rhabdo.prognosis.oberlin import oberlin_score
 from rhabdo.prognosis.relapse_models import relapse_prognosis
 from rhabdo.recommend import recommend
+from rhabdo.recommend.histology import histology_warnings
 from rhabdo.results import Assessment, EvidenceGap, Finding, MissingInput, Provenance
 
 FindingRule = Callable[[Case], Finding]
@@ -31,6 +33,7 @@ CORE_FINDING_RULES: tuple[FindingRule, ...] = (
     epssg_risk,
     relapse_timing,
     relapse_type,
+    relapse_extent,
     relapse_refractory,
     oberlin_score,
     relapse_prognosis,
@@ -68,6 +71,7 @@ def assess(case: Case, *, assessed_on: date | None = None) -> Assessment:
     rules = [f.rule for f in findings.values()] + [r.rule for r in recommendations]
     return Assessment(
         patient_id=case.patient.id,
+        warnings=histology_warnings(case),
         findings=findings,
         recommendations=recommendations,
         missing_inputs=missing_inputs(findings),

@@ -3,6 +3,10 @@
 For each example the expected recommendations of the six categories built here are written down
 with the reason a clinician would give.  Systemic therapy and molecular testing are tested by
 their own modules.  Strength: R = recommended, C = consider, X = caution.
+
+No example records ``histologically_confirmed: true`` for its recurrence, so every RMS-directed
+local option is conditional on the biopsy (issue 13 §2: never *recommended* before histology):
+what was R before is C, with "If the biopsy confirms recurrent RMS" in front.
 """
 
 from __future__ import annotations
@@ -39,8 +43,8 @@ EXPECTED: dict[str, dict[str, Strength]] = {
         **BASIC_WORKUP,
         "workup.ct_abdomen_pelvis": R,
         "biopsy.confirm_recurrence": R,
-        "local_therapy.aggressive_multimodal": R,
-        "local_therapy.radiotherapy": R,
+        "local_therapy.aggressive_multimodal": C,  # conditional on the biopsy
+        "local_therapy.radiotherapy": C,  # conditional on the biopsy
         "local_therapy.surgery": C,
         "trials.early_phase": C,
         "palliative.goals_of_care": R,
@@ -55,31 +59,30 @@ EXPECTED: dict[str, dict[str, Strength]] = {
         **BASIC_WORKUP,
         "workup.bone_marrow": R,
         "biopsy.confirm_recurrence": R,
-        "local_therapy.aggressive_multimodal": R,
-        "local_therapy.radiotherapy": R,
+        "local_therapy.aggressive_multimodal": C,  # conditional on the biopsy
+        "local_therapy.radiotherapy": C,  # conditional on the biopsy
         "local_therapy.surgery": C,
         "trials.early_phase": C,
         "palliative.goals_of_care": R,
         "palliative.referral": C,
     },
-    # Two lung metastases 19 months after a bladder/prostate primary treated with VAC/VI and
-    # 50.4 Gy. Multiple distant sites = disseminated: no curative local therapy, but ask about
-    # resecting lung-only nodules; marrow and pelvic imaging; early-phase trial and palliative
-    # care recommended. Late after alkylator + RT: biopsy strongly, but no second-malignancy
-    # review (outside the field, typical imaging).
+    # Lung nodules in both lungs 19 months after a bladder/prostate primary treated with VAC/VI
+    # and 50.4 Gy. One organ, but the number of lesions is not recorded: a few (localised
+    # metastatic: aggressive multimodal local therapy) or multiple (disseminated) cannot be told,
+    # so local therapy waits for the lesion count (relapse.extent indeterminate, needs
+    # sites[].lesions); trials and palliative referral stay "consider" until it is known
+    # (unknown is not "disseminated"). Marrow and pelvic imaging. Late after alkylator + RT:
+    # biopsy strongly, but no second-malignancy review (outside the field, typical imaging).
     "metastatic-relapse-bladder-prostate": {
         "risk_review.summary": R,
         **BASIC_WORKUP,
         "workup.bone_marrow": R,
         "workup.ct_abdomen_pelvis": R,
         "biopsy.confirm_recurrence": R,
-        "local_therapy.disseminated": C,
-        "local_therapy.lung_metastasectomy": C,
-        "trials.early_phase": R,
-        "palliative.referral": R,
+        "local_therapy.pending_extent": C,
+        "trials.early_phase": C,
+        "palliative.referral": C,
         "palliative.goals_of_care": R,
-        "palliative.symptom_radiotherapy": C,
-        "palliative.minimally_invasive": C,
     },
     # Local + nodal progression of a parameningeal embryonal RMS during first-line therapy, not
     # yet irradiated. Skull-base/brain MRI (CSF only "consider": unverified); localised ->
@@ -91,8 +94,8 @@ EXPECTED: dict[str, dict[str, Strength]] = {
         "workup.brain_skull_base_mri": R,
         "workup.csf_cytology": C,
         "biopsy.confirm_recurrence": R,
-        "local_therapy.aggressive_multimodal": R,
-        "local_therapy.radiotherapy": R,
+        "local_therapy.aggressive_multimodal": C,  # conditional on the biopsy
+        "local_therapy.radiotherapy": C,  # conditional on the biopsy
         "local_therapy.surgery": C,
         "local_therapy.brachytherapy": C,
         "trials.early_phase": R,
@@ -147,7 +150,7 @@ EXPECTED: dict[str, dict[str, Strength]] = {
         **BASIC_WORKUP,
         "biopsy.confirm_recurrence": R,
         "biopsy.second_malignancy_review": C,
-        "local_therapy.aggressive_multimodal": R,
+        "local_therapy.aggressive_multimodal": C,  # only if the biopsy shows RMS
         "local_therapy.surgery": C,
         "local_therapy.reirradiation": X,
         "trials.early_phase": C,
@@ -162,7 +165,7 @@ EXPECTED: dict[str, dict[str, Strength]] = {
         "risk_review.summary": R,
         **BASIC_WORKUP,
         "biopsy.confirm_recurrence": R,
-        "local_therapy.aggressive_multimodal": R,
+        "local_therapy.aggressive_multimodal": C,  # conditional on the biopsy
         "local_therapy.surgery": C,
         "local_therapy.reirradiation": X,
         "trials.early_phase": R,

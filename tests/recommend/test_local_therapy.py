@@ -76,7 +76,9 @@ def test_unknown_extent() -> None:
         [{"extent": "local"}],
         [{"extent": "regional"}],
         [{"extent": "local"}, {"extent": "regional"}],
-        [{"extent": "distant", "metastatic_site": "lung"}],  # a single metastatic site
+        [{"extent": "distant", "metastatic_site": "lung", "lesions": "single"}],
+        [{"extent": "distant", "metastatic_site": "lung", "lesions": "few", "lesion_count": 3}],
+        [{"extent": "local"}, {"extent": "distant", "metastatic_site": "lung", "lesion_count": 1}],
     ],
 )
 def test_localised_gets_aggressive_multimodal(sites: list[dict[str, Any]]) -> None:
@@ -91,7 +93,11 @@ def test_localised_gets_aggressive_multimodal(sites: list[dict[str, Any]]) -> No
 @pytest.mark.parametrize(
     "sites",
     [
-        [{"extent": "local"}, {"extent": "distant", "metastatic_site": "bone"}],
+        [{"extent": "local"}, {"extent": "distant", "metastatic_site": "bone_marrow"}],
+        [{"extent": "distant", "metastatic_site": "csf"}],
+        [{"extent": "distant", "metastatic_site": "pleura", "lesions": "single"}],
+        [{"extent": "distant", "metastatic_site": "peritoneum"}],
+        [{"extent": "distant", "metastatic_site": "lung", "lesions": "multiple_diffuse"}],
         [
             {"extent": "distant", "metastatic_site": "bone"},
             {"extent": "distant", "metastatic_site": "liver"},
@@ -99,15 +105,43 @@ def test_localised_gets_aggressive_multimodal(sites: list[dict[str, Any]]) -> No
     ],
 )
 def test_disseminated(sites: list[dict[str, Any]]) -> None:
+    """Ogawa 2021: no aggressive local therapy for disseminated recurrence, and nothing aimed
+    at marrow, CSF, pleural/peritoneal or diffuse disease (no radiotherapy recommendation)."""
     recs = recs_for(case(events=[event(sites=sites)]))
     assert list(recs) == ["local_therapy.disseminated"]
     assert recs["local_therapy.disseminated"].strength is Strength.CONSIDER
+    assert "Disseminated" in recs["local_therapy.disseminated"].reason
 
 
-def test_lung_only_recurrence_offers_metastasectomy() -> None:
-    sites = [{"extent": "distant", "metastatic_site": "lung"}] * 2
+@pytest.mark.parametrize(
+    ("sites", "needs"),
+    [
+        ([{"extent": "distant", "metastatic_site": "lung"}], ["events[0].sites[0].lesions"]),
+        ([{"extent": "distant", "lesions": "single"}], ["events[0].sites[0].metastatic_site"]),
+        (
+            [{"extent": "local"}, {"extent": "distant", "metastatic_site": "bone"}],
+            ["events[0].sites[1].lesions"],
+        ),
+    ],
+)
+def test_distant_without_lesion_count_or_organ_is_pending(
+    sites: list[dict[str, Any]], needs: list[str]
+) -> None:
+    """Unknown is never no: without the organ or the lesion count the extent stays open between
+    localised metastatic and disseminated, and no aggressive local therapy is recommended."""
     recs = recs_for(case(events=[event(sites=sites)]))
-    assert recs["local_therapy.lung_metastasectomy"].strength is Strength.CONSIDER
+    assert list(recs) == ["local_therapy.pending_extent"]
+    assert recs["local_therapy.pending_extent"].details["needs"] == needs
+
+
+def test_a_few_lung_nodules_are_localised_metastatic() -> None:
+    """Two lung sites with one lesion each: a few lesions in one organ (Ogawa's localised
+    metastatic recurrence) get the multimodal approach and a resectability review."""
+    sites = [{"extent": "distant", "metastatic_site": "lung", "lesions": "single"}] * 2
+    recs = recs_for(case(events=[event(sites=sites)]))
+    assert recs["local_therapy.aggressive_multimodal"].strength is Strength.RECOMMENDED
+    assert recs["local_therapy.aggressive_multimodal"].details["extent"] == "localised_metastatic"
+    assert "metastases in one organ" in recs["local_therapy.surgery"].statement
 
 
 def test_unirradiated_site_gets_radiotherapy() -> None:

@@ -20,7 +20,12 @@ from rhabdo.results import Recommendation, Strength
 POOR = [
     {
         "events": [
-            event(sites=[{"extent": "distant", "metastatic_site": "lung"}, {"extent": "local"}])
+            event(
+                sites=[
+                    {"extent": "distant", "metastatic_site": "lung", "lesions": "multiple_diffuse"},
+                    {"extent": "local"},
+                ]
+            )
         ]
     },
     {"events": [event(date="2020-12-01"), event(date="2021-06-01")]},

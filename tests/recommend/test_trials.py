@@ -44,7 +44,16 @@ def test_single_late_local_relapse_is_consider() -> None:
     [
         {
             "events": [
-                event(sites=[{"extent": "local"}, {"extent": "distant", "metastatic_site": "lung"}])
+                event(
+                    sites=[
+                        {"extent": "local"},
+                        {
+                            "extent": "distant",
+                            "metastatic_site": "lung",
+                            "lesions": "multiple_diffuse",
+                        },
+                    ]
+                )
             ]
         },
         {"events": [event(date="2020-12-01"), event(date="2021-06-01")]},

@@ -30,6 +30,7 @@ from rhabdo.case.vocab import (
     Histology,
     Invasiveness,
     IRSGroup,
+    LesionCount,
     Margin,
     MetastaticSite,
     MutationStatus,
@@ -40,6 +41,7 @@ from rhabdo.case.vocab import (
     RadiotherapyTarget,
     Sex,
     SurgicalResult,
+    TreatmentResponse,
 )
 
 SCHEMA_VERSION: Literal["1"] = "1"
@@ -257,6 +259,11 @@ class TreatmentLine(_Strict):
         description="Whether any radiotherapy was part of this line. An empty radiotherapy list "
         "alone does not mean none was given: say false here when none was.",
     )
+    best_response: TreatmentResponse | None = Field(
+        default=None,
+        description="Best response of the disease to this line (progressive_disease when it "
+        "never responded).",
+    )
 
     @model_validator(mode="after")
     def _dates(self) -> TreatmentLine:
@@ -277,12 +284,33 @@ class EventSite(_Strict):
     )
     body_region: BodyRegion | None = None
     in_irradiated_field: bool | None = None
+    lesions: LesionCount | None = Field(
+        default=None,
+        description="One lesion, a few (give lesion_count) or multiple/diffuse at this site.",
+    )
+    lesion_count: Annotated[int, Field(ge=1, le=100)] | None = Field(
+        default=None, description="Number of lesions at this site, when counted."
+    )
 
     @model_validator(mode="after")
     def _metastatic_site_only_when_distant(self) -> EventSite:
         if self.metastatic_site is not None and self.extent is not Extent.DISTANT:
             raise ValueError("metastatic_site: only distant sites have a metastatic site")
+        if self.lesion_count is not None:
+            if self.lesions is LesionCount.SINGLE and self.lesion_count != 1:
+                raise ValueError("lesion_count: a single lesion has lesion_count 1")
+            if self.lesions is LesionCount.FEW and self.lesion_count < 2:
+                raise ValueError("lesion_count: 'few' lesions means a count of 2 or more")
         return self
+
+    @property
+    def lesion_multiplicity(self) -> LesionCount | None:
+        """The stated multiplicity, or the one a count decides (1 = single)."""
+        if self.lesions is not None:
+            return self.lesions
+        if self.lesion_count == 1:
+            return LesionCount.SINGLE
+        return None
 
 
 class DiseaseEvent(_Strict):

@@ -223,7 +223,7 @@ _LABELS["MetastaticSite"] = {
     "distant_nodes": "distant lymph nodes",
     "pleura": "pleura / pleural effusion",
     "peritoneum": "peritoneum",
-    "csf": "cerebrospinal fluid",
+    "csf": "cerebrospinal fluid / leptomeningeal",
     "liver": "liver",
     "brain": "brain",
     "other": "other distant site",
@@ -359,6 +359,41 @@ _LABELS["Extent"] = {
 }
 
 
+class LesionCount(Vocabulary):
+    """How many lesions a recurrent site holds: what decides whether it can all be treated
+    locally (Ogawa 2021 contrasts localised with disseminated or multiple recurrence)."""
+
+    SINGLE = "single"
+    FEW = "few"
+    MULTIPLE_DIFFUSE = "multiple_diffuse"
+
+
+_LABELS["LesionCount"] = {
+    "single": "one lesion",
+    "few": "a few lesions (give the count)",
+    "multiple_diffuse": "multiple or diffuse lesions",
+}
+
+
+class TreatmentResponse(Vocabulary):
+    """Best response of the disease to one treatment line."""
+
+    COMPLETE_RESPONSE = "complete_response"
+    PARTIAL_RESPONSE = "partial_response"
+    STABLE_DISEASE = "stable_disease"
+    PROGRESSIVE_DISEASE = "progressive_disease"
+    NOT_EVALUABLE = "not_evaluable"
+
+
+_LABELS["TreatmentResponse"] = {
+    "complete_response": "complete response",
+    "partial_response": "partial response",
+    "stable_disease": "stable disease",
+    "progressive_disease": "progressive disease (no response)",
+    "not_evaluable": "not evaluable (e.g. no measurable disease)",
+}
+
+
 class BodyRegion(Vocabulary):
     """Coarse body region, used to tell whether a field was irradiated."""
 
@@ -454,6 +489,8 @@ ALL_VOCABULARIES: tuple[type[Vocabulary], ...] = (
     Margin,
     EventKind,
     Extent,
+    LesionCount,
+    TreatmentResponse,
     BodyRegion,
     RadiotherapyTarget,
     PerformanceScale,

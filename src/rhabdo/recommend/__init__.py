@@ -5,6 +5,9 @@
 trials, palliative care) and returns the recommendations ordered by category, then by strength
 (recommended, consider, caution, avoid), keeping each rule's own order within a strength.
 
+While the recurrence is not histologically confirmed, every local and systemic option is made
+conditional on the biopsy (``rhabdo.recommend.histology``): never *recommended*.
+
 Each category is a function ``f(case, findings) -> list[Recommendation]``.  Its module is
 imported when ``recommend`` first runs (``CATEGORY_RULES``), so importing this package does no
 work and cannot create an import cycle with the rule modules.
@@ -84,4 +87,7 @@ def recommend(case: Case, findings: Mapping[str, Finding]) -> list[Recommendatio
                     f"{rec.category.value}"
                 )
             out.append(rec)
-    return order_recommendations(out)
+    # imported here, like the category rules, so importing this package does no work
+    from rhabdo.recommend.histology import apply_histology_hold
+
+    return order_recommendations(apply_histology_hold(case, out))

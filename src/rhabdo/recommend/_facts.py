@@ -25,6 +25,8 @@ from rhabdo.case.vocab import (
     PrimarySite,
     RadiotherapyTarget,
 )
+from rhabdo.classify.extent import RecurrenceExtent, event_extent
+from rhabdo.exposure.findings import unrecorded_radiotherapy
 from rhabdo.results import Finding
 
 DAYS_PER_MONTH = 30.4375
@@ -85,26 +87,28 @@ def event_sites(case: Case) -> list[EventSite] | None:
 
 
 class Spread:
-    """How the current recurrence is spread."""
+    """How the current recurrence is spread (the ``relapse.extent`` finding, coarsened)."""
 
-    LOCALISED = "localised"  # one site, or local and/or regional only
-    DISSEMINATED = "disseminated"  # several sites including at least one distant
+    LOCALISED = "localised"  # local, regional, local + regional, or localised metastatic
+    DISSEMINATED = "disseminated"
     UNKNOWN = "unknown"
 
 
-def recurrence_spread(case: Case) -> str:
-    """Localised (a single site, or local/regional only) vs disseminated or multiple.
+def current_extent(case: Case) -> RecurrenceExtent | None:
+    """The current event's extent (``relapse.extent``); None when it is not decided."""
+    event = current_event(case)
+    if event is None:
+        return None
+    value = event_extent(event, current_event_path(case)).get("value")
+    return RecurrenceExtent(value) if value is not None else None
 
-    Ogawa 2021 contrasts a localised recurrence, "whether local or metastatic", with
-    "disseminated or multiple" recurrence.  A single distant site therefore counts as localised;
-    that reading is an inference recorded as an evidence gap by the rules that use it.
-    """
-    sites = event_sites(case)
-    if sites is None:
+
+def recurrence_spread(case: Case) -> str:
+    """Localised vs disseminated, as the ``relapse.extent`` finding decides it (Ogawa 2021)."""
+    extent = current_extent(case)
+    if extent is None:
         return Spread.UNKNOWN
-    if len(sites) == 1 or all(s.extent in (Extent.LOCAL, Extent.REGIONAL) for s in sites):
-        return Spread.LOCALISED
-    return Spread.DISSEMINATED
+    return Spread.LOCALISED if extent.localised else Spread.DISSEMINATED
 
 
 def recurrence_count(case: Case) -> int:
@@ -205,13 +209,16 @@ def site_irradiation(case: Case) -> list[FieldIrradiation]:
     """For each recurrent site: was it irradiated before, and with how much?
 
     The case's own ``in_irradiated_field`` decides when given.  Otherwise a prior course to the
-    same body region makes it *possibly* irradiated (returned as None with the reason), and no
-    course in a known treatment history makes it not irradiated.
+    same body region makes it *possibly* irradiated (returned as None with the reason).  Not
+    irradiated is decided only by the record: every course's region known and none the site's,
+    with no line whose radiotherapy is unrecorded, or every line saying
+    ``radiotherapy_given: false``.  An empty radiotherapy list is not evidence of none.
     """
     sites = event_sites(case)
     if sites is None:
         return []
     courses = radiotherapy_courses(case)
+    unrecorded = unrecorded_radiotherapy(case)
     ev_path = current_event_path(case)
     out = []
     for i, site in enumerate(sites):
@@ -237,12 +244,27 @@ def site_irradiation(case: Case) -> list[FieldIrradiation]:
             irradiated = None
             region = site.body_region.label if site.body_region else ""
             basis = f"a prior course treated the same body region ({region})"
-        elif courses and site.body_region is not None:
+        elif (
+            courses
+            and site.body_region is not None
+            and not unrecorded
+            and all(rt.body_region is not None for _, rt in courses)
+        ):
             irradiated = False
             basis = "no prior course treated this body region"
-        elif not courses and treatment_history_known(case):
+        elif case.prior_radiotherapy() is False:
             irradiated = False
-            basis = "no radiotherapy is recorded in the treatment history"
+            basis = "every treatment line records that no radiotherapy was given"
+        elif not treatment_history_known(case):
+            irradiated = None
+            basis = "the treatment history is not recorded"
+        elif unrecorded:
+            irradiated = None
+            basis = (
+                "the radiotherapy of "
+                + ", ".join(p.removesuffix(".radiotherapy_given") for p in unrecorded)
+                + " is not recorded (radiotherapy_given not stated)"
+            )
         else:
             irradiated = None
             basis = "whether this site was irradiated is not recorded"

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from rhabdo.case.model import Case
 from rhabdo.recommend import _facts as facts
 from rhabdo.recommend._build import build, join_words
+from rhabdo.recommend.histology import histology_hold
 from rhabdo.recommend.knowledge import CareEntry, care_entries
 from rhabdo.results import Finding, Recommendation, RecommendationCategory, Strength
 
@@ -162,6 +163,10 @@ def biopsy_recommendations(case: Case, findings: Mapping[str, Finding]) -> list[
     reason = "Tissue confirmation of relapse is a general principle of care at relapse."
     if review.unknown:
         reason += " Not assessable from the case: " + ", ".join(f for _, f in review.unknown) + "."
+    differential = histology_hold(case).differential
+    if differential:
+        reason += " Differential to consider: " + "; ".join(d.words for d in differential) + "."
+        used += [entries[d.entry] for d in differential if entries[d.entry] not in used]
     inferred = [i for i, _ in review.present if not entries[i].verified]
     if inferred:
         reason += " Some triggers are inferences, not published criteria (see evidence gaps)."
@@ -181,6 +186,7 @@ def biopsy_recommendations(case: Case, findings: Mapping[str, Finding]) -> list[
                 "triggers": [{"entry": i, "present": w} for i, w in review.present],
                 "unknown": [{"entry": i, "needs": f} for i, f in review.unknown],
                 "histologically_confirmed": event.histologically_confirmed,
+                "differential": [d.entry for d in differential],
             },
         )
     ]

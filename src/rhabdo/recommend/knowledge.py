@@ -80,6 +80,8 @@ class CareKind(StrEnum):
     TRIALS = "trials"
     OUTCOME = "outcome"
     RISK_REVIEW = "risk_review"
+    DIFFERENTIAL = "differential"
+    PREDISPOSITION = "predisposition"
 
 
 class CareEntry(KnowledgeEntry):

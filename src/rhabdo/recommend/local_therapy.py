@@ -14,11 +14,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from rhabdo.case.model import Case
-from rhabdo.case.vocab import Extent, MetastaticSite
+from rhabdo.case.vocab import Extent, Histology
+from rhabdo.classify.extent import FINDING_ID as EXTENT_ID
+from rhabdo.classify.extent import RecurrenceExtent, never_local_target, relapse_extent
 from rhabdo.recommend import _facts as facts
 from rhabdo.recommend._build import build, join_words
 from rhabdo.recommend.knowledge import LocalTherapyKind, local_therapy_entries
-from rhabdo.results import Finding, JsonValue, Recommendation, RecommendationCategory, Strength
+from rhabdo.results import (
+    Finding,
+    FindingStatus,
+    JsonValue,
+    Recommendation,
+    RecommendationCategory,
+    Strength,
+)
 
 RULE = "recommend.local_therapy.v1"
 CATEGORY = RecommendationCategory.LOCAL_THERAPY
@@ -75,7 +84,7 @@ def _radiotherapy(case: Case, based_on: list[str]) -> list[Recommendation]:
     """Radiotherapy for unirradiated sites; re-irradiation (caution) for irradiated ones."""
     table = local_therapy_entries()
     path = facts.current_event_path(case)
-    irradiation = facts.site_irradiation(case)
+    irradiation = [f for f in facts.site_irradiation(case) if not never_local_target(f.site)]
     out: list[Recommendation] = []
     fresh = [f for f in irradiation if f.irradiated is False]
     again = [f for f in irradiation if f.irradiated is True]
@@ -169,10 +178,20 @@ def _radiotherapy(case: Case, based_on: list[str]) -> list[Recommendation]:
     return out
 
 
+def _extent_finding(case: Case, findings: Mapping[str, Finding]) -> Finding:
+    found = findings.get(EXTENT_ID)
+    return found if found is not None else relapse_extent(case)
+
+
 def local_therapy_recommendations(
     case: Case, findings: Mapping[str, Finding]
 ) -> list[Recommendation]:
-    """Local-therapy options for the current recurrence (or for metastatic disease at diagnosis)."""
+    """Local-therapy options for the current recurrence (or for metastatic disease at diagnosis).
+
+    They follow the ``relapse.extent`` finding: an aggressive multimodal approach only for a
+    localised recurrence (local, regional or localised metastatic), never for disseminated
+    disease, and nothing aimed at marrow, CSF, pleural/peritoneal or diffuse disease.
+    """
     event = facts.current_event(case)
     if event is None:
         if facts.metastatic_at_diagnosis(case):
@@ -180,134 +199,133 @@ def local_therapy_recommendations(
         return []
     table = local_therapy_entries()
     path = facts.current_event_path(case)
-    based_on = facts.present(
-        findings,
-        "relapse.type",
-        "relapse.timing",
-        "exposure.radiation",
-        "exposure.relapse_site_irradiated",
-    )
-    spread = facts.recurrence_spread(case)
-    if spread == facts.Spread.UNKNOWN:
+    based_on = [
+        EXTENT_ID,
+        *facts.present(
+            findings,
+            "relapse.type",
+            "relapse.timing",
+            "exposure.radiation",
+            "exposure.relapse_site_irradiated",
+        ),
+    ]
+    extent = _extent_finding(case, findings)
+    if extent.status is not FindingStatus.DETERMINED:
+        needs = list(extent.needs)
         return [
             build(
                 id="local_therapy.pending_extent",
                 category=CATEGORY,
                 statement=(
-                    "Recurrence extent unknown: decide local therapy once the work-up shows "
-                    "whether the "
-                    "recurrence is localised (an aggressive multimodal approach) or disseminated."
+                    "Recurrence extent not decided: decide local therapy once the work-up shows "
+                    "whether the recurrence is localised (an aggressive multimodal approach) or "
+                    "disseminated (local therapy only for symptoms)."
                 ),
                 strength=Strength.CONSIDER,
                 reason=(
-                    f"{path}.sites is not recorded, so localised and disseminated recurrence "
-                    "cannot be told apart."
+                    f"{extent.reason} Still possible: "
+                    + ", ".join(RecurrenceExtent(c).label for c in extent.candidates)
+                    + ". Needed to decide: "
+                    + ", ".join(needs)
+                    + "."
                 ),
                 rule=RULE,
                 entries=[table["local.multimodal_localised"]],
                 based_on_findings=based_on,
-                inputs_used=[f"{path}.sites"],
-                details={"needs": [f"{path}.sites"]},
+                inputs_used=[f"{path}.sites", *needs],
+                details={"needs": needs, "candidates": list(extent.candidates)},
             )
         ]
-    if spread == facts.Spread.DISSEMINATED:
-        return _disseminated(case, based_on)
-    return _localised(case, based_on)
+    value = RecurrenceExtent(extent.value)
+    if not value.localised:
+        return _disseminated(case, based_on, extent)
+    return _localised(case, based_on, value)
 
 
-def _disseminated(case: Case, based_on: list[str]) -> list[Recommendation]:
+def _disseminated(case: Case, based_on: list[str], extent: Finding) -> list[Recommendation]:
     table = local_therapy_entries()
     path = facts.current_event_path(case)
-    sites = facts.event_sites(case) or []
-    out = [
+    return [
         build(
             id="local_therapy.disseminated",
             category=CATEGORY,
             statement=(
-                "Disseminated or multiple recurrence: local therapy with curative intent is "
-                "not "
-                "established; use surgery or radiotherapy for symptom control alongside "
-                "systemic options."
+                "Disseminated recurrence: no aggressive local therapy with curative intent; "
+                "surgery or radiotherapy only to relieve symptoms from a discrete lesion, "
+                "alongside systemic options (never aimed at bone marrow, CSF, pleural or "
+                "peritoneal spread or diffuse disease)."
             ),
             strength=Strength.CONSIDER,
             reason=(
-                f"The recurrence involves {len(sites)} sites "
-                "including distant "
-                "disease; long-term survival after disseminated or multiple recurrence is rare."
+                f"{extent.reason} Long-term survival after disseminated or multiple recurrence "
+                "is extremely rare; the multimodal approach is for localised recurrence."
             ),
             rule=RULE,
             entries=[table["local.multimodal_localised"], table["local.surgery_relapse"]],
             based_on_findings=based_on,
             inputs_used=[f"{path}.sites"],
+            details={"extent": extent.value},
         )
     ]
-    if sites and all(s.metastatic_site is MetastaticSite.LUNG for s in sites):
-        out.append(
-            build(
-                id="local_therapy.lung_metastasectomy",
-                category=CATEGORY,
-                statement=(
-                    "Recurrence confined to the lungs: ask the surgical team whether the nodules "
-                    "could be resected."
-                ),
-                strength=Strength.CONSIDER,
-                reason=(
-                    f"All {len(sites)} recurrent sites are lung metastases; a few patients survive "
-                    "after resection of one or a few lung metastases (how many is 'a few' is not "
-                    "defined)."
-                ),
-                rule=RULE,
-                entries=[table["local.surgery_relapse"]],
-                based_on_findings=based_on,
-                inputs_used=[f"{path}.sites"],
-            )
+
+
+def _circumscribed_figure(case: Case) -> str:
+    """The CWS figure, quoted only for the population it came from (localised alveolar RMS at
+    diagnosis, Dantonello 2013)."""
+    figures = local_therapy_entries()["local.multimodal_localised"].figures
+    alveolar = case.diagnosis.histology is Histology.ALVEOLAR
+    localised_at_dx = facts.metastatic_at_diagnosis(case) is False
+    if alveolar and localised_at_dx:
+        return (
+            " Adequate local therapy of a circumscribed recurrence was linked with 5-year "
+            f"post-relapse survival of {figures[CIRCUMSCRIBED_KEY]}% vs "
+            f"{figures['dantonello_5y_post_relapse_survival_all_percent']}% overall "
+            "(CWS, alveolar RMS localised at diagnosis, as this patient's)."
         )
-    return out
+    return (
+        " The CWS survival figure for circumscribed recurrence is not quoted: it comes from "
+        "alveolar RMS localised at diagnosis, which is not (or not known to be) this patient's "
+        "population."
+    )
 
 
-def _localised(case: Case, based_on: list[str]) -> list[Recommendation]:
+def _localised(case: Case, based_on: list[str], extent: RecurrenceExtent) -> list[Recommendation]:
     table = local_therapy_entries()
     path = facts.current_event_path(case)
     sites = facts.event_sites(case) or []
-    distant = [s for s in sites if s.extent is Extent.DISTANT]
     multimodal = table["local.multimodal_localised"]
-    kind = "a single metastatic site" if distant else "local/regional only"
-    figures = multimodal.figures
     out = [
         build(
             id="local_therapy.aggressive_multimodal",
             category=CATEGORY,
             statement=(
                 "Localised recurrence: plan an aggressive multimodal local therapy (complete "
-                "resection, "
-                "or resection plus radiotherapy) with chemotherapy."
+                "resection, or resection plus radiotherapy) of every recurrent lesion, with "
+                "chemotherapy."
             ),
             strength=Strength.RECOMMENDED,
             reason=(
-                f"The recurrence is localised ({kind}). Adequate local therapy of a circumscribed "
-                "recurrence was linked with 5-year post-relapse survival of "
-                f"{figures[CIRCUMSCRIBED_KEY]}% "
-                f"vs {figures['dantonello_5y_post_relapse_survival_all_percent']}% "
-                "overall "
-                "(localised alveolar RMS at diagnosis, CWS)."
+                f"The recurrence is {extent.label}: a localised recurrence, "
+                "whether local or metastatic, calls for an aggressive multifaceted approach to "
+                "local therapy." + _circumscribed_figure(case)
             ),
             rule=RULE,
             entries=[multimodal],
             based_on_findings=based_on,
-            inputs_used=[f"{path}.sites"],
-            details={"spread": facts.Spread.LOCALISED, "figures": dict(multimodal.figures)},
+            inputs_used=[f"{path}.sites", "diagnosis.histology", "diagnosis.distant_metastases"],
+            details={"extent": extent.value, "figures": dict(multimodal.figures)},
         ),
         build(
             id="local_therapy.surgery",
             category=CATEGORY,
             statement=(
                 "Assess resectability with the surgical team: wide excision of a local or regional "
-                "recurrence, or resection of one or a few lung metastases."
+                "recurrence, or resection of one or a few metastases in one organ."
             ),
             strength=Strength.CONSIDER,
             reason=(
-                "Surgery is a listed option for localised recurrence, especially without "
-                "widespread bone disease."
+                "Surgery is a listed option for localised recurrence; some patients survive "
+                "after resection of one or a few lung metastases."
             ),
             rule=RULE,
             entries=[table["local.surgery_relapse"]],

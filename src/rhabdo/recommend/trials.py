@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from rhabdo.case.model import Case
+from rhabdo.classify.extent import event_extent
 from rhabdo.recommend import _facts as facts
 from rhabdo.recommend._build import build, join_words
 from rhabdo.recommend.knowledge import care_entries
@@ -74,7 +75,9 @@ def trial_triggers(case: Case) -> tuple[list[str], list[str]]:
     if spread == facts.Spread.DISSEMINATED:
         present.append("disseminated or multiple-site recurrence")
     elif spread == facts.Spread.UNKNOWN:
-        unknown.append(f"{path}.sites")
+        event = facts.current_event(case)
+        extent = event_extent(event, path) if event is not None else {}
+        unknown += list(extent.get("needs", [f"{path}.sites"]))
     if facts.recurrence_count(case) >= 2:
         present.append(f"{facts.recurrence_count(case)} recurrences or progressions")
     early = facts.early_progression(case)

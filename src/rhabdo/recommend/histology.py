@@ -1,0 +1,214 @@
+"""Histology first: when RMS-directed options wait for the biopsy, and what else the lesion may be.
+
+The seed paper asks for an aggressive approach to biopsy when imaging is atypical or a second
+cancer is suspected (Ogawa 2021); tissue confirmation of relapse is a general principle of care
+(Heske 2021).  Until the recurrence is histologically confirmed, RMS-directed local and systemic
+options are shown as conditional ("if the biopsy confirms recurrent RMS") and never as
+*recommended* (``care.histology_first``).  An unrecorded confirmation is read cautiously, as not
+confirmed.
+
+The differential follows what the case records: a lesion in an irradiated field
+(radiation-associated sarcoma or osteosarcoma), prior alkylators, etoposide or anthracyclines
+(therapy-related myeloid neoplasm), a known or suspected predisposition (tumours of that
+syndrome).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rhabdo.case.model import Case
+from rhabdo.case.vocab import MetastaticSite, MutationStatus
+from rhabdo.recommend import _facts as facts
+from rhabdo.recommend.knowledge import care_entries
+from rhabdo.results import (
+    InputWarning,
+    Recommendation,
+    RecommendationCategory,
+    Strength,
+    WarningSeverity,
+)
+
+#: The categories whose options are RMS-directed (they wait for the biopsy).
+HELD_CATEGORIES = frozenset(
+    {RecommendationCategory.LOCAL_THERAPY, RecommendationCategory.SYSTEMIC_THERAPY}
+)
+CONDITION = "If the biopsy confirms recurrent RMS: "
+WARNING_ID = "warning.histology_unconfirmed"
+
+
+@dataclass(frozen=True)
+class Differential:
+    entry: str
+    words: str
+
+
+@dataclass(frozen=True)
+class HistologyHold:
+    """Whether RMS-directed options wait for histology, why, and the differential."""
+
+    held: bool
+    triggers: list[str] = field(default_factory=list)
+    differential: list[Differential] = field(default_factory=list)
+    inputs: list[str] = field(default_factory=list)
+
+
+def _predisposed(case: Case) -> bool:
+    return (
+        case.patient.known_predisposition is not None
+        or case.diagnosis.tp53_germline is MutationStatus.MUTATED
+        or case.patient.family_history_of_cancer is True
+    )
+
+
+def differential(case: Case) -> list[Differential]:
+    """What else a new lesion may be, from what the case records."""
+    out: list[Differential] = []
+    irradiation = facts.site_irradiation(case)
+    if any(f.irradiated is True for f in irradiation):
+        out.append(
+            Differential(
+                "care.differential.radiation_associated_sarcoma",
+                "a radiation-associated sarcoma or osteosarcoma (lesion in an irradiated field)",
+            )
+        )
+    elif any(f.irradiated is None for f in irradiation) and facts.radiotherapy_courses(case):
+        out.append(
+            Differential(
+                "care.differential.radiation_associated_sarcoma",
+                "a radiation-associated sarcoma or osteosarcoma, if the lesion lies in the "
+                "irradiated field (not recorded)",
+            )
+        )
+    risky = facts.agents_given(case) & (
+        facts.ALKYLATING_AGENTS | facts.EPIPODOPHYLLOTOXINS | facts.ANTHRACYCLINES
+    )
+    if risky:
+        marrow = any(
+            s.metastatic_site is MetastaticSite.BONE_MARROW for s in facts.distant_sites(case)
+        )
+        out.append(
+            Differential(
+                "care.differential.therapy_related_myeloid_neoplasm",
+                "a therapy-related myeloid neoplasm after "
+                + ", ".join(sorted(a.label for a in risky))
+                + (" (marrow involvement recorded)" if marrow else ""),
+            )
+        )
+    if _predisposed(case):
+        syndrome = case.patient.known_predisposition
+        which = (
+            syndrome.label
+            if syndrome is not None
+            else "germline TP53 variant"
+            if case.diagnosis.tp53_germline is MutationStatus.MUTATED
+            else "a suspected predisposition (family history)"
+        )
+        out.append(
+            Differential(
+                "care.differential.predisposition_tumours",
+                f"another tumour of the predisposition syndrome ({which})",
+            )
+        )
+    return out
+
+
+def histology_hold(case: Case) -> HistologyHold:
+    """Whether the current recurrence's RMS-directed options wait for a biopsy."""
+    event = facts.current_event(case)
+    if event is None:
+        return HistologyHold(held=False)
+    path = facts.current_event_path(case)
+    inputs = [
+        f"{path}.histologically_confirmed",
+        f"{path}.suspected_second_malignancy",
+        f"{path}.atypical_imaging",
+        f"{path}.sites",
+    ]
+    diff = differential(case)
+    if event.histologically_confirmed is True:
+        return HistologyHold(held=False, differential=diff, inputs=inputs)
+    triggers = [
+        "the recurrence is not histologically confirmed"
+        if event.histologically_confirmed is False
+        else "histological confirmation of the recurrence is not recorded"
+    ]
+    if event.suspected_second_malignancy is True:
+        triggers.append("a second malignancy is suspected")
+    if event.atypical_imaging is True:
+        triggers.append("imaging is atypical for RMS recurrence")
+    if any(f.irradiated is True for f in facts.site_irradiation(case)):
+        triggers.append("the lesion lies in a previously irradiated field")
+    return HistologyHold(held=True, triggers=triggers, differential=diff, inputs=inputs)
+
+
+def histology_warnings(case: Case) -> list[InputWarning]:
+    """The attention warning shown at the top of every rendering when histology is unconfirmed."""
+    hold = histology_hold(case)
+    if not hold.held:
+        return []
+    path = facts.current_event_path(case)
+    message = (
+        "Recurrence not histologically confirmed ("
+        + "; ".join(hold.triggers)
+        + "): biopsy first; every RMS-directed option below applies only if the biopsy "
+        "confirms recurrent RMS."
+    )
+    if hold.differential:
+        message += " Differential: " + "; ".join(d.words for d in hold.differential) + "."
+    entries = care_entries()
+    citations = list(
+        dict.fromkeys(
+            [*entries["care.histology_first"].citations]
+            + [c for d in hold.differential for c in entries[d.entry].citations]
+        )
+    )
+    return [
+        InputWarning(
+            id=WARNING_ID,
+            message=message,
+            severity=WarningSeverity.ATTENTION,
+            fields=[
+                f"{path}.histologically_confirmed",
+                *(
+                    [f"{path}.suspected_second_malignancy"]
+                    if "a second malignancy is suspected" in hold.triggers
+                    else []
+                ),
+            ],
+            citations=citations,
+        )
+    ]
+
+
+def make_conditional(rec: Recommendation, hold: HistologyHold) -> Recommendation:
+    """``rec`` shown as conditional on the biopsy: never *recommended*, statement prefixed."""
+    if rec.category not in HELD_CATEGORIES or rec.strength is Strength.AVOID:
+        return rec
+    strength = Strength.CONSIDER if rec.strength is Strength.RECOMMENDED else rec.strength
+    entry = care_entries()["care.histology_first"]
+    statement = rec.statement
+    if not statement.startswith(CONDITION):
+        statement = CONDITION + statement[:1].lower() + statement[1:]
+    return rec.model_copy(
+        update={
+            "strength": strength,
+            "statement": statement,
+            "reason": rec.reason
+            + " Conditional on histology: "
+            + "; ".join(hold.triggers)
+            + " (biopsy first).",
+            "citations": list(dict.fromkeys([*rec.citations, *entry.citations])),
+            "inputs_used": list(dict.fromkeys([*rec.inputs_used, *hold.inputs])),
+            "details": {**rec.details, "conditional_on": "histology_confirms_recurrent_rms"},
+        }
+    )
+
+
+def apply_histology_hold(case: Case, recs: Sequence[Recommendation]) -> list[Recommendation]:
+    """Every RMS-directed option made conditional while histology is unconfirmed."""
+    hold = histology_hold(case)
+    if not hold.held:
+        return list(recs)
+    return [make_conditional(r, hold) for r in recs]

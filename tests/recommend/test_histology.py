@@ -1,0 +1,110 @@
+"""Histology first (issue 13 §2) and unknown radiotherapy history (§3).
+
+Sources: Ogawa 2021 (biopsy aggressively when imaging is atypical or a second cancer is
+suspected); Heske 2021 (tissue confirmation of relapse is a general principle of care).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from recommend_helpers import by_id, case, event
+
+from rhabdo.engine import assess
+from rhabdo.recommend import _facts as facts
+from rhabdo.recommend import recommend
+from rhabdo.recommend.histology import CONDITION, WARNING_ID, histology_hold
+from rhabdo.results import RecommendationCategory, Strength, WarningSeverity
+
+HELD = {RecommendationCategory.LOCAL_THERAPY, RecommendationCategory.SYSTEMIC_THERAPY}
+
+
+@pytest.mark.parametrize("confirmed", [False, None])
+def test_unconfirmed_histology_makes_rms_options_conditional(confirmed: bool | None) -> None:
+    ev = event(histologically_confirmed=confirmed) if confirmed is not None else event()
+    c = case(events=[ev])
+    recs = recommend(c, {})
+    held = [r for r in recs if r.category in HELD and r.strength is not Strength.AVOID]
+    assert held
+    for r in held:
+        assert r.strength is not Strength.RECOMMENDED, r.id
+        assert r.statement.startswith(CONDITION), r.id
+        assert r.details["conditional_on"] == "histology_confirms_recurrent_rms"
+    assert by_id(recs)["biopsy.confirm_recurrence"].strength is Strength.RECOMMENDED
+
+
+def test_confirmed_histology_keeps_recommended_local_therapy() -> None:
+    c = case(events=[event(histologically_confirmed=True)])
+    recs = by_id(recommend(c, {}))
+    assert recs["local_therapy.aggressive_multimodal"].strength is Strength.RECOMMENDED
+    assert "biopsy.confirm_recurrence" not in recs
+    assert assess(c).warnings == []
+
+
+def test_warning_names_triggers_and_differential() -> None:
+    c = case(
+        patient={"known_predisposition": "li_fraumeni"},
+        first_line={
+            "chemotherapy": [{"agent": "vincristine"}, {"agent": "cyclophosphamide"}],
+            "radiotherapy": [{"body_region": "thorax", "total_dose_gy": 41.4}],
+        },
+        events=[
+            event(
+                suspected_second_malignancy=True,
+                atypical_imaging=True,
+                sites=[{"extent": "local", "body_region": "thorax", "in_irradiated_field": True}],
+            )
+        ],
+    )
+    [w] = assess(c).warnings
+    assert w.id == WARNING_ID and w.severity is WarningSeverity.ATTENTION
+    for words in (
+        "not recorded",
+        "second malignancy is suspected",
+        "atypical",
+        "irradiated field",
+        "radiation-associated sarcoma",
+        "therapy-related myeloid neoplasm",
+        "Li-Fraumeni",
+    ):
+        assert words in w.message, words
+    assert "kratz_2017" in w.citations and "ogawa_2021" in w.citations
+
+
+def test_no_event_no_hold() -> None:
+    assert histology_hold(case(events=[])).held is False
+
+
+# --- §3: an unrecorded radiotherapy history is never "not irradiated" -------------------
+
+
+def _site(**kw: Any) -> dict[str, Any]:
+    return {"extent": "local", "body_region": "thorax", **kw}
+
+
+@pytest.mark.parametrize(
+    ("first_line", "expected"),
+    [
+        ({}, None),  # empty list, radiotherapy_given not stated: unknown
+        ({"radiotherapy_given": False}, False),
+        ({"radiotherapy": [{"body_region": "pelvis", "total_dose_gy": 50.4}]}, False),
+        ({"radiotherapy": [{"body_region": "thorax", "total_dose_gy": 36}]}, None),
+        ({"radiotherapy": [{"total_dose_gy": 36}]}, None),  # region of the course unknown
+    ],
+)
+def test_site_irradiation_from_the_record(
+    first_line: dict[str, Any], expected: bool | None
+) -> None:
+    c = case(first_line=first_line, events=[event(sites=[_site()])])
+    [f] = facts.site_irradiation(c)
+    assert f.irradiated is expected, f.basis
+
+
+def test_unrecorded_history_never_reads_as_unirradiated() -> None:
+    c = case(events=[event(sites=[_site()], histologically_confirmed=True)])
+    recs = by_id(recommend(c, {}))
+    assert "local_therapy.radiotherapy" not in recs
+    rec = recs["local_therapy.reirradiation"]
+    assert rec.strength is Strength.CAUTION
+    assert "first_line.radiotherapy_given" in rec.reason or "not recorded" in rec.reason
