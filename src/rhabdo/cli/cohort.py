@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from rhabdo.cli.common import fail, user_errors
+from rhabdo.cli.common import EXIT_CHECK_FAILED, fail, user_errors
 
 
 @click.group("cohort")
@@ -46,6 +46,11 @@ def cohort_group() -> None:
     default=None,
     help="Progress bar (default: on when standard error is a terminal).",
 )
+@click.option(
+    "--date-format",
+    help="How the date columns are written when not YYYY-MM-DD, in strptime codes "
+    "(e.g. %d/%m/%Y for 15/03/2022).",
+)
 def score_cmd(
     input_path: Path,
     output_path: Path,
@@ -53,6 +58,7 @@ def score_cmd(
     workers: int,
     batch_rows: int,
     progress: bool | None,
+    date_format: str | None,
 ) -> None:
     """Score every row of a cohort table IN with the same rules as `rhabdo assess`."""
     from rhabdo.cohort.columns import load_mapping
@@ -67,12 +73,15 @@ def score_cmd(
             workers=workers,
             batch_rows=batch_rows,
             progress=progress,
+            date_format=date_format,
         )
     click.echo(
         f"{summary.rows} rows: {summary.scored} scored, {summary.errors} with errors "
         f"(see the 'error' column of {output_path})",
         err=True,
     )
+    if summary.scored == 0:
+        fail(f"no row of {input_path.name} could be scored", code=EXIT_CHECK_FAILED)
 
 
 def _parse_times(values: tuple[float, ...]) -> list[float]:

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd  # type: ignore[import-untyped]  # no stubs installed
 
 from rhabdo.cohort.cells import STATUS_SUFFIX
-from rhabdo.cohort.score import ERROR_COLUMN, table_format
+from rhabdo.cohort.score import ERROR_COLUMN, sniff_delimiter, table_format
 from rhabdo.errors import CohortTableError, FieldProblem
 from rhabdo.plotting import new_figure
 
@@ -99,10 +99,19 @@ def read_table(path: str | Path) -> pd.DataFrame:
     try:
         if fmt == "parquet":
             return pd.read_parquet(p)
-        return pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])
+        with p.open(encoding="utf-8-sig") as fh:
+            delimiter = sniff_delimiter(fh.readline())
+        return pd.read_csv(
+            p,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            sep=delimiter,
+            encoding="utf-8-sig",
+        )
     except FileNotFoundError:
         raise CohortTableError([FieldProblem("(file)", "file not found")], str(p)) from None
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError) as exc:  # UnicodeDecodeError is a ValueError
         raise CohortTableError(
             [FieldProblem("(file)", f"cannot be read ({exc})")], str(p)
         ) from None

@@ -137,7 +137,7 @@ def report_context(case: Case, assessment: Assessment) -> dict[str, Any]:
         "exposure": exposure,
         "radiotherapy": radiotherapy_rows(case),
         "charts": charts,
-        "p1": page_one(case, assessment),
+        "p1": page_one(case, assessment, charts),
         "categories": recommendations_by_category(assessment),
         "refs": References(assessment),
         "title_of": finding_title,

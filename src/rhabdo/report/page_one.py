@@ -227,9 +227,11 @@ def prognosis_lines(assessment: Assessment) -> tuple[list[PrognosisLine], list[s
     return lines, entries
 
 
-def headline_chart(assessment: Assessment, entries: list[str]) -> Chart | None:
+def headline_chart(
+    assessment: Assessment, entries: list[str], charts: list[Chart] | None = None
+) -> Chart | None:
     """The chart of the headline figure, else the first published chart that applies."""
-    charts = prognosis_charts(assessment)
+    charts = prognosis_charts(assessment) if charts is None else charts
     for entry in entries:
         for c in charts:
             if entry in c.entry_ids:
@@ -429,7 +431,8 @@ def missing_lines(case: Case, assessment: Assessment) -> tuple[list[MissingLine]
 # --- the whole page ---------------------------------------------------------------------------
 
 
-def page_one(case: Case, assessment: Assessment) -> PageOne:
+def page_one(case: Case, assessment: Assessment, charts: list[Chart] | None = None) -> PageOne:
+    """The summary; ``charts`` are the published-outcome charts when already drawn."""
     prognosis, entries = prognosis_lines(assessment)
     options, more_options = option_lines(assessment)
     trials, trial_counts = trial_lines(assessment)
@@ -442,7 +445,7 @@ def page_one(case: Case, assessment: Assessment) -> PageOne:
         warnings=list(assessment.warnings),
         classification=classification(assessment),
         prognosis=prognosis,
-        chart=headline_chart(assessment, entries),
+        chart=headline_chart(assessment, entries, charts),
         options=options,
         more_options=more_options,
         other_recommendations=other_recommendations(assessment),
