@@ -62,8 +62,25 @@ def test_whole_base_checks_clean() -> None:
     report = check_knowledge()
     assert report.ok, [str(p) for p in report.problems]
     assert report.sources == len(load_sources())
-    assert [t.filename for t in report.tables] == SPEC_IDS
+    assert [t.filename for t in report.tables] == [*SPEC_IDS, "trials/trials.yaml"]
     assert report.entries == sum(t.entries for t in report.tables)
+
+
+def test_kb_check_covers_the_trial_file(tmp_path: Path) -> None:
+    """An unknown citation key or an unknown field in the trial file fails ``kb check``."""
+    data = tmp_path / "data"
+    shutil.copytree(data_dir(), data)
+    path = data / "trials" / "trials.yaml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw["trials"][0]["citations"].append("no_such_source")
+    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    report = check_knowledge(data)
+    assert not report.ok
+    assert any("no_such_source" in str(p) and "NCT04625907" in str(p) for p in report.problems)
+    raw["trials"][0]["criteria"]["min_platelets"] = 5
+    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError, match="min_platelets"):
+        check_knowledge(data)
 
 
 def test_every_citation_key_resolves() -> None:

@@ -489,8 +489,8 @@ def test_summary_card_states_stage_group_risk_and_relapse_timing() -> None:
         card["summary"]
         == "RMS: Stage 2; Group III; COG risk intermediate or high?; Relapse late (≥18 months)"
     )
-    assert "needs diagnosis: distant metastases" in card["detail"]
-    assert "diagnosis: max diameter (cm)" in card["detail"]
+    assert "needs Distant metastases at diagnosis" in card["detail"]
+    assert "Tumour size at diagnosis (largest diameter, cm)" in card["detail"]
     assert "2 coded item(s)" in card["detail"]
     assert problems("response", {"cards": [card]}) == []
 

@@ -548,8 +548,12 @@ def test_card_text_is_in_words_without_internal_ids(
             "off therapy, within 18 months of the start of treatment",
         ),
         ("relapse.timing", "on_first_line_therapy", "during first-line therapy"),
-        ("risk.cog", "not_classified_mutated", "not classified mutated"),
-        ("group.clinical", "IIIB", "IIIB"),
+        (
+            "risk.cog",
+            "not_classified_mutated",
+            "not classified (MYOD1 or TP53 mutated; no COG risk group)",
+        ),
+        ("group.clinical", "IIIB", "group IIIB"),
         ("relapse.refractory", False, "no"),
     ],
 )

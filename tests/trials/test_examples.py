@@ -1,6 +1,11 @@
 """Expected trial verdicts for the lead's example cases (examples/*.yaml), with why.
 
-Each case is judged on its own ``current.assessed_on``.  The bundled trials and the criteria
+Each case is judged on its own ``current.assessed_on``.  Registry checks come first
+(``rhabdo.trials.screen``): every bundled trial studies RMS; FaR-RMS recruits since 31 Jul 2020
+(UK start), so it was open on every example's date; ARST0921 is completed and never offered.
+FGFR4 CAR-T (not yet recruiting, no start date), CAR-TA (status unknown), and 3CAR and RAD3CAR
+(recruiting as of a date after most examples, no start date recorded) each carry one more
+pending item: whether the trial was open on the day judged.  The bundled trials and the criteria
 that decide are (knowledge/data/trials/trials.yaml):
 
 * NCT04625907 FaR-RMS -- structured: pleomorphic RMS excluded (kofam listing).  No example is
@@ -38,48 +43,48 @@ EXPECTED: dict[str, dict[str, tuple[str, int, str]]] = {
         FAR: ("eligible_on_known_data", 0, "embryonal, not pleomorphic"),
         FGFR4: (
             "excluded",
-            0,
+            1,
             "age 3 on 2025-02-15 meets >= 3, but only 1 regimen recorded (needs 2)",
         ),
-        CAR3: ("possible_pending", 1, "first relapse, measurable, Lansky 80; B7-H3 not recorded"),
-        CARTA: ("possible_pending", 1, "age 3, Lansky 80; ANC, platelets and ALT not recorded"),
-        RAD3: ("possible_pending", 1, "age 3, Lansky 80; B7-H3 not recorded"),
+        CAR3: ("possible_pending", 2, "first relapse, measurable, Lansky 80; B7-H3 not recorded"),
+        CARTA: ("possible_pending", 2, "age 3, Lansky 80; ANC, platelets and ALT not recorded"),
+        RAD3: ("possible_pending", 2, "age 3, Lansky 80; B7-H3 not recorded"),
     },
     "local-relapse-paratesticular.yaml": {
         FAR: ("eligible_on_known_data", 0, "embryonal"),
-        FGFR4: ("excluded", 0, "first relapse after VA only: 1 regimen"),
-        CAR3: ("possible_pending", 1, "age 10, measurable, Lansky 90; B7-H3 not recorded"),
-        CARTA: ("possible_pending", 1, "organ-function values not recorded"),
-        RAD3: ("possible_pending", 1, "Lansky 90; B7-H3 not recorded"),
+        FGFR4: ("excluded", 1, "first relapse after VA only: 1 regimen"),
+        CAR3: ("possible_pending", 2, "age 10, measurable, Lansky 90; B7-H3 not recorded"),
+        CARTA: ("possible_pending", 2, "organ-function values not recorded"),
+        RAD3: ("possible_pending", 2, "Lansky 90; B7-H3 not recorded"),
     },
     "metastatic-at-diagnosis-trunk.yaml": {
         FAR: ("eligible_on_known_data", 0, "alveolar, newly diagnosed: FaR-RMS takes new patients"),
         FGFR4: (
             "excluded",
-            1,
+            2,
             "newly diagnosed metastatic is not relapsed/refractory (no therapy recorded yet)",
         ),
         CAR3: ("excluded", 1, "newly diagnosed; B7-H3 also unknown"),
-        CARTA: ("excluded", 1, "newly diagnosed; organ function also unknown"),
-        RAD3: ("excluded", 1, "newly diagnosed; B7-H3 also unknown"),
+        CARTA: ("excluded", 2, "newly diagnosed; organ function also unknown"),
+        RAD3: ("excluded", 2, "newly diagnosed; B7-H3 also unknown"),
     },
     "metastatic-relapse-bladder-prostate.yaml": {
         FAR: ("eligible_on_known_data", 0, "botryoid embryonal"),
-        FGFR4: ("excluded", 0, "1 regimen recorded"),
+        FGFR4: ("excluded", 1, "1 regimen recorded"),
         CAR3: (
             "possible_pending",
-            1,
+            2,
             "age 5, lung relapse measurable, Lansky 80; B7-H3 not recorded",
         ),
-        CARTA: ("possible_pending", 1, "organ-function values not recorded"),
-        RAD3: ("possible_pending", 1, "Lansky 80; B7-H3 not recorded"),
+        CARTA: ("possible_pending", 2, "organ-function values not recorded"),
+        RAD3: ("possible_pending", 2, "Lansky 80; B7-H3 not recorded"),
     },
     "missing-data-trunk-relapse.yaml": {
         FAR: ("eligible_on_known_data", 0, "embryonal"),
-        FGFR4: ("excluded", 0, "1 regimen recorded"),
-        CAR3: ("possible_pending", 3, "measurable disease, performance and B7-H3 all unrecorded"),
-        CARTA: ("possible_pending", 2, "performance and organ function unrecorded"),
-        RAD3: ("possible_pending", 2, "performance and B7-H3 unrecorded"),
+        FGFR4: ("excluded", 1, "1 regimen recorded"),
+        CAR3: ("possible_pending", 4, "measurable disease, performance and B7-H3 all unrecorded"),
+        CARTA: ("possible_pending", 3, "performance and organ function unrecorded"),
+        RAD3: ("possible_pending", 3, "performance and B7-H3 unrecorded"),
     },
     "progression-on-therapy-parameningeal.yaml": {
         FAR: (
@@ -87,35 +92,35 @@ EXPECTED: dict[str, dict[str, tuple[str, int, str]]] = {
             0,
             "embryonal (whether refractory disease may enter is free text)",
         ),
-        FGFR4: ("excluded", 0, "refractory on first line: 1 regimen"),
-        CAR3: ("possible_pending", 1, "refractory, measurable, Lansky 70; B7-H3 not recorded"),
-        CARTA: ("possible_pending", 1, "refractory, Lansky 70; organ function not recorded"),
-        RAD3: ("possible_pending", 1, "refractory, Lansky 70; B7-H3 not recorded"),
+        FGFR4: ("excluded", 1, "refractory on first line: 1 regimen"),
+        CAR3: ("possible_pending", 2, "refractory, measurable, Lansky 70; B7-H3 not recorded"),
+        CARTA: ("possible_pending", 2, "refractory, Lansky 70; organ function not recorded"),
+        RAD3: ("possible_pending", 2, "refractory, Lansky 70; B7-H3 not recorded"),
     },
     "regional-relapse-alveolar-extremity.yaml": {
         FAR: ("eligible_on_known_data", 0, "alveolar"),
-        FGFR4: ("excluded", 0, "1 regimen recorded"),
-        CAR3: ("possible_pending", 1, "age 13, Karnofsky 90; B7-H3 not recorded"),
-        CARTA: ("possible_pending", 1, "organ function not recorded"),
-        RAD3: ("possible_pending", 1, "Karnofsky 90; B7-H3 not recorded"),
+        FGFR4: ("excluded", 1, "1 regimen recorded"),
+        CAR3: ("possible_pending", 2, "age 13, Karnofsky 90; B7-H3 not recorded"),
+        CARTA: ("possible_pending", 2, "organ function not recorded"),
+        RAD3: ("possible_pending", 2, "Karnofsky 90; B7-H3 not recorded"),
     },
     "relapse-after-metastatic-alveolar.yaml": {
         FAR: ("eligible_on_known_data", 0, "alveolar"),
-        FGFR4: ("excluded", 0, "first relapse, 1 regimen recorded"),
-        CAR3: ("possible_pending", 1, "age 15, Karnofsky 60 >= 50; B7-H3 not recorded"),
+        FGFR4: ("excluded", 1, "first relapse, 1 regimen recorded"),
+        CAR3: ("possible_pending", 2, "age 15, Karnofsky 60 >= 50; B7-H3 not recorded"),
         CARTA: (
             "possible_pending",
-            1,
+            2,
             "Karnofsky 60 meets >= 60 exactly; organ function not recorded",
         ),
-        RAD3: ("possible_pending", 1, "Karnofsky 60 meets >= 60; B7-H3 not recorded"),
+        RAD3: ("possible_pending", 2, "Karnofsky 60 meets >= 60; B7-H3 not recorded"),
     },
     "suspected-second-malignancy-orbit.yaml": {
         FAR: ("eligible_on_known_data", 0, "embryonal (the lesion still needs a biopsy)"),
-        FGFR4: ("excluded", 0, "1 regimen recorded"),
-        CAR3: ("possible_pending", 1, "age 12, Karnofsky 90; B7-H3 not recorded"),
-        CARTA: ("possible_pending", 1, "organ function not recorded"),
-        RAD3: ("possible_pending", 1, "Karnofsky 90; B7-H3 not recorded"),
+        FGFR4: ("excluded", 1, "1 regimen recorded"),
+        CAR3: ("possible_pending", 2, "age 12, Karnofsky 90; B7-H3 not recorded"),
+        CARTA: ("possible_pending", 2, "organ function not recorded"),
+        RAD3: ("possible_pending", 2, "Karnofsky 90; B7-H3 not recorded"),
     },
 }
 
@@ -154,18 +159,23 @@ def test_recording_b7h3_settles_the_b7h3_trials() -> None:
     """With B7-H3 (CD276) positive on IHC recorded, 3CAR and RAD3CAR have no pending item left.
 
     Synthetic variant of relapse-after-metastatic-alveolar.yaml (age 15, first relapse,
-    measurable disease, Karnofsky 60): 3CAR needs >= 50 and RAD3CAR >= 60, both met.
+    measurable disease, Karnofsky 60): 3CAR needs >= 50 and RAD3CAR >= 60, both met.  Judged on
+    1 Dec 2025, after both trials were recorded as recruiting (3CAR as of 26 Jun 2025, RAD3CAR as
+    of 19 Nov 2025), so recruitment is not pending either.
     """
+    import datetime as dt
+
     from rhabdo.case.io import case_to_dict, parse_case
 
     doc = case_to_dict(load_case(EXAMPLES / "relapse-after-metastatic-alveolar.yaml"))
     doc["diagnosis"]["tumour_alterations"] = [
         {"gene": "CD276", "alteration": "expression", "detected": True, "detail": "IHC H-score 180"}
     ]
-    matches = {m.trial.registry_id: m for m in match_trials(parse_case(doc))}
+    on = dt.date(2025, 12, 1)
+    matches = {m.trial.registry_id: m for m in match_trials(parse_case(doc), on=on)}
     assert matches[CAR3].verdict.value == "eligible_on_known_data"
     assert matches[RAD3].verdict.value == "eligible_on_known_data"
     assert matches[CAR3].needs_review  # free-text criteria still need the team's review
     doc["diagnosis"]["tumour_alterations"][0]["detected"] = False
-    matches = {m.trial.registry_id: m for m in match_trials(parse_case(doc))}
+    matches = {m.trial.registry_id: m for m in match_trials(parse_case(doc), on=on)}
     assert matches[CAR3].verdict.value == "excluded"

@@ -31,7 +31,8 @@ def test_match_text() -> None:
     result = run("match", CASE)
     assert result.exit_code == 0, result.output
     assert "judged on 2024-06-10" in result.output
-    assert "NCT04897321" in result.output and "possible, pending 1 item(s)" in result.output
+    # 3CAR: B7-H3 not recorded, and recruiting only as of 2025-06-26 with no start date
+    assert "NCT04897321" in result.output and "possible, pending 2 item(s)" in result.output
     assert "[NOT MET]" in result.output and "[needs review]" in result.output
     assert "2008-10-11" not in result.output  # the date of birth is never shown
 
@@ -126,7 +127,16 @@ def test_import_then_match(tmp_path) -> None:
     doc = json.loads(matched.output)
     assert {m["registry_id"] for m in doc["matches"]} == {"NCT99000001", "NCT99000002"}
     first = next(m for m in doc["matches"] if m["registry_id"] == "NCT99000001")
-    assert first["verdict"] == "eligible_on_known_data"  # age 15 in 1-30; all else is free text
+    # The case is judged on 2024-06-10; the study opened on 2025-01-15: not offered.
+    assert first["verdict"] == "excluded"
+    (recruitment,) = [c for c in first["registry_checks"] if c["outcome"] == "not_met"]
+    assert "opens 2025-01-15, after the day judged (2024-06-10)" in recruitment["reason"]
+    later = json.loads(
+        run("match", CASE, "--trials", str(out), "--format", "json", "--on", "2026-06-01").output
+    )
+    first = next(m for m in later["matches"] if m["registry_id"] == "NCT99000001")
+    assert first["verdict"] == "eligible_on_known_data"  # age 17 in 1-30; all else is free text
+    assert first["start_date"] == "2025-01-15"
     assert len(first["needs_review"]) == 5
 
 
@@ -145,8 +155,15 @@ def test_import_bad_input(fixture: str, fragment: str) -> None:
 def test_list_bundled() -> None:
     result = run("list")
     assert result.exit_code == 0
-    for rid in ("NCT04625907", "NCT06865664", "NCT04897321", "NCT07172958", "NCT07222735"):
+    for rid in (
+        "NCT04625907",
+        "NCT06865664",
+        "NCT04897321",
+        "NCT07172958",
+        "NCT07222735",
+        "NCT01222715",
+    ):
         assert rid in result.output
     assert "as of 2025-06-26" in result.output
     as_json = run("list", "--format", "json")
-    assert len(json.loads(as_json.output)["trials"]) == 5
+    assert len(json.loads(as_json.output)["trials"]) == 6

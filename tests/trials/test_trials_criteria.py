@@ -511,7 +511,7 @@ def test_results_are_ordered_most_plausible_first() -> None:
             "NCT00000004", "RECRUITING", required_biomarkers=[CD276], min_prior_regimens=3
         ),  # excluded
         t("NCT00000003", "RECRUITING", required_biomarkers=[CD276]),  # pending 1
-        t("NCT00000002", "COMPLETED"),  # eligible but closed
+        t("NCT00000002", "COMPLETED"),  # completed: not offered (one unmet registry check)
         t("NCT00000001", "RECRUITING", free_text=["x"]),  # eligible, open, one review item
         t("NCT00000000", "RECRUITING"),  # eligible, open, nothing to review
     ]
@@ -519,9 +519,9 @@ def test_results_are_ordered_most_plausible_first() -> None:
     assert order == [
         "NCT00000000",
         "NCT00000001",
-        "NCT00000002",
         "NCT00000003",
-        "NCT00000005",
+        "NCT00000005",  # excluded by one criterion, open
+        "NCT00000002",  # excluded by its status, closed
         "NCT00000004",
     ]
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from rhabdo.case.vocab import Sex
 from rhabdo.trials import TrialImportError, import_ctgov, import_ctgov_file
 from rhabdo.trials.importer import parse_registry_age, split_eligibility_text
-from rhabdo.trials.model import TrialPhase, TrialStatus
+from rhabdo.trials.model import DateType, TrialPhase, TrialStatus
 
 from .trials_helpers import CTGOV
 
@@ -22,7 +20,8 @@ def test_well_formed_search_response() -> None:
     assert first.sponsor == "Synthetic Children's Oncology Consortium"
     assert first.phases == [TrialPhase.PHASE1, TrialPhase.PHASE2]
     assert first.status is TrialStatus.RECRUITING
-    assert first.status_as_of == dt.date(2026, 5, 1)  # "2026-05": year-month read as its first day
+    assert first.status_as_of == "2026-05"  # a month-only date stays month precision
+    assert (first.start_date, first.start_date_type) == ("2025-01-15", DateType.ACTUAL)
     assert first.countries == ["Italy", "Netherlands"]
     assert first.conditions == ["Rhabdomyosarcoma", "Relapsed Rhabdomyosarcoma"]
     assert (first.criteria.age.min_years, first.criteria.age.max_years) == (1, 30)
@@ -50,7 +49,7 @@ def test_ages_in_months_are_kept_for_review_not_rounded() -> None:
     assert second.criteria.sexes == [Sex.FEMALE]
     assert second.phases == []
     assert second.status is TrialStatus.NOT_YET_RECRUITING
-    assert second.status_as_of == dt.date(2026, 2, 10)
+    assert second.status_as_of == "2026-02-10"
     assert second.countries is None
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import pytest
@@ -99,7 +98,14 @@ BUNDLED = load_trials()
 def test_bundled_set_has_the_curated_trials() -> None:
     ids = {t.registry_id for t in BUNDLED}
     # FaR-RMS, FGFR4 CAR-T, 3CAR and RAD3CAR (B7-H3 CAR-T), CAR-TA: knowledge/data/trials/
-    assert ids == {"NCT04625907", "NCT06865664", "NCT04897321", "NCT07172958", "NCT07222735"}
+    assert ids == {
+        "NCT04625907",
+        "NCT06865664",
+        "NCT04897321",
+        "NCT07172958",
+        "NCT07222735",
+        "NCT01222715",
+    }
 
 
 @pytest.mark.parametrize("trial", BUNDLED, ids=lambda t: t.registry_id)
@@ -121,9 +127,7 @@ def test_bundled_facts_as_read() -> None:
     fgfr4 = by_id["NCT06865664"]  # ClinConnect/Veeva: ages 3-39, >= 2 regimens, not yet recruiting
     assert (fgfr4.criteria.age.min_years, fgfr4.criteria.age.max_years) == (3, 39)
     assert fgfr4.criteria.min_prior_regimens == 2
-    assert fgfr4.status is TrialStatus.NOT_YET_RECRUITING and fgfr4.status_as_of == dt.date(
-        2025, 6, 26
-    )
+    assert fgfr4.status is TrialStatus.NOT_YET_RECRUITING and fgfr4.status_as_of == "2025-06-26"
     car3 = by_id["NCT04897321"]  # 3CAR: <=21 years, Karnofsky/Lansky >= 50, measurable, B7-H3+
     assert car3.criteria.age.max_years == 21 and car3.criteria.age.max_inclusive
     assert car3.criteria.min_performance_score == 50
@@ -140,7 +144,11 @@ def test_bundled_facts_as_read() -> None:
         "NCT07222735"
     ]  # RAD3CAR: <= 21 years, Karnofsky/Lansky >= 60, B7-H3 H-score >= 100
     assert rad3.criteria.age.max_years == 21 and rad3.criteria.min_performance_score == 60
-    assert rad3.status is TrialStatus.RECRUITING and rad3.status_as_of == dt.date(2025, 11, 19)
+    assert rad3.status is TrialStatus.RECRUITING and rad3.status_as_of == "2025-11-19"
+    assert far.start_date == "2020-07-31"  # NIHR: UK recruitment start
+    arst0921 = by_id["NCT01222715"]  # COG ARST0921: completed, kept for its number, never offered
+    assert arst0921.acronym == "ARST0921" and arst0921.status is TrialStatus.COMPLETED
+    assert arst0921.criteria.age.max_years == 30 and not arst0921.criteria.age.max_inclusive
 
 
 def test_match_trials_defaults_to_the_bundled_set() -> None:

@@ -25,9 +25,11 @@ def _verdict_line(m: TrialMatch) -> str:
 
 
 def _status_line(t: Trial) -> str:
-    as_of = f" as of {t.status_as_of.isoformat()}" if t.status_as_of else " (date not stated)"
+    as_of = f" as of {t.status_as_of}" if t.status_as_of else " (date not stated)"
     countries = ", ".join(t.countries) if t.countries else "countries not verified"
-    return f"{t.phase_label}; status {t.status.value.lower().replace('_', ' ')}{as_of}; {countries}"
+    opened = f"; start {t.start_date}" if t.start_date else ""
+    status = t.status.value.lower().replace("_", " ")
+    return f"{t.phase_label}; status {status}{as_of}{opened}; {countries}"
 
 
 def render_matches_text(matches: list[TrialMatch], on: dt.date | None) -> str:
@@ -40,7 +42,7 @@ def render_matches_text(matches: list[TrialMatch], on: dt.date | None) -> str:
         out.append(f"{i}. {t.registry_id} {name}{t.title}")
         out.append(f"   {_status_line(t)}")
         out.append(f"   Verdict: {_verdict_line(m)}")
-        for r in m.criteria:
+        for r in [*m.registry_checks, *m.criteria]:
             ev = "; ".join(f"{e.field}={e.value}" for e in r.evidence)
             line = f"   - [{_MARK[r.outcome]}] {r.requirement}: {r.reason}"
             if ev:
@@ -50,6 +52,17 @@ def render_matches_text(matches: list[TrialMatch], on: dt.date | None) -> str:
             out.append(line)
         for text in m.needs_review:
             out.append(f"   - [needs review] {text}")
+        for site in t.sites or []:
+            where = ", ".join(p for p in (site.facility, site.city, site.country) if p)
+            state = (
+                site.status.value.lower().replace("_", " ") if site.status else "status not given"
+            )
+            contacts = "; ".join(
+                ", ".join(p for p in (c.name, c.phone, c.email) if p) for c in site.contacts
+            )
+            out.append(
+                f"   Site: {where} ({state})" + (f"; contact {contacts}" if contacts else "")
+            )
         if t.citations:
             out.append(f"   Sources: {', '.join(t.citations)}")
         out.append("")
@@ -89,11 +102,27 @@ def trials_group() -> None:
     metavar="YYYY-MM-DD",
     help="Judge eligibility on this date (default: current.assessed_on of the case).",
 )
+@click.option(
+    "--country",
+    default=None,
+    metavar="NAME",
+    help="Only trials with a recruiting site in this country (as the registry names it, "
+    "e.g. 'United Kingdom'); the others are listed as excluded with the reason.",
+)
 @click.option("-o", "--output", default=None, help="Write to this file instead of standard output.")
 def match_cmd(
-    case_file: str, fmt: str, trials_file: str | None, on_text: str | None, output: str | None
+    case_file: str,
+    fmt: str,
+    trials_file: str | None,
+    on_text: str | None,
+    country: str | None,
+    output: str | None,
 ) -> None:
-    """Match CASE against the bundled trials (or --trials FILE), criterion by criterion."""
+    """Match CASE against the bundled trials (or --trials FILE), criterion by criterion.
+
+    Registry checks come first: the trial's conditions must include RMS, soft-tissue sarcoma
+    or solid tumours, and it must have been recruiting on the day judged.
+    """
     from rhabdo.case.io import load_case
     from rhabdo.trials.matcher import judgement_date, match_trials
     from rhabdo.trials.registry import load_trial_file, load_trials
@@ -107,7 +136,9 @@ def match_cmd(
     with user_errors():
         case = load_case(case_file)
         trials = load_trial_file(trials_file) if trials_file else load_trials()
-        matches = match_trials(case, trials, on=on)
+        if country is not None and not country.strip():
+            fail("--country: give a country name, e.g. 'United Kingdom'")
+        matches = match_trials(case, trials, on=on, country=country)
         judged = judgement_date(case, on)
     text = (
         matches_to_json(matches, judged) if fmt == "json" else render_matches_text(matches, judged)

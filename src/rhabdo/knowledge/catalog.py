@@ -209,4 +209,27 @@ def check_knowledge(
                 report.unverified.append(
                     UnverifiedEntry(spec.filename, entry.id, entry.evidence_gap)
                 )
+    _check_trials(base, registry, report)
     return report
+
+
+TRIALS_FILE = "trials/trials.yaml"
+
+
+def _check_trials(base: Path, registry: dict[str, Source], report: KnowledgeReport) -> None:
+    """The trial file (when the directory has one): strict parse and resolved citations."""
+    from rhabdo.trials.registry import parse_trials
+
+    path = base / TRIALS_FILE
+    if not path.exists():
+        return
+    trials = parse_trials(read_yaml(path), TRIALS_FILE)
+    report.tables.append(
+        TableReport(TRIALS_FILE, len(trials), "curated clinical trials and their registry data")
+    )
+    for trial in trials:
+        for i, key in enumerate(trial.citations):
+            if key not in registry:
+                report.problems.append(
+                    CitationProblem(TRIALS_FILE, trial.registry_id, f"citations[{i}]", key)
+                )

@@ -551,49 +551,24 @@ def _short(text: str, limit: int = SUMMARY_MAX_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def words(code: str) -> str:
-    """A coded value or case field in words: ``max_diameter_cm`` -> "max diameter (cm)"."""
-    text = str(code)
-    for unit in _UNITS:
-        if text.endswith("_" + unit):
-            return text[: -len(unit) - 1].replace("_", " ") + f" ({_UNITS[unit]})"
-    return text.replace("_", " ")
-
-
-_UNITS = {"cm": "cm", "mg_m2": "mg/m²", "gy": "Gy", "days": "days", "months": "months"}
-
-
 def field_label(path: str) -> str:
-    """A case field path in words: ``diagnosis.max_diameter_cm`` -> "diagnosis: max diameter
-    (cm)"; list indices are dropped."""
-    parts = [p.split("[", 1)[0] for p in str(path).split(".") if p]
-    if not parts:
-        return str(path)
-    head = words(parts[0])
-    return head if len(parts) == 1 else f"{head}: " + ", ".join(words(p) for p in parts[1:])
+    """A case field path in the clinic's words (``rhabdo.labels``)."""
+    from rhabdo import labels
+
+    return labels.field_label(str(path))
 
 
 def value_label(finding_id: str, value: Any) -> str:
     """One value of a finding in the clinic's words (never an internal code)."""
+    from rhabdo import labels
+
     if isinstance(value, dict):
         for key in ("label", "display", "value", "name"):
             if key in value and value[key] is not None:
                 return value_label(finding_id, value[key])
-        return ", ".join(f"{words(k)} {value_label(finding_id, v)}" for k, v in value.items())
     if isinstance(value, list | tuple):
         return ", ".join(value_label(finding_id, v) for v in value)
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    label = getattr(value, "label", None)
-    if isinstance(label, str):
-        return label
-    text = str(value)
-    if finding_id == "relapse.timing":
-        from rhabdo.classify.relapse import RelapseTiming
-
-        if text in RelapseTiming._value2member_map_:
-            return RelapseTiming(text).label
-    return words(text)
+    return labels.value_label(finding_id, value)
 
 
 def display_value(value: Any) -> str:
@@ -629,24 +604,32 @@ def _summary_findings(findings: dict[str, Any]) -> list[tuple[str, Any]]:
     return [(label, findings[fid]) for label, fid in SUMMARY_PARTS if fid in findings]
 
 
-def _short_value(f: Any) -> str:
+def _bare(heading: str, text: str) -> str:
+    """``text`` without the words its summary heading already says ("stage 2" -> "2")."""
+    word = heading.split()[-1].lower()
+    if text.lower().startswith(word + " "):
+        text = text[len(word) + 1 :]
+    if text.lower().endswith(" " + word):
+        text = text[: -len(word) - 1]
+    return text
+
+
+def _short_value(heading: str, f: Any) -> str:
     status = str(f.status)
     if status == "determined":
-        return value_label(f.id, f.value)
+        return _bare(heading, value_label(f.id, f.value))
     if status == "indeterminate":
         if f.candidates and len(f.candidates) <= 2:
-            return " or ".join(value_label(f.id, c) for c in f.candidates) + "?"
+            return " or ".join(_bare(heading, value_label(f.id, c)) for c in f.candidates) + "?"
         return "undetermined"
     return "not applicable"
 
 
 def finding_label(finding_id: str) -> str:
-    """A finding id in words: ``risk.cog_histology`` -> "risk: cog histology"."""
-    for label, fid in SUMMARY_PARTS:
-        if fid == finding_id:
-            return label
-    head, _, rest = str(finding_id).partition(".")
-    return f"{words(head).capitalize()}: {words(rest)}" if rest else words(head).capitalize()
+    """A finding id in the clinic's words (``rhabdo.labels``)."""
+    from rhabdo import labels
+
+    return labels.finding_label(str(finding_id))
 
 
 def _detail_lines(findings: dict[str, Any]) -> str:
@@ -685,7 +668,14 @@ def build_cards(
     """The cards of one assessment (see the module docstring for which card and indicator)."""
     findings: dict[str, Any] = dict(assessment.findings)
     parts = _summary_findings(findings)
-    summary = "; ".join(f"{label} {_short_value(f)}" for label, f in parts)
+    parts = [(label, f) for label, f in parts if str(f.status) != "not_applicable"]
+    summary = "; ".join(f"{label} {_short_value(label, f)}" for label, f in parts)
+    if len("RMS: " + summary) > SUMMARY_MAX_CHARS:  # undecided values say so in one word
+        summary = "; ".join(
+            f"{label} "
+            + (_short_value(label, f) if str(f.status) == "determined" else "undetermined")
+            for label, f in parts
+        )
     detail = _detail_lines(findings) or "No staging, group, risk or relapse findings."
     if assessment.missing_inputs:
         detail += "\n\n**Would decide more:** " + ", ".join(

@@ -5,13 +5,17 @@ response (``{"studies": [...]}``), as documented for the v2 API
 (https://clinicaltrials.gov/data-api/api).  Mapped from the record:
 
 * ``identificationModule``: ``nctId`` (required), ``briefTitle``/``officialTitle``, ``acronym``;
-* ``statusModule``: ``overallStatus`` (required) and ``statusVerifiedDate`` (status as of);
+* ``statusModule``: ``overallStatus`` (required), ``statusVerifiedDate`` (status as of),
+  ``startDateStruct``/``completionDateStruct`` (date and ACTUAL/ESTIMATED) and ``whyStopped``;
+  a month-only date ("2024-02") stays month precision;
 * ``sponsorCollaboratorsModule.leadSponsor.name``;
-* ``conditionsModule.conditions``; ``designModule.phases``;
+* ``conditionsModule.conditions``; ``designModule.phases``, ``studyType`` and
+  ``designInfo.primaryPurpose``;
 * ``eligibilityModule``: ``minimumAge``/``maximumAge`` (e.g. "3 Years") and ``sex``
   become structured criteria; ``eligibilityCriteria`` (free text) is split into lines that
   are kept as free-text criteria marked *needs review*;
-* ``contactsLocationsModule.locations[].country``.
+* ``contactsLocationsModule.locations[]``: facility, city, state, country, the site's
+  recruitment status and its public contacts (name, role, phone, email as listed).
 
 Nothing else is inferred from the free text: an imported trial is never more structured
 than its record.  A malformed record raises ``TrialImportError`` naming the record and field.
@@ -29,7 +33,18 @@ from pydantic import ValidationError
 
 from rhabdo.case.vocab import Sex
 from rhabdo.errors import RhabdoError
-from rhabdo.trials.model import AgeRange, EligibilityCriteria, Trial, TrialPhase, TrialStatus
+from rhabdo.trials.model import (
+    AgeRange,
+    DateType,
+    EligibilityCriteria,
+    PrimaryPurpose,
+    SiteContact,
+    StudyType,
+    Trial,
+    TrialPhase,
+    TrialSite,
+    TrialStatus,
+)
 
 _MAX_FILE_BYTES = 50_000_000
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(year|month|week|day|hour|minute)s?\s*$", re.IGNORECASE)
@@ -113,17 +128,78 @@ def split_eligibility_text(text: str) -> list[str]:
     return lines
 
 
-def _date(text: Any, record: str, field: str) -> dt.date | None:
+def _date(text: Any, record: str, field: str) -> str | None:
+    """A registry date at the precision given: "2024-02" stays a month, never "2024-02-01"."""
     if text is None:
         return None
     if not isinstance(text, str):
         raise TrialImportError(record, field, "expected a date string")
     try:
         if re.fullmatch(r"\d{4}-\d{2}", text):
-            return dt.date.fromisoformat(text + "-01")
-        return dt.date.fromisoformat(text)
+            dt.date.fromisoformat(text + "-01")
+            return text
+        return dt.date.fromisoformat(text).isoformat()
     except ValueError:
         raise TrialImportError(record, field, f"not a date: {text!r}") from None
+
+
+def _date_struct(ps: dict[str, Any], name: str, record: str) -> tuple[str | None, DateType | None]:
+    """(date, ACTUAL/ESTIMATED) of a ``statusModule`` date struct such as ``startDateStruct``."""
+    path = f"protocolSection.statusModule.{name}"
+    struct = _get(ps, f"statusModule.{name}", record, kind=dict)
+    if not struct:
+        return None, None
+    date = _date(struct.get("date"), record, path + ".date")
+    kind = struct.get("type")
+    if kind is None:
+        return date, None
+    try:
+        return date, DateType(kind)
+    except ValueError:
+        raise TrialImportError(record, path + ".type", f"unknown date type {kind!r}") from None
+
+
+def _enum(value: Any, vocab: type[Any], record: str, field: str) -> Any:
+    if value is None:
+        return None
+    try:
+        return vocab(value)
+    except ValueError:
+        raise TrialImportError(record, field, f"unknown value {value!r}") from None
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _sites(locations: list[Any], record: str) -> list[TrialSite]:
+    """Each location with its facility, place, recruitment status and public contacts."""
+    sites = []
+    for i, loc in enumerate(locations):
+        field = f"protocolSection.contactsLocationsModule.locations[{i}]"
+        if not isinstance(loc, dict):
+            raise TrialImportError(record, field, "a location must be an object")
+        contacts = [
+            SiteContact(
+                name=_text(c.get("name")),
+                role=_text(c.get("role")),
+                phone=_text(c.get("phone")),
+                email=_text(c.get("email")),
+            )
+            for c in loc.get("contacts") or []
+            if isinstance(c, dict)
+        ]
+        sites.append(
+            TrialSite(
+                facility=_text(loc.get("facility")),
+                city=_text(loc.get("city")),
+                state=_text(loc.get("state")),
+                country=_text(loc.get("country")),
+                status=_enum(loc.get("status"), TrialStatus, record, field + ".status"),
+                contacts=contacts,
+            )
+        )
+    return sites
 
 
 def study_to_trial(study: Any, index: int = 0) -> Trial:
@@ -203,11 +279,22 @@ def study_to_trial(study: Any, index: int = 0) -> Trial:
         free_text.extend(split_eligibility_text(text))
 
     locations = _get(ps, "contactsLocationsModule.locations", record, kind=list)
-    countries = None
-    if locations is not None:
-        countries = sorted(
-            {loc["country"] for loc in locations if isinstance(loc, dict) and loc.get("country")}
-        )
+    sites = _sites(locations, record) if locations is not None else None
+    countries = sorted({s.country for s in sites if s.country}) if sites is not None else None
+    start_date, start_type = _date_struct(ps, "startDateStruct", record)
+    completion_date, completion_type = _date_struct(ps, "completionDateStruct", record)
+    study_type = _enum(
+        _get(ps, "designModule.studyType", record, kind=str),
+        StudyType,
+        record,
+        "protocolSection.designModule.studyType",
+    )
+    purpose = _enum(
+        _get(ps, "designModule.designInfo.primaryPurpose", record, kind=str),
+        PrimaryPurpose,
+        record,
+        "protocolSection.designModule.designInfo.primaryPurpose",
+    )
 
     try:
         age = (
@@ -228,11 +315,20 @@ def study_to_trial(study: Any, index: int = 0) -> Trial:
                 record,
                 "protocolSection.statusModule.statusVerifiedDate",
             ),
+            start_date=start_date,
+            start_date_type=start_type,
+            completion_date=completion_date,
+            completion_date_type=completion_type,
+            why_stopped=_get(ps, "statusModule.whyStopped", record, kind=str),
+            study_type=study_type,
+            primary_purpose=purpose,
             countries=countries,
+            sites=sites,
             conditions=conditions,
             criteria=criteria,
             provenance=f"Imported from a ClinicalTrials.gov API v2 record ({nct}); "
-            "only age, sex, phase, status and conditions are structured.",
+            "age, sex, phase, status and its dates, study type and purpose, conditions and "
+            "sites are structured.",
             url=f"https://clinicaltrials.gov/study/{nct}",
         )
     except ValidationError as exc:

@@ -21,6 +21,7 @@ and is derived from the recorded events (see ``disease_settings``).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gc
 import re
@@ -52,6 +53,7 @@ from rhabdo.trials.model import (
     TrialStatus,
     Verdict,
 )
+from rhabdo.trials.screen import ScreenCache, screen
 
 MET = CriterionOutcome.MET
 NOT_MET = CriterionOutcome.NOT_MET
@@ -66,6 +68,8 @@ class MatchContext:
 
     case: Case
     on: dt.date | None
+    country: str | None = None
+    screened: ScreenCache = dataclasses.field(default_factory=dict)
 
 
 def _result(
@@ -661,6 +665,12 @@ def _match(ctx: MatchContext, cache: _Cache, trial: Trial) -> TrialMatch:
         if is_pending:
             pending += 1
             needs += result.needs
+    checks = screen(trial, ctx.on, ctx.country, ctx.screened)
+    for check in checks:
+        if check.outcome is NOT_MET:
+            unmet += 1
+        elif check.outcome is UNKNOWN:
+            pending += 1
     if unmet:
         verdict = Verdict.EXCLUDED
     elif pending:
@@ -675,6 +685,7 @@ def _match(ctx: MatchContext, cache: _Cache, trial: Trial) -> TrialMatch:
         needs_review=trial.criteria.free_text,
         needs=sorted(set(needs)) if needs else [],
         unmet_count=unmet,
+        registry_checks=checks,
     )
 
 
@@ -687,9 +698,11 @@ def verdict_for(results: Sequence[CriterionResult]) -> Verdict:
     return Verdict.ELIGIBLE_ON_KNOWN_DATA
 
 
-def match_trial(case: Case, trial: Trial, *, on: dt.date | None = None) -> TrialMatch:
-    """Match one case against one trial."""
-    return _match(MatchContext(case=case, on=judgement_date(case, on)), {}, trial)
+def match_trial(
+    case: Case, trial: Trial, *, on: dt.date | None = None, country: str | None = None
+) -> TrialMatch:
+    """Match one case against one trial (registry checks first, then each criterion)."""
+    return _match(MatchContext(case=case, on=judgement_date(case, on), country=country), {}, trial)
 
 
 _OPEN = frozenset(s for s in TrialStatus if s.is_open)
@@ -714,17 +727,23 @@ def plausibility_key(m: TrialMatch) -> tuple[int, int, int, int, int, str]:
 
 
 def match_trials(
-    case: Case, trials: Sequence[Trial] | None = None, *, on: dt.date | None = None
+    case: Case,
+    trials: Sequence[Trial] | None = None,
+    *,
+    on: dt.date | None = None,
+    country: str | None = None,
 ) -> list[TrialMatch]:
     """Match a case against trials (None: the bundled set), most plausible first.
 
-    ``on`` is the day eligibility is judged on (age, wash-out); default ``current.assessed_on``.
+    ``on`` is the day eligibility and recruitment are judged on (age, wash-out, whether the
+    trial was open); default ``current.assessed_on``.  ``country`` adds the check that the
+    trial has a recruiting site there (see ``rhabdo.trials.screen``).
     """
     if trials is None:
         from rhabdo.trials.registry import load_trials
 
         trials = load_trials()
-    ctx = MatchContext(case=case, on=judgement_date(case, on))
+    ctx = MatchContext(case=case, on=judgement_date(case, on), country=country)
     cache: _Cache = {}
     keyed = []
     # The loop allocates many small, acyclic result objects; letting the cyclic collector run

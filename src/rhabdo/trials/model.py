@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 
 from rhabdo.case.vocab import (
     AlterationKind,
@@ -266,6 +266,85 @@ CRITERION_KEYS: tuple[str, ...] = tuple(
 )
 
 
+# --- registry dates and sites -------------------------------------------------------------------
+
+
+def _date_text(value: Any) -> Any:
+    """A date written in YAML (parsed as a date) back to its ISO text; text as given."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+#: A registry date at the precision the registry gives: "2024-02" (month) or "2024-02-15".
+#: A month-only date stays a month; it is never widened to the first day.
+RegistryDate = Annotated[
+    str,
+    BeforeValidator(_date_text),
+    Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?$"),
+]
+
+
+def date_span(text: str) -> tuple[dt.date, dt.date]:
+    """The first and last day a registry date may mean ("2024-02" -> 1 to 29 February 2024)."""
+    if len(text) == 7:
+        first = dt.date.fromisoformat(text + "-01")
+        following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        return first, following - dt.timedelta(days=1)
+    day = dt.date.fromisoformat(text)
+    return day, day
+
+
+class DateType(StrEnum):
+    """Whether a registry date has happened (ACTUAL) or is planned (ESTIMATED)."""
+
+    ACTUAL = "ACTUAL"
+    ESTIMATED = "ESTIMATED"
+
+
+class StudyType(StrEnum):
+    """``designModule.studyType`` of ClinicalTrials.gov API v2."""
+
+    INTERVENTIONAL = "INTERVENTIONAL"
+    OBSERVATIONAL = "OBSERVATIONAL"
+    EXPANDED_ACCESS = "EXPANDED_ACCESS"
+
+
+class PrimaryPurpose(StrEnum):
+    """``designModule.designInfo.primaryPurpose`` of ClinicalTrials.gov API v2."""
+
+    TREATMENT = "TREATMENT"
+    PREVENTION = "PREVENTION"
+    DIAGNOSTIC = "DIAGNOSTIC"
+    ECT = "ECT"
+    SUPPORTIVE_CARE = "SUPPORTIVE_CARE"
+    SCREENING = "SCREENING"
+    HEALTH_SERVICES_RESEARCH = "HEALTH_SERVICES_RESEARCH"
+    BASIC_SCIENCE = "BASIC_SCIENCE"
+    DEVICE_FEASIBILITY = "DEVICE_FEASIBILITY"
+    OTHER = "OTHER"
+
+
+class SiteContact(_Strict):
+    """A contact the registry lists publicly for a site (as given; nothing inferred)."""
+
+    name: str | None = None
+    role: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+class TrialSite(_Strict):
+    """One site of a trial: where it is and whether it recruits, as the registry lists it."""
+
+    facility: str | None = None
+    city: str | None = None
+    state: str | None = None
+    country: str | None = None
+    status: TrialStatus | None = Field(default=None, description="The site's recruitment status.")
+    contacts: list[SiteContact] = Field(default_factory=list)
+
+
 # --- trials -----------------------------------------------------------------------------------
 
 
@@ -278,11 +357,23 @@ class Trial(_Strict):
     sponsor: str | None = None
     phases: list[TrialPhase] = Field(default_factory=list)
     status: TrialStatus
-    status_as_of: dt.date | None = Field(
-        default=None, description="The date the status was read in the source."
+    status_as_of: RegistryDate | None = Field(
+        default=None, description="The date the status was read or verified in the source."
     )
+    start_date: RegistryDate | None = Field(
+        default=None, description="When the trial opened (ACTUAL) or plans to (ESTIMATED)."
+    )
+    start_date_type: DateType | None = None
+    completion_date: RegistryDate | None = None
+    completion_date_type: DateType | None = None
+    why_stopped: str | None = None
+    study_type: StudyType | None = None
+    primary_purpose: PrimaryPurpose | None = None
     countries: list[str] | None = Field(
         default=None, description="Countries with sites; None when not verified."
+    )
+    sites: list[TrialSite] | None = Field(
+        default=None, description="Sites as the registry lists them; None when not read."
     )
     conditions: list[str] = Field(default_factory=list)
     criteria: EligibilityCriteria = Field(default_factory=EligibilityCriteria)
@@ -342,6 +433,9 @@ class TrialMatch:
     needs: list[str] = field(default_factory=list)
     """Case fields that would decide the pending criteria."""
     unmet_count: int = 0
+    registry_checks: list[CriterionResult] = field(default_factory=list)
+    """What the registry record decides before any criterion: conditions, recruitment on the
+    day judged, study purpose, and (when asked) a site in a country; counted in the verdict."""
 
     @property
     def unmet(self) -> list[CriterionResult]:
@@ -360,9 +454,17 @@ class TrialMatch:
             "title": t.title,
             "phases": [p.value for p in t.phases],
             "status": t.status.value,
-            "status_as_of": t.status_as_of.isoformat() if t.status_as_of else None,
+            "status_as_of": t.status_as_of,
+            "start_date": t.start_date,
+            "start_date_type": t.start_date_type.value if t.start_date_type else None,
             "countries": t.countries,
+            "sites": (
+                [s.model_dump(mode="json", exclude_none=True) for s in t.sites]
+                if t.sites is not None
+                else None
+            ),
             "verdict": self.verdict.value,
+            "registry_checks": [r.model_dump(mode="json") for r in self.registry_checks],
             "pending_count": self.pending_count,
             "unmet_count": self.unmet_count,
             "needs": self.needs,
