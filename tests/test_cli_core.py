@@ -55,7 +55,9 @@ def test_assess_json(example_path: Path) -> None:
     assert code == 0
     doc = json.loads(out)
     assert set(doc["findings"]) >= CORE_IDS
-    assert all(k.startswith(("exposure.",)) for k in set(doc["findings"]) - CORE_IDS)
+    assert all(
+        k.startswith(("exposure.", "late_effects.")) for k in set(doc["findings"]) - CORE_IDS
+    )
     assert doc["provenance"]["engine_version"] and doc["provenance"]["knowledge_version"]
     assert doc["provenance"]["assessed_on"] == "2026-11-22"
     for fid, f in doc["findings"].items():

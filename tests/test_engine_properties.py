@@ -30,6 +30,7 @@ from rhabdo.case.vocab import (
 )
 from rhabdo.engine import assess, core_findings
 from rhabdo.errors import CaseValidationError
+from rhabdo.exposure.plausibility import implausible_doses
 from rhabdo.knowledge import sources
 from rhabdo.results import FindingStatus
 
@@ -143,9 +144,11 @@ def case_docs(draw: st.DrawFn) -> dict[str, Any]:
 
 def _valid(doc: dict[str, Any]) -> Case | None:
     try:
-        return parse_case(doc)
+        case = parse_case(doc)
     except CaseValidationError:
         return None  # e.g. a stated combination the model rejects; not the engine's concern
+    # a thousand-fold unit error is refused by assess itself (issue 14): not a valid case
+    return None if implausible_doses(case) else case
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -14,7 +14,10 @@ from rhabdo.classify.relapse import relapse_refractory, relapse_timing, relapse_
 from rhabdo.classify.risk_cog import cog_histology_risk, cog_risk
 from rhabdo.classify.risk_epssg import epssg_risk
 from rhabdo.classify.stage import pretreatment_stage
+from rhabdo.errors import CaseValidationError
 from rhabdo.exposure import exposure_findings
+from rhabdo.exposure.cumulative import agent_totals
+from rhabdo.exposure.plausibility import implausible_doses, input_warnings
 from rhabdo.knowledge import knowledge_version
 from rhabdo.prognosis.oberlin import oberlin_score
 from rhabdo.prognosis.relapse_models import relapse_prognosis
@@ -23,6 +26,9 @@ from rhabdo.recommend.histology import histology_warnings
 from rhabdo.results import Assessment, EvidenceGap, Finding, MissingInput, Provenance
 
 FindingRule = Callable[[Case], Finding]
+
+#: A ``needs`` entry with this prefix names missing knowledge, not a case field.
+KNOWLEDGE_NEED = "knowledge."
 
 #: The core findings, in the order a tumour board reads them.
 CORE_FINDING_RULES: tuple[FindingRule, ...] = (
@@ -54,14 +60,25 @@ def missing_inputs(findings: dict[str, Finding]) -> list[MissingInput]:
     decides: dict[str, list[str]] = {}
     for f in findings.values():
         for field in f.needs:
+            if field.startswith(KNOWLEDGE_NEED):
+                continue  # missing knowledge (an evidence gap), not a case field to collect
             decides.setdefault(field, []).append(f.id)
     return [MissingInput(field=k, would_decide=v) for k, v in sorted(decides.items())]
 
 
 def assess(case: Case, *, assessed_on: date | None = None) -> Assessment:
-    """Classify, score and recommend for one case; the result carries its whole basis."""
+    """Classify, score and recommend for one case; the result carries its whole basis.
+
+    A case with an implausible dose (a unit error) is refused with ``CaseValidationError``
+    naming the field; very unlikely but possible records become ``warnings``.
+    """
+    problems = implausible_doses(case)
+    if problems:
+        raise CaseValidationError(problems)
+    on = assessed_on or date.today()
     findings = core_findings(case)
-    for f in exposure_findings(case):
+    totals = agent_totals(case)
+    for f in exposure_findings(case, totals):
         findings[f.id] = f
     recommendations = recommend(case, findings)
     gaps: dict[str, EvidenceGap] = {}
@@ -71,7 +88,7 @@ def assess(case: Case, *, assessed_on: date | None = None) -> Assessment:
     rules = [f.rule for f in findings.values()] + [r.rule for r in recommendations]
     return Assessment(
         patient_id=case.patient.id,
-        warnings=histology_warnings(case),
+        warnings=histology_warnings(case) + input_warnings(case, totals, on),
         findings=findings,
         recommendations=recommendations,
         missing_inputs=missing_inputs(findings),
@@ -79,7 +96,7 @@ def assess(case: Case, *, assessed_on: date | None = None) -> Assessment:
         provenance=Provenance(
             engine_version=__version__,
             knowledge_version=knowledge_version(),
-            assessed_on=(assessed_on or date.today()).isoformat(),
+            assessed_on=on.isoformat(),
             rules=list(dict.fromkeys(rules)),
         ),
     )

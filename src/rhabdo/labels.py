@@ -44,6 +44,8 @@ FINDING_LABELS: dict[str, str] = {
     "exposure.radiation": "Radiotherapy courses",
     "exposure.chest_radiation": "Chest radiotherapy",
     "exposure.relapse_site_irradiated": "Recurrence in an irradiated field",
+    "late_effects.fertility": "Fertility (gonadal risk and advice for this patient's sex)",
+    "late_effects.cardiac_surveillance": "Cardiomyopathy surveillance interval",
 }
 
 #: Cumulative exposure per agent: ``exposure.<agent code>``.
@@ -103,6 +105,12 @@ _COG_RISK_WORDS = _RISK_WORDS | {
 #: Finding id -> value code -> words.  Values that are numbers, booleans or sentences are
 #: worded by ``value_label`` without a table.
 VALUE_LABELS: dict[str, dict[str, str]] = {
+    "late_effects.fertility": {
+        "at_risk": "at risk (gonadotoxic treatment received)",
+        "no_exposure_recorded": "no gonadotoxic treatment recorded",
+        "ovarian_risk": "ovarian risk",
+        "testicular_risk": "testicular risk",
+    },
     "relapse.timing": {
         "on_first_line_therapy": "during first-line therapy",
         "within_18_months_of_treatment_start": (
@@ -316,6 +324,9 @@ FIELD_LABELS: dict[str, str] = {
     "EventSite.lesions": "Number of lesions (one, a few, multiple/diffuse)",
     "EventSite.lesion_count": "Lesion count",
     "CurrentState.assessed_on": "Date the current state was assessed",
+    "CurrentState.weight_kg": "Current weight (kg)",
+    "CurrentState.body_surface_area_m2": "Current body-surface area (m²)",
+    "CurrentState.tanner_stage": "Pubertal (Tanner) stage now",
     "CurrentState.performance": "Performance status",
     "CurrentState.organ_function": "Organ function",
     "CurrentState.goals_of_care": "Goals of care",
@@ -415,11 +426,22 @@ def is_field_path(path: str) -> bool:
     return _steps(path) is not None
 
 
+#: ``needs`` entries that name missing knowledge (an evidence gap), not a case field
+#: (``rhabdo.engine.KNOWLEDGE_NEED`` prefix); never listed as missing case information.
+KNOWLEDGE_NEED_LABELS: dict[str, str] = {
+    "knowledge.dose_thresholds.ced.other_alkylators": (
+        "a verified CED conversion factor for the other alkylators (evidence gap)"
+    ),
+}
+
+
 def field_label(path: str, case: Any = None) -> str:
     """A case field path in words: 'first_line.chemotherapy[0].cumulative_dose' ->
     'Cumulative dose — first-line treatment, chemotherapy agent 1 (vincristine)'.  With a case,
     list items are named by what they hold (the agent).  Text that is not a field path (a
     phrase already in words) is returned unchanged."""
+    if path in KNOWLEDGE_NEED_LABELS:
+        return KNOWLEDGE_NEED_LABELS[path]
     steps = _steps(path)
     if not steps:
         return path

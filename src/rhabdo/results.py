@@ -194,6 +194,78 @@ class EvidenceGap(BaseModel):
     knowledge_entry: str | None = None
 
 
+class DoseStatus(StrEnum):
+    """How far this patient's dose could be worked out.
+
+    ``computed``: from the protocol figure and the current weight or body-surface area;
+    ``capped``: computed, then limited to the protocol's maximum single dose;
+    ``indeterminate``: a field it needs is missing (``needs`` names it);
+    ``not_computed``: deliberately not computed (an infant or a child under 10 kg, whose
+    protocol rule applies; or a source that gives no dose)."""
+
+    COMPUTED = "computed"
+    CAPPED = "capped"
+    INDETERMINATE = "indeterminate"
+    NOT_COMPUTED = "not_computed"
+
+
+class GateStatus(StrEnum):
+    """An organ-function value against the range an agent was studied in."""
+
+    WITHIN = "within"
+    CAUTION = "caution"
+    AVOID = "avoid"
+    UNKNOWN = "unknown"
+    NO_VERIFIED_THRESHOLD = "no_verified_threshold"
+
+
+class DoseRuleApplied(BaseModel):
+    """A dosing rule shown beside a dose: a cap, a small-child rule, supportive care."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    text: str
+    evidence_status: str
+    citations: list[str] = Field(default_factory=list)
+
+
+class OrganGateResult(BaseModel):
+    """One organ-function check of one agent."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    organ: str
+    field: str
+    value: float | None
+    studied_range: str | None
+    status: GateStatus
+    reason: str
+    evidence_status: str
+    citations: list[str] = Field(default_factory=list)
+
+
+class PatientDose(BaseModel):
+    """One agent of a regimen, dosed for this patient (per administration), with its basis."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    regimen: str
+    agent: str
+    protocol_dose: float | None
+    protocol_unit: str | None
+    schedule: str
+    status: DoseStatus
+    dose_mg: float | None = None
+    uncapped_dose_mg: float | None = None
+    text: str
+    needs: list[str] = Field(default_factory=list)
+    rules: list[DoseRuleApplied] = Field(default_factory=list)
+    gates: list[OrganGateResult] = Field(default_factory=list)
+    citations: list[str] = Field(default_factory=list)
+
+
 class Recommendation(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -208,6 +280,13 @@ class Recommendation(BaseModel):
     inputs_used: list[str] = Field(default_factory=list)
     evidence_gaps: list[EvidenceGap] = Field(default_factory=list)
     details: dict[str, JsonValue] = Field(default_factory=dict)
+    doses: list[PatientDose] = Field(
+        default_factory=list,
+        description="Systemic therapy: each agent dosed for this patient (rhabdo.exposure.dosing).",
+    )
+    supportive_care: list[DoseRuleApplied] = Field(
+        default_factory=list, description="Supportive care that belongs to the regimen's source."
+    )
 
     @model_validator(mode="after")
     def _has_basis(self) -> Recommendation:
@@ -283,4 +362,10 @@ class Assessment(BaseModel):
         for r in self.recommendations:
             for key in r.citations:
                 seen.setdefault(key, None)
+            for d in r.doses:
+                for key in d.citations:
+                    seen.setdefault(key, None)
+            for s in r.supportive_care:
+                for key in s.citations:
+                    seen.setdefault(key, None)
         return list(seen)

@@ -311,9 +311,38 @@ def test_ced_with_unverified_coefficients_is_a_lower_bound() -> None:
         ]
     )
     f = findings_of(case)["exposure.ced"]
-    assert f.value == 4200.0
+    # issue 14: a lower bound is not a determined value; the unconverted agent and its total
+    # are in the same line, and "CED 0" is never shown with ifosfamide given
+    assert f.status is FindingStatus.INDETERMINATE
+    assert f.value is None
+    assert f.candidates == [{"at_least_mg_m2": 4200.0}]
+    assert f.reason.startswith(
+        "CED \u2265 4,200 mg/m2 from cyclophosphamide; ifosfamide 54 g/m2 not converted"
+    )
     assert f.details["lower_bound"] is True
     assert f.details["unconverted_alkylators"] == ["ifosfamide"]
+    assert f.details["unconverted_totals_mg_m2"] == {"ifosfamide": 54000.0}
+
+
+@pytest.mark.parametrize(
+    "agent", ["ifosfamide", "melphalan", "busulfan", "thiotepa", "temozolomide"]
+)
+def test_ced_never_reads_zero_with_another_alkylator_given(agent: str) -> None:
+    case = make_case([{"agent": agent, "cumulative_dose": 54, "cumulative_dose_unit": "g/m2"}])
+    f = findings_of(case)["exposure.ced"]
+    assert f.status is FindingStatus.INDETERMINATE
+    assert "CED 0" not in f.reason and f"{agent} " in f.reason and "not converted" in f.reason
+    assert f.needs == ["knowledge.dose_thresholds.ced.other_alkylators"]
+
+
+def test_ced_knowledge_need_is_not_a_missing_case_field() -> None:
+    from rhabdo.engine import missing_inputs
+
+    case = make_case(
+        [{"agent": "ifosfamide", "cumulative_dose": 54, "cumulative_dose_unit": "g/m2"}]
+    )
+    fields = [m.field for m in missing_inputs(findings_of(case))]
+    assert not any(f.startswith("knowledge.") for f in fields)
 
 
 def test_ced_no_alkylator() -> None:
@@ -337,6 +366,6 @@ def test_every_finding_has_a_reason_and_resolving_citations() -> None:
     )
     for f in findings_of(case).values():
         assert f.reason.strip()
-        assert f.rule.startswith("exposure.")
+        assert f.rule.startswith(("exposure.", "late_effects."))
         for key in f.citations:
             resolve(key)

@@ -30,6 +30,9 @@ def test_courses_listed_with_totals_by_region() -> None:
     assert f.status is FindingStatus.DETERMINED
     assert len(f.value) == 2
     assert f.details["total_gy_by_region"] == {"pelvis": 50.4, "thorax": 15.0}
+    # per organ at risk: region sums that potentially expose it (issue 14)
+    assert f.details["organ_at_risk_gy"] == {"heart": 15.0, "ovaries": 50.4, "testes": 50.4}
+    assert f.details["total_gy_by_target"]["whole_lung"] == 15.0
 
 
 def test_no_radiotherapy_is_determined_empty() -> None:

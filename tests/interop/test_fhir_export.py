@@ -246,6 +246,10 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
         value = draw(_opt(strategy))
         if value is not None:
             dx[key] = value.value
+    # a site that exists in one sex only decides the sex (the case model refuses a mismatch)
+    one_sex = {"prostate": "male", "paratesticular": "male", "vulva_vagina_uterus": "female"}
+    if dx.get("primary_site") in one_sex and patient.get("sex") != "other":
+        patient["sex"] = one_sex[dx["primary_site"]]
     detail = draw(_opt(st.sampled_from(["nasopharynx", "left forearm"])))
     if detail:
         dx["primary_site_detail"] = detail

@@ -300,6 +300,16 @@ THRESHOLDS = [
         ThresholdConcern.NOTE,
         "Green 2014",
     ),
+    # echocardiography intervals: PanCareFollowUp, stated to reflect IGHG 2023 (Ehrhardt 2023)
+    *[
+        (f"cardiac_surveillance.{name}", kind, at_least, ThresholdConcern.NOTE, "PanCare/IGHG 2023")
+        for name, kind, at_least in (
+            ("anthracycline_2y", ThresholdKind.CARDIAC_SURVEILLANCE_ANTHRACYCLINE, 250),
+            ("anthracycline_5y", ThresholdKind.CARDIAC_SURVEILLANCE_ANTHRACYCLINE, 100),
+            ("chest_rt_2y", ThresholdKind.CARDIAC_SURVEILLANCE_CHEST_RT, 30),
+            ("chest_rt_5y", ThresholdKind.CARDIAC_SURVEILLANCE_CHEST_RT, 15),
+        )
+    ],
 ]
 
 

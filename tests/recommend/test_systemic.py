@@ -160,12 +160,31 @@ def test_alkylator_load_is_a_counselling_note(cyclo_mg_m2: float, reached: bool)
                 "cumulative_dose": cyclo_mg_m2,
                 "cumulative_dose_unit": "mg/m2",
             }
-        ]
+        ],
+        patient={"sex": "male"},
     )
     rec = recs_for(c)["systemic.vc_temsirolimus"]
     assert rec.strength is Strength.CONSIDER
     assert ("has reached 4000 mg/m2" in rec.reason) is reached
     assert "green_2014_ced_sperm" in rec.citations
+
+
+@pytest.mark.parametrize(
+    ("sex", "ovarian", "semen"),
+    [("female", True, False), ("male", False, True), (None, True, True)],
+)
+def test_fertility_advice_follows_the_patients_sex(
+    sex: str | None, ovarian: bool, semen: bool
+) -> None:
+    """Issue 14: a girl is never shown male semen data (Green 2014) as her advice."""
+    cyclo = {"agent": "cyclophosphamide", "cumulative_dose": 5000, "cumulative_dose_unit": "mg/m2"}
+    c = with_prior([cyclo], patient={"sex": sex}) if sex else with_prior([cyclo])
+    rec = recs_for(c)["systemic.vc_temsirolimus"]
+    assert ("premature ovarian insufficiency" in rec.reason) is ovarian
+    assert ("normospermic" in rec.reason) is semen
+    assert ("van_dorp_2016" in rec.citations) is ovarian
+    assert ("green_2014_ced_sperm" in rec.citations) is semen
+    assert "fertility preservation" in rec.reason
 
 
 def _anthracycline_finding(value: float | None, lower_bound: bool = False) -> Finding:
@@ -322,7 +341,7 @@ def test_example_relapse_after_metastatic_alveolar() -> None:
     assert (
         "Prior ifosfamide 36 g/m2" in ice.reason and "6 cycle(s) would reach 84 g/m2" in ice.reason
     )
-    assert "has reached 4000 mg/m2" in recs["systemic.vc_temsirolimus"].reason
+    assert "has reached 4000 mg/m2" in recs["systemic.vc_temsirolimus"].reason  # male patient
 
 
 def test_example_metastatic_at_diagnosis() -> None:

@@ -682,3 +682,60 @@ def test_a_token_for_a_key_pinned_to_another_algorithm_is_401(
     ok = make_jwt(rsa_key, PV_URL, alg="PS256")
     accepted = service.http.post(PV_PATH, json=_body(), headers={"Authorization": f"Bearer {ok}"})
     assert accepted.status_code == 412  # authenticated; no data for the patient
+
+
+def test_a_loopback_server_that_dribbles_bytes_is_cut_at_the_deadline() -> None:
+    """A real socket: the stub sends its headers, then one byte every 50 ms (6 s in all).
+    With a 0.5 s deadline for the call, the read stops and the query is marked incomplete."""
+    import socket
+    import threading
+    import time
+
+    body = json.dumps(_searchset([RMS])).encode()[:120]
+    stop = threading.Event()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    listener.settimeout(0.2)
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.recv(65536)
+                head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+                try:
+                    conn.sendall(head)
+                    for i in range(len(body)):
+                        if stop.is_set():
+                            break
+                        conn.sendall(body[i : i + 1])
+                        time.sleep(0.05)
+                except OSError:
+                    pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{port}/r4"
+        reader = cds.FhirReader(
+            base=base,
+            token="secret-access-token",
+            transport=None,
+            deadline=time.monotonic() + 0.5,
+            max_pages=10,
+            max_bytes=10_000_000,
+            read_timeout_s=5.0,
+        )
+        with httpx.Client() as client:
+            got = reader.read(client, "Condition?patient=pat-1", "conditions")
+        assert got is None
+        assert reader.incomplete == ["conditions: not read before the deadline"]
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        listener.close()

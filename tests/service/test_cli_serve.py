@@ -24,7 +24,7 @@ def test_migrate_is_idempotent(env: dict[str, str]) -> None:
     for _ in range(2):
         result = runner.invoke(cli, ["admin", "migrate"])
         assert result.exit_code == 0, result.output
-        assert "revision 0001" in result.output
+        assert "revision 0002" in result.output
 
 
 def test_create_the_first_user_and_a_token(env: dict[str, str]) -> None:
@@ -83,3 +83,25 @@ def test_serve_reports_bad_settings_cleanly(monkeypatch: pytest.MonkeyPatch) -> 
     assert (
         result.exit_code == 2 and "settings" in result.output and "Traceback" not in result.output
     )
+
+
+def test_admin_and_serve_name_the_database_they_use(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without RHABDO_DATABASE_URL both use the per-user data folder, from any folder."""
+    get_settings.cache_clear()
+    monkeypatch.delenv("RHABDO_DATABASE_URL", raising=False)
+    monkeypatch.delenv("RHABDO_DATA_DIR", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.chdir(tmp_path)
+    try:
+        made = CliRunner().invoke(
+            cli, ["admin", "create-user", "root", "--password-stdin"], input="a long pass phrase\n"
+        )
+        refused = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0"])
+    finally:
+        get_settings.cache_clear()
+    assert made.exit_code == 0, made.output
+    database = tmp_path / "xdg" / "rhabdo" / "rhabdo.sqlite3"
+    assert f"database sqlite:///{database}" in made.output and database.exists()
+    assert refused.exit_code == 2 and "loopback" in refused.output

@@ -352,10 +352,27 @@ class OrganFunction(_Strict):
 
 class CurrentState(_Strict):
     assessed_on: dt.date | None = None
+    weight_kg: Annotated[float, Field(gt=0, le=250)] | None = Field(
+        default=None, description="Current weight, used to dose the options offered now."
+    )
+    body_surface_area_m2: Annotated[float, Field(gt=0, le=3.5)] | None = Field(
+        default=None, description="Current body-surface area, used to dose the options offered now."
+    )
+    tanner_stage: Annotated[int, Field(ge=1, le=5)] | None = Field(
+        default=None, description="Current pubertal (Tanner) stage, 1 (pre-pubertal) to 5."
+    )
     performance: PerformanceStatus | None = None
     organ_function: OrganFunction | None = None
     goals_of_care: Annotated[str, Field(max_length=4000)] | None = None
     measurable_disease: bool | None = None
+
+
+#: Primary sites that exist in one sex only (anatomy).
+_SEX_SPECIFIC_SITES = {
+    PrimarySite.PROSTATE: Sex.MALE,
+    PrimarySite.PARATESTICULAR: Sex.MALE,
+    PrimarySite.VULVA_VAGINA_UTERUS: Sex.FEMALE,
+}
 
 
 class Case(_Strict):
@@ -370,6 +387,18 @@ class Case(_Strict):
     )
     events: list[DiseaseEvent] = Field(default_factory=list, max_length=_cap("Case.events"))
     current: CurrentState | None = None
+
+    @model_validator(mode="after")
+    def _sex_matches_site(self) -> Case:
+        site, sex = self.diagnosis.primary_site, self.patient.sex
+        if site is None or sex is None or site not in _SEX_SPECIFIC_SITES:
+            return self
+        if sex is not _SEX_SPECIFIC_SITES[site] and sex is not Sex.OTHER:
+            raise ValueError(
+                f"diagnosis.primary_site: {site.value} is not possible with patient.sex "
+                f"{sex.value}; check both fields"
+            )
+        return self
 
     @model_validator(mode="after")
     def _dates_consistent(self) -> Case:

@@ -74,11 +74,14 @@ def validate_cmd(case_files: tuple[str, ...]) -> None:
     """Check case files against the case format; report every problem with its field."""
     from rhabdo.case.io import load_case
     from rhabdo.errors import CaseValidationError
+    from rhabdo.exposure.plausibility import implausible_doses
 
     failed = 0
     for path in case_files:
         try:
-            load_case(path)
+            problems = implausible_doses(load_case(path))
+            if problems:
+                raise CaseValidationError(problems, source=path)
         except CaseValidationError as exc:
             failed += 1
             click.echo(f"error: {exc}", err=True)

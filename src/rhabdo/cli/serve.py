@@ -29,19 +29,34 @@ def serve_cmd(host: str, port: int, migrate: bool, workers: int) -> None:
     """Run the service.
 
     Settings come from RHABDO_* environment variables: RHABDO_ENV, RHABDO_SECRET_KEY,
-    RHABDO_DATABASE_URL, RHABDO_BASE_URL, RHABDO_CDS_ISSUERS_FILE.
+    RHABDO_DATABASE_URL, RHABDO_BASE_URL, RHABDO_CDS_ISSUERS_FILE, RHABDO_TRUSTED_PROXIES,
+    RHABDO_THREADS.  Without RHABDO_DATABASE_URL the database is rhabdo.sqlite3 in the per-user
+    data folder (RHABDO_DATA_DIR, else $XDG_DATA_HOME/rhabdo, else ~/.local/share/rhabdo), the
+    same one `rhabdo admin` uses.  Development mode (the default) listens on loopback only.
     """
-    from rhabdo.service.settings import StartupRefused, check_startup, get_settings
+    import os
+
+    from rhabdo.service.settings import (
+        Environment,
+        StartupRefused,
+        check_bind,
+        check_startup,
+        get_settings,
+    )
 
     try:
         settings = get_settings()
         check_startup(settings)
+        check_bind(settings, host)
     except StartupRefused as exc:
         fail(f"refusing to start: {exc}")
     except (ValueError, OSError) as exc:
         fail(f"settings: {exc}")
     import uvicorn
 
+    if settings.environment is Environment.DEVELOPMENT and "RHABDO_SECRET_KEY" not in os.environ:
+        # One random secret per start, shared by this start's worker processes.
+        os.environ["RHABDO_SECRET_KEY"] = settings.secret_key
     if migrate:
         from rhabdo.service.migrate import upgrade
 
@@ -53,6 +68,9 @@ def serve_cmd(host: str, port: int, migrate: bool, workers: int) -> None:
 
     log_config = copy.deepcopy(LOGGING_CONFIG)
     log_config["loggers"]["rhabdo"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    from rhabdo.service.app import describe_database
+
+    click.echo(f"rhabdo serve: database {describe_database(settings.database_url)}", err=True)
     uvicorn.run(
         "rhabdo.service.app:app_from_env",
         factory=True,
@@ -62,6 +80,7 @@ def serve_cmd(host: str, port: int, migrate: bool, workers: int) -> None:
         access_log=False,
         log_level="info",
         log_config=log_config,
+        timeout_graceful_shutdown=settings.shutdown_timeout_s,
     )
 
 
@@ -102,7 +121,10 @@ def create_user_cmd(username: str, role: str, centre: str | None, password_stdin
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    from rhabdo.service.app import describe_database
+
     url = get_settings().database_url
+    click.echo(f"database {describe_database(url)}", err=True)
     upgrade(url)
     engine = make_engine(url)
     try:

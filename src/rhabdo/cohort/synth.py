@@ -158,11 +158,17 @@ def generate_features(rng: np.random.Generator, n: int, start: int) -> dict[str,
         else:
             mets.append("none")
             surgery.append({"I": "complete", "II": "microscopic_residual"}.get(str(g), str(s3)))
+    sex = _choice(rng, "sex", n)
+    ages = _ages(rng, n)
+    primary_site = _choice(rng, "primary_site", n)
+    # sites that exist in one sex only decide the sex (the case model refuses a mismatch)
+    sex = np.where(np.isin(primary_site, ["prostate", "paratesticular"]), "male", sex)
+    sex = np.where(primary_site == "vulva_vagina_uterus", "female", sex)
     return {
         ID_COLUMN: [f"SYN{start + i + 1:07d}" for i in range(n)],
-        "sex": list(_choice(rng, "sex", n)),
-        "age_at_diagnosis_days": [str(int(a)) for a in _ages(rng, n)],
-        "primary_site": list(_choice(rng, "primary_site", n)),
+        "sex": list(sex),
+        "age_at_diagnosis_days": [str(int(a)) for a in ages],
+        "primary_site": list(primary_site),
         "histology": list(histology),
         "foxo1_fusion": list(fusion),
         "max_diameter_cm": [f"{s:.1f}" for s in sizes],

@@ -11,13 +11,17 @@ Finding ids (stable):
   anthracycline in mg/m2 using the cardiotoxicity equivalence ratios of Feijen 2019, with the
   IGHG surveillance thresholds reached (Armenian 2015).
 * ``exposure.ced`` -- cyclophosphamide-equivalent dose, mg/m2.  Only cyclophosphamide has a
-  verified coefficient here, so when other alkylators were given the value is a lower bound
-  (``details.lower_bound``) and the reason says so.
+  verified coefficient here, so when other alkylators were given the CED is indeterminate: a
+  lower bound (``candidates``, ``details.lower_bound``) whose reason names each unconverted
+  agent with its total, and whose ``needs`` is the missing knowledge
+  (``knowledge.dose_thresholds.ced.other_alkylators``, never listed as a missing case field).
 * ``exposure.radiation`` -- every radiotherapy course (line, target, body region, dose).
 * ``exposure.chest_radiation`` -- total dose to the thorax in Gy (sum of thoracic courses,
   which overstates the dose to any one point when fields do not overlap).
 * ``exposure.relapse_site_irradiated`` -- whether a site of the current recurrence lies in a
   previously irradiated field (or body region).
+* ``late_effects.fertility`` and ``late_effects.cardiac_surveillance`` -- late-effects advice
+  that fits the patient (``rhabdo.exposure.late_effects``).
 
 Missing inputs never count as zero: the finding is indeterminate and names the case fields.
 An empty radiotherapy list is not evidence of none: a line without courses counts as "no
@@ -32,6 +36,7 @@ from typing import Any
 from rhabdo.case.model import Case
 from rhabdo.case.vocab import BodyRegion, ChemotherapyAgent, RadiotherapyTarget
 from rhabdo.exposure.cumulative import AgentTotal, agent_totals, line_paths
+from rhabdo.exposure.late_effects import cardiac_surveillance_finding, fertility_finding
 from rhabdo.knowledge.treatment import DoseThresholdEntry, ThresholdKind, dose_thresholds
 from rhabdo.results import Finding, determined, indeterminate, not_applicable
 
@@ -254,8 +259,25 @@ def anthracycline_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
     )
 
 
+#: What would settle a CED lower bound: verified conversion factors, not a case field.
+CED_FACTORS_NEEDED = "knowledge.dose_thresholds.ced.other_alkylators"
+
+
+def _amount_text(agent: str, mg_m2: float) -> str:
+    """Ifosfamide in g/m2 as protocols state it; other agents in mg/m2."""
+    if agent == ChemotherapyAgent.IFOSFAMIDE.value:
+        return f"{agent} {mg_m2 / 1000:,.4g} g/m2"
+    return f"{agent} {mg_m2:,.4g} mg/m2"
+
+
 def ced_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
-    """Cyclophosphamide-equivalent dose: exact only when cyclophosphamide is the sole alkylator."""
+    """Cyclophosphamide-equivalent dose (Green 2014).
+
+    Only cyclophosphamide has a verified factor here.  When another alkylator was given the
+    CED is an explicit lower bound, *not* determined, and the reason names every unconverted
+    agent with its total in the same line ("CED >= 4,200 mg/m2 from cyclophosphamide;
+    ifosfamide 54 g/m2 not converted") -- never "CED 0" with ifosfamide given.
+    """
     fid = "exposure.ced"
     entries = [
         t
@@ -267,38 +289,51 @@ def ced_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
         return _no_history(fid, RULE_CED, citations)
     cyclo = totals.get(ChemotherapyAgent.CYCLOPHOSPHAMIDE.value)
     others = [
-        a.value
+        totals[a.value]
         for a in ALKYLATORS
         if a is not ChemotherapyAgent.CYCLOPHOSPHAMIDE and a.value in totals
     ]
     value = round(cyclo.known_mg_m2, 3) if cyclo else 0.0
     details: dict[str, Any] = {
         "unit": "mg/m2",
-        "unconverted_alkylators": others,
+        "unconverted_alkylators": [t.agent for t in others],
+        "unconverted_totals_mg_m2": {t.agent: round(t.known_mg_m2, 3) for t in others},
         "lower_bound": bool(others),
     }
     details |= _threshold_details(ThresholdKind.CED_GONADAL, value)
-    inputs = [c.path for c in cyclo.contributions] if cyclo else []
-    if cyclo and not cyclo.complete:
+    inputs = [c.path for t in ([cyclo] if cyclo else []) + others for c in t.contributions]
+    unknown_cyclo = cyclo is not None and not cyclo.complete
+    if others or unknown_cyclo:
+        parts = [
+            f"CED \u2265 {value:,.6g} mg/m2 from cyclophosphamide"
+            if cyclo
+            else "CED not determined: no cyclophosphamide recorded"
+        ]
+        if unknown_cyclo:
+            parts.append("some cyclophosphamide doses are unknown")
+        for t in others:
+            bound = "" if t.complete else "at least "
+            parts.append(f"{bound}{_amount_text(t.agent, t.known_mg_m2)} not converted")
+        reason = "; ".join(parts)
+        if others:
+            reason += " (no verified CED conversion factor; the total is higher)"
+        needs = (cyclo.needs if unknown_cyclo and cyclo else []) + (
+            [CED_FACTORS_NEEDED] if others else []
+        )
         return indeterminate(
             fid,
             candidates=[{"at_least_mg_m2": value}],
-            needs=cyclo.needs,
-            reason=f"CED is at least {value:g} mg/m2; some cyclophosphamide doses are unknown.",
+            needs=needs,
+            reason=reason + ".",
             rule=RULE_CED,
             citations=citations,
             inputs_used=inputs,
             details=details,
         )
-    if others:
-        reason = (
-            f"CED is at least {value:g} mg/m2 (cyclophosphamide alone); {', '.join(others)} "
-            "not converted because the CED coefficients could not be verified."
-        )
-    elif cyclo is None:
+    if cyclo is None:
         reason = "No alkylating agent recorded in any treatment line (CED 0 mg/m2)."
     else:
-        reason = f"CED {value:g} mg/m2 (cyclophosphamide is the only alkylator given)."
+        reason = f"CED {value:,.6g} mg/m2 (cyclophosphamide is the only alkylator given)."
     return determined(
         fid,
         value,
@@ -349,7 +384,12 @@ def radiation_finding(case: Case) -> Finding:
     for c in courses:
         if c["body_region"] and c["total_dose_gy"] is not None:
             by_region[c["body_region"]] = by_region.get(c["body_region"], 0.0) + c["total_dose_gy"]
-    details = {"courses": courses, "total_gy_by_region": by_region}
+    details = {
+        "courses": courses,
+        "total_gy_by_region": by_region,
+        "total_gy_by_target": _sum_by(courses, "target"),
+        "organ_at_risk_gy": organ_at_risk_gy(by_region),
+    }
     inputs = [c["path"] for c in courses]
     if needs:
         return indeterminate(
@@ -375,6 +415,33 @@ def radiation_finding(case: Case) -> Finding:
         inputs_used=inputs,
         details=details,
     )
+
+
+#: Organs at risk and the coarse body regions whose radiotherapy potentially exposes them (a
+#: region sum, so an upper bound on the organ's dose: fields need not overlap the organ).
+ORGANS_AT_RISK: dict[str, tuple[BodyRegion, ...]] = {
+    "heart": (BodyRegion.THORAX,),
+    "ovaries": (BodyRegion.ABDOMEN, BodyRegion.PELVIS),
+    "testes": (BodyRegion.PELVIS,),
+}
+
+
+def _sum_by(courses: list[dict[str, Any]], key: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for c in courses:
+        if c[key] and c["total_dose_gy"] is not None:
+            out[c[key]] = out.get(c[key], 0.0) + c["total_dose_gy"]
+    return out
+
+
+def organ_at_risk_gy(by_region: dict[str, float]) -> dict[str, float]:
+    """Summed prescribed dose of the regions that potentially expose each organ at risk."""
+    out = {}
+    for organ, regions in ORGANS_AT_RISK.items():
+        total = sum(by_region.get(r.value, 0.0) for r in regions)
+        if total:
+            out[organ] = total
+    return out
 
 
 def _is_thorax(body_region: BodyRegion | None, target: RadiotherapyTarget | None) -> bool | None:
@@ -532,19 +599,26 @@ def agents_given_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
     )
 
 
-def exposure_findings(case: Case) -> list[Finding]:
-    """Every exposure finding for the case, in a fixed order (see the module docstring)."""
-    totals = agent_totals(case)
+def exposure_findings(case: Case, totals: dict[str, AgentTotal] | None = None) -> list[Finding]:
+    """Every exposure finding for the case, in a fixed order (see the module docstring).
+
+    ``totals`` are the case's ``agent_totals`` when the caller has them already."""
+    if totals is None:
+        totals = agent_totals(case)
     out = [agents_given_finding(case, totals)]
     out += [
         _agent_finding(t) for key, t in totals.items() if key != ChemotherapyAgent.IFOSFAMIDE.value
     ]
+    anthracycline = anthracycline_finding(case, totals)
+    chest = chest_radiation_finding(case)
     out += [
         ifosfamide_finding(case, totals),
-        anthracycline_finding(case, totals),
+        anthracycline,
         ced_finding(case, totals),
         radiation_finding(case),
-        chest_radiation_finding(case),
+        chest,
         relapse_site_irradiated_finding(case),
+        fertility_finding(case, totals),
+        cardiac_surveillance_finding({anthracycline.id: anthracycline, chest.id: chest}),
     ]
     return out

@@ -59,6 +59,12 @@ CATALOG: tuple[TableSpec, ...] = (
         "cumulative-dose conversion factors and toxicity thresholds",
     ),
     TableSpec(
+        "dosing.yaml",
+        "rhabdo.knowledge.dosing:DosingEntry",
+        "maximum single doses, small-child rules, organ-function gates, supportive care and "
+        "plausible dose ranges",
+    ),
+    TableSpec(
         "biomarkers.yaml",
         "rhabdo.knowledge.treatment:BiomarkerEntry",
         "molecular alterations, their prognostic meaning and targeted results",

@@ -195,6 +195,8 @@ class ThresholdKind(StrEnum):
     IFOSFAMIDE_RENAL = "ifosfamide_renal"
     CED_EQUIVALENCE = "ced_equivalence"
     CED_GONADAL = "ced_gonadal"
+    CARDIAC_SURVEILLANCE_ANTHRACYCLINE = "cardiac_surveillance_anthracycline"
+    CARDIAC_SURVEILLANCE_CHEST_RT = "cardiac_surveillance_chest_rt"
 
 
 class ThresholdConcern(StrEnum):
@@ -222,6 +224,9 @@ class DoseThresholdEntry(KnowledgeEntry):
     )
     unit: str = Field(pattern=r"^(mg/m2|g/m2|Gy|ratio)$")
     concern: ThresholdConcern = ThresholdConcern.NOTE
+    interval_years: Annotated[float, Field(gt=0)] | None = Field(
+        default=None, description="Surveillance interval from this threshold (cardiac)."
+    )
     meaning: str
 
     @model_validator(mode="after")

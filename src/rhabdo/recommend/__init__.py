@@ -88,6 +88,7 @@ def recommend(case: Case, findings: Mapping[str, Finding]) -> list[Recommendatio
                 )
             out.append(rec)
     # imported here, like the category rules, so importing this package does no work
+    from rhabdo.recommend.dosing import attach_doses
     from rhabdo.recommend.histology import apply_histology_hold
 
-    return order_recommendations(apply_histology_hold(case, out))
+    return order_recommendations(apply_histology_hold(case, attach_doses(case, out)))

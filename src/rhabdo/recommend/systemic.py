@@ -33,8 +33,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rhabdo.case.model import Case
-from rhabdo.case.vocab import ChemotherapyAgent
+from rhabdo.case.vocab import ChemotherapyAgent, Sex
 from rhabdo.exposure.findings import ALKYLATORS, ANTHRACYCLINES, thresholds
+from rhabdo.exposure.late_effects import MALE_COUNSELLING, fertility_advice
 from rhabdo.knowledge.base import KnowledgeEntry
 from rhabdo.knowledge.treatment import (
     DoseThresholdEntry,
@@ -52,6 +53,7 @@ from rhabdo.results import (
     Recommendation,
     RecommendationCategory,
     Strength,
+    determined,
 )
 
 RULE_RELAPSE = "recommend.systemic.v1"
@@ -272,15 +274,40 @@ def check_ifosfamide(
 
 
 def check_alkylator_load(
-    regimen: RegimenEntry, findings: Mapping[str, Finding]
+    regimen: RegimenEntry, findings: Mapping[str, Finding], case: Case | None = None
 ) -> ExposureCheck | None:
     if not regimen.agent_set & set(ALKYLATORS):
         return None
+    sex = case.patient.sex if case is not None else Sex.MALE
+    if sex is not Sex.MALE:
+        # the CED semen figures are male data: a girl gets ovarian advice, unknown sex both
+        ced = findings.get(F_CED)
+        advice, cites = fertility_advice(sex or Sex.OTHER)
+        prior = f" {ced.reason}" if ced is not None else ""
+        return ExposureCheck(
+            "alkylator_load",
+            CheckStatus.NOTE,
+            f"Gonadotoxic (alkylator).{prior} {advice}",
+            F_CED,
+            cites,
+            ["patient.sex"] if sex is None else [],
+        )
+    ced = findings.get(F_CED)
+    if ced is not None and ced.status is FindingStatus.INDETERMINATE and ced.candidates:
+        # a lower bound that reaches a threshold has reached it
+        ced = determined(
+            F_CED,
+            ced.candidates[0]["at_least_mg_m2"],
+            reason=ced.reason,
+            rule=ced.rule,
+            citations=ced.citations,
+            details=ced.details | {"lower_bound": True},
+        )
     check = _cumulative_check(
         "alkylator_load",
         ThresholdKind.CED_GONADAL,
         F_CED,
-        findings.get(F_CED),
+        ced,
         _per_cycle_mg_m2(regimen, (ChemotherapyAgent.CYCLOPHOSPHAMIDE,)),
         1.0,
         "mg/m2",
@@ -290,6 +317,10 @@ def check_alkylator_load(
     if check.status == CheckStatus.INDETERMINATE:
         # gonadal risk is a counselling point, not a reason to hold back an option
         check.status = CheckStatus.NOTE
+    if ced is not None and ced.details.get("lower_bound"):
+        check.reason += f" {ced.reason}"
+    check.reason += f" {MALE_COUNSELLING}"
+    check.citations.append("mulder_2021_male_fp")
     return check
 
 
@@ -301,7 +332,7 @@ def exposure_checks(
     for c in (
         check_anthracycline(regimen, findings),
         check_ifosfamide(regimen, findings, case),
-        check_alkylator_load(regimen, findings),
+        check_alkylator_load(regimen, findings, case),
     ):
         if c is not None:
             checks.append(c)

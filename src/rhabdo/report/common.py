@@ -26,6 +26,7 @@ FINDING_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Relapse or progression", ("relapse.",)),
     ("Prognosis", ("score.", "prognosis.")),
     ("Treatment exposure", ("exposure.",)),
+    ("Late effects", ("late_effects.",)),
 )
 
 STATUS_WORDS = {

@@ -17,7 +17,13 @@ from rhabdo.report.common import (
 )
 from rhabdo.report.page_one import page_one
 from rhabdo.report.summary import dates_line, diagnosis_summary
-from rhabdo.results import Assessment
+from rhabdo.results import (
+    Assessment,
+    GateStatus,
+    OrganGateResult,
+    PatientDose,
+    Recommendation,
+)
 
 WIDTH = 100
 DISCLAIMER = (
@@ -31,14 +37,9 @@ def _wrap(text: str, indent: str) -> str:
 
 
 def _summary_lines(case: Case, assessment: Assessment) -> list[str]:
-    """Page one in text: warnings first, then the decision summary (``report.page_one``)."""
+    """Page one in text, after the warnings: the decision summary (``report.page_one``)."""
     p1 = page_one(case, assessment)
-    lines: list[str] = []
-    if p1.warnings:
-        lines.append("CHECK BEFORE READING ON")
-        lines += [_wrap(f"{w.severity.value}: {w.message}", "  ! ") for w in p1.warnings]
-        lines.append("")
-    lines.append("SUMMARY")
+    lines: list[str] = ["SUMMARY"]
     if p1.recurrence_line:
         lines.append(_wrap(p1.recurrence_line, "  "))
     lines.append(_wrap("; ".join(f"{c.label}: {c.value}" for c in p1.classification), "  "))
@@ -56,6 +57,63 @@ def _summary_lines(case: Case, assessment: Assessment) -> list[str]:
     return lines
 
 
+def gate_line(g: OrganGateResult, refs: References) -> str | None:
+    """One organ-function gate in a line; None when the value is within the studied range."""
+    cite = refs.marker(g.citations)
+    if g.status is GateStatus.WITHIN:
+        return None
+    if g.status is GateStatus.UNKNOWN:
+        bound = f" (studied range {g.studied_range})" if g.studied_range else ""
+        return f"{g.organ} function: record {g.field}{bound} {cite}".rstrip()
+    if g.status is GateStatus.NO_VERIFIED_THRESHOLD:
+        return f"{g.organ} function: {g.field} {g.value:g}; no verified threshold {cite}".rstrip()
+    return f"{g.organ} function [{g.status.value}]: {g.reason} {cite}".rstrip()
+
+
+def dose_lines(d: PatientDose, refs: References) -> list[str]:
+    """One patient dose: the computed figure (or why not), its rules, and its organ gates."""
+    pad = "          "
+    lines = [_wrap(f"dose: {d.text}", "        ")]
+    for r in d.rules:
+        lines.append(_wrap(f"rule ({r.evidence_status}): {r.text} {refs.marker(r.citations)}", pad))
+    for g in d.gates:
+        text = gate_line(g, refs)
+        if text is not None:
+            lines.append(_wrap(text, pad))
+    return lines
+
+
+def recommendation_lines(r: Recommendation, refs: References) -> list[str]:
+    """A recommendation with its reason, this patient's doses, supportive care and gaps."""
+    lines = [
+        _wrap(f"[{r.strength.value}] {r.statement}", "    "),
+        _wrap(f"{r.reason} {refs.marker(r.citations)}".rstrip(), "        "),
+    ]
+    for d in r.doses:
+        lines += dose_lines(d, refs)
+    for s in r.supportive_care:
+        lines.append(
+            _wrap(
+                f"supportive care ({s.evidence_status}): {s.text} {refs.marker(s.citations)}",
+                "        ",
+            )
+        )
+    for gap in r.evidence_gaps:
+        lines.append(_wrap(f"evidence gap: {gap.statement}", "        "))
+    return lines
+
+
+def warning_lines(assessment: Assessment) -> list[str]:
+    """Warnings about the record itself, for the top of the text (before any finding)."""
+    if not assessment.warnings:
+        return []
+    lines = ["WARNINGS (check the record before reading on)"]
+    for w in assessment.warnings:
+        fields = f" ({', '.join(w.fields)})" if w.fields else ""
+        lines.append(_wrap(f"{w.severity.value}: {w.message}{fields}", "  ! "))
+    return [*lines, ""]
+
+
 def render_text(case: Case, assessment: Assessment) -> str:
     refs = References(assessment)
     lines = [
@@ -63,6 +121,7 @@ def render_text(case: Case, assessment: Assessment) -> str:
         diagnosis_summary(case),
         dates_line(case, assessment),
         "",
+        *warning_lines(assessment),
         *_summary_lines(case, assessment),
     ]
     for title, findings in findings_by_section(assessment):
@@ -85,10 +144,7 @@ def render_text(case: Case, assessment: Assessment) -> str:
         for cat, recs in cats:
             lines.append(f"  {cat.label}")
             for r in recs:
-                lines.append(_wrap(f"[{r.strength.value}] {r.statement}", "    "))
-                lines.append(_wrap(f"{r.reason} {refs.marker(r.citations)}".rstrip(), "        "))
-                for gap in r.evidence_gaps:
-                    lines.append(_wrap(f"evidence gap: {gap.statement}", "        "))
+                lines += recommendation_lines(r, refs)
         lines.append("")
     if assessment.missing_inputs:
         lines.append("MISSING INFORMATION (would decide open findings)")

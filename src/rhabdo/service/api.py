@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -110,11 +110,38 @@ def router() -> APIRouter:
         store.audit(db, user.username, store.AuditAction.ASSESS, "case", None, "not stored")
         return JSONResponse(assessment.model_dump(mode="json"))
 
-    @r.get("/cases", summary="List cases (newest first)")
+    @r.get(
+        "/cases",
+        summary="List cases (newest first), one page at a time",
+        description="`X-Total-Count` gives the number of matching cases; a `Link` header "
+        'with rel="next" gives the next page while there is one.',
+    )
     def list_cases(
-        user: CurrentUser, db: DB, q: Annotated[str | None, Query(max_length=64)] = None
+        request: Request,
+        response: Response,
+        user: CurrentUser,
+        db: DB,
+        q: Annotated[str | None, Query(max_length=64)] = None,
+        limit: Annotated[int, Query(ge=1, le=store.MAX_PAGE)] = 100,
+        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     ) -> list[CaseSummary]:
-        return [_summary(c) for c in store.list_cases(db, user.centre, q)]
+        rows = store.list_cases(db, user.centre, q, limit=limit, offset=offset)
+        total = store.count_cases(db, user.centre, q)
+        store.audit(
+            db,
+            user.username,
+            store.AuditAction.LIST,
+            "cases",
+            None,
+            f"search=yes offset={offset} shown={len(rows)}"
+            if q
+            else f"offset={offset} shown={len(rows)}",
+        )
+        response.headers["X-Total-Count"] = str(total)
+        if offset + len(rows) < total:
+            following = request.url.include_query_params(offset=offset + len(rows), limit=limit)
+            response.headers["Link"] = f'<{following}>; rel="next"'
+        return [_summary(c) for c in rows]
 
     @r.post("/cases", status_code=201, summary="Create a case (version 1)")
     def create(user: Clinician, db: DB, body: CaseCreate) -> CaseOut:
@@ -160,7 +187,9 @@ def router() -> APIRouter:
 
     @r.get("/cases/{case_id}/versions", summary="Every saved version of a case")
     def versions(user: CurrentUser, db: DB, case_id: str) -> list[VersionOut]:
-        return [_version(v) for v in store.history(db, case_id, user.centre)]
+        rows = store.history(db, case_id, user.centre)
+        store.audit(db, user.username, store.AuditAction.VIEW, "history", case_id, None)
+        return [_version(v) for v in rows]
 
     @r.get("/cases/{case_id}/versions/{version}", summary="One version of a case")
     def read_version(user: CurrentUser, db: DB, case_id: str, version: int) -> CaseOut:
@@ -200,7 +229,7 @@ def router() -> APIRouter:
             case_id,
             f"version={v.version}",
         )
-        return HTMLResponse(render_report_html(case, a))
+        return HTMLResponse(render_report_html(case, a, f"{case_id}:{v.version}"))
 
     @r.get(
         "/cases/{case_id}/report.pdf",
@@ -221,7 +250,7 @@ def router() -> APIRouter:
             f"version={v.version}",
         )
         return Response(
-            render_report_pdf(case, a),
+            render_report_pdf(case, a, f"{case_id}:{v.version}"),
             media_type="application/pdf",
             headers={"Content-Disposition": _pdf_name(case_id, v.version)},
         )

@@ -7,8 +7,13 @@ never the concrete path or query string, so no identifier a user typed reaches t
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
+import secrets
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -27,12 +32,12 @@ from rhabdo.service.auth import (
     CurrentUser,
     Forbidden,
     NotAuthenticated,
-    SignInLimiter,
     SignInThrottled,
 )
-from rhabdo.service.settings import Settings, check_startup
+from rhabdo.service.settings import DEFAULT_SECRET, Environment, Settings, check_startup
 
 access_log = logging.getLogger("rhabdo.service.access")
+log = logging.getLogger("rhabdo.service")
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -44,6 +49,8 @@ SECURITY_HEADERS = {
     ),
     "Cache-Control": "no-store",
 }
+#: Sent in production only (the service is then reached over https through a proxy).
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 def _wants_json(request: Request) -> bool:
@@ -161,11 +168,15 @@ def _install_handlers(app: FastAPI) -> None:
 
 
 class HeadersAndAccessLog:
-    """Pure ASGI middleware: security headers on every response, and one access-log line
-    naming the route template (``/cases/{case_id}``), never the path or query string."""
+    """Pure ASGI middleware: security headers on every response (errors included, HSTS in
+    production), and one access-log line naming the route template (``/cases/{case_id}``),
+    never the path or query string.  An unhandled error still gets a 500 with the headers."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, hsts: bool = False) -> None:
         self.app = app
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+        if hsts:
+            self.headers.append((b"strict-transport-security", HSTS.encode()))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -173,14 +184,16 @@ class HeadersAndAccessLog:
             return
         started = time.perf_counter()
         status = 500
-        extra = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+        response_started = False
+        extra = list(self.headers)
         if scope["path"].startswith("/cds-services"):
             extra.append((b"access-control-allow-origin", b"*"))
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                response_started = True
                 present = {k.lower() for k, _ in message.get("headers", [])}
                 message["headers"] = list(message.get("headers", [])) + [
                     (k, v) for k, v in extra if k not in present
@@ -189,6 +202,10 @@ class HeadersAndAccessLog:
 
         try:
             await self.app(scope, receive, send_with_headers)
+        except Exception:
+            if not response_started:
+                await _plain_response(send_with_headers, 500, "internal error")
+            raise
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "(unmatched)"
@@ -199,6 +216,136 @@ class HeadersAndAccessLog:
                 status,
                 (time.perf_counter() - started) * 1000,
             )
+
+
+async def _plain_response(
+    send: Send, status: int, detail: str, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+#: Report downloads render a document (seconds each on a busy machine, one at a time per
+#: process): their deadline is this many times the ordinary one.
+REPORT_SUFFIXES = ("/report.pdf", "/report.html")
+REPORT_DEADLINE_FACTOR = 4
+
+
+class Deadline:
+    """Pure ASGI middleware: a request not answered within ``seconds`` gets 503, so no request
+    (a slow database, an exhausted pool) holds its client for ever."""
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        response_started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        seconds = self.seconds * (
+            REPORT_DEADLINE_FACTOR if scope["path"].endswith(REPORT_SUFFIXES) else 1
+        )
+        try:
+            async with asyncio.timeout(seconds):
+                await self.app(scope, receive, tracking_send)
+        except TimeoutError:
+            access_log.warning("request deadline of %.0f s passed", seconds)
+            if not response_started:
+                await _plain_response(
+                    send, 503, "the service is busy; try again", [(b"retry-after", b"5")]
+                )
+
+
+class BodyLimit:
+    """Pure ASGI middleware: a request body larger than ``max_bytes`` gets 413 before it is
+    read (declared ``Content-Length``) or as soon as it passes the limit (chunked); a CDS Hooks
+    call without a valid client JWT gets 401 before its body is read."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, cds_check: Any = None) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.cds_check = cds_check
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await _plain_response(send, 413, _too_large(self.max_bytes))
+            return
+        if self.cds_check is not None and scope["path"].startswith("/cds-services/"):
+            refused = self.cds_check(scope)
+            if refused is not None:
+                await _plain_response(
+                    send, 401, refused, [(b"www-authenticate", b'Bearer error="invalid_token"')]
+                )
+                return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise StarletteHTTPException(413, _too_large(self.max_bytes))
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+def _too_large(limit: int) -> str:
+    return f"request body is larger than the limit of {limit} bytes"
+
+
+def _cds_precheck(settings: Settings) -> Any:
+    """Check a CDS client's JWT from the headers alone (signature, issuer, audience, expiry);
+    the route checks it again in full, including the one-time ``jti``."""
+    from rhabdo.service import cds
+
+    class _NoReplayCheck:
+        def claim(self, issuer: str, jti: str, exp: float) -> bool:
+            return True
+
+    def check(scope: Scope) -> str | None:
+        header = dict(scope.get("headers", [])).get(b"authorization", b"").decode("latin-1")
+        if not header.lower().startswith("bearer "):
+            if settings.cds_require_jwt:
+                return "CDS client authentication failed: Authorization: Bearer <JWT> is required"
+            return None
+        path = scope["path"]
+        audiences = [
+            settings.public_base + path,
+            settings.public_base + path.removesuffix("/feedback"),
+        ]
+        try:
+            cds.verify_client_jwt(header[7:].strip(), settings, audiences, _NoReplayCheck())  # type: ignore[arg-type]
+        except cds.JwtRefused as exc:
+            return f"CDS client authentication failed: {exc.reason}"
+        return None
+
+    return check
 
 
 class _NoRequestUrls(logging.Filter):
@@ -217,12 +364,27 @@ def _keep_urls_out_of_logs() -> None:
 def create_app(settings: Settings) -> FastAPI:
     """The whole service for ``settings``; refuses unsafe settings outside development."""
     check_startup(settings)
+    if settings.secret_key == DEFAULT_SECRET:
+        # Development only (check_startup refuses it elsewhere): never a known secret.
+        settings = settings.model_copy(update={"secret_key": secrets.token_urlsafe(32)})
     _keep_urls_out_of_logs()
     from rhabdo import __version__
     from rhabdo.service import api, cds, web
     from rhabdo.service.db import make_engine, make_sessionmaker
+    from rhabdo.service.shared import DbReplayCache, DbSignInLimiter
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        import anyio.to_thread
+
+        # Plain routes and dependencies run in this many threads; the pool matches it.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+        log.info("database: %s", describe_database(settings.database_url))
+        yield
+        engine.dispose()
 
     app = FastAPI(
+        lifespan=lifespan,
         title="rhabdo",
         version=__version__,
         description="Decision support for relapsed, refractory and metastatic rhabdomyosarcoma: "
@@ -231,12 +393,15 @@ def create_app(settings: Settings) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=settings.threads)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
-    app.state.signin_limiter = SignInLimiter(settings.signin_max_failures, settings.signin_window_s)
-    app.state.jti_cache = cds.ReplayCache()
+    # Shared by every server process through the database (see rhabdo.service.shared).
+    app.state.signin_limiter = DbSignInLimiter(
+        app.state.sessionmaker, settings.signin_max_failures, settings.signin_window_s
+    )
+    app.state.jti_cache = DbReplayCache(app.state.sessionmaker)
     app.state.cds_cache = cds.AssessmentCache()
     app.state.fhir_transport = None  # tests put an httpx.MockTransport here
 
@@ -257,9 +422,26 @@ def create_app(settings: Settings) -> FastAPI:
         same_site="lax",
         https_only=settings.cookie_secure,
     )
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        cds_check=_cds_precheck(settings),
+    )
+    app.add_middleware(Deadline, seconds=settings.request_timeout_s)
     # Added last, so it runs outermost and sees every response (including errors).
-    app.add_middleware(HeadersAndAccessLog)
+    app.add_middleware(HeadersAndAccessLog, hsts=settings.environment is Environment.PRODUCTION)
     return app
+
+
+def describe_database(url: str) -> str:
+    """The database URL with any password hidden (printed at start)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unparsable database URL)"
 
 
 def app_from_env() -> FastAPI:

@@ -1,27 +1,32 @@
 """Who is calling: sessions (signed cookie + CSRF token), per-user API tokens, roles, centres.
 
 * Browser users sign in with a password (argon2 hash) and get a signed, HTTP-only session
-  cookie (``Secure`` outside development).  Every state-changing request made with the session
-  must carry the session's CSRF token (form field ``csrf_token`` or header ``X-CSRF-Token``).
+  cookie (``Secure`` outside development) carrying a random session secret; the session itself
+  (user, expiry, CSRF token) is a database row, so signing out ends it on every server process
+  and a copied cookie stops working.  Every state-changing request made with the session must
+  carry the session's CSRF token (form field ``csrf_token`` or header ``X-CSRF-Token``).
 * API clients send ``Authorization: Bearer rhabdo_...`` (a per-user token); no cookie, no CSRF.
-* Sign-in failures are rate limited per username and per client address.
+* Sign-in failures are throttled per user, per client address and per pair, with backoff
+  (``shared.DbSignInLimiter``); ``X-Forwarded-For`` is believed only from configured proxies.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
-import threading
-import time
-from collections import deque
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from rhabdo.service import store
+from rhabdo.service.shared import SignInThrottled
 from rhabdo.service.store import Role
+
+__all__ = ["SignInThrottled"]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_FIELD = "csrf_token"
@@ -54,48 +59,12 @@ class CsrfFailed(Exception):
     pass
 
 
-class SignInThrottled(Exception):
-    def __init__(self, retry_after_s: int) -> None:
-        self.retry_after_s = retry_after_s
-        super().__init__(f"too many failed sign-ins; try again in {retry_after_s} s")
-
-
-class SignInLimiter:
-    """Sliding-window count of failed sign-ins per key (username, client address)."""
-
-    def __init__(self, max_failures: int, window_s: int) -> None:
-        self.max_failures = max_failures
-        self.window_s = window_s
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        q = self._failures.setdefault(key, deque())
-        while q and now - q[0] > self.window_s:
-            q.popleft()
-        return q
-
-    def check(self, *keys: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for key in keys:
-                q = self._recent(key, now)
-                if len(q) >= self.max_failures:
-                    raise SignInThrottled(max(1, int(self.window_s - (now - q[0]))))
-
-    def failed(self, *keys: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for key in keys:
-                self._recent(key, now).append(now)
-
-    def succeeded(self, username_key: str) -> None:
-        with self._lock:
-            self._failures.pop(username_key, None)
-
-
 def csrf_token(request: Request) -> str:
-    """The session's CSRF token, created on first use."""
+    """The CSRF token: the signed-in session's (stored with it), or before sign-in one kept
+    in the cookie, created on first use."""
+    signed_in = getattr(request.state, "csrf", None)
+    if isinstance(signed_in, str):
+        return signed_in
     token = request.session.get("csrf")
     if not isinstance(token, str):
         token = secrets.token_urlsafe(32)
@@ -104,7 +73,7 @@ def csrf_token(request: Request) -> str:
 
 
 def check_csrf(request: Request, submitted: str | None) -> None:
-    expected = request.session.get("csrf")
+    expected = getattr(request.state, "csrf", None) or request.session.get("csrf")
     if not isinstance(expected, str) or not submitted:
         raise CsrfFailed()
     if not hmac.compare_digest(expected.encode(), submitted.encode()):
@@ -130,18 +99,46 @@ def _principal_from_request(request: Request, db: Session) -> Principal | None:
         if user is None:
             return None
         return Principal(user.id, user.username, Role(user.role), user.centre, "token")
-    uid = request.session.get("uid")
-    issued = request.session.get("iat")
-    if not isinstance(uid, int) or not isinstance(issued, int | float):
+    sid = request.session.get("sid")
+    if not isinstance(sid, str):
         return None
-    if time.time() - issued > request.app.state.settings.session_max_age_s:
+    found = store.session_user(db, _session_digest(sid))
+    if found is None:
         request.session.clear()
         return None
-    user = store.get_user(db, uid)
-    if user is None:
-        request.session.clear()
-        return None
+    user, csrf = found
+    request.state.csrf = csrf
     return Principal(user.id, user.username, Role(user.role), user.centre, "session")
+
+
+def _session_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def start_session(request: Request, db: Session, user: Any) -> None:
+    """Sign ``user`` in: a new server-side session with its own CSRF token (any earlier
+    session of this browser is forgotten)."""
+    secret = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    store.create_session(
+        db,
+        _session_digest(secret),
+        user.id,
+        csrf,
+        request.app.state.settings.session_max_age_s,
+    )
+    request.session.clear()
+    request.session["sid"] = secret
+    request.state.csrf = csrf
+
+
+def end_session(request: Request, db: Session) -> None:
+    """Sign out: the session row is deleted, so the cookie is refused everywhere."""
+    secret = request.session.get("sid")
+    if isinstance(secret, str):
+        store.delete_session(db, _session_digest(secret))
+    request.session.clear()
+    request.state.csrf = None
 
 
 async def _form_csrf(request: Request) -> str | None:
@@ -153,9 +150,21 @@ async def _form_csrf(request: Request) -> str | None:
     return None
 
 
-async def current_principal(request: Request, db: DB) -> Principal:
+def _signed_in(request: Request, db: DB) -> Principal | None:
+    """The caller's principal from the database (a plain function: FastAPI runs it in the
+    thread pool, so a slow or exhausted connection pool never blocks the event loop).  The
+    read transaction ends here, so a request waiting for a worker thread holds no connection:
+    connections in use never exceed the threads, for which the pool is sized."""
+    try:
+        return _principal_from_request(request, db)
+    finally:
+        db.commit()
+
+
+async def current_principal(
+    request: Request, principal: Annotated[Principal | None, Depends(_signed_in)]
+) -> Principal:
     """The signed-in user; state-changing session requests must carry the CSRF token."""
-    principal = _principal_from_request(request, db)
     if principal is None:
         raise NotAuthenticated()
     if principal.via == "session" and request.method not in SAFE_METHODS:
@@ -165,6 +174,14 @@ async def current_principal(request: Request, db: DB) -> Principal:
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+
+async def submitted_form(request: Request) -> FormData:
+    """The request's form, read on the event loop (I/O) before a plain route runs in a thread."""
+    return await request.form()
+
+
+SubmittedForm = Annotated[FormData, Depends(submitted_form)]
 
 
 def require(role: Role) -> Any:
@@ -181,4 +198,14 @@ Admin = Annotated[Principal, require(Role.ADMIN)]
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's address: the peer, or, when the peer is a configured proxy, the last
+    ``X-Forwarded-For`` address that is not itself a configured proxy."""
+    peer = request.client.host if request.client else "unknown"
+    proxies = request.app.state.settings.trusted_proxies
+    if peer not in proxies:
+        return peer
+    forwarded = [a.strip() for a in request.headers.get("x-forwarded-for", "").split(",")]
+    for address in reversed([a for a in forwarded if a]):
+        if address not in proxies:
+            return address[:64]
+    return peer

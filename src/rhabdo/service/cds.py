@@ -226,6 +226,9 @@ def authenticate_client(request: Request, audiences: list[str]) -> TrustedIssuer
             raise JwtRefused("Authorization: Bearer <JWT> is required")
         return None
     claims = verify_client_jwt(header[7:].strip(), settings, audiences, request.app.state.jti_cache)
+    # The EHR user the call was made for, for the audit log (fhirUser, else sub).
+    user = claims.get("fhirUser") or claims.get("sub")
+    request.state.cds_user = str(user) if user else None
     return _trusted(settings, claims["iss"])
 
 
@@ -1106,6 +1109,7 @@ def _patient_view_cards(
     cache: AssessmentCache = request.app.state.cds_cache
     key = cache.key(bundle, client)
     cached = cache.get(key)
+    answered: str
     if cached is None:
         try:
             snapshot_id, assessment, unmapped_count = _assess_bundle(db, body, bundle, client, key)
@@ -1136,14 +1140,19 @@ def _patient_view_cards(
         _validated(request, "response", {"cards": cards})
         cached = (snapshot_id, cards, unmapped_count)
         cache.put(key, cached)
-        store.audit(
-            db,
-            client.issuer if client else None,
-            store.AuditAction.CDS_CALL,
-            "cds_assessment",
-            snapshot_id,
-            None,
-        )
+        answered = "assessed"
+    else:
+        answered = "cached"
+    # Every answer is logged, cached or not, with the EHR user where the JWT names one.
+    issuer = client.issuer if client else None
+    store.audit(
+        db,
+        getattr(request.state, "cds_user", None) or issuer,
+        store.AuditAction.CDS_CALL,
+        "cds_assessment",
+        cached[0],
+        f"{answered}; issuer={issuer}",
+    )
     # Same data, same cards; each response gets its own card uuids (for feedback).
     return {"cards": [{**card, "uuid": str(uuid.uuid4())} for card in cached[1]]}
 

@@ -9,11 +9,13 @@ editing the same version get a conflict rather than a lost update.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -22,8 +24,12 @@ from sqlalchemy import (
     create_engine,
     event,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+
+#: Connections a pool may open beyond its size, and how long a thread waits for one.
+POOL_OVERFLOW = 5
+POOL_TIMEOUT_S = 10
 
 
 def utcnow() -> dt.datetime:
@@ -125,25 +131,71 @@ class CdsFeedback(Base):
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-def make_engine(database_url: str) -> Engine:
-    """An engine for SQLite (file, WAL, foreign keys on) or PostgreSQL (psycopg 3)."""
+class WebSession(Base):
+    """A signed-in browser session: the cookie carries a random secret, this row its digest,
+    so signing out (deleting the row) ends the session on every server process."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
+
+
+class SignInFailure(Base):
+    """Recent failed sign-ins per throttle key (a digest of user, address or both)."""
+
+    __tablename__ = "signin_failures"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_at: Mapped[float] = mapped_column(Float)
+
+
+class CdsJti(Base):
+    """A CDS client JWT ``jti`` already used (a digest of issuer and jti), until it expires."""
+
+    __tablename__ = "cds_jti"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
+
+
+def make_engine(database_url: str, pool_size: int = 5) -> Engine:
+    """An engine for SQLite (file, WAL, foreign keys on) or PostgreSQL (psycopg 3).
+
+    ``pool_size`` is the number of threads that may hold a connection at once (the service
+    passes its thread-pool size); a few extra connections absorb bursts, and a thread that
+    still finds none gives up after ``POOL_TIMEOUT_S`` rather than waiting forever.
+    """
     url = database_url
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    pool = {"pool_size": pool_size, "max_overflow": POOL_OVERFLOW, "pool_timeout": POOL_TIMEOUT_S}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        memory = ":memory:" in url or url.rstrip("/") in ("sqlite:", "sqlite+pysqlite:")
+        database = make_url(url).database
+        if not memory and database:
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            **({} if memory else pool),
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
-            if ":memory:" not in url:
+            if not memory:
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Any]:

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,10 +32,13 @@ from rhabdo.service.db import (
     CdsFeedback,
     CdsSnapshot,
     User,
+    WebSession,
     utcnow,
 )
 
 API_TOKEN_PREFIX = "rhabdo_"
+#: The largest version number a case can have (the column is a 32-bit integer).
+MAX_VERSION = 2**31 - 1
 
 
 class Role(StrEnum):
@@ -60,6 +67,7 @@ class AuditAction(StrEnum):
     USER_CREATED = "user_created"
     CDS_CALL = "cds_call"
     CDS_FEEDBACK = "cds_feedback"
+    LIST = "list"
 
 
 class StoreError(Exception):
@@ -121,11 +129,49 @@ def authenticate(db: Session, username: str, password: str) -> User | None:
     return user if verify_password(user.password_hash, password) else None
 
 
+#: Password length rules (NIST SP 800-63B 5.1.1.2 asks for at least 8 and allows 64 or more).
+MIN_PASSWORD_CHARS = 12
+MAX_PASSWORD_CHARS = 1024
+_REPEATED = re.compile(r"^(.{1,6}?)\1+$", re.S)
+_EDGES = "0123456789!@#$%^&*()-_=+.,;:?~ "
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """The blocklist of commonly used passwords (``service/data/common-passwords.txt``)."""
+    text = (Path(__file__).parent / "data" / "common-passwords.txt").read_text("utf-8")
+    return frozenset(
+        line.strip().lower() for line in text.splitlines() if line.strip() and line[0] != "#"
+    )
+
+
+def password_problem(password: str, username: str = "") -> str | None:
+    """Why ``password`` is refused (NIST SP 800-63B 5.1.1.2: length, then a blocklist of
+    common passwords, repetitive patterns and context words such as the username), or None.
+    No composition rules (digits, symbols) are imposed, as the guideline advises."""
+    if len(password) < MIN_PASSWORD_CHARS:
+        return f"use at least {MIN_PASSWORD_CHARS} characters"
+    if len(password) > MAX_PASSWORD_CHARS:
+        return f"use at most {MAX_PASSWORD_CHARS} characters"
+    lowered = password.lower()
+    blocked = common_passwords()
+    if lowered in blocked or lowered.strip(_EDGES) in blocked:
+        return "this is a commonly used password; choose another"
+    if not lowered.strip(_EDGES):
+        return "digits and symbols alone are too easy to guess"
+    if _REPEATED.match(lowered) or len(set(lowered)) < 4:
+        return "a repeated character or pattern is too easy to guess"
+    if len(username) >= 3 and username.lower() in lowered:
+        return "the password must not contain the username"
+    return None
+
+
 def create_user(
     db: Session, username: str, password: str, role: Role, centre: str | None = None
 ) -> User:
-    if len(password) < 12:
-        raise StoreError("password: use at least 12 characters")
+    problem = password_problem(password, username)
+    if problem is not None:
+        raise StoreError(f"password: {problem}")
     if (
         not username
         or len(username) > 64
@@ -148,6 +194,32 @@ def create_user(
 def get_user(db: Session, user_id: int) -> User | None:
     user = db.get(User, user_id)
     return user if user is not None and user.active else None
+
+
+def create_session(db: Session, digest: str, user_id: int, csrf: str, max_age_s: int) -> WebSession:
+    """A new server-side session (expired ones are deleted on the way)."""
+    now = time.time()
+    db.execute(delete(WebSession).where(WebSession.expires_at < now))
+    session = WebSession(
+        id=digest, user_id=user_id, csrf=csrf, created_at=now, expires_at=now + max_age_s
+    )
+    db.add(session)
+    db.commit()
+    return session
+
+
+def session_user(db: Session, digest: str) -> tuple[User, str] | None:
+    """The active user of an unexpired session and the session's CSRF token, or None."""
+    session = db.get(WebSession, digest)
+    if session is None or session.expires_at < time.time():
+        return None
+    user = get_user(db, session.user_id)
+    return None if user is None else (user, session.csrf)
+
+
+def delete_session(db: Session, digest: str) -> None:
+    db.execute(delete(WebSession).where(WebSession.id == digest))
+    db.commit()
 
 
 def _token_digest(token: str) -> str:
@@ -202,17 +274,36 @@ def audit(
     object_type: str | None = None,
     object_id: str | None = None,
     detail: str | None = None,
+    *,
+    commit: bool = True,
 ) -> None:
-    db.add(
-        AuditEvent(
-            username=_clean(username),
-            action=action.value,
-            object_type=_clean(object_type),
-            object_id=_clean(object_id),
-            detail=_clean(detail),
-        )
+    """Record an event; with ``commit=False`` it joins the caller's transaction (a save and
+    its event then commit together or not at all)."""
+    db.add(audit_event(username, action, object_type, object_id, detail))
+    if commit:
+        db.commit()
+
+
+def audit_event(
+    username: str | None,
+    action: AuditAction,
+    object_type: str | None,
+    object_id: str | None,
+    detail: str | None,
+) -> AuditEvent:
+    """The audit row (texts cleaned and cut to their columns)."""
+    return AuditEvent(
+        username=_cut(username, 64),
+        action=action.value,
+        object_type=_cut(object_type, 32),
+        object_id=_cut(object_id, 64),
+        detail=_clean(detail),
     )
-    db.commit()
+
+
+def _cut(text: str | None, limit: int) -> str | None:
+    clean = _clean(text)
+    return None if clean is None else clean[:limit]
 
 
 def audit_events(db: Session, limit: int = 200) -> Sequence[AuditEvent]:
@@ -276,8 +367,8 @@ def create_case(
     db.flush()
     version = _new_version(case_id, 1, document, username, source, assessed, now)
     db.add(version)
+    audit(db, username, AuditAction.SAVE, "case", case_id, "version=1", commit=False)
     db.commit()
-    audit(db, username, AuditAction.SAVE, "case", case_id, "version=1")
     return version
 
 
@@ -333,13 +424,15 @@ def save_version(
         raise VersionConflict(case_id, base_version, record.current_version)
     version = _new_version(case_id, base_version + 1, document, username, source, assessed, now)
     db.add(version)
+    audit(
+        db, username, AuditAction.SAVE, "case", case_id, f"version={version.version}", commit=False
+    )
     try:
         db.commit()
     except IntegrityError:
         db.rollback()
         db.refresh(record)
         raise VersionConflict(case_id, base_version, record.current_version) from None
-    audit(db, username, AuditAction.SAVE, "case", case_id, f"version={version.version}")
     return version
 
 
@@ -354,6 +447,8 @@ def get_version(
 ) -> tuple[CaseRecord, CaseVersion]:
     record = get_case(db, case_id, centre)
     number = record.current_version if version is None else version
+    if not 1 <= number <= MAX_VERSION:  # beyond any stored version and the column's range
+        raise NotFound(f"version {number} not found")
     row = db.scalar(
         select(CaseVersion).where(CaseVersion.case_id == case_id, CaseVersion.version == number)
     )
@@ -369,9 +464,33 @@ def history(db: Session, case_id: str, centre: str | None) -> Sequence[CaseVersi
     ).all()
 
 
+#: The most cases one page of a list may hold.
+MAX_PAGE = 500
+
+
 def list_cases(
-    db: Session, centre: str | None, query: str | None = None, limit: int = 200
+    db: Session,
+    centre: str | None,
+    query: str | None = None,
+    limit: int = 200,
+    offset: int = 0,
 ) -> Sequence[CaseRecord]:
+    """One page of the centre's cases (newest first), optionally matching ``query``."""
+    stmt = _cases_matching(centre, query)
+    return db.scalars(
+        stmt.order_by(CaseRecord.updated_at.desc(), CaseRecord.id)
+        .limit(max(1, min(limit, MAX_PAGE)))
+        .offset(max(0, offset))
+    ).all()
+
+
+def count_cases(db: Session, centre: str | None, query: str | None = None) -> int:
+    """How many of the centre's cases match ``query`` (for paging)."""
+    sub = _cases_matching(centre, query).subquery()
+    return int(db.scalar(select(func.count()).select_from(sub)) or 0)
+
+
+def _cases_matching(centre: str | None, query: str | None) -> Any:
     stmt = select(CaseRecord).where(
         CaseRecord.centre.is_(None) if centre is None else CaseRecord.centre == centre
     )
@@ -385,7 +504,7 @@ def list_cases(
                 CaseRecord.id.ilike(pattern, escape="\\"),
             )
         )
-    return db.scalars(stmt.order_by(CaseRecord.updated_at.desc()).limit(limit)).all()
+    return stmt
 
 
 # ---------------------------------------------------------------- CDS Hooks

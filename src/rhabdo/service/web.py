@@ -4,7 +4,6 @@ page (the HTML report's content, with PDF download), version history, API tokens
 from __future__ import annotations
 
 import json
-import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -31,9 +30,12 @@ from rhabdo.service.auth import (
     CurrentUser,
     Principal,
     SignInThrottled,
+    SubmittedForm,
     check_csrf,
     client_address,
     csrf_token,
+    end_session,
+    start_session,
 )
 
 HERE = Path(__file__).parent
@@ -84,7 +86,7 @@ def router() -> APIRouter:
         try:
             limiter.check(*keys)
         except SignInThrottled as exc:
-            return page(
+            throttled = page(
                 request,
                 "signin.html",
                 None,
@@ -92,6 +94,8 @@ def router() -> APIRouter:
                 next=_safe_next(next),
                 error=f"Too many failed attempts. Try again in {exc.retry_after_s} seconds.",
             )
+            throttled.headers["Retry-After"] = str(exc.retry_after_s)
+            return throttled
         user = store.authenticate(db, username, password)
         if user is None:
             limiter.failed(*keys)
@@ -104,17 +108,15 @@ def router() -> APIRouter:
                 next=_safe_next(next),
                 error="Wrong username or password.",
             )
-        limiter.succeeded(keys[0])
-        request.session.clear()
-        request.session.update(uid=user.id, iat=int(time.time()))
-        csrf_token(request)
+        limiter.succeeded(*keys)
+        start_session(request, db, user)
         store.audit(db, user.username, store.AuditAction.SIGN_IN, "user", user.username, None)
         return RedirectResponse(_safe_next(next), status_code=303)
 
     @r.post("/signout")
     def signout(request: Request, user: CurrentUser, db: DB) -> Response:
         store.audit(db, user.username, store.AuditAction.SIGN_OUT, "user", user.username, None)
-        request.session.clear()
+        end_session(request, db)
         return RedirectResponse("/signin", status_code=303)
 
     @r.get("/")
@@ -129,6 +131,9 @@ def router() -> APIRouter:
         q: Annotated[str | None, Query(max_length=64)] = None,
     ) -> HTMLResponse:
         rows = store.list_cases(db, user.centre, q)
+        store.audit(
+            db, user.username, store.AuditAction.LIST, "cases", None, "search=yes" if q else None
+        )
         return page(request, "cases.html", user, cases=rows, q=q or "")
 
     def _form_page(
@@ -169,14 +174,13 @@ def router() -> APIRouter:
             base_version=None,
         )
 
-    async def _submitted(request: Request) -> tuple[dict[str, Any], Any]:
-        form = await request.form()
+    def _submitted(form: Any) -> tuple[dict[str, Any], Any]:
         doc = forms.form_to_document(forms.FormValues(form))
         return doc, form
 
     @r.post("/cases/new")
-    async def create_case(request: Request, user: Clinician, db: DB) -> Response:
-        doc, _ = await _submitted(request)
+    def create_case(request: Request, user: Clinician, db: DB, form: SubmittedForm) -> Response:
+        doc, _ = _submitted(form)
         try:
             case = parse_case(doc)
         except CaseValidationError as exc:
@@ -206,8 +210,7 @@ def router() -> APIRouter:
         return page(request, "import.html", user, problems=[], unmapped=[])
 
     @r.post("/cases/import")
-    async def import_case(request: Request, user: Clinician, db: DB) -> Response:
-        form = await request.form()
+    def import_case(request: Request, user: Clinician, db: DB, form: SubmittedForm) -> Response:
         upload = form.get("file")
         kind = form.get("kind")
         problems: list[FieldProblem] = []
@@ -217,7 +220,7 @@ def router() -> APIRouter:
                 FieldProblem("file", "choose a case file (YAML/JSON) or a FHIR Bundle (JSON)")
             ]
             return page(request, "import.html", user, status=422, problems=problems, unmapped=[])
-        raw = await upload.read(MAX_UPLOAD_BYTES + 1)  # type: ignore[union-attr]
+        raw = upload.file.read(MAX_UPLOAD_BYTES + 1)  # type: ignore[union-attr]
         name = str(getattr(upload, "filename", "") or "upload")
         try:
             if len(raw) > MAX_UPLOAD_BYTES:
@@ -327,7 +330,7 @@ def router() -> APIRouter:
     ) -> Response:
         _, v = store.get_version(db, case_id, user.centre, version)
         case = parse_case(v.document)
-        pdf = render_report_pdf(case, stored_or_fresh(case, v.assessment))
+        pdf = render_report_pdf(case, stored_or_fresh(case, v.assessment), f"{case_id}:{v.version}")
         store.audit(
             db,
             user.username,
@@ -359,9 +362,11 @@ def router() -> APIRouter:
         )
 
     @r.post("/cases/{case_id}/edit")
-    async def save_edit(request: Request, user: Clinician, db: DB, case_id: str) -> Response:
+    def save_edit(
+        request: Request, user: Clinician, db: DB, case_id: str, form: SubmittedForm
+    ) -> Response:
         rec = store.get_case(db, case_id, user.centre)
-        doc, form = await _submitted(request)
+        doc, form = _submitted(form)
         base_raw = form.get("base_version")
         try:
             base_version = int(base_raw) if isinstance(base_raw, str) else 0
