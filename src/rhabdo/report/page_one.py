@@ -281,7 +281,8 @@ def _option_notes(rec: Recommendation, assessment: Assessment) -> list[str]:
             notes.append(f"prior {short} {_answer(f)}")
         elif f is not None and f.status is FindingStatus.INDETERMINATE:
             short = {"exposure.ced": "CED"}.get(f.id, finding_label(f.id))
-            notes.append(f"prior {short} not known")
+            known = candidates_text(f) if f.candidates else "not known"
+            notes.append(f"prior {short} {known}")
         elif check.get("reason"):
             notes.append(_first_sentence(words(str(check["reason"]))))
     return notes
