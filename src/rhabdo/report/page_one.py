@@ -305,7 +305,7 @@ def _dose_lines(rec: Recommendation) -> list[str]:
             if agent is not None and isinstance(amount, int | float):
                 name = getattr(agent, "label", agent)
                 text = f"{name} {number_label(amount)} {unit_label(str(unit))}".strip()
-        if text:
+        if text and "needs" not in str(text):
             lines.append(str(text))
     return lines
 
