@@ -54,3 +54,36 @@ def observation(rid: str, code: dict[str, Any], **rest: Any) -> dict[str, Any]:
 
 def coding(system: str, code: str) -> dict[str, Any]:
     return {"coding": [{"system": system, "code": code}]}
+
+
+#: An ICD-O-3 rhabdomyosarcoma morphology, to make a borrowed non-RMS example an RMS case.
+RMS_MORPHOLOGY = {
+    "coding": [
+        {
+            "system": "http://terminology.hl7.org/CodeSystem/icd-o-3",
+            "code": "8900/3",
+            "display": "Rhabdomyosarcoma, NOS",
+        }
+    ]
+}
+HISTOLOGY_EXT = (
+    "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior"
+)
+
+
+def as_rms(data: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a bundle whose primary cancer Condition is recoded as rhabdomyosarcoma.
+
+    The hand-translated mCODE fixtures are of breast cancer, NSCLC and ALL patients: the import
+    refuses them as they are (see the diagnosis-gate tests), so tests of the other readers run
+    on a copy whose primary cancer says RMS.
+    """
+    out = copy.deepcopy(data)
+    for entry in out["entry"]:
+        res = entry["resource"]
+        if res["resourceType"] == "Condition" and "primary-cancer" in res.get("id", ""):
+            res["code"] = copy.deepcopy(RMS_MORPHOLOGY)
+            res["extension"] = [
+                e for e in res.get("extension", []) if e.get("url") != HISTOLOGY_EXT
+            ]
+    return out

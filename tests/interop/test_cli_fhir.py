@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 from click.testing import CliRunner
-from fhir_helpers import EXAMPLES_DIR, FHIR_DIR
+from fhir_helpers import EXAMPLES_DIR, FHIR_DIR, as_rms, load_fixture
 
 from rhabdo.case.io import load_case, parse_case
 from rhabdo.cli import cli
@@ -28,7 +28,11 @@ def test_import_writes_a_case_file_equal_to_the_example(tmp_path: Path) -> None:
 
 def test_import_as_json_and_lists_unmapped_codes(tmp_path: Path) -> None:
     out = tmp_path / "case.json"
-    bundle = FHIR_DIR / "mcode-extended-example-pediatric-brian-l.json"
+    bundle = tmp_path / "brian-l-as-rms.json"
+    bundle.write_text(
+        json.dumps(as_rms(load_fixture("mcode-extended-example-pediatric-brian-l.json"))),
+        encoding="utf-8",
+    )
     result = CliRunner().invoke(
         cli, ["fhir", "import", str(bundle), "-o", str(out), "--provenance"]
     )

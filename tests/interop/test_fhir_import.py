@@ -11,8 +11,10 @@ from fhir_helpers import (
     EXAMPLES_DIR,
     FIXTURES,
     PATIENT,
+    RMS_MORPHOLOGY,
     SUBJECT,
     SYNTHETIC,
+    as_rms,
     bundle,
     coding,
     load_fixture,
@@ -33,11 +35,19 @@ from rhabdo.errors import CaseValidationError
 from rhabdo.interop import codes as c
 from rhabdo.interop.fhir_import import case_from_bundle, mapped_view
 
+NON_RMS_FIXTURES = {
+    "mcode-basic-john-anyperson": "Non-small cell",
+    "mcode-extended-example-pediatric-brian-l": "B-cell acute lymphoblastic leukemia",
+    "mcode-tumor-size-breast": "morphology",
+}
+
 
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.stem)
 def test_every_fixture_is_a_valid_r4_bundle_and_imports(path: Path) -> None:
     data = load_fixture(path.name)
     Bundle.parse_obj(data)
+    if path.stem in NON_RMS_FIXTURES:
+        data = as_rms(data)
     result = case_from_bundle(data)
     assert result.case.patient.id
     assert result.provenance, "every import records where its fields came from"
@@ -50,6 +60,12 @@ def test_synthetic_bundles_import_as_their_example_case(path: Path) -> None:
     result = case_from_bundle(load_fixture(path.name))
     assert mapped_view(result.case) == mapped_view(example)
     assert result.unmapped == []
+
+
+@pytest.mark.parametrize("name,found", sorted(NON_RMS_FIXTURES.items()))
+def test_a_non_rms_primary_is_refused_naming_the_diagnosis(name: str, found: str) -> None:
+    text = _problems(load_fixture(name + ".json"))
+    assert found in text and "rhabdo assesses rhabdomyosarcoma only" in text
 
 
 def test_synthetic_bundles_cover_at_least_three_examples() -> None:
@@ -71,7 +87,7 @@ def test_irs_clinical_group_ia_example() -> None:
 
 def test_pediatric_bsa_dosed_example_counts_administrations_not_requests() -> None:
     """EX_ExtendedExample_Pediatric.fsh: four requests, each fulfilled by one administration."""
-    result = case_from_bundle(load_fixture("mcode-extended-example-pediatric-brian-l.json"))
+    result = case_from_bundle(as_rms(load_fixture("mcode-extended-example-pediatric-brian-l.json")))
     line = result.case.first_line
     assert line is not None
     given = {
@@ -99,7 +115,6 @@ def test_pediatric_bsa_dosed_example_counts_administrations_not_requests() -> No
         "8640",
     ) in unmapped
     assert ("Observation/gx-genomic-variant-fusion-ETV6-RUNX1-brian-l", "HGNC:3495") in unmapped
-    assert ("Condition/primary-cancer-condition-brian-l", "277571004") in unmapped
     assert ("Procedure/us-core-procedure-lumbar-puncture-brian-l", "277762005") in unmapped
     assert ("Observation/hemoglobin-brian-l", "718-7") in unmapped
     assert result.case.events == []
@@ -122,15 +137,15 @@ def test_radiotherapy_course_summary_example_gives_one_course_per_volume_in_gray
 
 def test_tumour_size_after_diagnosis_without_a_relapse_is_reported_not_guessed() -> None:
     """EX_TumorSize.fsh: a pathology size a month after onset is neither diagnostic nor relapse."""
-    result = case_from_bundle(load_fixture("mcode-tumor-size-breast.json"))
+    result = case_from_bundle(as_rms(load_fixture("mcode-tumor-size-breast.json")))
     assert result.case.diagnosis.max_diameter_cm is None
     assert any(u.resource == "Observation/tumor-size-pathology" for u in result.unmapped)
-    assert {u.code for u in result.unmapped} >= {"80248007", "77284006"}
+    assert {u.code for u in result.unmapped} >= {"80248007"}
 
 
 def test_basic_example_reads_am0_and_reports_ajcc_t_and_n() -> None:
     """EX_Basic.fsh: cM0 -> no distant metastases; AJCC cT3/cN3 are not IRS T/N categories."""
-    result = case_from_bundle(load_fixture("mcode-basic-john-anyperson.json"))
+    result = case_from_bundle(as_rms(load_fixture("mcode-basic-john-anyperson.json")))
     dx = result.case.diagnosis
     assert dx.distant_metastases == []
     assert dx.invasiveness is None and dx.regional_nodes is None
@@ -149,6 +164,7 @@ def _primary(**rest: Any) -> dict[str, Any]:
         "id": "dx",
         "meta": {"profile": [c.PROFILE_PRIMARY]},
         "subject": SUBJECT,
+        "code": RMS_MORPHOLOGY,
         "onsetDateTime": "2020-01-10",
         **rest,
     }
@@ -393,6 +409,7 @@ def test_not_a_bundle() -> None:
 def test_unknown_resource_type_names_the_entry() -> None:
     text = _problems(bundle(PATIENT, {"resourceType": "Banana", "id": "b"}))
     assert "entry[1].resource.resourceType" in text and "Banana" in text
+    assert "unknown FHIR R4 resource type" in text
 
 
 def test_invalid_resource_names_the_resource_and_the_field() -> None:
@@ -530,15 +547,96 @@ def test_body_measurements_go_to_the_line(
     assert line is not None and getattr(line, field) == pytest.approx(expected)
 
 
-def test_a_body_measurement_in_an_unknown_unit_is_an_error() -> None:
+@pytest.mark.parametrize(
+    "code,unit,value,expected",
+    [
+        ("29463-7", "[lb_av]", 154, 69.853225),
+        ("29463-7", "g", 70000, 70.0),
+        ("8277-6", "m^2", 1.2, 1.2),
+        ("8277-6", "cm2", 12000, 1.2),
+    ],
+)
+def test_a_body_measurement_is_converted_by_ucum(
+    code: str, unit: str, value: float, expected: float
+) -> None:
+    plan = {
+        "resourceType": "CarePlan",
+        "id": "l1",
+        "status": "completed",
+        "intent": "plan",
+        "subject": SUBJECT,
+        "period": {"start": "2020-01-01"},
+    }
     obs = observation(
-        "m", coding(c.LOINC, "29463-7"), valueQuantity={"value": 70, "unit": "[lb_av]"}
+        "m",
+        coding(c.LOINC, code),
+        valueQuantity={"value": value, "unit": unit, "system": c.UCUM, "code": unit},
+        effectiveDateTime="2020-01-01",
+        basedOn=[{"reference": "CarePlan/l1"}],
     )
-    assert "unknown unit '[lb_av]'" in _problems(bundle(PATIENT, obs))
+    case = case_from_bundle(bundle(PATIENT, plan, obs)).case
+    assert case.first_line is not None
+    measured = (
+        case.first_line.weight_kg if code == "29463-7" else (case.first_line.body_surface_area_m2)
+    )
+    assert measured == pytest.approx(expected)
+
+
+def test_a_body_measurement_in_a_unit_that_does_not_convert_is_noted_not_fatal() -> None:
+    obs = observation("m", coding(c.LOINC, "29463-7"), valueQuantity={"value": 70, "unit": "cm"})
+    result = case_from_bundle(bundle(PATIENT, obs))
+    assert any("'cm' does not convert to kg" in u.reason for u in result.unmapped)
+
+
+@pytest.mark.parametrize(
+    "resource,reason",
+    [
+        ({"resourceType": "Observation", "status": "entered-in-error"}, "entered-in-error"),
+        ({"resourceType": "Observation", "status": "cancelled"}, "cancelled"),
+        (
+            {
+                "resourceType": "Condition",
+                "verificationStatus": coding(
+                    "http://terminology.hl7.org/CodeSystem/condition-ver-status", "refuted"
+                ),
+            },
+            "refuted",
+        ),
+        (
+            {
+                "resourceType": "Condition",
+                "verificationStatus": coding(
+                    "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                    "entered-in-error",
+                ),
+            },
+            "entered-in-error",
+        ),
+        ({"resourceType": "MedicationRequest", "status": "cancelled"}, "cancelled"),
+        ({"resourceType": "Procedure", "status": "entered-in-error"}, "entered-in-error"),
+    ],
+)
+def test_withdrawn_records_are_not_used_and_the_import_says_so(
+    resource: dict[str, Any], reason: str
+) -> None:
+    res = {"id": "w1", "subject": SUBJECT, "code": {"text": "x"}, **resource}
+    result = case_from_bundle(bundle(PATIENT, res))
+    assert [s.reason for s in result.skipped if s.resource.endswith("/w1")] == [
+        f"not used: {'verification ' if resource['resourceType'] == 'Condition' else ''}"
+        f"status is {reason}"
+    ]
+
+
+def test_an_r4_only_resource_type_is_skipped_with_a_note_not_fatal() -> None:
+    r4_only = {"resourceType": "EffectEvidenceSynthesis", "id": "e1", "status": "draft"}
+    result = case_from_bundle(bundle(PATIENT, r4_only))
+    assert [(s.resource, s.reason) for s in result.skipped] == [
+        ("EffectEvidenceSynthesis/e1", "EffectEvidenceSynthesis resources are not read")
+    ]
 
 
 def test_the_report_is_plain_data() -> None:
-    result = case_from_bundle(load_fixture("mcode-tumor-size-breast.json"))
+    result = case_from_bundle(as_rms(load_fixture("mcode-tumor-size-breast.json")))
     report = result.report()
     assert {
         "field": "diagnosis.date",

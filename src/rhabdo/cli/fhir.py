@@ -80,6 +80,8 @@ def import_cmd(bundle_file: str, output: str | None, fmt: str | None, provenance
         f"{len(result.unmapped)} unmapped code(s); {len(result.skipped)} resource(s) not used",
         err=True,
     )
+    for note in result.notes:
+        click.echo(f"  note: {note}", err=True)
     for item in result.unmapped:
         click.echo(f"  unmapped: {item}", err=True)
     for skipped in result.skipped:

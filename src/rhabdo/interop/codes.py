@@ -39,10 +39,18 @@ UCUM = "http://unitsofmeasure.org"
 ICDO3 = "http://terminology.hl7.org/CodeSystem/icd-o-3"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
-HGNC = "http://www.genenames.org/geneId"
+#: HGNC as the mCODE 4.0.0 examples write it (preferred); the older ``/geneId`` form is read too.
+HGNC = "http://www.genenames.org"
+HGNC_SYSTEMS = frozenset({HGNC, "http://www.genenames.org/geneId", "http://www.genenames.org/"})
 DATA_ABSENT_REASON = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+#: Core extension for "this value is absent, and why" (FHIR R4).
+EXT_DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
+#: Core extension for a related condition (mCODE SecondaryCancerCondition slice
+#: ``relatedPrimaryCancerCondition``).
+EXT_CONDITION_RELATED = "http://hl7.org/fhir/StructureDefinition/condition-related"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 
 MCODE_SD = "http://hl7.org/fhir/us/mcode/StructureDefinition/"
@@ -58,6 +66,12 @@ TREATMENT_LINE_SYSTEM = RHABDO_BASE + "CodeSystem/treatment-line"
 EXT_LINE_NUMBER = RHABDO_BASE + "StructureDefinition/treatment-line-number"
 EXT_CUMULATIVE_DOSE = RHABDO_BASE + "StructureDefinition/cumulative-dose"
 EXT_BRACHYTHERAPY = RHABDO_BASE + "StructureDefinition/brachytherapy"
+#: Identifier system of a tumour BodyStructure: the value is the full URL of the record
+#: (primary Condition or disease-status Observation) the lesion belongs to.
+TUMOUR_IDENTIFIER_SYSTEM = RHABDO_BASE + "tumour"
+#: How rhabdo staged the T/N/M categories: the IRS pretreatment TNM system, which AJCC codes
+#: do not describe (the mCODE staging-method binding is extensible).
+STAGING_METHOD_SYSTEM = RHABDO_BASE + "CodeSystem/staging-method"
 
 
 @dataclass(frozen=True)
@@ -107,6 +121,16 @@ PROFILE_SURGERY = MCODE_SD + "mcode-cancer-related-surgical-procedure"
 PROFILE_RT_COURSE = MCODE_SD + "mcode-radiotherapy-course-summary"
 PROFILE_MED_REQUEST = MCODE_SD + "mcode-cancer-related-medication-request"
 PROFILE_MED_ADMIN = MCODE_SD + "mcode-cancer-related-medication-administration"
+PROFILE_TUMOR = MCODE_SD + "mcode-tumor"
+PROFILE_RT_VOLUME = MCODE_SD + "mcode-radiotherapy-volume"
+PROFILE_RMS_RISK = MCODE_SD + "mcode-rhabdomyosarcoma-risk-assessment"
+#: The risk-assessment type and values the mCODE 4.0.0 RhabdomyosarcomaRiskAssessment profile
+#: fixes and binds (its StructureDefinition and mcode-rhabdomyosarcoma-assessment-value-vs).
+RMS_RISK_ASSESSMENT = Code(
+    "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl",
+    "C148010",
+    "Intergroup Rhabdomyosarcoma Study Group Clinical Staging and Grouping System",
+)
 
 EXT_HISTOLOGY = MCODE_SD + "mcode-histology-morphology-behavior"
 EXT_RT_DOSE_TO_VOLUME = MCODE_SD + "mcode-radiotherapy-dose-delivered-to-volume"
@@ -188,6 +212,14 @@ METASTATIC_NEOPLASM = Code(
 )  # [DD][FSH]
 #: Radiation dose units, as factors to gray (mCODE examples record cGy [FSH]).
 RADIATION_DOSE_UNITS_TO_GY: dict[str, float] = {"Gy": 1.0, "cGy": 0.01}
+
+RMS_RISK_VALUES: dict[str, Code] = {
+    "low": Code(SNOMED, "723505004", "Low risk (qualifier value)"),
+    "intermediate": Code(
+        "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl", "C102402", "Intermediate Risk"
+    ),
+    "high": Code(SNOMED, "723509005", "High risk (qualifier value)"),
+}
 
 #: Performance status (mCODE STU4 profiles) [FSH][IG].
 NCIT = "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl"

@@ -34,14 +34,19 @@ from rhabdo.case.model import (
 )
 from rhabdo.case.vocab import FusionStatus, MetastaticSite, MutationStatus, PerformanceScale
 from rhabdo.interop import codes as c
+from rhabdo.interop import fhir_casefields as casefields
+from rhabdo.interop.extensions import EXT_CITATION
+from rhabdo.interop.fhir_diagnosis import RMS_CODING
+from rhabdo.interop.fhir_import import MAPPED_FIELDS
 from rhabdo.knowledge import resolve
 from rhabdo.results import Assessment, Finding, FindingStatus, Recommendation
 
 _NAMESPACE = uuid.UUID("6f1c3c52-8a53-4a8e-9a8e-2f7f1b3f7a10")
 STRENGTH_SYSTEM = c.RHABDO_BASE + "CodeSystem/recommendation-strength"
-EXT_CITATION = c.RHABDO_BASE + "StructureDefinition/citation"
 ENGINE_MODULE_URI = c.RHABDO_BASE + "engine"
 
+#: The finding written as an mCODE RhabdomyosarcomaRiskAssessment (the COG risk group).
+COG_RISK_FINDING = "risk.cog"
 #: Findings whose value is a prognostic figure or score: written as RiskAssessment.
 PROGNOSTIC_MARKERS = ("oberlin", "prognos", "survival")
 
@@ -51,6 +56,7 @@ class _Writer:
         self.case = case
         self.entries: list[dict[str, Any]] = []
         self.patient_ref = self.ref("patient")
+        self.carried = casefields.Carried()
 
     def url(self, key: str) -> str:
         return "urn:uuid:" + str(uuid.uuid5(_NAMESPACE, f"{self.case.patient.id}/{key}"))
@@ -88,8 +94,24 @@ def _concept(*codings: dict[str, str] | None, text: str | None = None) -> dict[s
     return out
 
 
+def _absent(reason: str) -> dict[str, str]:
+    """The core data-absent-reason extension."""
+    return {"url": c.EXT_DATA_ABSENT_REASON, "valueCode": reason}
+
+
 def _meta(profile: str) -> dict[str, Any]:
     return {"profile": [profile]}
+
+
+_IRS_TNM_METHOD = {
+    "system": c.STAGING_METHOD_SYSTEM,
+    "code": "irs-pretreatment-tnm",
+    "display": "IRS/COG pretreatment TNM staging of rhabdomyosarcoma",
+}
+
+
+def _category(code: str) -> dict[str, Any]:
+    return _concept({"system": c.OBSERVATION_CATEGORY, "code": code})
 
 
 def _quantity(value: float, ucum: str) -> dict[str, Any]:
@@ -109,13 +131,19 @@ def case_to_bundle(case: Case) -> dict[str, Any]:
 def _write_case(w: _Writer) -> None:
     case = w.case
     p = case.patient
+    w.carried = casefields.carried(case.model_dump(mode="json", exclude_none=True), MAPPED_FIELDS)
     patient: dict[str, Any] = {
         "resourceType": "Patient",
         "meta": _meta(c.PROFILE_PATIENT),
         "identifier": [{"system": c.PATIENT_ID_SYSTEM, "value": p.id}],
+        # rhabdo never holds names: US Core asks for a name, so it is marked as withheld
+        "name": [{"extension": [_absent("masked")]}],
+        # US Core asks for a gender; an unrecorded sex is written as "unknown" (read back as
+        # unrecorded, never as a sex)
+        "gender": p.sex.value if p.sex is not None else "unknown",
     }
-    if p.sex is not None:
-        patient["gender"] = p.sex.value
+    if w.carried.patient:
+        patient["extension"] = [casefields.extension(k, v) for k, v in w.carried.patient]
     if p.date_of_birth is not None:
         patient["birthDate"] = p.date_of_birth.isoformat()
     w.add("patient", patient)
@@ -145,16 +173,19 @@ def _write_case(w: _Writer) -> None:
             "irs-group",
             _concept(c.IRS_GROUP_OBSERVABLE.coding()),
             c.PROFILE_CANCER_STAGE,
+            category=[_category("exam")],
             valueCodeableConcept=_concept(
                 c.own_coding(dx.irs_group_stated), snomed.coding() if snomed else None
             ),
         )
+    staging = {"category": [_category("exam")], "method": _concept(_IRS_TNM_METHOD)}
     if dx.invasiveness is not None:
         observation(
             "tnm-t",
             _concept(c.TNM_T_CLINICAL.coding()),
             c.PROFILE_TNM_T,
             valueCodeableConcept=_concept(c.own_coding(dx.invasiveness)),
+            **staging,
         )
     if dx.regional_nodes is not None:
         observation(
@@ -162,6 +193,7 @@ def _write_case(w: _Writer) -> None:
             _concept(c.TNM_N_CLINICAL.coding()),
             c.PROFILE_TNM_N,
             valueCodeableConcept=_concept(c.own_coding(dx.regional_nodes)),
+            **staging,
         )
     if dx.distant_metastases is not None:
         m = "M1" if dx.distant_metastases else "M0"
@@ -169,6 +201,7 @@ def _write_case(w: _Writer) -> None:
             "tnm-m",
             _concept(c.TNM_M_CLINICAL.coding()),
             c.PROFILE_TNM_M,
+            **staging,
             valueCodeableConcept=_concept(
                 {"system": c.M_CATEGORY_SYSTEM, "code": m, "display": m},
                 c.AJCC_CM0.coding() if m == "M0" else None,
@@ -181,6 +214,7 @@ def _write_case(w: _Writer) -> None:
             "tumour-size",
             _concept(c.TUMOR_SIZE.coding()),
             c.PROFILE_TUMOR_SIZE,
+            focus=[_write_tumour(w, "tumour-primary", w.url("primary-cancer"), primary_ref)],
             component=[
                 {
                     "code": _concept(c.TUMOR_LONGEST_DIMENSION.coding()),
@@ -192,6 +226,43 @@ def _write_case(w: _Writer) -> None:
     _write_lines(w)
     _write_events(w, primary_ref)
     _write_performance(w)
+
+
+def _write_tumour(
+    w: _Writer, key: str, belongs_to: str, primary_ref: dict[str, str] | None
+) -> dict[str, str]:
+    """An mCODE Tumor BodyStructure for a measured lesion.
+
+    Its identifier's value is the full URL of the record the lesion belongs to (the primary
+    Condition, or the disease-status Observation of a relapse), so a reader can tell which
+    size is which without relying on dates.
+    """
+    dx = w.case.diagnosis
+    snomed = c.PRIMARY_SITE_TO_SNOMED.get(dx.primary_site) if dx.primary_site else None
+    body: dict[str, Any] = {
+        "resourceType": "BodyStructure",
+        "meta": _meta(c.PROFILE_TUMOR),
+        "identifier": [
+            {
+                "use": "usual",
+                "type": _concept(
+                    {"system": "http://hl7.org/fhir/resource-types", "code": "BodyStructure"}
+                ),
+                "system": c.TUMOUR_IDENTIFIER_SYSTEM,
+                "value": belongs_to,
+            }
+        ],
+        "location": _concept(
+            snomed.coding() if snomed else None,
+            text=dx.primary_site_detail
+            or (dx.primary_site.label if dx.primary_site else None)
+            or "tumour site",
+        ),
+        "patient": w.patient_ref,
+    }
+    if primary_ref is not None:
+        body["extension"] = [{"url": c.EXT_RELATED_CONDITION, "valueReference": primary_ref}]
+    return w.add(key, body)
 
 
 def _write_performance(w: _Writer) -> None:
@@ -233,25 +304,20 @@ def _write_secondary(
     if onset:
         condition["onsetDateTime"] = onset
     if primary_ref is not None:
-        condition["extension"] = [{"url": c.EXT_RELATED_CONDITION, "valueReference": primary_ref}]
+        condition["extension"] = [{"url": c.EXT_CONDITION_RELATED, "valueReference": primary_ref}]
     w.add(key, condition)
 
 
-def _write_primary(w: _Writer) -> dict[str, str] | None:
+def _write_primary(w: _Writer) -> dict[str, str]:
+    """The primary cancer Condition: always written, since a rhabdo case is a
+    rhabdomyosarcoma case and an importer must not have to assume it."""
     dx = w.case.diagnosis
-    if (
-        dx.date is None
-        and dx.primary_site is None
-        and dx.histology is None
-        and dx.primary_site_detail is None
-    ):
-        return None
     condition: dict[str, Any] = {
         "resourceType": "Condition",
         "meta": _meta(c.PROFILE_PRIMARY),
         "clinicalStatus": _concept({"system": c.CONDITION_CLINICAL, "code": "active"}),
         "category": [_concept({"system": c.CONDITION_CATEGORY, "code": "problem-list-item"})],
-        "code": _concept(text="Rhabdomyosarcoma"),
+        "code": _concept(RMS_CODING, text="Rhabdomyosarcoma"),
         "subject": w.patient_ref,
     }
     if dx.date is not None:
@@ -305,9 +371,8 @@ def _write_genomics(w: _Writer, observation: Any) -> None:
             "variant-foxo1",
             _concept(c.GENETIC_VARIANT_ASSESSMENT.coding()),
             c.PROFILE_GENOMIC_VARIANT,
-            valueCodeableConcept=_concept(
-                c.own_coding(fusion), presence.coding() if presence else None
-            ),
+            category=[_category("laboratory")],
+            **_variant_value(c.own_coding(fusion), presence),
             component=[*genes, source(c.SOMATIC)],
         )
     for key, status, hgnc, origin in (
@@ -324,11 +389,22 @@ def _write_genomics(w: _Writer, observation: Any) -> None:
             key,
             _concept(c.GENETIC_VARIANT_ASSESSMENT.coding()),
             c.PROFILE_GENOMIC_VARIANT,
-            valueCodeableConcept=_concept(
-                c.own_coding(status), presence.coding() if presence else None
-            ),
+            category=[_category("laboratory")],
+            **_variant_value(c.own_coding(status), presence),
             component=[gene(hgnc), source(origin)],
         )
+
+
+def _variant_value(own: dict[str, str], presence: c.Code | None) -> dict[str, Any]:
+    """A variant's value: Present/Absent from the required LOINC answer list, with our own
+    coding beside it; a test not done has no value but a data-absent reason."""
+    if presence is None:
+        return {
+            "dataAbsentReason": _concept(
+                {"system": c.DATA_ABSENT_REASON, "code": "not-performed"}, own
+            )
+        }
+    return {"valueCodeableConcept": _concept(presence.coding(), own)}
 
 
 def _write_lines(w: _Writer) -> list[dict[str, str]]:
@@ -341,7 +417,10 @@ def _write_lines(w: _Writer) -> list[dict[str, str]]:
 def _write_line(w: _Writer, number: int, line: TreatmentLine) -> dict[str, str]:
     plan: dict[str, Any] = {
         "resourceType": "CarePlan",
-        "extension": [{"url": c.EXT_LINE_NUMBER, "valuePositiveInt": number}],
+        "extension": [
+            {"url": c.EXT_LINE_NUMBER, "valuePositiveInt": number},
+            *(casefields.extension(k, v) for k, v in w.carried.lines[number - 1]),
+        ],
         "status": {True: "active", False: "completed", None: "unknown"}[line.ongoing],
         "intent": "plan",
         "category": [
@@ -416,6 +495,8 @@ def _write_exposure(
         "meta": _meta(c.PROFILE_MED_REQUEST),
         "status": "completed",
         "intent": "order",
+        # us-core-21: an order names its requester; rhabdo does not hold who prescribed
+        "requester": {"extension": [_absent("unknown")]},
         "medicationCodeableConcept": _concept(
             c.own_coding(exposure.agent),
             rxnorm.coding() if rxnorm else None,
@@ -473,13 +554,23 @@ def _write_radiotherapy(
     extensions: list[dict[str, Any]] = []
     volume: list[dict[str, Any]] = []
     if course.total_dose_gy is not None:
+        # mCODE fixes the unit of the delivered dose to cGy
         volume.append(
-            {"url": "totalDoseDelivered", "valueQuantity": _quantity(course.total_dose_gy, "Gy")}
+            {
+                "url": "totalDoseDelivered",
+                "valueQuantity": _quantity(round(course.total_dose_gy * 100, 6), "cGy"),
+            }
         )
     if course.fractions is not None:
         volume.append({"url": "fractionsDelivered", "valueUnsignedInt": course.fractions})
     if volume:
-        extensions.append({"url": c.EXT_RT_DOSE_TO_VOLUME, "extension": volume})
+        target = _write_rt_volume(w, key + "-volume", course)
+        extensions.append(
+            {
+                "url": c.EXT_RT_DOSE_TO_VOLUME,
+                "extension": [{"url": "volume", "valueReference": target}, *volume],
+            }
+        )
     if course.brachytherapy is not None:
         extensions.append({"url": c.EXT_BRACHYTHERAPY, "valueBoolean": course.brachytherapy})
     if extensions:
@@ -491,6 +582,9 @@ def _write_radiotherapy(
         period["end"] = course.end_date.isoformat()
     if period:
         procedure["performedPeriod"] = period
+    else:
+        # us-core-7: a completed procedure states when it was performed; rhabdo has no date
+        procedure["_performedDateTime"] = {"extension": [_absent("unknown")]}
     if course.body_region is not None or course.target_site:
         procedure["bodySite"] = [
             _concept(
@@ -501,6 +595,18 @@ def _write_radiotherapy(
     if course.target is not None:
         procedure["reasonCode"] = [_concept(c.own_coding(course.target))]
     w.add(key, procedure)
+
+
+def _write_rt_volume(w: _Writer, key: str, course: RadiotherapyCourse) -> dict[str, str]:
+    """The mCODE RadiotherapyVolume the dose was delivered to."""
+    shown = course.target_site or (course.body_region.label if course.body_region else None)
+    body: dict[str, Any] = {
+        "resourceType": "BodyStructure",
+        "meta": _meta(c.PROFILE_RT_VOLUME),
+        "description": shown or "radiotherapy target volume",
+        "patient": w.patient_ref,
+    }
+    return w.add(key, body)
 
 
 def _write_surgery(w: _Writer, key: str, surgery: Surgery, plan_ref: dict[str, str]) -> None:
@@ -540,6 +646,8 @@ def _write_event(
     }
     if primary_ref is not None:
         status["focus"] = [primary_ref]
+    if w.carried.events[k - 1]:
+        status["extension"] = [casefields.extension(p, v) for p, v in w.carried.events[k - 1]]
     if event.date is not None:
         status["effectiveDateTime"] = event.date.isoformat()
     components = []
@@ -579,7 +687,7 @@ def _write_event(
             "status": "final",
             "code": _concept(c.TUMOR_SIZE.coding()),
             "subject": w.patient_ref,
-            "focus": [status_ref],
+            "focus": [_write_tumour(w, f"event-{k}-tumour", status_ref["reference"], primary_ref)],
             "component": [
                 {
                     "code": _concept(c.TUMOR_LONGEST_DIMENSION.coding()),
@@ -608,7 +716,9 @@ def assessment_to_bundle(case: Case, assessment: Assessment) -> dict[str, Any]:
     finding_refs = []
     for finding in assessment.findings.values():
         if _is_prognostic(finding):
-            finding_refs.append(_write_risk(w, finding, assessment))
+            # R4 GuidanceResponse.reasonReference cannot point at a RiskAssessment; the
+            # RiskAssessment names the same patient and the engine module
+            _write_risk(w, finding, assessment)
         else:
             finding_refs.append(_write_finding(w, finding, assessment))
     group_ref = _write_request_group(w, assessment.recommendations)
@@ -704,7 +814,24 @@ def _write_finding(w: _Writer, finding: Finding, assessment: Assessment) -> dict
         obs["component"] = components
     if finding.citations:
         obs["extension"] = _citation_extensions(finding.citations)
+    if finding.id == COG_RISK_FINDING:
+        _as_rms_risk_assessment(obs, finding)
     return w.add(f"finding-{finding.id}", obs)
+
+
+def _as_rms_risk_assessment(obs: dict[str, Any], finding: Finding) -> None:
+    """The COG risk group as an mCODE RhabdomyosarcomaRiskAssessment (risk type NCIt C148010;
+    values from mcode-rhabdomyosarcoma-assessment-value-vs), beside rhabdo's own finding code.
+    A value outside that value set keeps the plain finding form rather than claim the profile."""
+    value = c.RMS_RISK_VALUES.get(str(finding.value)) if finding.value is not None else None
+    if finding.status is FindingStatus.DETERMINED and value is None:
+        return
+    obs["meta"] = _meta(c.PROFILE_RMS_RISK)
+    obs["code"] = _concept(c.RMS_RISK_ASSESSMENT.coding(), *obs["code"]["coding"])
+    if value is not None:
+        for key in [k for k in obs if k.startswith("value")]:
+            del obs[key]
+        obs["valueCodeableConcept"] = _concept(value.coding(), text=str(finding.value))
 
 
 def _write_risk(w: _Writer, finding: Finding, assessment: Assessment) -> dict[str, str]:
@@ -791,6 +918,24 @@ def _write_request_group(w: _Writer, recommendations: list[Recommendation]) -> d
             action["textEquivalent"] = " ".join(
                 f"Evidence gap: {g.statement}" for g in rec.evidence_gaps
             )
+        # rqg-1: an action has a resource or sub-actions; the resource is the proposal itself
+        action["resource"] = w.add(
+            f"recommendation-{rec.id}",
+            {
+                "resourceType": "Task",
+                "status": "draft",
+                "intent": "proposal",
+                "code": _concept(
+                    {
+                        "system": c.RECOMMENDATION_CATEGORY_SYSTEM,
+                        "code": rec.category.value,
+                        "display": rec.category.label,
+                    }
+                ),
+                "description": rec.statement,
+                "for": w.patient_ref,
+            },
+        )
         actions.append(action)
     group: dict[str, Any] = {
         "resourceType": "RequestGroup",
