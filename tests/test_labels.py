@@ -194,3 +194,7 @@ def test_words_replaces_field_paths_and_leaves_words_alone() -> None:
     assert words("the patient had events; e.g. doi:10.1200/jco.2008") == (
         "the patient had events; e.g. doi:10.1200/jco.2008"
     )
+
+
+def test_tidy_keeps_fusion_notation() -> None:
+    assert tidy("PAX7::FOXO1 fusion") == "PAX7::FOXO1 fusion"

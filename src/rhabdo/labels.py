@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import types
 import typing
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -406,6 +407,21 @@ def _steps(path: str) -> list[tuple[str, list[int]]] | None:
     return out
 
 
+@cache
+def _unique_field_names() -> dict[str, str]:
+    """Field name -> label, for snake_case names that belong to one model only (so that
+    'absolute_neutrophil_count_per_ul' in a trial criterion reads as words)."""
+    owners: dict[str, list[str]] = {}
+    for key in FIELD_LABELS:
+        name = key.split(".", 1)[1]
+        owners.setdefault(name, []).append(key)
+    return {
+        name: FIELD_LABELS[keys[0]]
+        for name, keys in owners.items()
+        if len(keys) == 1 and "_" in name
+    }
+
+
 def is_field_path(path: str) -> bool:
     return _steps(path) is not None
 
@@ -488,7 +504,7 @@ def sentence(text: str) -> str:
     return stripped if stripped[-1] in ".!?…" else stripped + "."
 
 
-_DOUBLED = re.compile(r"(?<![.])([.,;:])\s*\1(?![.])")
+_DOUBLED = re.compile(r"(?<![.])([.,;])\s*\1(?![.])")
 
 
 def tidy(text: str) -> str:
@@ -516,8 +532,11 @@ def words(text: str, case: Any = None) -> str:
 
     def swap(m: re.Match[str]) -> str:
         token = m.group(0)
-        if not any(c in token for c in "_.[") or not is_field_path(token):
+        if not any(c in token for c in "_.["):
             return token
-        return _in_sentence(field_label(token, case))
+        if is_field_path(token):
+            return _in_sentence(field_label(token, case))
+        bare = _unique_field_names().get(token)
+        return _in_sentence(bare) if bare else token
 
     return tidy(_PATH_IN_TEXT.sub(swap, text))

@@ -156,6 +156,11 @@ def test_survival_tables_figure_and_html(synthetic_scored, tmp_path):
     assert "not analysed: " in result.output and "score.oberlin not_applicable (" in result.output
     for name in ("km.csv", "logrank.csv", "cox.csv", "km.svg", "summary.html"):
         assert (out / name).stat().st_size > 0, name
+    svg = (out / "km.svg").read_text()
+    # the finding's label, the time unit and the numbers-at-risk table, as journals print them
+    assert "Survival by Oberlin score (metastatic at diagnosis)" in svg
+    assert "efs_years (years)" in svg
+    assert "At risk" in svg
     html = (out / "summary.html").read_text()
     for section in (
         'id="kaplan-meier"',

@@ -9,10 +9,79 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from rhabdo.case.model import Case
+from rhabdo.case.model import LIST_CAPS, Case
 from rhabdo.errors import CaseValidationError, FieldProblem
 
 _MAX_CASE_BYTES = 2_000_000
+
+#: No case field lies deeper than this many levels (the case format is about 5 deep); a deeper
+#: document is refused before validation so that nothing recurses through it.
+MAX_NESTING = 32
+
+DATE_HINT = "not a real date (YYYY-MM-DD)"
+_DATE_ERRORS = frozenset(
+    {"date_from_datetime_parsing", "date_parsing", "date_type", "date_from_datetime_inexact"}
+)
+
+
+class _CaseYamlLoader(yaml.SafeLoader):
+    """YAML as a case is read: dates stay text (the case model checks them and names the
+    field), and a key given twice in one mapping is an error, not a silent overwrite."""
+
+
+_CaseYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+class DuplicateKeyError(yaml.YAMLError):
+    def __init__(self, key: object, line: int) -> None:
+        super().__init__(f"key {key!r} is given twice (line {line})")
+        self.key = key
+        self.line = line
+
+
+def _mapping_without_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if isinstance(key, str | int | float | bool) and key in seen:
+            raise DuplicateKeyError(key, key_node.start_mark.line + 1)
+        if isinstance(key, str | int | float | bool):
+            seen.add(key)
+    return loader.construct_mapping(node, deep=True)
+
+
+_CaseYamlLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _mapping_without_duplicates,  # type: ignore[arg-type]
+)
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise CaseValidationError([FieldProblem(key, "this key is given twice")])
+        out[key] = value
+    return out
+
+
+def nesting_depth(data: Any) -> int:
+    """How many mappings and lists deep ``data`` goes (iteratively: no recursion limit)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            depth += 1
+            deepest = max(deepest, depth)
+            if depth > MAX_NESTING:
+                return depth
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth) for child in children)
+    return deepest
 
 
 def _loc(loc: tuple[int | str, ...]) -> str:
@@ -49,8 +118,33 @@ def problems_from_validation_error(exc: ValidationError) -> list[FieldProblem]:
                 msg = text
         elif kind == "missing":
             msg = "required field is missing"
+        elif kind in _DATE_ERRORS:
+            msg = f"{err.get('input')!r} is {DATE_HINT}"
+        elif kind == "float_parsing" and field.endswith("_cm"):
+            msg = f"{err.get('input')!r} is not a valid number: sizes are in cm (7 for 70 mm)"
+        elif kind in {"float_parsing", "int_parsing"} and isinstance(err.get("input"), str):
+            msg = f"{err.get('input')!r} is not a valid number (give the number alone, no unit)"
+        elif kind == "too_long":
+            msg = _too_long(field, err)
         problems.append(FieldProblem(field=field or "(case)", problem=msg))
     return problems
+
+
+def _too_long(field: str, err: Any) -> str:
+    """'at most 20 surgeries per treatment line (a limit of the case format); 5000 given'."""
+    key = field_key_of(field)
+    cap = LIST_CAPS.get(key) if key else None
+    given = err.get("ctx", {}).get("actual_length")
+    if cap is None:
+        limit = err.get("ctx", {}).get("max_length")
+        return f"too many items: at most {limit}; {given} given"
+    return f"at most {cap.limit} {cap.items} (a limit of the case format); {given} given"
+
+
+def field_key_of(field: str) -> str | None:
+    from rhabdo.labels import field_key
+
+    return field_key(field)
 
 
 def parse_case(data: Any, source: str | None = None) -> Case:
@@ -58,6 +152,23 @@ def parse_case(data: Any, source: str | None = None) -> Case:
     if not isinstance(data, dict):
         raise CaseValidationError(
             [FieldProblem("(case)", "the document must be a mapping of fields")], source
+        )
+    if "resourceType" in data:
+        kind = data.get("resourceType")
+        raise CaseValidationError(
+            [
+                FieldProblem(
+                    "(file)",
+                    f"this is a FHIR resource ({kind}), not a rhabdo case: "
+                    "read it with `rhabdo fhir import`",
+                )
+            ],
+            source,
+        )
+    if nesting_depth(data) > MAX_NESTING:
+        raise CaseValidationError(
+            [FieldProblem("(file)", f"nested more than {MAX_NESTING} levels deep; not a case")],
+            source,
         )
     try:
         return Case.model_validate(data)
@@ -69,7 +180,23 @@ def parse_case_text(text: str, source: str = "<text>", fmt: str | None = None) -
     """Parse YAML or JSON text (JSON is valid YAML, but JSON errors read better)."""
     fmt = fmt or ("json" if source.endswith(".json") else "yaml")
     try:
-        data = json.loads(text) if fmt == "json" else yaml.safe_load(text)
+        data = (
+            json.loads(text, object_pairs_hook=_json_object)
+            if fmt == "json"
+            else yaml.load(text, Loader=_CaseYamlLoader)
+        )
+    except CaseValidationError as exc:
+        raise CaseValidationError(exc.problems, source) from None
+    except RecursionError:
+        raise CaseValidationError(
+            [FieldProblem("(file)", f"nested more than {MAX_NESTING} levels deep; not a case")],
+            source,
+        ) from None
+    except DuplicateKeyError as exc:
+        raise CaseValidationError(
+            [FieldProblem(str(exc.key), f"given twice (line {exc.line}); give each field once")],
+            source,
+        ) from None
     except json.JSONDecodeError as exc:
         raise CaseValidationError(
             [FieldProblem("(file)", f"not valid JSON: {exc.msg} at line {exc.lineno}")], source

@@ -13,6 +13,7 @@ by properties so that they are never stored twice.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -46,6 +47,35 @@ from rhabdo.case.vocab import (
 SCHEMA_VERSION: Literal["1"] = "1"
 
 PositiveFloat = Annotated[float, Field(gt=0)]
+
+
+@dataclass(frozen=True)
+class ListCap:
+    """The most items a list in a case may hold, and what they are called in an error."""
+
+    limit: int
+    items: str
+
+
+#: Caps on list lengths, well above any real patient's history (a child with RMS rarely has
+#: more than a handful of treatment lines, events or operations) and low enough that a case
+#: always renders quickly.  A longer list is refused with the cap named.
+LIST_CAPS: dict[str, ListCap] = {
+    "Case.later_lines": ListCap(20, "later treatment lines"),
+    "Case.events": ListCap(30, "relapse or progression events"),
+    "Diagnosis.distant_metastases": ListCap(30, "metastatic sites at diagnosis"),
+    "Diagnosis.tumour_alterations": ListCap(100, "tumour alterations"),
+    "TreatmentLine.chemotherapy": ListCap(30, "chemotherapy agents per treatment line"),
+    "TreatmentLine.radiotherapy": ListCap(20, "radiotherapy courses per treatment line"),
+    "TreatmentLine.surgeries": ListCap(20, "surgeries per treatment line"),
+    "DiseaseEvent.sites": ListCap(50, "sites per event"),
+}
+
+
+def _cap(key: str) -> int:
+    return LIST_CAPS[key].limit
+
+
 NonNegativeFloat = Annotated[float, Field(ge=0)]
 
 
@@ -119,6 +149,7 @@ class Diagnosis(_Strict):
     regional_nodes: NodalStatus | None = None
     distant_metastases: list[MetastaticSite] | None = Field(
         default=None,
+        max_length=_cap("Diagnosis.distant_metastases"),
         description="Sites of distant metastasis at diagnosis; [] means M0, absent means unknown.",
     )
     distant_metastasis_site_count: Annotated[int, Field(ge=0, le=50)] | None = Field(
@@ -132,6 +163,7 @@ class Diagnosis(_Strict):
     )
     tumour_alterations: list[TumourAlteration] | None = Field(
         default=None,
+        max_length=_cap("Diagnosis.tumour_alterations"),
         description="Tested tumour alterations beyond FOXO1/MYOD1/TP53 (absent means unknown).",
     )
 
@@ -219,9 +251,15 @@ class TreatmentLine(_Strict):
         default=None, description="Weight used for dosing during this line."
     )
     body_surface_area_m2: Annotated[float, Field(gt=0, le=3.5)] | None = None
-    chemotherapy: list[ChemotherapyExposure] = Field(default_factory=list)
-    radiotherapy: list[RadiotherapyCourse] = Field(default_factory=list)
-    surgeries: list[Surgery] = Field(default_factory=list)
+    chemotherapy: list[ChemotherapyExposure] = Field(
+        default_factory=list, max_length=_cap("TreatmentLine.chemotherapy")
+    )
+    radiotherapy: list[RadiotherapyCourse] = Field(
+        default_factory=list, max_length=_cap("TreatmentLine.radiotherapy")
+    )
+    surgeries: list[Surgery] = Field(
+        default_factory=list, max_length=_cap("TreatmentLine.surgeries")
+    )
     ongoing: bool | None = Field(
         default=None, description="True while this line is still being given."
     )
@@ -287,7 +325,11 @@ class EventSite(_Strict):
 class DiseaseEvent(_Strict):
     kind: EventKind
     date: dt.date | None = None
-    sites: list[EventSite] | None = Field(default=None, description="Absent means not yet known.")
+    sites: list[EventSite] | None = Field(
+        default=None,
+        max_length=_cap("DiseaseEvent.sites"),
+        description="Absent means not yet known.",
+    )
     max_diameter_cm: PositiveFloat | None = Field(default=None, le=100)
     suspected_second_malignancy: bool | None = None
     atypical_imaging: bool | None = None
@@ -349,8 +391,10 @@ class Case(_Strict):
     patient: Patient
     diagnosis: Diagnosis = Field(default_factory=Diagnosis)
     first_line: TreatmentLine | None = None
-    later_lines: list[TreatmentLine] = Field(default_factory=list)
-    events: list[DiseaseEvent] = Field(default_factory=list)
+    later_lines: list[TreatmentLine] = Field(
+        default_factory=list, max_length=_cap("Case.later_lines")
+    )
+    events: list[DiseaseEvent] = Field(default_factory=list, max_length=_cap("Case.events"))
     current: CurrentState | None = None
 
     @model_validator(mode="after")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from rhabdo.cli.common import fail, user_errors
+from rhabdo.cli.common import EXIT_CHECK_FAILED, fail, user_errors
 
 
 @click.group("cohort")
@@ -46,6 +46,11 @@ def cohort_group() -> None:
     default=None,
     help="Progress bar (default: on when standard error is a terminal).",
 )
+@click.option(
+    "--date-format",
+    help="How the date columns are written when not YYYY-MM-DD, in strptime codes "
+    "(e.g. %d/%m/%Y for 15/03/2022).",
+)
 def score_cmd(
     input_path: Path,
     output_path: Path,
@@ -53,6 +58,7 @@ def score_cmd(
     workers: int,
     batch_rows: int,
     progress: bool | None,
+    date_format: str | None,
 ) -> None:
     """Score every row of a cohort table IN with the same rules as `rhabdo assess`."""
     from rhabdo.cohort.columns import load_mapping
@@ -67,12 +73,15 @@ def score_cmd(
             workers=workers,
             batch_rows=batch_rows,
             progress=progress,
+            date_format=date_format,
         )
     click.echo(
         f"{summary.rows} rows: {summary.scored} scored, {summary.errors} with errors "
         f"(see the 'error' column of {output_path})",
         err=True,
     )
+    if summary.scored == 0:
+        fail(f"no row of {input_path.name} could be scored", code=EXIT_CHECK_FAILED)
 
 
 def _parse_times(values: tuple[float, ...]) -> list[float]:
@@ -102,6 +111,11 @@ def _parse_times(values: tuple[float, ...]) -> list[float]:
 @click.option(
     "--figure-format", type=click.Choice(["png", "svg"]), default="png", show_default=True
 )
+@click.option(
+    "--time-unit",
+    type=click.Choice(["days", "weeks", "months", "years"]),
+    help="Unit of the time column (default: read from its name, e.g. efs_years).",
+)
 def survival_cmd(
     input_path: Path,
     time_col: str,
@@ -112,10 +126,12 @@ def survival_cmd(
     time_points: tuple[float, ...],
     output_dir: Path | None,
     figure_format: str,
+    time_unit: str | None,
 ) -> None:
     """Kaplan-Meier by group, log-rank test, Cox model and concordance for a scored cohort."""
     from rhabdo.cohort import survival as sv
     from rhabdo.cohort.report import SurvivalReport, default_time_points, text_summary, write_report
+    from rhabdo.labels import finding_label
 
     with user_errors():
         df = sv.read_table(input_path)
@@ -127,13 +143,14 @@ def survival_cmd(
             )
         curves = sv.km_by_group(data, by)
         report = SurvivalReport(
-            title=f"Survival by {by}" if by else "Survival",
+            title=f"Survival by {finding_label(by)}" if by else "Survival",
             time_column=time_col,
             event_column=event_col,
             by=by,
             curves=curves,
             excluded=data.excluded,
             time_points=_parse_times(time_points) or default_time_points(curves),
+            time_unit=time_unit,
         )
         if by and data.frame[by].nunique() > 1:
             report.logrank = sv.logrank(data, by)

@@ -12,7 +12,16 @@ import pandas as pd  # type: ignore[import-untyped]  # no stubs installed
 from jinja2 import Environment, select_autoescape
 
 from rhabdo.cohort.calibration import CalibrationRow
-from rhabdo.cohort.survival import CoxResult, GroupCurve, KMPoint, LogRank, km_table, plot_km
+from rhabdo.cohort.survival import (
+    CoxResult,
+    GroupCurve,
+    KMPoint,
+    LogRank,
+    km_table,
+    plot_km,
+    time_unit_of,
+)
+from rhabdo.labels import finding_label
 
 
 @dataclass
@@ -28,6 +37,17 @@ class SurvivalReport:
     cox: CoxResult | None = None
     concordance: tuple[str, float] | None = None
     calibration: list[CalibrationRow] | None = None
+    time_unit: str | None = None
+
+    @property
+    def time_label(self) -> str:
+        """'time from relapse (months)': the axis says what is measured and in what unit."""
+        unit = time_unit_of(self.time_column, self.time_unit)
+        return f"{self.time_column} ({unit or 'unit not stated'})"
+
+    @property
+    def group_label(self) -> str | None:
+        return finding_label(self.by) if self.by else None
 
 
 _TEMPLATE = """<!doctype html>
@@ -118,7 +138,13 @@ def write_report(
         pd.DataFrame([t.__dict__ for t in report.cox.terms]).to_csv(p, index=False)
         written.append(p)
     fig = out / f"km.{figure_format}"
-    plot_km(report.curves, fig, title=report.title, time_label=report.time_column)
+    plot_km(
+        report.curves,
+        fig,
+        title=report.title,
+        time_label=report.time_label,
+        group_label=report.group_label,
+    )
     written.append(fig)
     html = out / "summary.html"
     html.write_text(render_html(report, fig), encoding="utf-8")

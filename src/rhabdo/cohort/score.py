@@ -12,6 +12,7 @@ way.  Nothing is dropped.
 from __future__ import annotations
 
 import csv
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -23,7 +24,13 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from rhabdo.cohort.cells import FindingRule
-from rhabdo.cohort.columns import ID_COLUMN, IDENTIFYING_COLUMNS, ColumnMapping
+from rhabdo.cohort.columns import (
+    COLUMNS_BY_NAME,
+    ID_COLUMN,
+    IDENTIFYING_COLUMNS,
+    CellKind,
+    ColumnMapping,
+)
 from rhabdo.cohort.rows import rename_to_ours
 from rhabdo.cohort.scorer import CohortScorer, ScoreSummary
 from rhabdo.errors import CohortTableError, FieldProblem
@@ -54,17 +61,34 @@ class UnreadableLine:
     problem: str
 
 
-def _csv_header(path: Path) -> list[str]:
+#: Delimiters a cohort CSV may use: comma, and the semicolon or tab that spreadsheet programs
+#: write in locales where the comma is the decimal mark.
+DELIMITERS = (",", ";", "\t")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """The delimiter of a header line: the candidate that splits it into the most cells
+    (a comma when none splits it)."""
+    counts = {d: header_line.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _csv_header(path: Path) -> tuple[list[str], str]:
+    """The header row and the delimiter; a UTF-8 byte-order mark (as Excel writes) is dropped."""
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            header = next(csv.reader(fh), None)
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            first = fh.readline()
     except FileNotFoundError:
         raise CohortTableError([FieldProblem("(file)", "file not found")], str(path)) from None
     except UnicodeDecodeError:
         raise CohortTableError([FieldProblem("(file)", "not UTF-8 text")], str(path)) from None
-    if not header:
+    delimiter = sniff_delimiter(first)
+    header = next(csv.reader([first], delimiter=delimiter), None)
+    if not header or not first.strip():
         raise CohortTableError([FieldProblem("(file)", "empty file: no header row")], str(path))
-    return [h.strip() for h in header]
+    return [h.strip() for h in header], delimiter
 
 
 def read_batches(
@@ -90,7 +114,7 @@ def read_batches(
                 [FieldProblem("(file)", f"not a Parquet file ({exc})")], str(p)
             ) from None
         return pf.schema_arrow, pf.iter_batches(batch_size=batch_rows), pf.metadata.num_rows
-    header = _csv_header(p)
+    header, delimiter = _csv_header(p)
     if len(set(header)) != len(header):
         dup = sorted({h for h in header if header.count(h) > 1})
         raise CohortTableError(
@@ -115,12 +139,54 @@ def read_batches(
             block_size=4 << 20,
             use_threads=False,
         ),
-        parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=False),
+        parse_options=pacsv.ParseOptions(
+            delimiter=delimiter, invalid_row_handler=on_invalid, newlines_in_values=False
+        ),
         convert_options=pacsv.ConvertOptions(
             column_types={h: pa.string() for h in header}, strings_can_be_null=False
         ),
     )
     return reader.schema, _at_most(reader, batch_rows), None
+
+
+def date_columns(rename: dict[str, str]) -> list[str]:
+    """The input columns (their names) that hold dates."""
+    return [
+        theirs
+        for theirs, ours in rename.items()
+        if ours in COLUMNS_BY_NAME and COLUMNS_BY_NAME[ours].kind is CellKind.DATE
+    ]
+
+
+def reformat_dates(column: pa.Array, date_format: str) -> pa.Array:
+    """Dates written as ``date_format`` (strptime codes, e.g. %d/%m/%Y) rewritten as
+    YYYY-MM-DD.  A cell that does not fit the format is kept as written, so that the case
+    model rejects it with the column named; it never becomes blank (unknown)."""
+    import pyarrow.compute as pc
+
+    text = column.cast(pa.string())
+    parsed = pc.strptime(text, format=date_format, unit="s", error_is_null=True)
+    iso = pc.strftime(parsed, format="%Y-%m-%d")
+    return pc.if_else(pc.is_null(parsed), text, iso)
+
+
+def check_date_style(batch: pa.RecordBatch, columns: list[str], source: str) -> None:
+    """One clear message when a date column is written in another style (15/03/2022, as
+    spreadsheets do), instead of an error on every row."""
+    for name in columns:
+        cells = [c for c in batch.column(name).to_pylist() if isinstance(c, str) and c.strip()]
+        bad = [c for c in cells if not ISO_DATE.match(c.strip())]
+        if cells and len(bad) * 2 > len(cells):
+            raise CohortTableError(
+                [
+                    FieldProblem(
+                        name,
+                        f"dates must be YYYY-MM-DD (found {bad[0]!r}); convert the column or "
+                        "give the format, e.g. --date-format %d/%m/%Y",
+                    )
+                ],
+                source,
+            )
 
 
 def _at_most(batches: Any, rows: int) -> Iterator[pa.RecordBatch]:
@@ -174,6 +240,7 @@ def score_file(
     workers: int = 1,
     batch_rows: int = DEFAULT_BATCH_ROWS,
     progress: bool | None = None,
+    date_format: str | None = None,
 ) -> ScoreSummary:
     """Score a CSV/Parquet cohort into a CSV/Parquet table of findings, streaming in batches.
 
@@ -191,6 +258,7 @@ def score_file(
             str(input_path),
         )
     passthrough = [n for n in schema.names if n not in rename and n not in IDENTIFYING_COLUMNS]
+    dates = date_columns(rename)
     with CohortScorer(rules, m, workers=workers) as scorer:
         meta = [ROW_COLUMN, m.source_name(ID_COLUMN), ERROR_COLUMN]
         fcols = scorer.output_finding_columns
@@ -217,8 +285,12 @@ def score_file(
         reported = 0
         try:
             with _progress(total, progress) as bar:
-                for batch in batches:
+                for index, batch in enumerate(batches):
                     n = batch.num_rows
+                    if date_format is not None:
+                        batch = _with_dates(batch, dates, date_format)
+                    elif index == 0:
+                        check_date_style(batch, dates, str(input_path))
                     cols = {ours: batch.column(theirs) for theirs, ours in rename.items()}
                     scored = scorer.score_batch(cols, n)
                     arrays: list[pa.Array] = [
@@ -250,6 +322,14 @@ def score_file(
         finally:
             writer.close()
         return scorer.summary
+
+
+def _with_dates(batch: pa.RecordBatch, columns: list[str], date_format: str) -> pa.RecordBatch:
+    arrays = [
+        reformat_dates(batch.column(i), date_format) if name in columns else batch.column(i)
+        for i, name in enumerate(batch.schema.names)
+    ]
+    return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
 
 
 def _unreadable_batch(line: UnreadableLine, schema: pa.Schema) -> pa.RecordBatch:

@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd  # type: ignore[import-untyped]  # no stubs installed
 
 from rhabdo.cohort.cells import STATUS_SUFFIX
-from rhabdo.cohort.score import ERROR_COLUMN, table_format
+from rhabdo.cohort.score import ERROR_COLUMN, sniff_delimiter, table_format
 from rhabdo.errors import CohortTableError, FieldProblem
+from rhabdo.plotting import new_figure
 
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"0", "false", "no", "n", "f"}
@@ -42,6 +43,8 @@ class GroupCurve:
     events: int
     points: list[KMPoint]
     median: float | None
+    #: The lifelines fitter the curve came from (for the numbers-at-risk table under a plot).
+    fitter: Any = field(default=None, repr=False, compare=False)
 
     def at(self, t: float) -> KMPoint:
         """The estimate in force at time t (the last step at or before t)."""
@@ -96,10 +99,19 @@ def read_table(path: str | Path) -> pd.DataFrame:
     try:
         if fmt == "parquet":
             return pd.read_parquet(p)
-        return pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])
+        with p.open(encoding="utf-8-sig") as fh:
+            delimiter = sniff_delimiter(fh.readline())
+        return pd.read_csv(
+            p,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            sep=delimiter,
+            encoding="utf-8-sig",
+        )
     except FileNotFoundError:
         raise CohortTableError([FieldProblem("(file)", "file not found")], str(p)) from None
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError) as exc:  # UnicodeDecodeError is a ValueError
         raise CohortTableError(
             [FieldProblem("(file)", f"cannot be read ({exc})")], str(p)
         ) from None
@@ -208,6 +220,7 @@ def km_by_group(data: AnalysisData, by: str | None) -> list[GroupCurve]:
                 int(sub["event"].sum()),
                 points,
                 None if not np.isfinite(median) else float(median),
+                fitter=kmf,
             )
         )
     return curves
@@ -308,26 +321,57 @@ def km_table(curves: Sequence[GroupCurve]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["group", "time", "at_risk", "survival", "ci_low", "ci_high"])
 
 
-def plot_km(curves: Sequence[GroupCurve], path: str | Path, *, title: str, time_label: str) -> None:
-    """Step plot of each curve with its 95% band; PNG or SVG by the file name."""
+def time_unit_of(column: str, stated: str | None = None) -> str | None:
+    """The unit of a time column: as stated, else from its name ('efs_years' -> 'years')."""
+    if stated:
+        return stated
+    for unit in ("days", "weeks", "months", "years"):
+        if column.lower().endswith(unit):
+            return unit
+    return None
+
+
+def plot_km(
+    curves: Sequence[GroupCurve],
+    path: str | Path,
+    *,
+    title: str,
+    time_label: str,
+    group_label: str | None = None,
+) -> None:
+    """Step plot of each curve with its 95% band and a numbers-at-risk table under the axes
+    (lifelines ``add_at_risk_counts``), as journals print them; PNG or SVG by the file name.
+    Labels are plain text (no math parsing) and the figure is always released."""
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from lifelines.plotting import add_at_risk_counts
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for c in curves:
-        times = [0.0] + [p.time for p in c.points]
-        surv = [1.0] + [p.survival for p in c.points]
-        low = [1.0] + [p.ci_low for p in c.points]
-        high = [1.0] + [p.ci_high for p in c.points]
-        (line,) = ax.step(times, surv, where="post", label=f"{c.group} (n={c.n})")
-        ax.fill_between(times, low, high, step="post", alpha=0.15, color=line.get_color())
-    ax.set_ylim(0, 1.02)
-    ax.set_xlabel(time_label)
-    ax.set_ylabel("proportion without the event")
-    ax.set_title(title)
-    ax.legend(loc="best", fontsize="small")
-    fig.tight_layout()
-    fig.savefig(Path(path), format=Path(path).suffix.lstrip(".").lower() or "png")
-    plt.close(fig)
+    rows = len(curves)
+    with new_figure(figsize=(7.5, 4.8 + 0.22 * rows)) as fig:
+        ax = fig.subplots()
+        for c in curves:
+            times = [0.0] + [p.time for p in c.points]
+            surv = [1.0] + [p.survival for p in c.points]
+            low = [1.0] + [p.ci_low for p in c.points]
+            high = [1.0] + [p.ci_high for p in c.points]
+            name = f"{group_label}: {c.group}" if group_label else c.group
+            (line,) = ax.step(times, surv, where="post", label=f"{name} (n={c.n})")
+            ax.fill_between(times, low, high, step="post", alpha=0.15, color=line.get_color())
+        ax.set_ylim(0, 1.02)
+        ax.set_xlim(left=0)
+        ax.set_xlabel(time_label)
+        ax.set_ylabel("proportion without the event")
+        ax.set_title(title)
+        ax.legend(loc="best", fontsize="small")
+        fitters = [c.fitter for c in curves if c.fitter is not None]
+        if len(fitters) == len(curves) and fitters:
+            add_at_risk_counts(
+                *fitters,
+                labels=[c.group for c in curves],
+                rows_to_show=["At risk"],
+                ax=ax,
+                fig=fig,
+            )
+        fig.tight_layout()
+        fig.savefig(Path(path), format=Path(path).suffix.lstrip(".").lower() or "png")

@@ -56,6 +56,11 @@ def summarise_matches(matches: list[Any]) -> dict[str, JsonValue]:
                     "phase": getattr(trial, "phase_label", None),
                     "verdict": verdict,
                     "pending_count": getattr(m, "pending_count", None),
+                    "acronym": getattr(trial, "acronym", None),
+                    "pending": [
+                        str(getattr(c, "requirement", c)) for c in getattr(m, "pending", [])
+                    ],
+                    "needs": list(getattr(m, "needs", [])),
                 }
             )
     return {"counts": counts, "top": top, "total": len(matches)}

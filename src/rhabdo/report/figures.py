@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from rhabdo.plotting import new_figure
 from rhabdo.report.timeline import Lane, Span
 
 _LANE_ORDER = [Lane.EVENTS, Lane.SURGERY, Lane.RADIOTHERAPY, Lane.CHEMOTHERAPY]
@@ -26,27 +27,9 @@ _COLOURS = {
 }
 
 
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("svg", force=True)
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update(
-        {
-            "svg.fonttype": "none",
-            "font.family": "DejaVu Sans",
-            "font.size": 9,
-            "svg.hashsalt": "rhabdo",
-        }
-    )
-    return plt
-
-
 def _to_svg(fig: Any) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
-    _pyplot().close(fig)
     svg = buf.getvalue()
     svg = svg[svg.index("<svg") :]  # drop the XML prolog and DOCTYPE for inline use
     return re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
@@ -68,10 +51,14 @@ def _rows(spans: list[Span]) -> list[tuple[str, list[Span]]]:
 
 def timeline_svg(spans: list[Span]) -> str:
     """Lanes of treatment and events drawn to scale in months from diagnosis."""
-    plt = _pyplot()
     last = max([s.end_month or s.start_month for s in spans] + [1.0])
     rows = _rows(spans)
-    fig, ax = plt.subplots(figsize=(9.5, 0.55 * len(rows) + 0.9))
+    with new_figure({"font.size": 9}, figsize=(9.5, 0.55 * len(rows) + 0.9)) as fig:
+        return _draw_timeline(fig, rows, last)
+
+
+def _draw_timeline(fig: Any, rows: list[tuple[str, list[Span]]], last: float) -> str:
+    ax = fig.subplots()
     for y, (_, row) in enumerate(rows):
         for s in row:
             colour = _COLOURS[s.lane]

@@ -22,31 +22,11 @@ from rhabdo.report.common import (
     recommendations_by_category,
 )
 from rhabdo.report.figures import timeline_svg
+from rhabdo.report.page_one import page_one
 from rhabdo.report.summary import dates_line, diagnosis_summary
 from rhabdo.report.text import DISCLAIMER
 from rhabdo.report.timeline import timeline_spans, undated_items
-from rhabdo.results import Assessment, Finding, Strength
-
-#: The findings shown on the first page, in the order the tumour board reads them.
-GLANCE_FINDINGS = (
-    "stage.pretreatment",
-    "group.clinical",
-    "risk.cog",
-    "risk.epssg",
-    "relapse.timing",
-    "relapse.type",
-    "relapse.refractory",
-    "score.oberlin",
-)
-GLANCE_STRENGTHS = frozenset({Strength.RECOMMENDED, Strength.CAUTION, Strength.AVOID})
-
-
-def headline(statement: str, limit: int = 160) -> str:
-    """The first sentence of a statement, shortened on a word boundary for the summary page."""
-    first = statement.split(". ")[0].rstrip(".")
-    if len(first) <= limit:
-        return first + "."
-    return first[:limit].rsplit(" ", 1)[0] + " …"
+from rhabdo.results import Assessment, Finding
 
 
 def _finalize(value: Any) -> Any:
@@ -146,8 +126,6 @@ def report_context(case: Case, assessment: Assessment) -> dict[str, Any]:
     sections = [(t, fs) for t, fs in findings_by_section(assessment) if t != "Treatment exposure"]
     exposure = exposure_rows(assessment)
     charts: list[Chart] = prognosis_charts(assessment)
-    glance_findings = [assessment.findings[i] for i in GLANCE_FINDINGS if i in assessment.findings]
-    glance_recs = [r for r in assessment.recommendations if r.strength in GLANCE_STRENGTHS]
     return {
         "a": assessment,
         "prov": assessment.provenance,
@@ -159,9 +137,7 @@ def report_context(case: Case, assessment: Assessment) -> dict[str, Any]:
         "exposure": exposure,
         "radiotherapy": radiotherapy_rows(case),
         "charts": charts,
-        "glance_findings": glance_findings,
-        "glance_recs": glance_recs,
-        "headline": headline,
+        "p1": page_one(case, assessment, charts),
         "categories": recommendations_by_category(assessment),
         "refs": References(assessment),
         "title_of": finding_title,

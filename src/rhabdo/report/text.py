@@ -15,6 +15,7 @@ from rhabdo.report.common import (
     missing_line,
     recommendations_by_category,
 )
+from rhabdo.report.page_one import page_one
 from rhabdo.report.summary import dates_line, diagnosis_summary
 from rhabdo.results import (
     Assessment,
@@ -33,6 +34,27 @@ DISCLAIMER = (
 
 def _wrap(text: str, indent: str) -> str:
     return textwrap.fill(words(text), width=WIDTH, initial_indent=indent, subsequent_indent=indent)
+
+
+def _summary_lines(case: Case, assessment: Assessment) -> list[str]:
+    """Page one in text, after the warnings: the decision summary (``report.page_one``)."""
+    p1 = page_one(case, assessment)
+    lines: list[str] = ["SUMMARY"]
+    if p1.recurrence_line:
+        lines.append(_wrap(p1.recurrence_line, "  "))
+    lines.append(_wrap("; ".join(f"{c.label}: {c.value}" for c in p1.classification), "  "))
+    for p in p1.prognosis:
+        lines.append(_wrap(f"Prognosis: {p.figure} ({p.source}) -- in {p.population}.", "  "))
+    for o in p1.options:
+        lines.append(_wrap(f"Option: {o.name} -- {'; '.join([o.strength.value, *o.notes])}", "  "))
+        lines += [_wrap(d, "      ") for d in o.dose_lines]
+    for t in p1.trials:
+        pending = f"; pending: {'; '.join(t.pending)}" if t.pending else ""
+        lines.append(_wrap(f"Trial: {t.name} {t.registry_id} -- {t.verdict}{pending}", "  "))
+    for m in p1.missing:
+        lines.append(_wrap(f"Missing: {m.field} -- would decide {m.decides}", "  "))
+    lines.append("")
+    return lines
 
 
 def gate_line(g: OrganGateResult, refs: References) -> str | None:
@@ -100,6 +122,7 @@ def render_text(case: Case, assessment: Assessment) -> str:
         dates_line(case, assessment),
         "",
         *warning_lines(assessment),
+        *_summary_lines(case, assessment),
     ]
     for title, findings in findings_by_section(assessment):
         lines.append(title.upper())
