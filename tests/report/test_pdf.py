@@ -32,7 +32,8 @@ def test_pdf_pages_text_and_figures(
     pdf = pdf_dir / f"{name}.pdf"
     info = run("pdfinfo", str(pdf))
     pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
-    assert 1 <= pages <= 12
+    # page one decides; the detail after it runs longer for rich records (doses, history)
+    assert 1 <= pages <= 14
     text = run("pdftotext", "-layout", str(pdf), "-")
     _, a = assessed[name]
     assert a.patient_id in text

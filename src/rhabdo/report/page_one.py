@@ -202,6 +202,15 @@ def _source_name(key: str) -> str:
     return f"{first} {src.year}"
 
 
+def _figure_population(model: dict[str, Any]) -> str:
+    """The (sub)population the quoted figure was measured in, not the whole cohort the model
+    came from (page one keeps the innermost group; the detail section gives the whole chain)."""
+    words = str(model.get("population_words") or "")
+    if words:
+        return words.split(", within: ")[0]
+    return str(model.get("population") or "population not stated")
+
+
 def prognosis_lines(assessment: Assessment) -> tuple[list[PrognosisLine], list[str]]:
     """Each published figure that applies, with the population it was measured in."""
     f = assessment.findings.get("prognosis.relapse")
@@ -219,7 +228,7 @@ def prognosis_lines(assessment: Assessment) -> tuple[list[PrognosisLine], list[s
             PrognosisLine(
                 figure=str(m["figure"]),
                 source=_source_name(citation),
-                population=str(m.get("population") or "population not stated"),
+                population=_figure_population(m),
                 citations=[citation] if citation else [],
             )
         )

@@ -109,7 +109,7 @@ def warning_lines(assessment: Assessment) -> list[str]:
         return []
     lines = ["WARNINGS (check the record before reading on)"]
     for w in assessment.warnings:
-        fields = f" ({', '.join(w.fields)})" if w.fields else ""
+        fields = f" Record to check: {'; '.join(w.fields)}." if w.fields else ""
         lines.append(_wrap(f"{w.severity.value}: {w.message}{fields}", "  ! "))
     return [*lines, ""]
 
