@@ -153,6 +153,23 @@ def _obs_code_in(res: Any, code_set: frozenset[str]) -> bool:
     return any(cd.code in code_set for cd in _codings(res.code))
 
 
+def _store_category(
+    imp: _Importer, dx: dict[str, Any], res: Any, code: Any, field: str, what: str
+) -> None:
+    """Keep a staging category read from ``res`` under ``diagnosis.<field>``, or note that its
+    value could not be mapped."""
+    if code is None:
+        imp.note_unmapped(
+            res,
+            "valueCodeableConcept",
+            _codings(res.valueCodeableConcept),
+            f"{what} value not mapped",
+        )
+    else:
+        dx[field] = code.value
+        imp.prov(f"diagnosis.{field}", res)
+
+
 def _staging(imp: _Importer, dx: dict[str, Any], used: set[int]) -> None:
     for res in imp.of_type("Observation"):
         value = res.valueCodeableConcept
@@ -168,36 +185,15 @@ def _staging(imp: _Importer, dx: dict[str, Any], used: set[int]) -> None:
                     ),
                     None,
                 )
-            if group is None:
-                imp.note_unmapped(
-                    res,
-                    "valueCodeableConcept",
-                    _codings(value),
-                    "IRS clinical group value not mapped",
-                )
-            else:
-                dx["irs_group_stated"] = group.value
-                imp.prov("diagnosis.irs_group_stated", res)
+            _store_category(imp, dx, res, group, "irs_group_stated", "IRS clinical group")
         elif _obs_code_in(res, c.TNM_T_CODES):
             used.add(id(res))
             t = _own(Invasiveness, [value])
-            if t is None:
-                imp.note_unmapped(
-                    res, "valueCodeableConcept", _codings(value), "T category value not mapped"
-                )
-            else:
-                dx["invasiveness"] = t.value
-                imp.prov("diagnosis.invasiveness", res)
+            _store_category(imp, dx, res, t, "invasiveness", "T category")
         elif _obs_code_in(res, c.TNM_N_CODES):
             used.add(id(res))
             n = _own(NodalStatus, [value])
-            if n is None:
-                imp.note_unmapped(
-                    res, "valueCodeableConcept", _codings(value), "N category value not mapped"
-                )
-            else:
-                dx["regional_nodes"] = n.value
-                imp.prov("diagnosis.regional_nodes", res)
+            _store_category(imp, dx, res, n, "regional_nodes", "N category")
         elif _obs_code_in(res, c.TNM_M_CODES):
             used.add(id(res))
             m = next((cd.code for cd in _codings(value) if cd.system == c.M_CATEGORY_SYSTEM), None)
