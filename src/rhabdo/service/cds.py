@@ -43,6 +43,7 @@ from fastapi.responses import JSONResponse, Response
 
 from rhabdo.service import store
 from rhabdo.service.auth import DB
+from rhabdo.service.bodies import OffLoopJsonRoute
 from rhabdo.service.cds_schemas import problems, validator
 from rhabdo.service.settings import Settings, TrustedIssuer
 
@@ -911,7 +912,7 @@ def _checked(request: Request, name: str, document: dict[str, Any]) -> JSONRespo
 
 
 def router() -> APIRouter:
-    r = APIRouter(tags=["CDS Hooks"])
+    r = APIRouter(tags=["CDS Hooks"], route_class=OffLoopJsonRoute)
 
     @r.get("/cds-services", summary="CDS Hooks discovery")
     def discovery(request: Request) -> JSONResponse:

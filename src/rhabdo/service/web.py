@@ -39,6 +39,7 @@ from rhabdo.service.auth import (
     end_session,
     start_session,
 )
+from rhabdo.service.bodies import OffLoopJsonRoute
 from rhabdo.service.changes import case_changes
 
 HERE = Path(__file__).parent
@@ -88,7 +89,7 @@ def _safe_next(target: str | None) -> str:
 def router() -> APIRouter:
     from rhabdo.case.io import case_to_dict, parse_case, parse_case_text
 
-    r = APIRouter(include_in_schema=False)
+    r = APIRouter(include_in_schema=False, route_class=OffLoopJsonRoute)
 
     @r.get("/signin")
     def signin_form(request: Request, db: DB, next: str | None = None) -> HTMLResponse:
