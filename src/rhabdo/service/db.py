@@ -91,6 +91,10 @@ class CaseVersion(Base):
     knowledge_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
     assessment: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: The case list's filter keys for this version (``rhabdo.service.caselist.list_keys``).
+    list_stage: Mapped[str] = mapped_column(Text, default="not_assessed")
+    list_relapse_type: Mapped[str] = mapped_column(Text, default="not_assessed")
+    list_relapse_pattern: Mapped[str] = mapped_column(Text, default="not_assessed")
 
 
 class AuditEvent(Base):
