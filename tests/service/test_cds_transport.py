@@ -117,6 +117,8 @@ def test_a_full_queue_is_written_by_the_request_that_fills_it(sessionmaker: Any)
 
 def test_a_failed_write_keeps_the_events_in_order(sessionmaker: Any) -> None:
     class Down:
+        kw = sessionmaker.kw
+
         def __call__(self) -> Any:
             raise ConnectionError("database unreachable")
 
@@ -132,3 +134,21 @@ def test_a_failed_write_keeps_the_events_in_order(sessionmaker: Any) -> None:
     with sessionmaker() as db:
         written = db.scalars(select(AuditEvent.detail).order_by(AuditEvent.id)).all()
     assert written == ["n=0", "n=1", "n=2"]
+
+
+def test_writers_of_one_sqlite_database_share_one_lock(db_url: str) -> None:
+    import threading
+
+    from rhabdo.service.db import make_engine, write_lock
+
+    engine, other = make_engine(db_url), make_engine(db_url)
+    try:
+        if db_url.startswith("sqlite"):
+            assert write_lock(engine) is write_lock(engine)
+            assert isinstance(write_lock(engine), type(threading.Lock()))
+            assert write_lock(other) is not write_lock(engine)  # one lock per engine
+        else:  # PostgreSQL locks rows itself: no lock of the process is taken
+            assert not isinstance(write_lock(engine), type(threading.Lock()))
+    finally:
+        engine.dispose()
+        other.dispose()

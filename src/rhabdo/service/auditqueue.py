@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import insert
 
 from rhabdo.service import store
-from rhabdo.service.db import AuditEvent, utcnow
+from rhabdo.service.db import AuditEvent, utcnow, write_lock
 
 log = logging.getLogger("rhabdo.service")
 
@@ -82,7 +82,7 @@ class AuditQueue:
             if not batch:
                 return 0
             try:
-                with self.sessionmaker() as db:
+                with write_lock(self.sessionmaker.kw["bind"]), self.sessionmaker() as db:
                     db.execute(insert(AuditEvent), batch)
                     db.commit()
             except Exception:
