@@ -11,10 +11,11 @@ The evidence, strongest first:
 1. the morphology: the mCODE histology-morphology-behavior extension, or an ICD-O-3 coding of
    the Condition -- ICD-O-3 8900-8920 (rhabdomyosarcoma and its subtypes) or a rhabdo
    histology coding is RMS; any other morphology is not;
-2. the diagnosis code: a rhabdo diagnosis coding, a SNOMED CT rhabdomyosarcoma code
-   (``codes.RMS_SNOMED``), or a code or text that names rhabdomyosarcoma, is RMS; an ICD-10
-   haematological malignancy (C81-C96), or a SNOMED CT disorder whose display names another
-   cancer, is not;
+2. the diagnosis code: a rhabdo diagnosis coding, or a code (SNOMED CT or other) or text whose
+   words name rhabdomyosarcoma, is RMS; an ICD-10 haematological malignancy (C81-C96), or a
+   SNOMED CT disorder whose display names another cancer, is not.  No SNOMED CT
+   rhabdomyosarcoma concept id could be confirmed by two published sources, so SNOMED codes
+   are judged by their display, and a bare SNOMED code decides nothing;
 3. anything else (a generic "malignant neoplastic disease", an ICD-10 site code such as C49
    without a morphology, a SNOMED CT code we cannot read) does not decide, and is reported as
    such.
@@ -144,8 +145,7 @@ def _morphology(cd: Mapping[str, Any]) -> DiagnosisEvidence | None:
             return DiagnosisEvidence(Verdict.RMS, _shown(cd))
         return DiagnosisEvidence(Verdict.OTHER, f"morphology {_shown(cd)}")
     if system == c.SNOMED:
-        rms = code in c.RMS_SNOMED or _names_rms(cd.get("display"))
-        verdict = Verdict.RMS if rms else Verdict.OTHER
+        verdict = Verdict.RMS if _names_rms(cd.get("display")) else Verdict.OTHER
         return DiagnosisEvidence(verdict, f"morphology {_shown(cd)}")
     return None
 
@@ -179,8 +179,6 @@ def judge(condition: Mapping[str, Any]) -> DiagnosisEvidence:
     for cd in codings:
         if cd.get("system") == DIAGNOSIS_SYSTEM and cd.get("code") == RMS_CODING["code"]:
             return DiagnosisEvidence(Verdict.RMS, _shown(cd))
-        if cd.get("system") == c.SNOMED and cd.get("code") in c.RMS_SNOMED:
-            return DiagnosisEvidence(Verdict.RMS, _shown(cd))
         if _names_rms(cd.get("display")):
             return DiagnosisEvidence(Verdict.RMS, _shown(cd))
     text = _str(code.get("text")) if isinstance(code, Mapping) else None
@@ -212,9 +210,7 @@ def looks_like_cancer(condition: Mapping[str, Any]) -> bool:
             head = value.strip().upper()[:3]
             if head[:1] == "C" and head[1:].isdigit() and not 77 <= int(head[1:]) <= 79:
                 return True
-        if system == c.SNOMED and (
-            value in GENERIC_SNOMED or value in c.RMS_SNOMED or _names_another_cancer(cd)
-        ):
+        if system == c.SNOMED and (value in GENERIC_SNOMED or _names_another_cancer(cd)):
             return True
     text = code.get("text") if isinstance(code, Mapping) else None
     return isinstance(text, str) and any(w in text.lower() for w in CANCER_WORDS)

@@ -164,6 +164,8 @@ def _staging(imp: _Importer, dx: dict[str, Any], used: set[int]) -> None:
         elif _obs_code_in(res, c.TNM_N_CODES):
             used.add(id(res))
             n = _own(NodalStatus, [value])
+            if n is None and _has_code(value, c.AJCC_CN0.system, c.AJCC_CN0.code):
+                n = NodalStatus.N0
             _store_category(imp, dx, res, n, "regional_nodes", "N category")
         elif _obs_code_in(res, c.TNM_M_CODES):
             used.add(id(res))
