@@ -56,8 +56,10 @@ from rhabdo.knowledge.treatment import (
     regimens,
 )
 from rhabdo.prognosis.population import Membership, check_population
+from rhabdo.recommend._build import join_words
 from rhabdo.recommend.figures import figure_details, trial_text
 from rhabdo.recommend.knowledge import care_entries
+from rhabdo.recommend.wording import CAUTION
 from rhabdo.results import (
     EvidenceGap,
     Finding,
@@ -561,6 +563,36 @@ def _best_result(regimen: RegimenEntry, case: Case) -> str:
     return regimen.summary.strip().rstrip(".")
 
 
+#: Each exposure check in the words of a caution statement ("only after weighing ...").
+CHECK_WORDS = {
+    "treatment_history": "how the disease behaved on these agents before",
+    "naive_fit": "prior anthracycline and alkylator exposure (meant for naive patients)",
+    "anthracycline": "cumulative anthracycline and cardiac risk",
+    "ifosfamide_renal": "cumulative ifosfamide and renal risk",
+    "alkylator_load": "alkylator load and fertility",
+}
+
+
+def option_statement(
+    regimen: RegimenEntry, strength: Strength, flagged: list[ExposureCheck]
+) -> str:
+    """The option's statement, led by its strength: 'Do not offer X' (avoid), 'Caution — X,
+    only after weighing ...' (caution; never 'Consider', so it cannot read as a suggestion), or
+    'Consider X' -- then the regimen's summary."""
+    summary = regimen.summary.strip()
+    if strength is Strength.AVOID:
+        return f"Do not offer {regimen.name}. {summary}"
+    if strength is Strength.CAUTION:
+        concerns = [
+            CHECK_WORDS[c.name] + (" (not known)" if c.status == CheckStatus.INDETERMINATE else "")
+            for c in flagged
+            if c.status in (CheckStatus.CAUTION, CheckStatus.INDETERMINATE)
+        ]
+        weigh = join_words(concerns) if concerns else "the concerns given in the reason"
+        return f"{CAUTION}{regimen.name}, only after weighing {weigh}. {summary}"
+    return f"Consider {regimen.name}. {summary}"
+
+
 def relapse_option(
     regimen: RegimenEntry, findings: Mapping[str, Finding], case: Case
 ) -> Recommendation:
@@ -579,11 +611,10 @@ def relapse_option(
     citations = list(
         dict.fromkeys(list(regimen.citations) + [c for ch in checks for c in ch.citations])
     )
-    verb = "Do not offer" if strength is Strength.AVOID else "Consider"
     return Recommendation(
         id=f"systemic.{regimen.id}",
         category=CATEGORY,
-        statement=f"{verb} {regimen.name}. {regimen.summary.strip()}",
+        statement=option_statement(regimen, strength, flagged),
         strength=strength,
         reason=" ".join(parts),
         rule=RULE_RELAPSE,
