@@ -38,6 +38,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+import anyio.to_thread
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -912,18 +913,21 @@ def _validated(request: Request, name: str, document: dict[str, Any]) -> dict[st
     return document
 
 
-def _checked(request: Request, name: str, document: dict[str, Any]) -> JSONResponse:
-    return JSONResponse(_validated(request, name, document))
-
-
 def router() -> APIRouter:
     r = APIRouter(tags=["CDS Hooks"], route_class=OffLoopJsonRoute)
 
     @r.get("/cds-services", summary="CDS Hooks discovery")
-    def discovery(request: Request) -> JSONResponse:
-        return _checked(
-            request, "discovery-response", discovery_document(request.app.state.settings)
-        )
+    async def discovery(request: Request) -> Response:
+        """Answered on the event loop from a document built and checked once per process: an
+        EHR's or a load balancer's probe never queues behind busy worker threads."""
+        state = request.app.state
+        body: bytes | None = getattr(state, "cds_discovery", None)
+        if body is None:
+            document = await anyio.to_thread.run_sync(
+                _validated, request, "discovery-response", discovery_document(state.settings)
+            )
+            body = state.cds_discovery = json.dumps(document).encode()
+        return Response(body, media_type="application/json")
 
     # CORS preflights are plain routes (not API operations): browsers send them unauthenticated.
     for path in ("/cds-services", "/cds-services/{rest:path}"):
