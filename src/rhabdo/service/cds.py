@@ -934,7 +934,7 @@ def router() -> APIRouter:
         r.add_route(path, cors_preflight, methods=["OPTIONS"], include_in_schema=False)
 
     @r.post(f"/cds-services/{PATIENT_VIEW_ID}", summary="patient-view service")
-    def patient_view(request: Request, db: DB, body: dict[str, Any]) -> JSONResponse:
+    def patient_view(request: Request, body: dict[str, Any]) -> JSONResponse:
         settings: Settings = request.app.state.settings
         url = f"{settings.public_base}/cds-services/{PATIENT_VIEW_ID}"
         try:
@@ -957,8 +957,11 @@ def router() -> APIRouter:
         evidence = rms_diagnosis(gathered.bundle)
         if evidence is None or evidence.verdict is not Verdict.RMS:
             return JSONResponse(_no_rms_response(request, client, gathered.bundle, evidence))
-        # Cards are checked against the response schema when they are first built.
-        answer = _patient_view_cards(request, db, body, gathered.bundle, client)
+        # Cards are checked against the response schema when they are first built.  The
+        # database session is opened here, in this worker thread, not as a dependency (two
+        # more thread hops per call); an answer from the cache checks out no connection.
+        with request.app.state.sessionmaker() as db:
+            answer = _patient_view_cards(request, db, body, gathered.bundle, client)
         return JSONResponse(_with_read_notes(request, answer, gathered.incomplete, client))
 
     @r.post(f"/cds-services/{PATIENT_VIEW_ID}/feedback", summary="patient-view feedback")
