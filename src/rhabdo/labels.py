@@ -323,6 +323,7 @@ FIELD_LABELS: dict[str, str] = {
     "EventSite.in_irradiated_field": "In a previously irradiated field",
     "EventSite.lesions": "Number of lesions (one, a few, multiple/diffuse)",
     "EventSite.lesion_count": "Lesion count",
+    "EventSite.symptoms": "Symptoms at this site",
     "CurrentState.assessed_on": "Date the current state was assessed",
     "CurrentState.weight_kg": "Current weight (kg)",
     "CurrentState.body_surface_area_m2": "Current body-surface area (m²)",
