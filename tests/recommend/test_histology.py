@@ -19,6 +19,7 @@ from rhabdo.recommend.histology import (
     CONDITION,
     WARNING_ID,
     histology_hold,
+    make_conditional,
     rms_directed,
 )
 from rhabdo.recommend.wording import CAUTION
@@ -179,3 +180,32 @@ def test_rms_directed(rid: str, held: bool) -> None:
         citations=["heske_2021"],
     )
     assert rms_directed(rec) is held
+
+
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        (
+            "Localised recurrence: plan.",
+            "If the biopsy confirms recurrent RMS: localised recurrence",
+        ),
+        ("PAX3::FOXO1 fusion: no targeted.", "If the biopsy confirms recurrent RMS: PAX3::FOXO1"),
+        ("TP53 mutation (tumour): no.", "If the biopsy confirms recurrent RMS: TP53 mutation"),
+        ("VIT first.", "If the biopsy confirms recurrent RMS: VIT first"),
+    ],
+)
+def test_condition_keeps_acronyms(statement: str, expected: str) -> None:
+    """The condition lowercases the first word only when it is an ordinary word: a gene name
+    or acronym keeps its capitals ('pAX3::FOXO1' and 'tP53' were shown before)."""
+    rec = Recommendation(
+        id="molecular.biomarker.x",
+        category=RecommendationCategory.MOLECULAR_TESTING,
+        statement=statement,
+        strength=Strength.CONSIDER,
+        reason="y",
+        rule="test",
+        citations=["heske_2021"],
+    )
+    c = case(events=[event(histologically_confirmed=None)])
+    out = make_conditional(rec, histology_hold(c))
+    assert out.statement.startswith(expected)

@@ -160,7 +160,8 @@ def test_diffuse_disease_is_no_focal_target(site: str) -> None:
 def test_unrecorded_symptoms_name_the_field() -> None:
     rec = recs_for(_disseminated())["palliative.symptom_radiotherapy"]
     assert "not recorded for lung and bone" in rec.statement
-    assert "events[0].sites[0].symptoms, events[0].sites[1].symptoms" in rec.statement
+    assert "record events[0].sites[0].symptoms, events[0].sites[1].symptoms" in rec.reason
+    assert "events[0]" not in rec.statement  # a statement is shown whole, in words
     assert rec.strength is Strength.CONSIDER
 
 
@@ -182,4 +183,5 @@ def test_irradiated_field_noted() -> None:
 def test_sites_unknown_asks_for_them() -> None:
     c = case(events=[event(sites=None), event(date="2021-06-01", sites=None)])
     rec = recs_for(c)["palliative.symptom_radiotherapy"]
-    assert "record events[1].sites with their symptoms" in rec.statement
+    assert "the sites of the recurrence are not recorded" in rec.statement
+    assert "record events[1].sites with their symptoms" in rec.reason

@@ -205,6 +205,14 @@ def histology_warnings(case: Case) -> list[InputWarning]:
     ]
 
 
+def _lower_first(text: str) -> str:
+    """'Localised recurrence: ...' -> 'localised recurrence: ...'; an acronym or gene name
+    ('TP53 mutation', 'PAX3::FOXO1 fusion', 'VIT') keeps its capitals."""
+    if text[1:2].isupper() or text[1:2].isdigit():
+        return text
+    return text[:1].lower() + text[1:]
+
+
 def rms_directed(rec: Recommendation) -> bool:
     """Whether ``rec`` treats the recurrence as RMS (and so waits for the biopsy)."""
     return (
@@ -224,7 +232,7 @@ def make_conditional(rec: Recommendation, hold: HistologyHold) -> Recommendation
         if not statement.startswith(CAUTION + CAUTION_CONDITION):
             statement = CAUTION + CAUTION_CONDITION + statement.removeprefix(CAUTION)
     elif not statement.startswith(CONDITION):
-        statement = CONDITION + statement[:1].lower() + statement[1:]
+        statement = CONDITION + _lower_first(statement)
     return rec.model_copy(
         update={
             "strength": strength,

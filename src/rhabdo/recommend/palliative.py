@@ -269,6 +269,7 @@ def symptom_radiotherapy(
     diffuse = [a for a in advice if a.plan == SitePlan.DIFFUSE]
     unrecorded = [a for a in advice if a.plan == SitePlan.NOT_RECORDED]
     parts: list[str] = []
+    record: list[str] = []
     if treat:
         parts.append(
             "Palliative radiotherapy for the symptomatic sites (the prescription is the radiation "
@@ -277,9 +278,12 @@ def symptom_radiotherapy(
     if unrecorded:
         parts.append(
             "Whether palliative radiotherapy is needed depends on the symptoms each site causes, "
-            f"not recorded for {join_words([a.words for a in unrecorded])} (record "
+            f"not recorded for {join_words([a.words for a in unrecorded])}."
+        )
+        record.append(
+            "To decide palliative radiotherapy, record "
             + ", ".join(f"{a.path}.symptoms" for a in unrecorded)
-            + ")."
+            + "."
         )
     if diffuse:
         parts.append(
@@ -291,8 +295,10 @@ def symptom_radiotherapy(
     if not advice:
         parts.append(
             "Whether palliative radiotherapy is needed depends on which sites cause symptoms; "
-            f"the sites of the recurrence are not recorded (record {path}.sites with their "
-            "symptoms)."
+            "the sites of the recurrence are not recorded."
+        )
+        record.append(
+            f"To decide palliative radiotherapy, record {path}.sites with their symptoms."
         )
     used = [PDQ_ENTRY, *(e for a in advice for e in a.entries)]
     if any(a.plan in (SitePlan.TREAT, SitePlan.ONCOLOGIST) for a in advice):
@@ -314,7 +320,9 @@ def symptom_radiotherapy(
         strength=Strength.CONSIDER,
         reason=(
             f"In {pdq.figures['series_n']} children, short-course palliative radiotherapy "
-            f"relieved pain in {pdq.figures['pain_relief_percent']}%. " + why
+            f"relieved pain in {pdq.figures['pain_relief_percent']}%. "
+            + why
+            + "".join(" " + r for r in record)
         ),
         rule=RULE,
         entries=cited,
