@@ -182,3 +182,40 @@ def test_unloadable_entry_model_is_a_knowledge_error() -> None:
     not_an_entry = TableSpec("regimens.yaml", "rhabdo.knowledge.treatment:AgentDose", "wrong kind")
     with pytest.raises(KnowledgeBaseError, match="not a KnowledgeEntry"):
         not_an_entry.model()
+
+
+def test_unknown_population_of_a_trial_figure_is_a_problem(tmp_path: Path) -> None:
+    """``kb check`` resolves every population_id a regimen figure declares."""
+    data = _copy_data(tmp_path)
+    _rewrite(
+        data / "regimens.yaml",
+        lambda raw: raw["entries"][0]["trials"][0].update({"population_id": "no_such_cohort"}),
+    )
+    report = check_knowledge(data)
+    assert [str(p) for p in report.problems] == [
+        "regimens.yaml, entry 'vit', field 'trials[0].population_id': "
+        "unknown population 'no_such_cohort'"
+    ]
+
+
+def test_unknown_population_of_one_figure_is_a_problem(tmp_path: Path) -> None:
+    data = _copy_data(tmp_path)
+    _rewrite(
+        data / "regimens.yaml",
+        lambda raw: raw["entries"][0]["trials"][0]["outcomes"][0].update(
+            {"population_id": "nowhere"}
+        ),
+    )
+    [problem] = check_knowledge(data).problems
+    assert problem.field == "trials[0].outcomes[0].population_id" and problem.key == "nowhere"
+
+
+def test_trial_figures_without_a_population_are_refused(tmp_path: Path) -> None:
+    data = _copy_data(tmp_path)
+    _rewrite(
+        data / "regimens.yaml", lambda raw: raw["entries"][0]["trials"][0].pop("population_id")
+    )
+    with pytest.raises(KnowledgeBaseError) as err:
+        check_knowledge(data)
+    assert err.value.field == "trials.0" and err.value.entry == "vit"
+    assert "population_id: required for a trial that reports outcomes" in str(err.value)

@@ -23,6 +23,7 @@ from rhabdo.case.vocab import Extent, Histology, MetastaticSite, NodalStatus, Pr
 from rhabdo.engine import core_findings
 from rhabdo.errors import CaseValidationError, KnowledgeBaseError
 from rhabdo.knowledge import sources
+from rhabdo.knowledge.treatment import regimens
 from rhabdo.prognosis.knowledge import EntryKind, prognosis_table
 from rhabdo.prognosis.population import (
     CRITERIA,
@@ -488,3 +489,74 @@ def test_figures_are_said_to_describe_recurrent_rms(
         assert "histology_caveat" not in f.details
     else:
         assert caveat in f.details["histology_caveat"] and caveat in f.reason
+
+
+# --- restrictions of the trial populations (regimen figures) -------------------------------
+
+
+def test_first_recurrence_only_excludes_a_second_recurrence() -> None:
+    """ARST0921 and ARST0121 enrolled patients at a first relapse or progression."""
+    one = make(chemo=("vincristine", "dactinomycin", "cyclophosphamide"))
+    doc = one.model_dump(mode="json", exclude_none=True)
+    doc["events"].append({"kind": "relapse", "date": "2023-05-01"})
+    two = parse_case(doc)
+    assert membership(one, "arst0921") is Membership.MEMBER
+    check = check_population(two, "arst0921")
+    assert check.membership is Membership.NOT_MEMBER
+    assert "first relapse or progression; this is recurrence 2" in check.excluded_by
+
+
+@pytest.mark.parametrize(
+    ("chemo", "expected"),
+    [
+        (("vincristine", "dactinomycin"), Membership.MEMBER),
+        (("vincristine", "irinotecan"), Membership.NOT_MEMBER),
+        (("temozolomide",), Membership.NOT_MEMBER),
+    ],
+)
+def test_prior_agents_excluded(chemo: tuple[str, ...], expected: Membership) -> None:
+    """VIT-0910 excluded prior irinotecan or temozolomide (ASCO 2019 report, SECONDARY)."""
+    assert membership(make(chemo=chemo), "vit0910") is expected
+
+
+def test_prior_agents_unknown_without_treatment_record() -> None:
+    doc = make().model_dump(mode="json", exclude_none=True)
+    doc.pop("first_line")
+    check = check_population(parse_case(doc), "vit0910")
+    assert check.membership is Membership.UNKNOWN
+    assert check.needs == ("first_line",)
+
+
+@settings(
+    max_examples=120, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(case_docs())
+def test_every_quoted_regimen_figure_belongs_to_a_population_that_includes_the_patient(
+    doc: dict[str, Any],
+) -> None:
+    """Property (issue 13), for the trial figures of the systemic options: a figure appears in a
+    reason only when its population includes the patient; the JSON view lists only those."""
+    try:
+        case = parse_case(doc)
+    except CaseValidationError:
+        assume(False)
+        return
+    recs = {r.id: r for r in recommend(case, core_findings(case))}
+    for regimen in regimens():
+        rec = recs.get(f"systemic.{regimen.id}")
+        if rec is None:
+            continue
+        quoted_texts: set[str] = set()
+        withheld_texts: set[str] = set()
+        for trial in regimen.trials:
+            for o in trial.outcomes:
+                member = check_population(case, trial.population_of(o)).membership
+                (quoted_texts if member is Membership.MEMBER else withheld_texts).add(o.text())
+        for text in withheld_texts - quoted_texts:
+            assert text not in rec.reason, (regimen.id, text)
+            assert text not in rec.statement, (regimen.id, text)
+        for t in rec.details.get("trials", []):
+            assert set(t["outcomes"]) <= quoted_texts, regimen.id
+    overview = recs.get("systemic.relapse_overview")
+    if overview is not None and "0.55" in overview.reason:
+        assert check_population(case, "vit0910").membership is Membership.MEMBER

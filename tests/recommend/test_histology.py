@@ -14,7 +14,13 @@ from recommend_helpers import by_id, case, event
 from rhabdo.engine import assess
 from rhabdo.recommend import _facts as facts
 from rhabdo.recommend import recommend
-from rhabdo.recommend.histology import CONDITION, WARNING_ID, histology_hold
+from rhabdo.recommend.histology import (
+    CAUTION_CONDITION,
+    CONDITION,
+    WARNING_ID,
+    histology_hold,
+)
+from rhabdo.recommend.wording import CAUTION
 from rhabdo.results import RecommendationCategory, Strength, WarningSeverity
 
 HELD = {RecommendationCategory.LOCAL_THERAPY, RecommendationCategory.SYSTEMIC_THERAPY}
@@ -29,7 +35,10 @@ def test_unconfirmed_histology_makes_rms_options_conditional(confirmed: bool | N
     assert held
     for r in held:
         assert r.strength is not Strength.RECOMMENDED, r.id
-        assert r.statement.startswith(CONDITION), r.id
+        if r.strength is Strength.CAUTION:  # the caution leads, the condition follows it
+            assert r.statement.startswith(CAUTION + CAUTION_CONDITION), r.id
+        else:
+            assert r.statement.startswith(CONDITION), r.id
         assert r.details["conditional_on"] == "histology_confirms_recurrent_rms"
     assert by_id(recs)["biopsy.confirm_recurrence"].strength is Strength.RECOMMENDED
 

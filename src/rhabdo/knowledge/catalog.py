@@ -139,6 +139,28 @@ class CitationProblem:
         )
 
 
+@dataclass(frozen=True)
+class PopulationProblem:
+    """A ``population_id`` that does not resolve in ``populations.yaml``, or a trial that
+    reports figures without declaring whose they are."""
+
+    filename: str
+    entry_id: str
+    field: str
+    key: str | None
+
+    def __str__(self) -> str:
+        if self.key is None:
+            return (
+                f"{self.filename}, entry {self.entry_id!r}, field {self.field!r}: "
+                "figures without a population_id"
+            )
+        return (
+            f"{self.filename}, entry {self.entry_id!r}, field {self.field!r}: "
+            f"unknown population {self.key!r}"
+        )
+
+
 @dataclass
 class KnowledgeReport:
     """What ``check_knowledge`` found: table sizes, sources, unverified entries, problems."""
@@ -148,7 +170,7 @@ class KnowledgeReport:
     sources: int
     tables: list[TableReport] = field(default_factory=list)
     unverified: list[UnverifiedEntry] = field(default_factory=list)
-    problems: list[CitationProblem] = field(default_factory=list)
+    problems: list[CitationProblem | PopulationProblem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -175,6 +197,26 @@ def _citation_keys(value: Any, path: str) -> Iterator[tuple[str, str]]:
     elif isinstance(value, list):
         for i, item in enumerate(value):
             yield from _citation_keys(item, f"{path}[{i}]")
+
+
+POPULATIONS_FILE = "populations.yaml"
+
+
+def _population_refs(value: Any, path: str) -> Iterator[tuple[str, str | None]]:
+    """Every (field path, population id) under a ``population_id``; a trial (a mapping with
+    ``outcomes``) that reports figures without one yields (its path, None)."""
+    if isinstance(value, dict):
+        if value.get("outcomes") and value.get("population_id") is None:
+            yield f"{path}.population_id" if path else "population_id", None
+        for k, v in value.items():
+            sub = f"{path}.{k}" if path else str(k)
+            if k == "population_id" and isinstance(v, str):
+                yield sub, v
+            else:
+                yield from _population_refs(v, sub)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _population_refs(item, f"{path}[{i}]")
 
 
 def load_sources(directory: Path | None = None) -> dict[str, Source]:
@@ -208,14 +250,23 @@ def check_knowledge(
     report = KnowledgeReport(
         directory=str(base), version=str(manifest["version"]), sources=len(registry)
     )
-    for spec in catalog:
-        table = load_catalog_table(spec, base)
+    tables = [(spec, load_catalog_table(spec, base)) for spec in catalog]
+    populations = {
+        e.id for spec, table in tables if spec.filename == POPULATIONS_FILE for e in table
+    }
+    for spec, table in tables:
         report.tables.append(TableReport(spec.filename, len(table), spec.description))
         for entry in table:
             dumped = entry.model_dump(mode="json")
             for path, key in _citation_keys(dumped, ""):
                 if key not in registry:
                     report.problems.append(CitationProblem(spec.filename, entry.id, path, key))
+            if spec.filename != POPULATIONS_FILE:
+                for path, pid in _population_refs(dumped, ""):
+                    if pid is None or pid not in populations:
+                        report.problems.append(
+                            PopulationProblem(spec.filename, entry.id, path, pid)
+                        )
             if not entry.verified:
                 report.unverified.append(
                     UnverifiedEntry(spec.filename, entry.id, entry.evidence_gap)

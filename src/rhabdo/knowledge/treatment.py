@@ -119,6 +119,11 @@ class Outcome(_Part):
     )
     oberlin_max: Annotated[int, Field(ge=0, le=4)] | None = None
     note: str | None = None
+    population_id: str | None = Field(
+        default=None,
+        description="The population (populations.yaml) this figure describes, when narrower "
+        "than its trial's.",
+    )
 
     @model_validator(mode="after")
     def _one_value(self) -> Outcome:
@@ -159,12 +164,30 @@ class TrialResult(_Part):
     registry_id: str | None = None
     design: EvidenceLevel
     population: str
+    population_id: str | None = Field(
+        default=None,
+        description="The population (populations.yaml) the trial's figures describe; required "
+        "when it reports outcomes.",
+    )
     patients: Annotated[int, Field(ge=1)] | None = None
     outcomes: list[Outcome] = Field(default_factory=list)
     toxicity: str | None = None
     citation: CitationKey
     verified: bool = True
     caveat: str | None = None
+
+    @model_validator(mode="after")
+    def _figures_have_a_population(self) -> TrialResult:
+        if self.outcomes and self.population_id is None:
+            raise ValueError("population_id: required for a trial that reports outcomes")
+        return self
+
+    def population_of(self, outcome: Outcome) -> str:
+        """The population id ``outcome`` describes (its own, or the trial's)."""
+        pid = outcome.population_id or self.population_id
+        if pid is None:
+            raise ValueError("population_id: required for a trial that reports outcomes")
+        return pid
 
 
 class RegimenEntry(KnowledgeEntry):

@@ -35,7 +35,7 @@ from pydantic import Field, model_validator
 
 from rhabdo.case.age import age_at_least
 from rhabdo.case.model import Case
-from rhabdo.case.vocab import EventKind, Histology
+from rhabdo.case.vocab import ChemotherapyAgent, EventKind, Histology
 from rhabdo.classify.relapse import (
     RelapseType,
     mattke_category,
@@ -125,6 +125,16 @@ class PopulationEntry(KnowledgeEntry):
     )
     histologies: list[Histology] | None = None
     first_event_kinds: list[EventKind] | None = None
+    first_recurrence_only: bool = Field(
+        default=False,
+        description="True for a population of patients at their first relapse or progression: "
+        "a patient whose current event is a second or later recurrence is not a member.",
+    )
+    prior_agents_excluded: list[ChemotherapyAgent] | None = Field(
+        default=None,
+        description="Agents the population had never received (an eligibility exclusion): a "
+        "patient given any of them is not a member; unknown while the treatment is unrecorded.",
+    )
     relapse_types: list[RelapseType] | None = None
     on_first_line_therapy: bool | None = None
     time_after_therapy: list[TimeAfterTherapy] | None = None
@@ -260,6 +270,29 @@ def _event_kind_test(case: Case, kinds: list[EventKind]) -> Test:
     ev = case.events[0]
     words = " or ".join(k.label for k in kinds) + " as the first event"
     return Test(Characteristic.FIRST_EVENT, ev.kind in kinds, f"{words}; this is a {ev.kind.label}")
+
+
+def _first_recurrence_test(case: Case) -> Test:
+    words = "first relapse or progression"
+    n = len(case.events)
+    if n <= 1:
+        return Test(Characteristic.FIRST_EVENT, True, words)
+    return Test(Characteristic.FIRST_EVENT, False, f"{words}; this is recurrence {n}")
+
+
+def _prior_agents_test(case: Case, excluded: list[ChemotherapyAgent]) -> Test:
+    """Never given any of ``excluded`` (an eligibility exclusion of the source)."""
+    names = " or ".join(a.label for a in excluded)
+    words = f"never given {names}"
+    if case.first_line is None:
+        return Test(Characteristic.PRIOR_TREATMENT, None, words, ("first_line",))
+    given = {
+        c.agent for line in (case.first_line, *case.later_lines) for c in line.chemotherapy
+    } & set(excluded)
+    if given:
+        this = ", ".join(sorted(a.label for a in given))
+        return Test(Characteristic.PRIOR_TREATMENT, False, f"{words}; this patient had {this}")
+    return Test(Characteristic.PRIOR_TREATMENT, True, words)
 
 
 def _relapse_type_test(case: Case, types: list[RelapseType]) -> Test:
@@ -470,6 +503,12 @@ def _tests(case: Case, p: PopulationEntry) -> list[tuple[Test, tuple[Characteris
     if p.first_event_kinds is not None:
         t = _event_kind_test(case, p.first_event_kinds)
         out.append((t, (t.characteristic,)))
+    if p.first_recurrence_only:
+        t = _first_recurrence_test(case)
+        out.append((t, (t.characteristic,)))
+    if p.prior_agents_excluded is not None:
+        t = _prior_agents_test(case, p.prior_agents_excluded)
+        out.append((t, (t.characteristic,)))
     if p.relapse_types is not None:
         t = _relapse_type_test(case, p.relapse_types)
         out.append((t, (t.characteristic,)))
@@ -497,7 +536,12 @@ def check_population(case: Case, population_id: str) -> PopulationCheck:
     needs: list[str] = []
     chars: list[Characteristic] = []
     if not case.events and any(
-        p.first_event_kinds or p.relapse_types or p.criteria or p.time_after_therapy for p in chain
+        p.first_event_kinds
+        or p.first_recurrence_only
+        or p.relapse_types
+        or p.criteria
+        or p.time_after_therapy
+        for p in chain
     ):
         excluded.append("built on patients with a relapse or progression; none is recorded")
     else:

@@ -6,7 +6,8 @@ trials, palliative care) and returns the recommendations ordered by category, th
 (recommended, consider, caution, avoid), keeping each rule's own order within a strength.
 
 While the recurrence is not histologically confirmed, every local and systemic option is made
-conditional on the biopsy (``rhabdo.recommend.histology``): never *recommended*.
+conditional on the biopsy (``rhabdo.recommend.histology``): never *recommended*.  Every *caution*
+option's statement leads with the caution (``rhabdo.recommend.wording``).
 
 Each category is a function ``f(case, findings) -> list[Recommendation]``.  Its module is
 imported when ``recommend`` first runs (``CATEGORY_RULES``), so importing this package does no
@@ -90,5 +91,7 @@ def recommend(case: Case, findings: Mapping[str, Finding]) -> list[Recommendatio
     # imported here, like the category rules, so importing this package does no work
     from rhabdo.recommend.dosing import attach_doses
     from rhabdo.recommend.histology import apply_histology_hold
+    from rhabdo.recommend.wording import lead_with_caution
 
-    return order_recommendations(apply_histology_hold(case, attach_doses(case, out)))
+    held = apply_histology_hold(case, attach_doses(case, out))
+    return order_recommendations(lead_with_caution(held))

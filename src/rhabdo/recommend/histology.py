@@ -22,6 +22,7 @@ from rhabdo.case.model import Case
 from rhabdo.case.vocab import MetastaticSite, MutationStatus
 from rhabdo.recommend import _facts as facts
 from rhabdo.recommend.knowledge import care_entries
+from rhabdo.recommend.wording import CAUTION
 from rhabdo.results import (
     InputWarning,
     Recommendation,
@@ -40,6 +41,8 @@ HELD_CATEGORIES = frozenset(
     }
 )
 CONDITION = "If the biopsy confirms recurrent RMS: "
+#: After the caution of a *caution* option (``rhabdo.recommend.wording``).
+CAUTION_CONDITION = "if the biopsy confirms recurrent RMS: "
 WARNING_ID = "warning.histology_unconfirmed"
 
 
@@ -194,7 +197,11 @@ def make_conditional(rec: Recommendation, hold: HistologyHold) -> Recommendation
     strength = Strength.CONSIDER if rec.strength is Strength.RECOMMENDED else rec.strength
     entry = care_entries()["care.histology_first"]
     statement = rec.statement
-    if not statement.startswith(CONDITION):
+    if statement.startswith(CAUTION):
+        # the caution leads; the condition follows it
+        if not statement.startswith(CAUTION + CAUTION_CONDITION):
+            statement = CAUTION + CAUTION_CONDITION + statement.removeprefix(CAUTION)
+    elif not statement.startswith(CONDITION):
         statement = CONDITION + statement[:1].lower() + statement[1:]
     return rec.model_copy(
         update={

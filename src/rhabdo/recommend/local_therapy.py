@@ -160,8 +160,8 @@ def _radiotherapy(case: Case, based_on: list[str]) -> list[Recommendation]:
                 id="local_therapy.reirradiation",
                 category=CATEGORY,
                 statement=(
-                    "Prefer surgery for recurrence in a previously irradiated field; consider "
-                    "re-irradiation only when excision is impossible, weighed against the dose "
+                    "Caution — prefer surgery for recurrence in a previously irradiated field; "
+                    "re-irradiate only when excision is impossible, weighed against the dose "
                     "already given to that field."
                 ),
                 strength=Strength.CAUTION,

@@ -212,8 +212,8 @@ def _known_predisposition(case: Case) -> list[Recommendation]:
                 id="molecular.limit_ionising_radiation",
                 category=CATEGORY,
                 statement=(
-                    "Limit ionising radiation: prefer MRI to CT or PET-CT where it answers the "
-                    "same question, and weigh any radiotherapy against the risk of "
+                    "Caution — limit ionising radiation: prefer MRI to CT or PET-CT where it "
+                    "answers the same question, and weigh any radiotherapy against the risk of "
                     "radiation-associated cancers."
                 ),
                 strength=Strength.CAUTION,

@@ -55,7 +55,11 @@ from rhabdo.knowledge.treatment import (
     TrialResult,
     regimens,
 )
+from rhabdo.prognosis.population import Membership, check_population
+from rhabdo.recommend._build import join_words
+from rhabdo.recommend.figures import figure_details, trial_text
 from rhabdo.recommend.knowledge import care_entries
+from rhabdo.recommend.wording import CAUTION
 from rhabdo.results import (
     EvidenceGap,
     Finding,
@@ -479,7 +483,11 @@ def strength_from_checks(
     return base
 
 
-def trial_summary(trial: TrialResult, oberlin: list[int] | None = None) -> dict[str, Any]:
+def trial_summary(
+    trial: TrialResult, case: Case, oberlin: list[int] | None = None
+) -> dict[str, Any]:
+    """The trial for the JSON view; its figures only from populations that include the
+    patient (``recommend.figures``), the others named with the reason."""
     outcomes = trial.outcomes
     if oberlin is not None:
         outcomes = [
@@ -493,7 +501,7 @@ def trial_summary(trial: TrialResult, oberlin: list[int] | None = None) -> dict[
         "design": trial.design.value,
         "population": trial.population,
         "patients": trial.patients,
-        "outcomes": [o.text() for o in outcomes],
+        **figure_details(case, trial, outcomes),
         "toxicity": trial.toxicity,
         "caveat": trial.caveat,
         "citation": trial.citation,
@@ -502,6 +510,7 @@ def trial_summary(trial: TrialResult, oberlin: list[int] | None = None) -> dict[
 
 def regimen_details(
     regimen: RegimenEntry,
+    case: Case,
     checks: list[ExposureCheck] | None = None,
     oberlin: list[int] | None = None,
 ) -> dict[str, Any]:
@@ -521,7 +530,7 @@ def regimen_details(
         ],
         "cycle_length_days": regimen.cycle_length_days,
         "max_cycles": regimen.max_cycles,
-        "trials": [trial_summary(t, oberlin) for t in regimen.trials],
+        "trials": [trial_summary(t, case, oberlin) for t in regimen.trials],
     }
     if checks is not None:
         details["exposure_checks"] = [c.as_dict() for c in checks]
@@ -553,11 +562,43 @@ def _gaps(entries: list[KnowledgeEntry], regimen: RegimenEntry | None = None) ->
     return gaps
 
 
-def _best_result(regimen: RegimenEntry) -> str:
+def _best_result(regimen: RegimenEntry, case: Case) -> str:
+    """The lead trial's first two figures, quoted only from a population that includes the
+    patient (otherwise the population they come from, in words)."""
     for t in regimen.trials:
         if t.outcomes:
-            return f"{t.name}: " + "; ".join(o.text() for o in t.outcomes[:2])
-    return regimen.summary
+            return trial_text(case, t, t.outcomes[:2])
+    return regimen.summary.strip().rstrip(".")
+
+
+#: Each exposure check in the words of a caution statement ("only after weighing ...").
+CHECK_WORDS = {
+    "treatment_history": "how the disease behaved on these agents before",
+    "naive_fit": "prior anthracycline and alkylator exposure (meant for naive patients)",
+    "anthracycline": "cumulative anthracycline and cardiac risk",
+    "ifosfamide_renal": "cumulative ifosfamide and renal risk",
+    "alkylator_load": "alkylator load and fertility",
+}
+
+
+def option_statement(
+    regimen: RegimenEntry, strength: Strength, flagged: list[ExposureCheck]
+) -> str:
+    """The option's statement, led by its strength: 'Do not offer X' (avoid), 'Caution — X,
+    only after weighing ...' (caution; never 'Consider', so it cannot read as a suggestion), or
+    'Consider X' -- then the regimen's summary."""
+    summary = regimen.summary.strip()
+    if strength is Strength.AVOID:
+        return f"Do not offer {regimen.name}. {summary}"
+    if strength is Strength.CAUTION:
+        concerns = [
+            CHECK_WORDS[c.name] + (" (not known)" if c.status == CheckStatus.INDETERMINATE else "")
+            for c in flagged
+            if c.status in (CheckStatus.CAUTION, CheckStatus.INDETERMINATE)
+        ]
+        weigh = join_words(concerns) if concerns else "the concerns given in the reason"
+        return f"{CAUTION}{regimen.name}, only after weighing {weigh}. {summary}"
+    return f"Consider {regimen.name}. {summary}"
 
 
 def relapse_option(
@@ -576,16 +617,15 @@ def relapse_option(
     ]
     notes = [c for c in checks if c.status in (CheckStatus.NOTE, CheckStatus.OK)]
     notes = [c for c in notes if c.name != "treatment_history" or c.status == CheckStatus.NOTE]
-    parts = [f"{regimen.evidence_level.label} evidence; {_best_result(regimen)}."]
+    parts = [f"{regimen.evidence_level.label} evidence; {_best_result(regimen, case)}."]
     parts += [f"{c.name.replace('_', ' ')}: {c.reason}" for c in flagged + notes]
     citations = list(
         dict.fromkeys(list(regimen.citations) + [c for ch in checks for c in ch.citations])
     )
-    verb = "Do not offer" if strength is Strength.AVOID else "Consider"
     return Recommendation(
         id=f"systemic.{regimen.id}",
         category=CATEGORY,
-        statement=f"{verb} {regimen.name}. {regimen.summary.strip()}",
+        statement=option_statement(regimen, strength, flagged),
         strength=strength,
         reason=" ".join(parts),
         rule=RULE_RELAPSE,
@@ -593,7 +633,7 @@ def relapse_option(
         based_on_findings=list(dict.fromkeys(c.finding for c in checks)),
         inputs_used=sorted({n for c in checks for n in c.needs}),
         evidence_gaps=_gaps([regimen], regimen),
-        details=regimen_details(regimen, checks),
+        details=regimen_details(regimen, case, checks),
     )
 
 
@@ -628,19 +668,37 @@ def cardiac_summary(findings: Mapping[str, Finding]) -> tuple[str, list[str]]:
     return text + ".", _cites(crossed or rows)
 
 
-def _vit_os_text() -> str:
-    """The VIT-0910 overall-survival result with its evidence label (care.yaml)."""
+VIT_POPULATION = "vit0910"
+
+
+def _vit_os_text(case: Case) -> str:
+    """The VIT-0910 overall-survival result with its evidence label (care.yaml), and whose
+    figure it is: the trial's population when it includes the patient, otherwise named as
+    another population's (``prognosis.population``)."""
     fig = care_entries()[VIT_EVIDENCE].figures
-    return (
+    check = check_population(case, VIT_POPULATION)
+    stats = (
         f"adjusted hazard ratio for death {fig['os_adjusted_hazard_ratio']}, 95% CI "
         f"{fig['os_hr_ci_low']}-{fig['os_hr_ci_high']}, P={fig['os_p_value']}; SECONDARY: the "
         "final JCO 2021 statistics as quoted by PDQ 2025"
+    )
+    if check.membership is Membership.MEMBER:
+        return f"{stats}; population: {check.words()}"
+    if check.membership is Membership.NOT_MEMBER:
+        return (
+            f"hazard ratio not quoted as this patient's: it comes from another population "
+            f"({check.words()}): " + "; ".join(check.excluded_by)
+        )
+    return (
+        f"hazard ratio not quoted: it describes {check.words()} and applies only if "
+        + "; ".join(check.undecided)
     )
 
 
 def relapse_overview(
     options: list[RegimenEntry],
     not_offered: list[RegimenEntry],
+    case: Case,
     findings: Mapping[str, Finding] | None = None,
 ) -> Recommendation:
     cardiac, cardiac_cites = cardiac_summary(findings or {})
@@ -657,7 +715,7 @@ def relapse_overview(
         reason=(
             "Randomised evidence at relapse: VIT-0910 randomised vincristine + irinotecan (VI) "
             "against VI + temozolomide (VIT) and reported longer overall survival with VIT "
-            f"({_vit_os_text()}); ARST0921 selected temsirolimus over bevacizumab with "
+            f"({_vit_os_text(case)}); ARST0921 selected temsirolimus over bevacizumab with "
             "vinorelbine/cyclophosphamide on event-free survival. Neither makes a regimen "
             "standard for every patient."
         )
@@ -700,19 +758,30 @@ def _oberlin_scores(findings: Mapping[str, Finding]) -> tuple[list[int] | None, 
     return None, "the Oberlin score does not apply"
 
 
-def metastatic_protocol(regimen: RegimenEntry, findings: Mapping[str, Finding]) -> Recommendation:
+def metastatic_protocol(
+    regimen: RegimenEntry, findings: Mapping[str, Finding], case: Case
+) -> Recommendation:
+    """A first-line protocol for metastatic RMS with the figures for the patient's Oberlin
+    score, each quoted only from a population that includes the patient."""
     scores, score_text = _oberlin_scores(findings)
-    outcomes = [
-        o.text()
+    by_score = [
+        trial_text(case, t, chosen)
         for t in regimen.trials
-        for o in t.outcomes
-        if scores is not None and any(o.applies_to_oberlin(s) for s in scores)
+        if (
+            chosen := [
+                o
+                for o in t.outcomes
+                if scores is not None and any(o.applies_to_oberlin(s) for s in scores)
+            ]
+        )
     ]
-    if outcomes:
-        result = f"Published outcome for {score_text}: " + "; ".join(outcomes) + "."
+    if by_score:
+        result = f"Published outcome for {score_text}: " + "; ".join(by_score) + "."
     else:
-        overall = [o.text() for t in regimen.trials for o in t.outcomes if o.oberlin_min is None][
-            :2
+        overall = [
+            trial_text(case, t, chosen)
+            for t in regimen.trials
+            if (chosen := [o for o in t.outcomes if o.oberlin_min is None][:2])
         ]
         result = f"With {score_text}, the overall figures apply: " + "; ".join(overall) + "."
     return Recommendation(
@@ -725,7 +794,7 @@ def metastatic_protocol(regimen: RegimenEntry, findings: Mapping[str, Finding]) 
         citations=list(regimen.citations),
         based_on_findings=[F_OBERLIN],
         evidence_gaps=_gaps([regimen], regimen),
-        details=regimen_details(regimen, None, scores),
+        details=regimen_details(regimen, case, None, scores),
     )
 
 
@@ -738,7 +807,7 @@ def _extrapolated_gap(r: RegimenEntry) -> EvidenceGap:
     )
 
 
-def metastatic_recommendations(findings: Mapping[str, Finding]) -> list[Recommendation]:
+def metastatic_recommendations(case: Case, findings: Mapping[str, Finding]) -> list[Recommendation]:
     table = regimens()
     protocols = [
         r
@@ -763,7 +832,7 @@ def metastatic_recommendations(findings: Mapping[str, Finding]) -> list[Recommen
             based_on_findings=[F_OBERLIN],
         )
     ]
-    recs += [metastatic_protocol(r, findings) for r in protocols]
+    recs += [metastatic_protocol(r, findings, case) for r in protocols]
     for r in table:
         if r.setting is RegimenSetting.MAINTENANCE:
             recs.append(
@@ -772,11 +841,11 @@ def metastatic_recommendations(findings: Mapping[str, Finding]) -> list[Recommen
                     category=CATEGORY,
                     statement=f"After intensive treatment, {r.name.lower()}. {r.summary.strip()}",
                     strength=Strength.RECOMMENDED,
-                    reason=f"{r.evidence_level.label} evidence; {_best_result(r)}.",
+                    reason=f"{r.evidence_level.label} evidence; {_best_result(r, case)}.",
                     rule=RULE_METASTATIC,
                     citations=list(r.citations),
                     evidence_gaps=[*_gaps([r], r), _extrapolated_gap(r)],
-                    details=regimen_details(r),
+                    details=regimen_details(r, case),
                 )
             )
         elif r.setting is RegimenSetting.FIRST_LINE_METASTATIC and not r.offered_for_relapse:
@@ -791,7 +860,7 @@ def metastatic_recommendations(findings: Mapping[str, Finding]) -> list[Recommen
                     rule=RULE_METASTATIC,
                     citations=list(r.citations),
                     evidence_gaps=_gaps([r], r),
-                    details=regimen_details(r),
+                    details=regimen_details(r, case),
                 )
             )
     return recs
@@ -827,7 +896,8 @@ def systemic_recommendations(case: Case, findings: Mapping[str, Finding]) -> lis
         recs = {r.id: relapse_option(r, findings, case, history) for r in offered}
         options = sorted(offered, key=lambda r: fit_key(r, recs[r.id], findings))
         not_offered = [r for r in relapse if not r.offered_for_relapse]
-        return [relapse_overview(options, not_offered, findings)] + [recs[r.id] for r in options]
+        overview = relapse_overview(options, not_offered, case, findings)
+        return [overview] + [recs[r.id] for r in options]
     if case.diagnosis.distant_metastases:
-        return metastatic_recommendations(findings)
+        return metastatic_recommendations(case, findings)
     return []

@@ -93,6 +93,19 @@ class OptionLine:
     citations: list[str]
     rec_id: str
 
+    @property
+    def heading(self) -> str:
+        """The option as page one leads with it: a caution option leads with the caution, so
+        it cannot be read as a suggestion."""
+        return f"Caution — {self.name}" if self.strength is Strength.CAUTION else self.name
+
+    @property
+    def qualifiers(self) -> list[str]:
+        """What follows the heading: the strength (unless the heading already states it),
+        then the notes."""
+        lead = [] if self.strength is Strength.CAUTION else [self.strength.value]
+        return [*lead, *self.notes]
+
 
 @dataclass(frozen=True)
 class TrialLine:
@@ -155,13 +168,46 @@ def recurrence_line(case: Case, assessment: Assessment) -> str | None:
         if ev.sites
         else ("no sites recorded" if ev.sites is not None else "sites not yet known")
     )
-    pattern = [
-        _answer(f)
-        for fid in ("relapse.extent", "relapse.type", "relapse.timing")
-        if (f := assessment.findings.get(fid)) is not None and f.status is FindingStatus.DETERMINED
-    ]
+    pattern, _ = recurrence_pattern(case, assessment)
     tail = f" — {'; '.join(pattern)}" if pattern else " — pattern and timing undecided"
     return f"{head}: {sites}{tail}."
+
+
+def _determined(assessment: Assessment, fid: str) -> Finding | None:
+    f = assessment.findings.get(fid)
+    return f if f is not None and f.status is FindingStatus.DETERMINED else None
+
+
+def recurrence_pattern(case: Case, assessment: Assessment) -> tuple[list[str], set[str]]:
+    """The recurrence's pattern and timing, each said once in clinical words, and the finding
+    ids that said it (page one's classification line leaves those out).
+
+    The extent of the latest recurrence ('local recurrence', 'disseminated recurrence') says
+    what the type of the first event would repeat ('local; local'), so the type is shown only
+    when the extent is undecided, or when it adds a local or regional component to a distant
+    one.  Type and timing describe the first event: after more than one event they are
+    labelled so.
+    """
+    words: list[str] = []
+    stated: set[str] = set()
+    first = len(case.events) <= 1
+    extent = _determined(assessment, "relapse.extent")
+    kind = _determined(assessment, "relapse.type")
+    timing = _determined(assessment, "relapse.timing")
+    if extent is not None:
+        what, _, why = _answer(extent).partition(" (")
+        words.append(f"{what} recurrence" + (f" ({why}" if why else ""))
+        stated.add(extent.id)
+    if kind is not None:
+        adds = extent is None or (kind.value == "combined" and extent.value == "disseminated")
+        if adds:
+            words.append(_answer(kind) + ("" if first else " at the first event"))
+        if adds or first:
+            stated.add(kind.id)
+    if timing is not None:
+        words.append(_answer(timing) + ("" if first else " at the first event"))
+        stated.add(timing.id)
+    return words, stated
 
 
 # --- classification ---------------------------------------------------------------------------
@@ -179,11 +225,14 @@ def _answer(f: Finding) -> str:
     return f"undecided ({len(f.candidates)} possible)" if f.candidates else "undecided"
 
 
-def classification(assessment: Assessment) -> list[LabelledValue]:
+def classification(
+    assessment: Assessment, stated: frozenset[str] = frozenset()
+) -> list[LabelledValue]:
+    """The classification findings, less those the recurrence line already ``stated``."""
     out = []
     for fid in CLASSIFICATION_IDS:
         f = assessment.findings.get(fid)
-        if f is None or f.status is FindingStatus.NOT_APPLICABLE:
+        if f is None or f.status is FindingStatus.NOT_APPLICABLE or fid in stated:
             continue
         out.append(
             LabelledValue(finding_label(fid), _answer(f), f.status is FindingStatus.INDETERMINATE)
@@ -453,7 +502,10 @@ def page_one(case: Case, assessment: Assessment, charts: list[Chart] | None = No
         recurrence_line=recurrence_line(case, assessment),
         dates=dates_line(case, assessment),
         warnings=list(assessment.warnings),
-        classification=classification(assessment),
+        classification=classification(
+            assessment,
+            frozenset(recurrence_pattern(case, assessment)[1]) if case.events else frozenset(),
+        ),
         prognosis=prognosis,
         chart=headline_chart(assessment, entries, charts),
         options=options,

@@ -46,7 +46,7 @@ def _summary_lines(case: Case, assessment: Assessment) -> list[str]:
     for p in p1.prognosis:
         lines.append(_wrap(f"Prognosis: {p.figure} ({p.source}) -- in {p.population}.", "  "))
     for o in p1.options:
-        lines.append(_wrap(f"Option: {o.name} -- {'; '.join([o.strength.value, *o.notes])}", "  "))
+        lines.append(_wrap(f"Option: {o.heading} -- {'; '.join(o.qualifiers)}", "  "))
         lines += [_wrap(d, "      ") for d in o.dose_lines]
     for t in p1.trials:
         pending = f"; pending: {'; '.join(t.pending)}" if t.pending else ""
