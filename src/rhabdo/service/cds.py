@@ -49,6 +49,7 @@ from rhabdo.interop.fhir_diagnosis import (
 )
 from rhabdo.service import store
 from rhabdo.service.auth import DB
+from rhabdo.service.bodies import OffLoopJsonRoute
 from rhabdo.service.cds_schemas import problems, validator
 from rhabdo.service.settings import Settings, TrustedIssuer
 
@@ -173,6 +174,23 @@ def verify_client_jwt(
     token: str, settings: Settings, audiences: list[str], replay: ReplayCache
 ) -> dict[str, Any]:
     """Check a CDS client's JWT as *Trusting CDS Clients* requires; return its claims."""
+    claims = verify_client_jwt_signature(token, settings, audiences)
+    claim_jti(claims, replay)
+    return claims
+
+
+def claim_jti(claims: dict[str, Any], replay: ReplayCache) -> None:
+    """Refuse a token whose ``jti`` this issuer has used before (one use per token)."""
+    if not replay.claim(str(claims["iss"]), str(claims["jti"]), float(claims["exp"])):
+        raise JwtRefused("jti was already used (replay)")
+
+
+def verify_client_jwt_signature(
+    token: str, settings: Settings, audiences: list[str]
+) -> dict[str, Any]:
+    """Everything *Trusting CDS Clients* requires of a JWT except the one-time ``jti``:
+    issuer on the allow-list, its key and pinned algorithm, signature, audience, expiry and
+    lifetime; return the claims."""
     import jwt
 
     try:
@@ -219,8 +237,6 @@ def verify_client_jwt(
         raise JwtRefused(f"token refused ({type(exc).__name__})") from None
     if float(claims["exp"]) - float(claims["iat"]) > settings.cds_jwt_max_lifetime_s:
         raise JwtRefused("token lifetime is longer than allowed")
-    if not replay.claim(issuer.issuer, str(claims["jti"]), float(claims["exp"])):
-        raise JwtRefused("jti was already used (replay)")
     return claims
 
 
@@ -231,7 +247,15 @@ def authenticate_client(request: Request, audiences: list[str]) -> TrustedIssuer
         if settings.cds_require_jwt:
             raise JwtRefused("Authorization: Bearer <JWT> is required")
         return None
-    claims = verify_client_jwt(header[7:].strip(), settings, audiences, request.app.state.jti_cache)
+    token = header[7:].strip()
+    # The transport check (``app.BodyLimit``) verified this very token for these audiences
+    # before the body was read; only its one-time use is left to check.
+    checked = getattr(request.state, "cds_jwt", None)
+    if checked is not None and checked[0] == token and set(audiences) <= set(checked[1]):
+        claims = checked[2]
+    else:
+        claims = verify_client_jwt_signature(token, settings, audiences)
+    claim_jti(claims, request.app.state.jti_cache)
     # The EHR user the call was made for, for the audit log (fhirUser, else sub).
     user = claims.get("fhirUser") or claims.get("sub")
     request.state.cds_user = str(user) if user else None
@@ -893,7 +917,7 @@ def _checked(request: Request, name: str, document: dict[str, Any]) -> JSONRespo
 
 
 def router() -> APIRouter:
-    r = APIRouter(tags=["CDS Hooks"])
+    r = APIRouter(tags=["CDS Hooks"], route_class=OffLoopJsonRoute)
 
     @r.get("/cds-services", summary="CDS Hooks discovery")
     def discovery(request: Request) -> JSONResponse:
@@ -1134,9 +1158,9 @@ def _patient_view_cards(
     else:
         answered = "cached"
     # Every answer is logged, cached or not, with the EHR user where the JWT names one.
+    # Written in batches by the server's background task (see ``auditqueue``).
     issuer = client.issuer if client else None
-    store.audit(
-        db,
+    request.app.state.audit_queue.record(
         getattr(request.state, "cds_user", None) or issuer,
         store.AuditAction.CDS_CALL,
         "cds_assessment",
