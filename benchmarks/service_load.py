@@ -24,9 +24,7 @@ import argparse
 import asyncio
 import json
 import os
-import pwd
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -38,8 +36,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from rhabdo.service.pgserver import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PASSWORD = "load test password 2026"
 PROBE_LIMIT_S = 2.0
 REQUEST_TIMEOUT_S = 60.0
@@ -47,55 +46,16 @@ REQUEST_TIMEOUT_S = 60.0
 SERVER_LOG_TAIL: list[str] = []
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _run_as(user: pwd.struct_passwd | None, argv: list[str]) -> None:
-    if user is not None:
-        argv = ["runuser", "-u", user.pw_name, "--", *argv]
-    subprocess.run(argv, check=True, capture_output=True, timeout=120)
-
-
 @contextmanager
-def postgres(workdir: Path) -> Iterator[str]:
+def postgres() -> Iterator[str]:
     """A temporary PostgreSQL 15 server on loopback; yields the URL of a new database."""
-    if not (PG_BIN / "initdb").exists():
-        raise SystemExit(f"PostgreSQL 15 server binaries are absent ({PG_BIN})")
-    runner = pwd.getpwnam("postgres") if os.geteuid() == 0 else None
-    root = Path(tempfile.mkdtemp(prefix="rhabdo-bench-pg-"))
-    if runner is not None:
-        os.chown(root, runner.pw_uid, runner.pw_gid)
-    data, port = root / "data", _free_port()
-    _run_as(runner, [str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "rhabdo"])
-    opts = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=200"
-    _run_as(
-        runner,
-        [
-            str(PG_BIN / "pg_ctl"),
-            "-D",
-            str(data),
-            "-o",
-            opts,
-            "-l",
-            str(root / "log"),
-            "-w",
-            "start",
-        ],
-    )
-    try:
-        import psycopg
+    from rhabdo.service.pgserver import PostgresUnavailable, temporary_server
 
-        with psycopg.connect(
-            f"postgresql://rhabdo@127.0.0.1:{port}/postgres", autocommit=True
-        ) as c:
-            c.execute("CREATE DATABASE bench")
-        yield f"postgresql://rhabdo@127.0.0.1:{port}/bench"
-    finally:
-        _run_as(runner, [str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"])
-        shutil.rmtree(root, ignore_errors=True)
+    try:
+        with temporary_server(["max_connections=200"]) as pg:
+            yield pg.new_database("bench")
+    except PostgresUnavailable as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def _examples() -> list[dict[str, Any]]:
@@ -122,7 +82,7 @@ def prepare(url: str) -> None:
 
 @contextmanager
 def server(url: str, workdir: Path, workers: int) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ)
     env.update(
         RHABDO_ENV="testing",
@@ -321,7 +281,7 @@ def main() -> None:
     for name in args.databases:
         with tempfile.TemporaryDirectory(prefix="rhabdo-bench-") as tmp:
             workdir = Path(tmp)
-            with postgres(workdir) if name == "postgres" else _sqlite(workdir) as url:
+            with postgres() if name == "postgres" else _sqlite(workdir) as url:
                 prepare(url)
                 with server(url, workdir, args.workers) as base:
                     result = asyncio.run(run(base, args.seconds, args.clients, args.pdf_clients))

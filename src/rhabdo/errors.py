@@ -69,6 +69,23 @@ class FhirBundleError(CaseValidationError):
     document = "FHIR bundle"
 
 
+class NotRhabdomyosarcoma(FhirBundleError):
+    """The record's primary cancer is not a rhabdomyosarcoma (or does not say it is one).
+
+    Not a malformed bundle: the message says the record holds no RMS diagnosis and names the
+    diagnosis found, on one line.  ``field`` is the element that was read (``Condition/x.code``).
+    """
+
+    def __init__(self, field: str, why: str, source: str | None = None) -> None:
+        super().__init__([FieldProblem(field, why)], source)
+        self.why = why
+        where = f"{source}: " if source else ""
+        self.args = (
+            f"{where}no rhabdomyosarcoma diagnosis in this record: {why} ({field}); "
+            "rhabdo assesses rhabdomyosarcoma only",
+        )
+
+
 class InsufficientData(RhabdoError):
     """A determined answer was demanded but the inputs leave several values possible."""
 

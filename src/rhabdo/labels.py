@@ -438,6 +438,12 @@ KNOWLEDGE_NEED_LABELS: dict[str, str] = {
     "knowledge.dose_thresholds.ced.other_alkylators": (
         "a verified CED conversion factor for the other alkylators (evidence gap)"
     ),
+    "knowledge.dose_thresholds.anthracycline.epirubicin": (
+        "an IGHG-recommended epirubicin-to-doxorubicin equivalence ratio (evidence gap)"
+    ),
+    "knowledge.dose_thresholds.anthracycline.idarubicin": (
+        "an IGHG-recommended idarubicin-to-doxorubicin equivalence ratio (evidence gap)"
+    ),
 }
 
 

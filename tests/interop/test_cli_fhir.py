@@ -46,6 +46,26 @@ def test_import_as_json_and_lists_unmapped_codes(tmp_path: Path) -> None:
     assert "2021-01-01" not in result.stderr  # no birth date in the report
 
 
+def test_import_of_a_non_rms_record_says_it_has_no_rms_diagnosis(tmp_path: Path) -> None:
+    """The IG's breast-cancer patient bundle (hl7.fhir.us.mcode 4.0.0, vendored): one line that
+    names the diagnosis found, not a malformed-bundle report."""
+    published = (
+        Path(__file__).resolve().parents[1]
+        / "data/public/fhir-packages/hl7.fhir.us.mcode-4.0.0/example"
+        / "Bundle-mcode-patient-bundle-jenny-m.json"
+    )
+    result = CliRunner().invoke(cli, ["fhir", "import", str(published)])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    (line,) = lines
+    assert line.startswith(f"error: {published}: no rhabdomyosarcoma diagnosis in this record")
+    assert "invalid FHIR bundle" not in line
+    assert "Primary malignant neoplasm of female left breast" in line
+    assert "is not rhabdomyosarcoma" in line
+    assert "Traceback" not in result.output
+
+
 def test_import_of_a_malformed_bundle_fails_cleanly(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"resourceType": "Patient", "id": "x"}), encoding="utf-8")

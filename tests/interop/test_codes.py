@@ -316,12 +316,21 @@ def test_every_agent_with_an_rxnorm_code_reads_back(agent: ChemotherapyAgent) ->
         ("11202", ChemotherapyAgent.VINCRISTINE),
         ("3639", ChemotherapyAgent.DOXORUBICIN),
         ("5650", ChemotherapyAgent.IDARUBICIN),
+        ("5657", ChemotherapyAgent.IFOSFAMIDE),
+        ("4179", ChemotherapyAgent.ETOPOSIDE),
+        ("40048", ChemotherapyAgent.CARBOPLATIN),
+        ("2555", ChemotherapyAgent.CISPLATIN),
+        ("12574", ChemotherapyAgent.GEMCITABINE),
+        ("6718", ChemotherapyAgent.MELPHALAN),
+        ("1828", ChemotherapyAgent.BUSULFAN),
+        ("10473", ChemotherapyAgent.THIOTEPA),
     ],
 )
 def test_rxnorm_rows(rxnorm: str, agent: ChemotherapyAgent) -> None:
-    """Source: EX_ExtendedExample_Pediatric.fsh and EX_ExtendedExample.fsh."""
+    """Sources per row: knowledge/data/terminology/codes.yaml (mCODE 4.0.0 examples, NMDP
+    CIBMTR IG, CPIC drug table, PCDC data model, VICC RxNorm extract; two agree on each)."""
     assert c.AGENT_FROM_RXNORM[rxnorm] is agent
 
 
 def test_the_rxnorm_table_has_no_untested_row() -> None:
-    assert len(c.AGENT_FROM_RXNORM) == 4
+    assert len(c.AGENT_FROM_RXNORM) == 12

@@ -219,3 +219,41 @@ def test_an_entered_in_error_fusion_result_is_not_used() -> None:
     assert ("Observation/f2", "not used: status is entered-in-error") in {
         (s.resource, s.reason) for s in result.skipped
     }
+
+
+@pytest.mark.parametrize(
+    ("code", "verdict"),
+    [
+        (coding(c.ICD10CM, "C91.00"), "another cancer"),
+        (coding(c.SNOMED, "999999999"), "not stated"),  # a SNOMED code we cannot read
+        (coding(c.ICD10CM, "C49.2"), "not stated"),  # a site without a morphology
+        ({"text": "Embryonal rhabdomyosarcoma"}, "rhabdomyosarcoma"),
+        (RMS_MORPHOLOGY, "rhabdomyosarcoma"),
+    ],
+    ids=["icd10-leukaemia", "unknown-snomed", "icd10-site-only", "text", "icd-o-3"],
+)
+def test_the_gate_never_reads_an_unknown_code_as_another_cancer(
+    code: dict[str, Any], verdict: str
+) -> None:
+    from rhabdo.interop.fhir_diagnosis import judge
+
+    condition = {"resourceType": "Condition", "id": "dx", "subject": SUBJECT, "code": code}
+    assert judge(condition).verdict == verdict
+
+
+def test_a_non_rms_refusal_is_not_reported_as_an_invalid_bundle() -> None:
+    from rhabdo.errors import NotRhabdomyosarcoma
+
+    condition = {
+        "resourceType": "Condition",
+        "id": "dx",
+        "subject": SUBJECT,
+        "code": coding(c.ICD10CM, "C91.00"),
+    }
+    with pytest.raises(NotRhabdomyosarcoma) as info:
+        case_from_bundle(bundle(PATIENT, condition))
+    text = str(info.value)
+    assert text.startswith("no rhabdomyosarcoma diagnosis in this record: the primary cancer")
+    assert "\n" not in text and "invalid" not in text
+    assert "Condition/dx.code" in text
+    assert [p.field for p in info.value.problems] == ["Condition/dx.code"]

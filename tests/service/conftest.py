@@ -1,20 +1,14 @@
 """Fixtures for the service tests: a real PostgreSQL 15 server, databases, apps, users, JWTs.
 
-The PostgreSQL server is started once per session from ``/usr/lib/postgresql/15/bin`` (initdb
-into a temporary directory, a free loopback port, its unix socket in the same directory) and
-stopped at the end.  Tests parametrised over ``db_url`` run against SQLite and PostgreSQL.
+The PostgreSQL server is started once per session by ``rhabdo.service.pgserver`` (initdb into
+a temporary directory, a free loopback port, its unix socket in the same directory) and stopped
+at the end; the load benchmark uses the same helper.  Tests parametrised over ``db_url`` run
+against SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import pwd
-import shutil
-import socket
-import subprocess
-import tempfile
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,69 +16,23 @@ from typing import Any
 import pytest
 from service_helpers import BASE_URL, ISSUER, KID, Browserless
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _run_as(user: pwd.struct_passwd | None, argv: list[str]) -> None:
-    if user is None:
-        subprocess.run(argv, check=True, capture_output=True)
-    else:
-        subprocess.run(
-            ["runuser", "-u", user.pw_name, "--", *argv], check=True, capture_output=True
-        )
-
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """A running PostgreSQL 15 server; yields its admin URL (database ``postgres``)."""
-    if not (PG_BIN / "initdb").exists():
-        pytest.skip(f"PostgreSQL 15 server binaries are absent ({PG_BIN}/initdb)")
-    runner = pwd.getpwnam("postgres") if os.geteuid() == 0 else None
-    root = Path(tempfile.mkdtemp(prefix="rhabdo-pg-"))
-    if runner is not None:
-        os.chown(root, runner.pw_uid, runner.pw_gid)
-    data = root / "data"
-    port = _free_port()
-    _run_as(
-        runner,
-        [str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "rhabdo", "-E", "UTF8"],
-    )
-    opts = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-    _run_as(
-        runner,
-        [
-            str(PG_BIN / "pg_ctl"),
-            "-D",
-            str(data),
-            "-o",
-            opts,
-            "-l",
-            str(root / "log"),
-            "-w",
-            "start",
-        ],
-    )
+    from rhabdo.service.pgserver import PostgresUnavailable, temporary_server
+
     try:
-        yield f"postgresql+psycopg://rhabdo@127.0.0.1:{port}/postgres"
-    finally:
-        _run_as(runner, [str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"])
-        shutil.rmtree(root, ignore_errors=True)
+        with temporary_server(["fsync=off"]) as server:
+            yield server.admin_url
+    except PostgresUnavailable as exc:
+        pytest.skip(str(exc))
 
 
 def _new_pg_database(admin_url: str) -> str:
-    import psycopg
+    from rhabdo.service.pgserver import create_database
 
-    name = "t_" + uuid.uuid4().hex[:12]
-    conninfo = admin_url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    return admin_url.rsplit("/", 1)[0] + "/" + name
+    return create_database(admin_url)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

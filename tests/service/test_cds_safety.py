@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -24,6 +25,9 @@ import httpx
 import pytest
 from service_helpers import BASE_URL, ISSUER, KID, make_jwt, synthetic_case
 
+from rhabdo.errors import NotRhabdomyosarcoma
+from rhabdo.interop.fhir_diagnosis import Verdict
+from rhabdo.interop.fhir_import import DIAGNOSIS_UNKNOWN, case_from_bundle
 from rhabdo.service import cds, store
 from rhabdo.service.cds_schemas import problems
 from rhabdo.service.settings import Settings, TrustedIssuer
@@ -237,7 +241,66 @@ def test_a_chart_without_rms_gets_one_card_saying_so_and_no_rms_card(
 )
 def test_an_rms_diagnosis_is_recognised(condition: dict[str, Any]) -> None:
     bundle = {"resourceType": "Bundle", "entry": [{"resource": condition}]}
-    assert cds.rms_diagnosis(bundle) == (True, [])
+    evidence = cds.rms_diagnosis(bundle)
+    assert evidence is not None and evidence.verdict is Verdict.RMS
+
+
+MCODE_EXAMPLES = (
+    Path(__file__).resolve().parents[1]
+    / "data"
+    / "public"
+    / "fhir-packages"
+    / "hl7.fhir.us.mcode-4.0.0"
+    / "example"
+)
+#: The IG's published primary cancer Conditions (hl7.fhir.us.mcode 4.0.0, CC0), and the
+#: diagnosis each card must name.  Coded by SNOMED CT (breast: ICD-O-3 morphology as well).
+IG_PRIMARIES = {
+    "Condition-primary-cancer-condition-breast.json": "morphology",
+    "Condition-primary-cancer-condition-brian-l.json": "B-cell acute lymphoblastic",
+    "Condition-primary-cancer-condition-cll.json": "Chronic lymphoid leukemia",
+    "Condition-primary-cancer-condition-nsclc.json": "Non-small cell lung cancer",
+    "Condition-primary-cancer-condition-jenny-m.json": "breast",
+    # coded 128462008 "Metastatic malignant neoplasm": read as a secondary cancer, so the
+    # chart has no primary cancer at all (and imports with the diagnosis explicitly unknown)
+    "Condition-primary-cancer-condition-nonspecific.json": "no primary cancer diagnosis",
+}
+
+
+def _ig_condition(name: str) -> dict[str, Any]:
+    condition: dict[str, Any] = json.loads((MCODE_EXAMPLES / name).read_text(encoding="utf-8"))
+    condition["subject"] = {"reference": f"Patient/{PID}"}
+    return condition
+
+
+@pytest.mark.parametrize("name", sorted(IG_PRIMARIES))
+def test_the_cds_gate_and_the_importer_agree_on_the_igs_primaries(name: str) -> None:
+    """One derivation: the CDS verdict on a chart is the importer's verdict on its bundle."""
+    condition = _ig_condition(name)
+    bundle = {"resourceType": "Bundle", "entry": [{"resource": condition}]}
+    evidence = cds.rms_diagnosis(bundle)
+    with_patient = {**bundle, "entry": [{"resource": _patient()}, *bundle["entry"]]}
+    if evidence is None:
+        assert DIAGNOSIS_UNKNOWN in case_from_bundle(with_patient).notes
+        return
+    assert evidence.verdict is not Verdict.RMS
+    with pytest.raises(NotRhabdomyosarcoma) as refused:
+        case_from_bundle(with_patient)
+    assert refused.value.why == evidence.refusal()
+
+
+@pytest.mark.parametrize("name", sorted(IG_PRIMARIES))
+def test_a_snomed_coded_non_rms_chart_gets_a_card_naming_its_diagnosis(
+    service: Any, client_key: Any, name: str
+) -> None:
+    response = _call(service, client_key, _body(_full_prefetch(_patient(), [_ig_condition(name)])))
+    assert response.status_code == 200, response.text
+    (card,) = response.json()["cards"]
+    assert card["summary"].startswith("No rhabdomyosarcoma diagnosis")
+    assert card["indicator"] == "info"
+    assert IG_PRIMARIES[name] in card["detail"]
+    assert "rhabdo assesses rhabdomyosarcoma only" in card["detail"]
+    assert "invalid" not in card["detail"].lower()
 
 
 # ---------------------------------------------------------------- FHIR server access

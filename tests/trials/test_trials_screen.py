@@ -2,7 +2,8 @@
 judged (overall status and its dates), study purpose, sites by country; month precision.
 
 Every registry record here is SYNTHETIC (invented ids NCT990001xx, written to the documented
-ClinicalTrials.gov API v2 shape); no real registry record could be obtained for vendoring.
+ClinicalTrials.gov API v2 shape), to reach each branch; the same checks run on real v2 records
+(vendored with their receipts) in test_trials_real_records.py.
 """
 
 from __future__ import annotations

@@ -68,8 +68,9 @@ def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def nesting_depth(data: Any) -> int:
-    """How many mappings and lists deep ``data`` goes (iteratively: no recursion limit)."""
+def nesting_depth(data: Any, limit: int = MAX_NESTING) -> int:
+    """How many mappings and lists deep ``data`` goes (iteratively: no recursion limit); the
+    count stops at the first level past ``limit``."""
     deepest = 0
     stack: list[tuple[Any, int]] = [(data, 0)]
     while stack:
@@ -77,7 +78,7 @@ def nesting_depth(data: Any) -> int:
         if isinstance(node, dict | list):
             depth += 1
             deepest = max(deepest, depth)
-            if depth > MAX_NESTING:
+            if depth > limit:
                 return depth
             children = node.values() if isinstance(node, dict) else node
             stack.extend((child, depth) for child in children)

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from rhabdo.cli.common import fail, user_errors, write_output
-from rhabdo.errors import FhirBundleError, FieldProblem
+from rhabdo.errors import FhirBundleError, FieldProblem, NotRhabdomyosarcoma
 
 _MAX_BUNDLE_BYTES = 20_000_000
 
@@ -66,7 +66,10 @@ def import_cmd(bundle_file: str, output: str | None, fmt: str | None, provenance
     from rhabdo.interop.fhir_import import case_from_bundle
 
     with user_errors():
-        result = case_from_bundle(read_bundle(bundle_file))
+        try:
+            result = case_from_bundle(read_bundle(bundle_file))
+        except NotRhabdomyosarcoma as exc:
+            fail(f"{bundle_file}: {exc}")
     fmt = fmt or ("json" if output and output.endswith(".json") else "yaml")
     data = case_to_dict(result.case)
     if fmt == "json":

@@ -10,6 +10,10 @@ Every external code in this module was looked up in one of:
 * published FHIR Shorthand of the mCODE and genomics implementation guides and the SEER
   multiple-primary rules (found with the project's code search) -- marked ``[IG]``.
 
+SNOMED CT and RxNorm codes that rhabdo *writes* are also registered, with their sources
+(repository, commit, path), in ``knowledge/data/terminology/codes.yaml``; a code enters only when
+the vendored HL7 artefacts carry it or two independent published sources agree.
+
 A code that could not be confirmed is not listed: the importer then reports it as unmapped
 (resource id + code) instead of guessing, and the exporter writes our own coding only.
 
@@ -166,8 +170,13 @@ TNM_M_CODES = frozenset({"21901-4", "21907-1", "21913-9", "399387003"})
 TNM_T_CLINICAL = Code(LOINC, "21905-5", "Primary tumor.clinical [Class] Cancer")
 TNM_N_CLINICAL = Code(LOINC, "21906-3", "Regional lymph nodes.clinical [Class] Cancer")
 TNM_M_CLINICAL = Code(LOINC, "21907-1", "Distant metastases.clinical [Class] Cancer")
-#: AJCC cM0 [FSH]: the only AJCC category value we read (M0 means no distant metastasis).
+#: AJCC cM0 and cN0 [FSH: Bundle-mcode-patient-bundle-jenny-m]: "no distant metastasis" and
+#: "no regional lymph node metastasis" mean the same under the IRS pretreatment TNM, so they are
+#: written beside our own M0/N0 and read back.  AJCC T categories are not: AJCC cT1/cT2 for
+#: soft-tissue sarcoma are tumour-size classes, IRS T1/T2 say whether the tumour is confined to
+#: its site of origin, so T (and N1, NX, M1, not found in the published artefacts) stay uncoded.
 AJCC_CM0 = Code(SNOMED, "1229901006", "American Joint Committee on Cancer cM0 (qualifier value)")
+AJCC_CN0 = Code(SNOMED, "1229967007", "American Joint Committee on Cancer cN0 (qualifier value)")
 
 TUMOR_SIZE = Code(LOINC, "21889-1", "Size Tumor")  # [IG] mcode-tumor-size
 TUMOR_LONGEST_DIMENSION = Code(LOINC, "33728-7", "Size.maximum dimension in Tumor")  # [IG]
@@ -360,20 +369,31 @@ METASTATIC_SITE_FROM_SNOMED_BODY_SITE: dict[str, MetastaticSite] = {
 
 # --- chemotherapy ---------------------------------------------------------------------
 
-#: RxNorm ingredient codes seen in the mCODE examples [FSH].  Other agents are written and
-#: read with our own code system until their RxNorm codes are confirmed.
-AGENT_FROM_RXNORM: dict[str, ChemotherapyAgent] = {
-    "3002": ChemotherapyAgent.CYCLOPHOSPHAMIDE,
-    "11202": ChemotherapyAgent.VINCRISTINE,
-    "3639": ChemotherapyAgent.DOXORUBICIN,
-    "5650": ChemotherapyAgent.IDARUBICIN,
-}
+#: RxNorm ingredient codes.  Each code-display pair was checked against at least two
+#: independent published sources, listed with their repository, commit and path in
+#: ``knowledge/data/terminology/codes.yaml`` (a test checks that this table and that file agree
+#: and that the mCODE-sourced codes occur in the vendored package).  Agents without a verified
+#: code are written and read with rhabdo's own code system only (``UNCODED_AGENTS``).
 AGENT_TO_RXNORM: dict[ChemotherapyAgent, Code] = {
-    ChemotherapyAgent.CYCLOPHOSPHAMIDE: Code(RXNORM, "3002", "cyclophosphamide"),
     ChemotherapyAgent.VINCRISTINE: Code(RXNORM, "11202", "vincristine"),
+    ChemotherapyAgent.CYCLOPHOSPHAMIDE: Code(RXNORM, "3002", "cyclophosphamide"),
+    ChemotherapyAgent.IFOSFAMIDE: Code(RXNORM, "5657", "ifosfamide"),
     ChemotherapyAgent.DOXORUBICIN: Code(RXNORM, "3639", "DOXOrubicin"),
     ChemotherapyAgent.IDARUBICIN: Code(RXNORM, "5650", "IDArubicin"),
+    ChemotherapyAgent.ETOPOSIDE: Code(RXNORM, "4179", "etoposide"),
+    ChemotherapyAgent.CARBOPLATIN: Code(RXNORM, "40048", "carboplatin"),
+    ChemotherapyAgent.CISPLATIN: Code(RXNORM, "2555", "cisplatin"),
+    ChemotherapyAgent.GEMCITABINE: Code(RXNORM, "12574", "gemcitabine"),
+    ChemotherapyAgent.MELPHALAN: Code(RXNORM, "6718", "melphalan"),
+    ChemotherapyAgent.BUSULFAN: Code(RXNORM, "1828", "busulfan"),
+    ChemotherapyAgent.THIOTEPA: Code(RXNORM, "10473", "thiotepa"),
 }
+AGENT_FROM_RXNORM: dict[str, ChemotherapyAgent] = {
+    code.code: agent for agent, code in AGENT_TO_RXNORM.items()
+}
+#: Agents whose RxNorm code could not be confirmed by two independent published sources:
+#: exported as text with rhabdo's own coding only (the reason is in codes.yaml).
+UNCODED_AGENTS = frozenset(ChemotherapyAgent) - set(AGENT_TO_RXNORM) - {ChemotherapyAgent.OTHER}
 
 #: UCUM dose units -> our dose units.  UCUM writes micrograms as ``ug``.
 DOSE_UNIT_FROM_UCUM: dict[str, DoseUnit] = {

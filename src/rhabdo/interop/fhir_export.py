@@ -32,7 +32,13 @@ from rhabdo.case.model import (
     Surgery,
     TreatmentLine,
 )
-from rhabdo.case.vocab import FusionStatus, MetastaticSite, MutationStatus, PerformanceScale
+from rhabdo.case.vocab import (
+    FusionStatus,
+    MetastaticSite,
+    MutationStatus,
+    NodalStatus,
+    PerformanceScale,
+)
 from rhabdo.interop import codes as c
 from rhabdo.interop import fhir_casefields as casefields
 from rhabdo.interop.extensions import EXT_CITATION
@@ -192,7 +198,10 @@ def _write_case(w: _Writer) -> None:
             "tnm-n",
             _concept(c.TNM_N_CLINICAL.coding()),
             c.PROFILE_TNM_N,
-            valueCodeableConcept=_concept(c.own_coding(dx.regional_nodes)),
+            valueCodeableConcept=_concept(
+                c.own_coding(dx.regional_nodes),
+                c.AJCC_CN0.coding() if dx.regional_nodes is NodalStatus.N0 else None,
+            ),
             **staging,
         )
     if dx.distant_metastases is not None:

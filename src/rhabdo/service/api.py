@@ -19,6 +19,7 @@ from rhabdo.service.assessing import (
     stored_or_fresh,
 )
 from rhabdo.service.auth import DB, Clinician, CurrentUser
+from rhabdo.service.bodies import OffLoopJsonRoute
 from rhabdo.service.db import CaseRecord, CaseVersion
 
 CaseDocument = Annotated[
@@ -101,7 +102,7 @@ def _case_out(r: CaseRecord, v: CaseVersion) -> CaseOut:
 def router() -> APIRouter:
     from rhabdo.case.io import case_to_dict, parse_case
 
-    r = APIRouter(prefix="/api/v1", tags=["API"])
+    r = APIRouter(prefix="/api/v1", tags=["API"], route_class=OffLoopJsonRoute)
 
     @r.post("/assess", summary="Assess a case without storing it")
     def assess_only(user: CurrentUser, db: DB, body: CaseCreate) -> JSONResponse:

@@ -41,8 +41,15 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 
+from rhabdo.interop.fhir_diagnosis import (
+    DiagnosisEvidence,
+    Verdict,
+    chart_diagnosis,
+    conditions_of,
+)
 from rhabdo.service import store
 from rhabdo.service.auth import DB
+from rhabdo.service.bodies import OffLoopJsonRoute
 from rhabdo.service.cds_schemas import problems, validator
 from rhabdo.service.settings import Settings, TrustedIssuer
 
@@ -167,6 +174,23 @@ def verify_client_jwt(
     token: str, settings: Settings, audiences: list[str], replay: ReplayCache
 ) -> dict[str, Any]:
     """Check a CDS client's JWT as *Trusting CDS Clients* requires; return its claims."""
+    claims = verify_client_jwt_signature(token, settings, audiences)
+    claim_jti(claims, replay)
+    return claims
+
+
+def claim_jti(claims: dict[str, Any], replay: ReplayCache) -> None:
+    """Refuse a token whose ``jti`` this issuer has used before (one use per token)."""
+    if not replay.claim(str(claims["iss"]), str(claims["jti"]), float(claims["exp"])):
+        raise JwtRefused("jti was already used (replay)")
+
+
+def verify_client_jwt_signature(
+    token: str, settings: Settings, audiences: list[str]
+) -> dict[str, Any]:
+    """Everything *Trusting CDS Clients* requires of a JWT except the one-time ``jti``:
+    issuer on the allow-list, its key and pinned algorithm, signature, audience, expiry and
+    lifetime; return the claims."""
     import jwt
 
     try:
@@ -213,8 +237,6 @@ def verify_client_jwt(
         raise JwtRefused(f"token refused ({type(exc).__name__})") from None
     if float(claims["exp"]) - float(claims["iat"]) > settings.cds_jwt_max_lifetime_s:
         raise JwtRefused("token lifetime is longer than allowed")
-    if not replay.claim(issuer.issuer, str(claims["jti"]), float(claims["exp"])):
-        raise JwtRefused("jti was already used (replay)")
     return claims
 
 
@@ -225,7 +247,15 @@ def authenticate_client(request: Request, audiences: list[str]) -> TrustedIssuer
         if settings.cds_require_jwt:
             raise JwtRefused("Authorization: Bearer <JWT> is required")
         return None
-    claims = verify_client_jwt(header[7:].strip(), settings, audiences, request.app.state.jti_cache)
+    token = header[7:].strip()
+    # The transport check (``app.BodyLimit``) verified this very token for these audiences
+    # before the body was read; only its one-time use is left to check.
+    checked = getattr(request.state, "cds_jwt", None)
+    if checked is not None and checked[0] == token and set(audiences) <= set(checked[1]):
+        claims = checked[2]
+    else:
+        claims = verify_client_jwt_signature(token, settings, audiences)
+    claim_jti(claims, request.app.state.jti_cache)
     # The EHR user the call was made for, for the audit log (fhirUser, else sub).
     user = claims.get("fhirUser") or claims.get("sub")
     request.state.cds_user = str(user) if user else None
@@ -788,46 +818,22 @@ def _concept_words(concept: Any) -> list[str]:
     return texts + [str(cd["display"]) for cd in _codings(concept) if cd.get("display")]
 
 
-_NOT_USED_VERIFICATION = frozenset({"refuted", "entered-in-error"})
+def rms_diagnosis(bundle: dict[str, Any]) -> DiagnosisEvidence | None:
+    """The verdict of the diagnosis gate on the chart's primary cancer, or None without one.
 
-
-def rms_diagnosis(bundle: dict[str, Any]) -> tuple[bool, list[str]]:
-    """Whether a Condition of the chart names rhabdomyosarcoma, and the diagnoses it names.
-
-    Recognised: an ICD-O-3 rhabdomyosarcoma morphology (in the code or the mCODE histology
-    extension), or a code or text that says "rhabdomyosarcoma".  Refuted and entered-in-error
-    Conditions do not count.  The import decides the details; this gate only keeps RMS cards
-    off charts with no RMS diagnosis at all.
+    The gate is the importer's (``rhabdo.interop.fhir_diagnosis``): ICD-O-3 morphology, SNOMED
+    CT and ICD-10 codes, the mCODE histology extension and rhabdo's own coding are read the
+    same way here and on import, so a chart gets RMS cards exactly when it would import as RMS.
     """
-    from rhabdo.interop import codes
+    return chart_diagnosis(bundle)
 
-    names: list[str] = []
-    for entry in bundle.get("entry") or []:
-        res = entry.get("resource") if isinstance(entry, dict) else None
-        if not isinstance(res, dict) or res.get("resourceType") != "Condition":
-            continue
-        status = {str(cd.get("code")) for cd in _codings(res.get("verificationStatus"))}
-        if status & _NOT_USED_VERIFICATION:
-            continue
-        concepts = [res.get("code")] + [
-            ext.get("valueCodeableConcept")
-            for ext in res.get("extension") or []
-            if isinstance(ext, dict) and ext.get("url") == codes.EXT_HISTOLOGY
-        ]
-        for concept in concepts:
-            for cd in _codings(concept):
-                code = cd.get("code")
-                if (
-                    cd.get("system") == codes.ICDO3
-                    and isinstance(code, str)
-                    and codes.normalise_icdo3(code) in codes.HISTOLOGY_FROM_ICDO3
-                ):
-                    return True, []
-            for text in _concept_words(concept):
-                if "rhabdomyosarcoma" in text.lower():
-                    return True, []
-        names.extend(_concept_words(res.get("code"))[:1])
-    return False, sorted(set(names))[:5]
+
+def _chart_condition_names(bundle: dict[str, Any]) -> list[str]:
+    """Up to five Condition names of the chart (for a card that found no primary cancer)."""
+    names = {
+        words[0] for res in conditions_of(bundle) if (words := _concept_words(res.get("code")))
+    }
+    return sorted(names)[:5]
 
 
 _CARD_TAG = b"rhabdo-cds-card\x00"
@@ -911,7 +917,7 @@ def _checked(request: Request, name: str, document: dict[str, Any]) -> JSONRespo
 
 
 def router() -> APIRouter:
-    r = APIRouter(tags=["CDS Hooks"])
+    r = APIRouter(tags=["CDS Hooks"], route_class=OffLoopJsonRoute)
 
     @r.get("/cds-services", summary="CDS Hooks discovery")
     def discovery(request: Request) -> JSONResponse:
@@ -944,9 +950,9 @@ def router() -> APIRouter:
             raise HTTPException(status_code=412, detail=str(exc)) from None
         except PatientMismatch as exc:
             raise HTTPException(status_code=exc.status, detail=str(exc)) from None
-        has_rms, diagnoses = rms_diagnosis(gathered.bundle)
-        if not has_rms:
-            return JSONResponse(_no_rms_response(request, client, diagnoses))
+        evidence = rms_diagnosis(gathered.bundle)
+        if evidence is None or evidence.verdict is not Verdict.RMS:
+            return JSONResponse(_no_rms_response(request, client, gathered.bundle, evidence))
         # Cards are checked against the response schema when they are first built.
         answer = _patient_view_cards(request, db, body, gathered.bundle, client)
         return JSONResponse(_with_read_notes(request, answer, gathered.incomplete, client))
@@ -1001,15 +1007,23 @@ async def cors_preflight(request: Request) -> Response:
 
 
 def _no_rms_response(
-    request: Request, client: TrustedIssuer | None, diagnoses: list[str]
+    request: Request,
+    client: TrustedIssuer | None,
+    bundle: dict[str, Any],
+    evidence: DiagnosisEvidence | None,
 ) -> dict[str, Any]:
-    """One card saying the chart has no RMS diagnosis (and so no RMS assessment)."""
+    """One card saying the chart has no RMS diagnosis, naming the diagnosis found."""
     settings: Settings = request.app.state.settings
-    found = (
-        "Diagnoses in the chart: " + "; ".join(diagnoses) + "."
-        if diagnoses
-        else "The chart holds no coded diagnosis that rhabdo reads."
-    )
+    if evidence is not None:
+        why = evidence.refusal()
+        found = why[:1].upper() + why[1:] + "."
+    else:
+        names = _chart_condition_names(bundle)
+        found = (
+            "The chart holds no primary cancer diagnosis; its conditions: " + "; ".join(names) + "."
+            if names
+            else "The chart holds no primary cancer diagnosis that rhabdo reads."
+        )
     card = {
         "uuid": issue_card_uuid(settings.secret_key, client.issuer if client else None),
         "summary": "No rhabdomyosarcoma diagnosis in this chart; rhabdo made no assessment",
@@ -1144,9 +1158,9 @@ def _patient_view_cards(
     else:
         answered = "cached"
     # Every answer is logged, cached or not, with the EHR user where the JWT names one.
+    # Written in batches by the server's background task (see ``auditqueue``).
     issuer = client.issuer if client else None
-    store.audit(
-        db,
+    request.app.state.audit_queue.record(
         getattr(request.state, "cds_user", None) or issuer,
         store.AuditAction.CDS_CALL,
         "cds_assessment",

@@ -9,6 +9,9 @@ editing the same version get a conflict rather than a lost update.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import weakref
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +94,10 @@ class CaseVersion(Base):
     knowledge_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
     assessment: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: The case list's filter keys for this version (``rhabdo.service.caselist.list_keys``).
+    list_stage: Mapped[str] = mapped_column(Text, default="not_assessed")
+    list_relapse_type: Mapped[str] = mapped_column(Text, default="not_assessed")
+    list_relapse_pattern: Mapped[str] = mapped_column(Text, default="not_assessed")
 
 
 class AuditEvent(Base):
@@ -249,6 +256,24 @@ def make_engine(database_url: str, pool_size: int = 5) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, **pool)
+
+
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def write_lock(engine: Engine) -> AbstractContextManager[Any]:
+    """What a thread holds while it writes a small, hot row (a ``jti``, a batch of audit
+    events).  SQLite lets one writer in at a time and makes the others sleep in its busy
+    handler (1, 2, 5 ... 100 ms) however soon the lock is free; waiting on a lock of this
+    process instead wakes the next writer at once.  PostgreSQL needs none (row locks)."""
+    if engine.dialect.name != "sqlite":
+        return nullcontext()
+    with _WRITE_LOCKS_GUARD:
+        lock = _WRITE_LOCKS.get(engine)
+        if lock is None:
+            lock = _WRITE_LOCKS[engine] = threading.Lock()
+    return lock
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Any]:

@@ -24,6 +24,7 @@ from rhabdo.service.assessing import (
     stored_or_fresh,
 )
 from rhabdo.service.auth import DB, Clinician, CurrentUser, Principal
+from rhabdo.service.bodies import OffLoopJsonRoute
 from rhabdo.service.db import Meeting
 
 #: Sections of the report that make up its first page (the header and the summary); the
@@ -90,7 +91,7 @@ def _parse_date(text: str) -> dt.date:
 def router() -> APIRouter:
     from rhabdo.service.web import embedded_report, page, templates
 
-    r = APIRouter(include_in_schema=False)
+    r = APIRouter(include_in_schema=False, route_class=OffLoopJsonRoute)
 
     def _meetings_page(
         request: Request, user: Principal, db: Any, status: int = 200, error: str | None = None

@@ -19,10 +19,10 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import case, delete, update
+from sqlalchemy import case, delete, insert, update
 from sqlalchemy.exc import IntegrityError
 
-from rhabdo.service.db import CdsJti, SignInFailure
+from rhabdo.service.db import CdsJti, SignInFailure, write_lock
 
 #: A used ``jti`` is remembered this long after its token expires (beyond the JWT leeway).
 JTI_GRACE_S = 120
@@ -42,19 +42,20 @@ class DbReplayCache:
     def __init__(self, sessionmaker: Any) -> None:
         self.sessionmaker = sessionmaker
         self._claims = 0
+        self._lock = write_lock(sessionmaker.kw["bind"])
 
     def claim(self, issuer: str, jti: str, exp: float) -> bool:
         """True the first time (issuer, jti) is seen while its token is valid; else False."""
         key = _digest(f"{issuer}\x00{jti}")
         now = time.time()
         keep_until = exp + JTI_GRACE_S
-        with self.sessionmaker() as db:
+        with self._lock, self.sessionmaker() as db:
             self._claims += 1
             if self._claims % 500 == 0:
                 db.execute(delete(CdsJti).where(CdsJti.expires_at < now))
                 db.commit()
-            db.add(CdsJti(key=key, expires_at=keep_until))
             try:
+                db.execute(insert(CdsJti).values(key=key, expires_at=keep_until))
                 db.commit()
                 return True
             except IntegrityError:

@@ -392,6 +392,9 @@ def _new_version(
     now: dt.datetime,
     reason: str | None = None,
 ) -> CaseVersion:
+    from rhabdo.service.caselist import list_keys
+
+    keys = list_keys(assessed.assessment)
     return CaseVersion(
         case_id=case_id,
         version=number,
@@ -403,6 +406,9 @@ def _new_version(
         knowledge_version=assessed.knowledge_version,
         assessment=assessed.assessment,
         reason=_clean(reason.strip()[:500]) if reason and reason.strip() else None,
+        list_stage=keys.stage,
+        list_relapse_type=keys.relapse_type,
+        list_relapse_pattern=keys.relapse_pattern,
     )
 
 
@@ -506,20 +512,26 @@ def count_cases(db: Session, centre: str | None, query: str | None = None) -> in
 
 
 def _cases_matching(centre: str | None, query: str | None) -> Any:
-    stmt = select(CaseRecord).where(
+    return select(CaseRecord).where(*case_search(centre, query))
+
+
+def case_search(centre: str | None, query: str | None) -> list[Any]:
+    """The conditions for the centre's cases whose patient id (label) or case id contains
+    ``query`` (case-insensitive, as typed: ``%`` and ``_`` match themselves)."""
+    conditions: list[Any] = [
         CaseRecord.centre.is_(None) if centre is None else CaseRecord.centre == centre
-    )
+    ]
     query = _clean(query)
     if query:
         escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = "%" + escaped + "%"
-        stmt = stmt.where(
+        conditions.append(
             or_(
                 CaseRecord.label.ilike(pattern, escape="\\"),
                 CaseRecord.id.ilike(pattern, escape="\\"),
             )
         )
-    return stmt
+    return conditions
 
 
 # ---------------------------------------------------------------- CDS Hooks

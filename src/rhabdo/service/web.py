@@ -8,6 +8,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -39,6 +40,7 @@ from rhabdo.service.auth import (
     end_session,
     start_session,
 )
+from rhabdo.service.bodies import OffLoopJsonRoute
 from rhabdo.service.changes import case_changes
 
 HERE = Path(__file__).parent
@@ -88,7 +90,7 @@ def _safe_next(target: str | None) -> str:
 def router() -> APIRouter:
     from rhabdo.case.io import case_to_dict, parse_case, parse_case_text
 
-    r = APIRouter(include_in_schema=False)
+    r = APIRouter(include_in_schema=False, route_class=OffLoopJsonRoute)
 
     @r.get("/signin")
     def signin_form(request: Request, db: DB, next: str | None = None) -> HTMLResponse:
@@ -159,24 +161,39 @@ def router() -> APIRouter:
         user: CurrentUser,
         db: DB,
         q: Annotated[str | None, Query(max_length=64)] = None,
-        stage: Annotated[str, Query(max_length=64)] = "",
-        relapse_type: Annotated[str, Query(max_length=64)] = "",
-        relapse_pattern: Annotated[str, Query(max_length=64)] = "",
+        stage: Annotated[str, Query(max_length=200)] = "",
+        relapse_type: Annotated[str, Query(max_length=200)] = "",
+        relapse_pattern: Annotated[str, Query(max_length=200)] = "",
+        page_number: Annotated[int, Query(alias="page", ge=1, le=caselist.MAX_PAGE_NUMBER)] = 1,
     ) -> HTMLResponse:
-        all_rows = caselist.case_rows(db, store.list_cases(db, user.centre, q))
-        store.audit(
-            db, user.username, store.AuditAction.LIST, "cases", None, "search=yes" if q else None
-        )
         filters = caselist.Filters(stage, relapse_type, relapse_pattern)
+        shown = caselist.page_of_cases(db, user.centre, q, filters, page_number)
+        detail = f"page={shown.page} shown={len(shown.rows)} of={shown.total}"
+        store.audit(
+            db,
+            user.username,
+            store.AuditAction.LIST,
+            "cases",
+            None,
+            ("search=yes " if q else "") + ("filtered=yes " if filters.asked() else "") + detail,
+        )
+        params = {k: v for k, v in {"q": q or "", **filters.asked()}.items() if v}
+
+        def link(number: int) -> str:
+            return "/cases?" + urlencode({**params, "page": number})
+
         return page(
             request,
             "cases.html",
             user,
-            cases=[row for row in all_rows if filters.keep(row)],
-            choices=caselist.choices(all_rows),
+            cases=shown.rows,
+            listing=shown,
+            choices=shown.choices,
             filters=filters,
-            filtered=bool(stage or relapse_type or relapse_pattern),
+            filtered=bool(filters.asked()),
             q=q or "",
+            previous_page=link(shown.page - 1) if shown.page > 1 else None,
+            next_page=link(shown.page + 1) if shown.page < shown.pages else None,
         )
 
     def _form_page(

@@ -15,9 +15,9 @@ from rhabdo.case.vocab import (
     NodalStatus,
     PrimarySite,
 )
-from rhabdo.errors import FieldProblem
+from rhabdo.errors import NotRhabdomyosarcoma
 from rhabdo.interop import codes as c
-from rhabdo.interop.fhir_diagnosis import Verdict, judge, looks_like_cancer
+from rhabdo.interop.fhir_diagnosis import Verdict, is_primary, is_secondary, judge
 from rhabdo.interop.fhir_read.common import (
     _codings,
     _codings_all,
@@ -33,12 +33,8 @@ from rhabdo.interop.fhir_read.common import (
 
 
 def _is_primary(res: Any) -> bool:
-    """An mCODE primary cancer Condition, or one recognised by its code without the profile."""
-    return (
-        c.PROFILE_PRIMARY in _profiles(res)
-        or bool(_ext(res, c.EXT_HISTOLOGY))
-        or looks_like_cancer(res)
-    )
+    """An mCODE primary cancer Condition, or one recognised by its code (the shared gate)."""
+    return is_primary(res.dict())
 
 
 def _secondary_site(res: Any) -> tuple[MetastaticSite | None, list[Any]]:
@@ -59,23 +55,11 @@ def _secondary_site(res: Any) -> tuple[MetastaticSite | None, list[Any]]:
 
 
 def _is_secondary(res: Any) -> bool:
-    if c.PROFILE_SECONDARY in _profiles(res):
-        return True
-    if _own(MetastaticSite, [res.code]) is not None:
-        return True
-    return any(
-        (cd.system == c.ICD10CM and (cd.code or "").startswith(("C77", "C78", "C79", "C7B")))
-        or (
-            cd.system == c.SNOMED
-            and cd.code
-            in ({c.METASTATIC_NEOPLASM.code} | set(c.METASTATIC_SITE_FROM_SNOMED_DISORDER))
-        )
-        for cd in _codings(res.code)
-    )
+    return is_secondary(res.dict())
 
 
 def _primary_condition(imp: _Importer, dx: dict[str, Any], used: set[int]) -> Any:
-    primaries = [r for r in imp.of_type("Condition") if _is_primary(r) and not _is_secondary(r)]
+    primaries = [r for r in imp.of_type("Condition") if _is_primary(r)]
     if not primaries:
         return None
     res = primaries[0]
@@ -83,22 +67,9 @@ def _primary_condition(imp: _Importer, dx: dict[str, Any], used: set[int]) -> An
         used.add(id(other))
         imp.skip(other, "a second primary cancer Condition; only the first is read")
     used.add(id(res))
-    evidence = judge(res, [ext.valueCodeableConcept for ext in _ext(res, c.EXT_HISTOLOGY)])
+    evidence = judge(res.dict())
     if evidence.verdict is not Verdict.RMS:
-        why = (
-            "is not rhabdomyosarcoma"
-            if evidence.verdict is Verdict.OTHER
-            else "does not say it is a rhabdomyosarcoma (send the ICD-O-3 morphology, "
-            "8900-8920, or a rhabdomyosarcoma diagnosis code)"
-        )
-        imp.problems.append(
-            FieldProblem(
-                f"{_label(res)}.code",
-                f"the primary cancer, {evidence.found}, {why}; rhabdo assesses "
-                "rhabdomyosarcoma only",
-            )
-        )
-        imp._raise_if_problems()
+        raise NotRhabdomyosarcoma(f"{_label(res)}.code", evidence.refusal())
     imp.prov("diagnosis", res, f"rhabdomyosarcoma: {evidence.found}")
     onset = imp.date(res, "onsetDateTime", res.onsetDateTime)
     if onset is not None:
@@ -193,6 +164,8 @@ def _staging(imp: _Importer, dx: dict[str, Any], used: set[int]) -> None:
         elif _obs_code_in(res, c.TNM_N_CODES):
             used.add(id(res))
             n = _own(NodalStatus, [value])
+            if n is None and _has_code(value, c.AJCC_CN0.system, c.AJCC_CN0.code):
+                n = NodalStatus.N0
             _store_category(imp, dx, res, n, "regional_nodes", "N category")
         elif _obs_code_in(res, c.TNM_M_CODES):
             used.add(id(res))
