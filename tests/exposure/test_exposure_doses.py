@@ -7,7 +7,8 @@ from exposure_helpers import findings_of, make_case
 
 from rhabdo.case.vocab import ChemotherapyAgent, DoseUnit
 from rhabdo.exposure.cumulative import dose_to_mg_m2
-from rhabdo.exposure.findings import finding_id_for_agent
+from rhabdo.exposure.findings import ANTHRACYCLINES, as_lower_bound, finding_id_for_agent
+from rhabdo.knowledge.treatment import ThresholdKind, dose_thresholds
 from rhabdo.results import FindingStatus
 
 # unit -> (amount, weight kg, BSA m2, expected mg/m2)
@@ -216,13 +217,42 @@ def test_ifosfamide_renal_thresholds_both_sides(g_m2: float, reached: list[str])
     assert set(f.citations) == {"skinner_1996", "skinner_2000"}
 
 
+#: Every anthracycline the case vocabulary allows and what the current IGHG recommendation
+#: (Kouwenberg 2025, JACC CardioOncol, abstract) says: daunorubicin about 0.6, mitoxantrone 10.5
+#: (ratios from Feijen 2019); no recommendation for epirubicin or idarubicin (inconclusive).
+IGHG_RATIOS: dict[str, float | None] = {
+    "doxorubicin": 1.0,
+    "daunorubicin": 0.6,
+    "mitoxantrone": 10.5,
+    "epirubicin": None,
+    "idarubicin": None,
+}
+
+
+def test_every_anthracycline_of_the_vocabulary_has_an_ighg_row() -> None:
+    assert set(IGHG_RATIOS) == {a.value for a in ANTHRACYCLINES}
+    by_agent = {
+        t.agent.value: t
+        for t in dose_thresholds()
+        if t.kind is ThresholdKind.ANTHRACYCLINE_EQUIVALENCE and t.agent is not None
+    }
+    assert set(by_agent) == set(IGHG_RATIOS)
+    for agent, ratio in IGHG_RATIOS.items():
+        entry = by_agent[agent]
+        assert "kouwenberg_2025" in entry.citations
+        if ratio is None:
+            # no default ratio: an unverified row with the gap stated, and no factor at all
+            assert entry.verified is False and entry.factor is None and entry.evidence_gap
+        else:
+            assert entry.verified and entry.factor == ratio
+
+
 @pytest.mark.parametrize(
     ("agent", "mg_m2", "expected"),
     [
         ("doxorubicin", 240, 240.0),  # reference agent
-        ("daunorubicin", 100, 60.0),  # Feijen 2019: ratio 0.6
-        ("epirubicin", 100, 80.0),  # Feijen 2019: ratio 0.8
-        ("mitoxantrone", 10, 105.0),  # Feijen 2019: ratio 10.5
+        ("daunorubicin", 100, 60.0),  # Kouwenberg 2025 (IGHG) / Feijen 2019: ratio 0.6
+        ("mitoxantrone", 10, 105.0),  # Kouwenberg 2025 (IGHG) / Feijen 2019: ratio 10.5
     ],
 )
 def test_doxorubicin_equivalent_ratios(agent: str, mg_m2: float, expected: float) -> None:
@@ -231,6 +261,73 @@ def test_doxorubicin_equivalent_ratios(agent: str, mg_m2: float, expected: float
     assert f.status is FindingStatus.DETERMINED
     assert f.value == pytest.approx(expected)
     assert f.details["lower_bound"] is False
+    assert "kouwenberg_2025" in f.citations
+
+
+@pytest.mark.parametrize("agent", ["epirubicin", "idarubicin"])
+@pytest.mark.parametrize("with_doxorubicin", [0.0, 200.0])
+def test_an_anthracycline_without_an_ighg_ratio_makes_the_total_a_lower_bound(
+    agent: str, with_doxorubicin: float
+) -> None:
+    """IGHG 2025 makes no recommendation for epirubicin or idarubicin: never a default ratio,
+    never a determined total; the bound and the unconverted agent are in the same line."""
+    chemo = [{"agent": agent, "cumulative_dose": 30, "cumulative_dose_unit": "mg/m2"}]
+    if with_doxorubicin:
+        chemo.insert(
+            0,
+            {
+                "agent": "doxorubicin",
+                "cumulative_dose": with_doxorubicin,
+                "cumulative_dose_unit": "mg/m2",
+            },
+        )
+    f = findings_of(make_case(chemo))["exposure.anthracycline_doxorubicin_equivalent"]
+    assert f.status is FindingStatus.INDETERMINATE
+    assert f.candidates == [{"at_least_mg_m2": with_doxorubicin}]
+    assert f.needs == [f"knowledge.dose_thresholds.anthracycline.{agent}"]
+    assert f.details["lower_bound"] is True
+    assert f.details["unconverted_agents"] == [agent]
+    assert f.details["unconverted_totals_mg_m2"] == {agent: 30.0}
+    assert agent in f.details["evidence_gaps"]
+    assert f"at least {with_doxorubicin:g} mg/m2" in f.reason
+    assert f"{agent} 30 mg/m2 not converted" in f.reason
+    assert "true total is higher" in f.reason
+
+
+def test_an_unconverted_anthracycline_is_knowledge_missing_not_a_case_field() -> None:
+    from rhabdo.engine import KNOWLEDGE_NEED
+
+    case = make_case(
+        [{"agent": "idarubicin", "cumulative_dose": 30, "cumulative_dose_unit": "mg/m2"}]
+    )
+    f = findings_of(case)["exposure.anthracycline_doxorubicin_equivalent"]
+    assert all(n.startswith(KNOWLEDGE_NEED) for n in f.needs)
+
+
+def test_a_lower_bound_is_read_as_reached_thresholds_by_the_checks() -> None:
+    """``as_lower_bound``: the bound reaches 250 mg/m2, so the high-exposure threshold counts."""
+    case = make_case(
+        [
+            {"agent": "doxorubicin", "cumulative_dose": 260, "cumulative_dose_unit": "mg/m2"},
+            {"agent": "idarubicin", "cumulative_dose": 10, "cumulative_dose_unit": "mg/m2"},
+        ]
+    )
+    f = findings_of(case)["exposure.anthracycline_doxorubicin_equivalent"]
+    bound = as_lower_bound(f)
+    assert bound is not None and bound.status is FindingStatus.DETERMINED
+    assert bound.value == 260.0 and bound.details["lower_bound"] is True
+
+
+def test_an_unknown_dose_is_not_read_as_a_lower_bound() -> None:
+    case = make_case(
+        [
+            {"agent": "doxorubicin"},
+            {"agent": "idarubicin", "cumulative_dose": 10, "cumulative_dose_unit": "mg/m2"},
+        ]
+    )
+    f = findings_of(case)["exposure.anthracycline_doxorubicin_equivalent"]
+    assert "first_line.chemotherapy[0].cumulative_dose" in f.needs
+    assert as_lower_bound(f) is f
 
 
 @pytest.mark.parametrize(
@@ -259,20 +356,6 @@ def test_anthracyclines_add_up() -> None:
     )
     f = findings_of(case)["exposure.anthracycline_doxorubicin_equivalent"]
     assert f.value == pytest.approx(210.0)
-
-
-def test_idarubicin_has_no_verified_ratio_so_the_total_is_a_lower_bound() -> None:
-    case = make_case(
-        [
-            {"agent": "doxorubicin", "cumulative_dose": 200, "cumulative_dose_unit": "mg/m2"},
-            {"agent": "idarubicin", "cumulative_dose": 20, "cumulative_dose_unit": "mg/m2"},
-        ]
-    )
-    f = findings_of(case)["exposure.anthracycline_doxorubicin_equivalent"]
-    assert f.value == 200.0
-    assert f.details["lower_bound"] is True
-    assert f.details["unconverted_agents"] == ["idarubicin"]
-    assert "at least" in f.reason
 
 
 def test_anthracycline_unknown_dose_is_indeterminate() -> None:
@@ -369,3 +452,14 @@ def test_every_finding_has_a_reason_and_resolving_citations() -> None:
         assert f.rule.startswith(("exposure.", "late_effects."))
         for key in f.citations:
             resolve(key)
+
+
+def test_every_unconverted_anthracycline_need_is_labelled_as_an_evidence_gap() -> None:
+    from rhabdo.exposure.findings import ANTHRACYCLINE_FACTOR_NEEDED
+    from rhabdo.labels import KNOWLEDGE_NEED_LABELS, field_label
+
+    for agent, ratio in IGHG_RATIOS.items():
+        if ratio is None:
+            need = ANTHRACYCLINE_FACTOR_NEEDED + agent
+            assert need in KNOWLEDGE_NEED_LABELS
+            assert agent in field_label(need) and "evidence gap" in field_label(need)

@@ -220,21 +220,14 @@ THRESHOLDS = [
         ThresholdKind.ANTHRACYCLINE_EQUIVALENCE,
         0.6,
         None,
-        "Feijen 2019 Table 3",
-    ),
-    (
-        "anthracycline.epirubicin",
-        ThresholdKind.ANTHRACYCLINE_EQUIVALENCE,
-        0.8,
-        None,
-        "Feijen 2019 Table 3",
+        "Kouwenberg 2025 (IGHG) abstract; Feijen 2019 Table 3",
     ),
     (
         "anthracycline.mitoxantrone",
         ThresholdKind.ANTHRACYCLINE_EQUIVALENCE,
         10.5,
         None,
-        "Feijen 2019 Table 3",
+        "Kouwenberg 2025 (IGHG) abstract; Feijen 2019 Table 3",
     ),
     (
         "anthracycline.surveillance_reasonable",
@@ -349,7 +342,12 @@ def test_threshold_boundaries(entry_id: str, below: float, at: bool, above: floa
 
 
 def test_unverified_factors_carry_no_number() -> None:
-    for entry_id in ("anthracycline.idarubicin", "ced.other_alkylators"):
+    # epirubicin and idarubicin: no IGHG recommendation (Kouwenberg 2025, inconclusive evidence)
+    for entry_id in (
+        "anthracycline.epirubicin",
+        "anthracycline.idarubicin",
+        "ced.other_alkylators",
+    ):
         t = dose_thresholds()[entry_id]
         assert not t.verified and t.evidence_gap
         assert t.factor is None and t.at_least is None

@@ -307,10 +307,30 @@ def _agent_dose(
     return result(DoseStatus.COMPUTED, how + ".", dose_mg=round(mg, 4))
 
 
-def regimen_doses(regimen: RegimenEntry, case: Case) -> list[PatientDose]:
-    """Every agent of ``regimen`` dosed for this patient, in the regimen's order."""
-    inputs = dosing_inputs(case)
-    return [_agent_dose(regimen.id, a, *inputs) for a in regimen.agents]
+def regimen_doses(
+    regimen: RegimenEntry, case: Case, inputs: DosingInputs | None = None
+) -> list[PatientDose]:
+    """Every agent of ``regimen`` dosed for this patient, in the regimen's order.
+
+    ``inputs`` are the case's ``dosing_inputs`` when the caller has them already."""
+    if inputs is None:
+        inputs = dosing_inputs(case)
+    key = (id(regimen), *inputs)
+    hit = _REGIMEN_DOSES.get(key)
+    if hit is not None and hit[0] is regimen:
+        return list(hit[1])
+    doses = tuple(_agent_dose(regimen.id, a, *inputs) for a in regimen.agents)
+    if len(_REGIMEN_DOSES) >= _REGIMEN_DOSES_MAX:
+        _REGIMEN_DOSES.clear()
+    # the regimen itself is kept with its doses, so a reused id() never returns stale doses
+    _REGIMEN_DOSES[key] = (regimen, doses)
+    return list(doses)
+
+
+#: Doses per (regimen, dosing inputs): hashing the inputs once per regimen instead of once per
+#: agent.  Bounded; cleared when full.
+_REGIMEN_DOSES: dict[tuple[object, ...], tuple[RegimenEntry, tuple[PatientDose, ...]]] = {}
+_REGIMEN_DOSES_MAX = 4096
 
 
 def supportive_care(regimen: RegimenEntry) -> list[DoseRuleApplied]:

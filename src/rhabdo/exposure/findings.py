@@ -8,8 +8,12 @@ Finding ids (stable):
 * ``exposure.ifosfamide`` -- always present: cumulative ifosfamide (mg/m2; g/m2 and the renal
   thresholds reached in ``details``; Skinner 1996, 2000).  0 when known not given.
 * ``exposure.anthracycline_doxorubicin_equivalent`` -- always present: doxorubicin-equivalent
-  anthracycline in mg/m2 using the cardiotoxicity equivalence ratios of Feijen 2019, with the
-  IGHG surveillance thresholds reached (Armenian 2015).
+  anthracycline in mg/m2 using the IGHG cardiotoxicity equivalence ratios (Kouwenberg 2025:
+  daunorubicin 0.6, mitoxantrone 10.5, from Feijen 2019), with the IGHG surveillance thresholds
+  reached (Armenian 2015).  IGHG makes no recommendation for epirubicin or idarubicin, so with
+  either given the total is an explicit lower bound (indeterminate, like the CED) naming each
+  unconverted agent and its total, and ``needs`` names the missing ratio
+  (``knowledge.dose_thresholds.anthracycline.<agent>``).
 * ``exposure.ced`` -- cyclophosphamide-equivalent dose, mg/m2.  Only cyclophosphamide has a
   verified coefficient here, so when other alkylators were given the CED is indeterminate: a
   lower bound (``candidates``, ``details.lower_bound``) whose reason names each unconverted
@@ -31,6 +35,7 @@ radiotherapy" only with ``radiotherapy_given: false``.
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
 from rhabdo.case.model import Case
@@ -38,7 +43,7 @@ from rhabdo.case.vocab import BodyRegion, ChemotherapyAgent, RadiotherapyTarget
 from rhabdo.exposure.cumulative import AgentTotal, agent_totals, line_paths
 from rhabdo.exposure.late_effects import cardiac_surveillance_finding, fertility_finding
 from rhabdo.knowledge.treatment import DoseThresholdEntry, ThresholdKind, dose_thresholds
-from rhabdo.results import Finding, determined, indeterminate, not_applicable
+from rhabdo.results import Finding, FindingStatus, determined, indeterminate, not_applicable
 
 RULE_CHEMO = "exposure.chemotherapy.v1"
 RULE_ANTHRACYCLINE = "exposure.anthracycline.v1"
@@ -73,31 +78,49 @@ def finding_id_for_agent(agent: str) -> str:
     return f"exposure.{agent}"
 
 
-def thresholds(kind: ThresholdKind) -> list[DoseThresholdEntry]:
-    """Verified thresholds of one kind, lowest first."""
+# The shipped knowledge is immutable once loaded, so what is derived from it per threshold
+# kind is computed once per process (the lookups ran for every finding of every case).
+@cache
+def _thresholds(kind: ThresholdKind) -> tuple[DoseThresholdEntry, ...]:
     rows = [
         t for t in dose_thresholds() if t.kind is kind and t.verified and t.at_least is not None
     ]
-    return sorted(rows, key=lambda t: t.at_least or 0.0)
+    return tuple(sorted(rows, key=lambda t: t.at_least or 0.0))
+
+
+def thresholds(kind: ThresholdKind) -> list[DoseThresholdEntry]:
+    """Verified thresholds of one kind, lowest first."""
+    return list(_thresholds(kind))
+
+
+@cache
+def _threshold_citations(kind: ThresholdKind) -> tuple[str, ...]:
+    return tuple(sorted({c for t in _thresholds(kind) for c in t.citations}))
 
 
 def reached(kind: ThresholdKind, value: float) -> list[DoseThresholdEntry]:
-    return [t for t in thresholds(kind) if t.reached_by(value)]
+    return [t for t in _thresholds(kind) if t.reached_by(value)]
+
+
+@cache
+def _threshold_rows(kind: ThresholdKind) -> tuple[tuple[tuple[str, Any], ...], ...]:
+    return tuple(
+        (
+            ("id", t.id),
+            ("at_least", t.at_least),
+            ("unit", t.unit),
+            ("concern", t.concern.value),
+            ("meaning", t.meaning),
+        )
+        for t in _thresholds(kind)
+    )
 
 
 def _threshold_details(kind: ThresholdKind, value: float) -> dict[str, Any]:
     return {
         "thresholds_reached": [t.id for t in reached(kind, value)],
-        "thresholds": [
-            {
-                "id": t.id,
-                "at_least": t.at_least,
-                "unit": t.unit,
-                "concern": t.concern.value,
-                "meaning": t.meaning,
-            }
-            for t in thresholds(kind)
-        ],
+        # fresh dicts: a finding's details are its own, never shared with another finding
+        "thresholds": [dict(row) for row in _threshold_rows(kind)],
     }
 
 
@@ -125,9 +148,7 @@ def _agent_finding(total: AgentTotal) -> Finding:
     if total.agent == ChemotherapyAgent.IFOSFAMIDE.value:
         details.update(_threshold_details(ThresholdKind.IFOSFAMIDE_RENAL, total.known_mg_m2 / 1000))
         details["cumulative_g_m2"] = round(total.known_mg_m2 / 1000, 3)
-        citations = sorted(
-            {c for t in thresholds(ThresholdKind.IFOSFAMIDE_RENAL) for c in t.citations}
-        )
+        citations = list(_threshold_citations(ThresholdKind.IFOSFAMIDE_RENAL))
     if not total.complete:
         details["known_part_mg_m2"] = round(total.known_mg_m2, 3)
         return indeterminate(
@@ -158,7 +179,7 @@ def ifosfamide_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
     key = ChemotherapyAgent.IFOSFAMIDE.value
     if key in totals:
         return _agent_finding(totals[key])
-    citations = sorted({c for t in thresholds(ThresholdKind.IFOSFAMIDE_RENAL) for c in t.citations})
+    citations = list(_threshold_citations(ThresholdKind.IFOSFAMIDE_RENAL))
     if not line_paths(case):
         return _no_history("exposure.ifosfamide", RULE_CHEMO, citations)
     details = _threshold_details(ThresholdKind.IFOSFAMIDE_RENAL, 0.0) | {
@@ -176,23 +197,48 @@ def ifosfamide_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
     )
 
 
-def anthracycline_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
-    """Doxorubicin-equivalent anthracycline (Feijen 2019 ratios; IGHG thresholds, Armenian 2015)."""
-    fid = "exposure.anthracycline_doxorubicin_equivalent"
-    factors = {
+#: What would settle an anthracycline lower bound: an IGHG-recommended equivalence ratio for the
+#: agent (``<prefix><agent>``), not a case field.
+ANTHRACYCLINE_FACTOR_NEEDED = "knowledge.dose_thresholds.anthracycline."
+
+
+@cache
+def _anthracycline_factors() -> dict[str, DoseThresholdEntry]:
+    return {
         t.agent.value: t
         for t in dose_thresholds()
         if t.kind is ThresholdKind.ANTHRACYCLINE_EQUIVALENCE and t.agent is not None
     }
-    citations = sorted(
-        {c for t in factors.values() for c in t.citations}
-        | {c for t in thresholds(ThresholdKind.ANTHRACYCLINE_CARDIAC) for c in t.citations}
+
+
+@cache
+def _anthracycline_citations() -> tuple[str, ...]:
+    return tuple(
+        sorted(
+            {c for t in _anthracycline_factors().values() for c in t.citations}
+            | set(_threshold_citations(ThresholdKind.ANTHRACYCLINE_CARDIAC))
+        )
     )
+
+
+def anthracycline_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
+    """Doxorubicin-equivalent anthracycline (IGHG 2025 equivalence ratios, Kouwenberg 2025;
+    IGHG thresholds, Armenian 2015).
+
+    An anthracycline without an IGHG-recommended ratio (epirubicin, idarubicin) is not
+    converted: the total is then an explicit lower bound, *not* determined, whose reason names
+    each unconverted agent with its total ("at least 180 mg/m2 doxorubicin-equivalent;
+    idarubicin 36 mg/m2 not converted"), and whose ``needs`` is the missing ratio (knowledge,
+    never a case field to collect).
+    """
+    fid = "exposure.anthracycline_doxorubicin_equivalent"
+    factors = _anthracycline_factors()
+    citations = list(_anthracycline_citations())
     if not line_paths(case):
         return _no_history(fid, RULE_ANTHRACYCLINE, citations)
     equivalent = 0.0
     needs: list[str] = []
-    unconverted: list[str] = []
+    unconverted: list[AgentTotal] = []
     parts: list[dict[str, Any]] = []
     inputs: list[str] = []
     for agent in ANTHRACYCLINES:
@@ -200,13 +246,13 @@ def anthracycline_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
         if total is None:
             continue
         inputs += [c.path for c in total.contributions]
+        needs += total.needs
         entry = factors.get(agent.value)
         if entry is None or entry.factor is None or not entry.verified:
-            unconverted.append(agent.value)
+            unconverted.append(total)
             parts.append({"agent": agent.value, "mg_m2": total.known_mg_m2, "factor": None})
             continue
         equivalent += total.known_mg_m2 * entry.factor
-        needs += total.needs
         parts.append(
             {
                 "agent": agent.value,
@@ -219,34 +265,47 @@ def anthracycline_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
     details: dict[str, Any] = {
         "unit": "mg/m2",
         "parts": parts,
-        "unconverted_agents": unconverted,
+        "unconverted_agents": [t.agent for t in unconverted],
+        "unconverted_totals_mg_m2": {t.agent: round(t.known_mg_m2, 3) for t in unconverted},
         "lower_bound": bool(unconverted),
     }
     details |= _threshold_details(ThresholdKind.ANTHRACYCLINE_CARDIAC, value)
-    if needs:
+    if needs or unconverted:
+        pieces = [f"Doxorubicin-equivalent anthracycline is at least {value:g} mg/m2"]
+        if needs:
+            pieces.append("some doses are unknown")
+        for t in unconverted:
+            bound = "" if t.complete else "at least "
+            pieces.append(f"{t.agent} {bound}{t.known_mg_m2:,.4g} mg/m2 not converted")
+        if unconverted:
+            names = " or ".join(t.agent for t in unconverted)
+            pieces.append(
+                f"IGHG makes no equivalence-ratio recommendation for {names} (evidence "
+                "inconclusive), so the true total is higher"
+            )
+            details["evidence_gaps"] = {
+                t.agent: " ".join((factors[t.agent].evidence_gap or "").split())
+                for t in unconverted
+                if t.agent in factors
+            }
         return indeterminate(
             fid,
             candidates=[{"at_least_mg_m2": value}],
-            needs=needs,
-            reason=f"Doxorubicin-equivalent anthracycline is at least {value:g} mg/m2; "
-            "some doses are unknown.",
+            needs=list(
+                dict.fromkeys(needs + [ANTHRACYCLINE_FACTOR_NEEDED + t.agent for t in unconverted])
+            ),
+            reason="; ".join(pieces) + ".",
             rule=RULE_ANTHRACYCLINE,
             citations=citations,
             inputs_used=inputs,
             details=details,
         )
-    if unconverted:
-        reason = (
-            f"Doxorubicin-equivalent anthracycline is at least {value:g} mg/m2; "
-            f"{', '.join(unconverted)} could not be converted (no verified equivalence ratio), "
-            "so the true total is higher."
-        )
-    elif not parts:
+    if not parts:
         reason = "No anthracycline recorded in any treatment line."
     else:
         reason = (
             f"Doxorubicin-equivalent anthracycline {value:g} mg/m2 "
-            "(cardiotoxicity equivalence ratios)."
+            "(IGHG cardiotoxicity equivalence ratios)."
         )
     return determined(
         fid,
@@ -257,6 +316,33 @@ def anthracycline_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
         inputs_used=inputs,
         details=details,
     )
+
+
+def as_lower_bound(f: Finding | None) -> Finding | None:
+    """An indeterminate cumulative total whose only missing piece is knowledge (an agent with no
+    recommended conversion ratio), read as a determined lower bound (``details.lower_bound``):
+    a threshold the bound reaches has been reached, one above it stays open.  Any other finding
+    is returned unchanged (an unknown dose still asks for the dose)."""
+    if f is None or f.status is not FindingStatus.INDETERMINATE or not f.candidates:
+        return f
+    if any(not n.startswith(KNOWLEDGE_PREFIX) for n in f.needs):
+        return f
+    candidate = f.candidates[0]
+    if not isinstance(candidate, dict) or "at_least_mg_m2" not in candidate:
+        return f
+    return determined(
+        f.id,
+        candidate["at_least_mg_m2"],
+        reason=f.reason,
+        rule=f.rule,
+        citations=f.citations,
+        inputs_used=f.inputs_used,
+        details=f.details | {"lower_bound": True},
+    )
+
+
+#: ``needs`` entries with this prefix name missing knowledge, not a case field.
+KNOWLEDGE_PREFIX = "knowledge."
 
 
 #: What would settle a CED lower bound: verified conversion factors, not a case field.
@@ -455,7 +541,7 @@ def _is_thorax(body_region: BodyRegion | None, target: RadiotherapyTarget | None
 def chest_radiation_finding(case: Case) -> Finding:
     """Total radiotherapy dose to the thorax, with the IGHG chest-RT thresholds reached."""
     fid = "exposure.chest_radiation"
-    citations = sorted({c for t in thresholds(ThresholdKind.CHEST_RT_CARDIAC) for c in t.citations})
+    citations = list(_threshold_citations(ThresholdKind.CHEST_RT_CARDIAC))
     lines = line_paths(case)
     if not lines:
         return _no_history(fid, RULE_RADIATION, citations)

@@ -20,6 +20,7 @@ abdomen (ovaries) or pelvis (testes) -- a coarse body region, so "potentially ex
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from rhabdo.case.model import Case
@@ -162,9 +163,28 @@ def fertility_finding(case: Case, totals: Mapping[str, AgentTotal]) -> Finding:
     )
 
 
-def _tiers(kind: ThresholdKind) -> list[DoseThresholdEntry]:
+@cache
+def _tiers(kind: ThresholdKind) -> tuple[DoseThresholdEntry, ...]:
+    """Surveillance tiers of one kind, highest first (the knowledge is immutable once loaded)."""
     rows = [t for t in dose_thresholds() if t.kind is kind and t.at_least is not None]
-    return sorted(rows, key=lambda t: t.at_least or 0.0, reverse=True)
+    return tuple(sorted(rows, key=lambda t: t.at_least or 0.0, reverse=True))
+
+
+@cache
+def _cardiac_citations() -> tuple[str, ...]:
+    return tuple(
+        sorted(
+            {
+                c
+                for k in (
+                    ThresholdKind.CARDIAC_SURVEILLANCE_ANTHRACYCLINE,
+                    ThresholdKind.CARDIAC_SURVEILLANCE_CHEST_RT,
+                )
+                for t in _tiers(k)
+                for c in t.citations
+            }
+        )
+    )
 
 
 def _tier_for(kind: ThresholdKind, value: float) -> DoseThresholdEntry | None:
@@ -180,17 +200,7 @@ def cardiac_surveillance_finding(findings: Mapping[str, Finding]) -> Finding:
     """Echocardiography interval from doxorubicin-equivalent anthracycline and chest RT."""
     anth = findings.get("exposure.anthracycline_doxorubicin_equivalent")
     chest = findings.get("exposure.chest_radiation")
-    cites = sorted(
-        {
-            c
-            for k in (
-                ThresholdKind.CARDIAC_SURVEILLANCE_ANTHRACYCLINE,
-                ThresholdKind.CARDIAC_SURVEILLANCE_CHEST_RT,
-            )
-            for t in _tiers(k)
-            for c in t.citations
-        }
-    )
+    cites = list(_cardiac_citations())
     parts: list[str] = []
     tiers: list[DoseThresholdEntry | None] = []
     needs: list[str] = []
@@ -230,7 +240,8 @@ def cardiac_surveillance_finding(findings: Mapping[str, Finding]) -> Finding:
             F_CARDIAC,
             candidates=[advice],
             needs=needs,
-            reason=f"{exposure} so far: at least {advice}; some exposure is unknown.",
+            reason=f"{exposure} so far: at least {advice}; some exposure is unknown or could "
+            "not be converted.",
             rule=RULE_CARDIAC,
             citations=cites,
         )

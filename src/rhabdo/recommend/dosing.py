@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import cache
 
 from rhabdo.case.model import Case
-from rhabdo.exposure.dosing import regimen_doses, supportive_care
+from rhabdo.exposure.dosing import DosingInputs, dosing_inputs, regimen_doses, supportive_care
 from rhabdo.knowledge.treatment import RegimenEntry, regimens
 from rhabdo.results import (
     DoseRuleApplied,
@@ -41,12 +41,16 @@ def _supportive_care(regimen_id: str) -> list[DoseRuleApplied]:
     return supportive_care(regimens()[regimen_id])
 
 
-def with_doses(rec: Recommendation, case: Case) -> Recommendation:
-    """``rec`` with this patient's doses and the regimen's supportive care, if it is a regimen."""
+def with_doses(
+    rec: Recommendation, case: Case, inputs: DosingInputs | None = None
+) -> Recommendation:
+    """``rec`` with this patient's doses and the regimen's supportive care, if it is a regimen.
+
+    ``inputs`` are the case's ``dosing_inputs`` when the caller has them already."""
     regimen = _regimen_for(rec)
     if regimen is None:
         return rec
-    doses = regimen_doses(regimen, case)
+    doses = regimen_doses(regimen, case, inputs)
     strength = rec.strength
     outside = []
     for d in doses:
@@ -74,4 +78,5 @@ def with_doses(rec: Recommendation, case: Case) -> Recommendation:
 
 
 def attach_doses(case: Case, recommendations: list[Recommendation]) -> list[Recommendation]:
-    return [with_doses(r, case) for r in recommendations]
+    inputs = dosing_inputs(case)  # read once per case, not once per regimen
+    return [with_doses(r, case, inputs) for r in recommendations]

@@ -42,7 +42,7 @@ from typing import Any
 
 from rhabdo.case.model import Case
 from rhabdo.case.vocab import ChemotherapyAgent, Sex
-from rhabdo.exposure.findings import ALKYLATORS, ANTHRACYCLINES, thresholds
+from rhabdo.exposure.findings import ALKYLATORS, ANTHRACYCLINES, as_lower_bound, thresholds
 from rhabdo.exposure.history import INTERVAL_CITATION, TreatmentHistory, treatment_history
 from rhabdo.exposure.late_effects import MALE_COUNSELLING, fertility_advice
 from rhabdo.knowledge.base import KnowledgeEntry
@@ -296,10 +296,21 @@ def _cumulative_check(
         )
     prior = float(finding.value) / unit_divisor
     lower_bound = bool(finding.details.get("lower_bound"))
+    if lower_bound and prior <= 0:
+        # nothing countable: 'at least 0' says nothing, and must not read as 'none given'
+        return ExposureCheck(
+            name,
+            CheckStatus.INDETERMINATE,
+            f"Prior {label} not known: the agents were given but no dose that can be counted "
+            f"is recorded, so the {label} thresholds cannot be checked.",
+            finding_id,
+            cites,
+            list(finding.needs),
+        )
     crossed = [t for t in rows if t.reached_by(prior)]
     pending = [t for t in rows if not t.reached_by(prior)]
     status = CheckStatus.OK
-    parts: list[str] = [f"Prior {label} {prior:g} {unit}"]
+    parts: list[str] = [f"Prior {label} {'at least ' if lower_bound else ''}{prior:g} {unit}"]
     if crossed:
         worst = max(crossed, key=lambda t: list(ThresholdConcern).index(t.concern))
         status = _status_for(worst.concern)
@@ -309,7 +320,7 @@ def _cumulative_check(
         if lower_bound:
             status = _worse(status, CheckStatus.INDETERMINATE)
             parts.append(
-                f"is a lower bound (some agents could not be converted), so whether "
+                f"this is a lower bound (some agents could not be converted), so whether "
                 f"{nxt.at_least:g} {unit} is reached cannot be told"
             )
         elif per_cycle is not None and per_cycle > 0:
@@ -351,7 +362,8 @@ def check_anthracycline(
         "anthracycline",
         ThresholdKind.ANTHRACYCLINE_CARDIAC,
         F_ANTHRACYCLINE,
-        findings.get(F_ANTHRACYCLINE),
+        # epirubicin/idarubicin have no IGHG ratio: their total is a lower bound, still checked
+        as_lower_bound(findings.get(F_ANTHRACYCLINE)),
         _per_cycle_mg_m2(regimen, ANTHRACYCLINES),
         1.0,
         "mg/m2",
@@ -448,10 +460,17 @@ def check_alkylator_load(
 
 
 def exposure_checks(
-    regimen: RegimenEntry, findings: Mapping[str, Finding], case: Case
+    regimen: RegimenEntry,
+    findings: Mapping[str, Finding],
+    case: Case,
+    history: TreatmentHistory | None = None,
 ) -> list[ExposureCheck]:
-    """Every check that applies to ``regimen``, in a fixed order."""
-    history = treatment_history(case)
+    """Every check that applies to ``regimen``, in a fixed order.
+
+    ``history`` is the case's ``treatment_history`` when the caller has it already (it is the
+    same for every regimen of a case)."""
+    if history is None:
+        history = treatment_history(case)
     checks = [check_history(regimen, history)]
     for c in (
         check_naive_fit(regimen, findings, history),
@@ -594,10 +613,13 @@ def option_statement(
 
 
 def relapse_option(
-    regimen: RegimenEntry, findings: Mapping[str, Finding], case: Case
+    regimen: RegimenEntry,
+    findings: Mapping[str, Finding],
+    case: Case,
+    history: TreatmentHistory | None = None,
 ) -> Recommendation:
     """One relapse regimen as a recommendation, with its exposure checks and trial results."""
-    checks = exposure_checks(regimen, findings, case)
+    checks = exposure_checks(regimen, findings, case, history)
     strength = strength_from_checks(checks)
     flagged = [
         c
@@ -632,7 +654,7 @@ def cardiac_summary(findings: Mapping[str, Finding]) -> tuple[str, list[str]]:
     None of the relapse regimens contains an anthracycline, but anthracycline-based salvage is
     sometimes used; the team should see where the patient stands (Armenian 2015).
     """
-    f = findings.get(F_ANTHRACYCLINE)
+    f = as_lower_bound(findings.get(F_ANTHRACYCLINE))
     if f is None:
         return "", []
     rows = thresholds(ThresholdKind.ANTHRACYCLINE_CARDIAC)
@@ -881,7 +903,8 @@ def systemic_recommendations(case: Case, findings: Mapping[str, Finding]) -> lis
         table = regimens()
         relapse = [r for r in table if r.setting is RegimenSetting.RELAPSE]
         offered = [r for r in relapse if r.offered_for_relapse]
-        recs = {r.id: relapse_option(r, findings, case) for r in offered}
+        history = treatment_history(case)
+        recs = {r.id: relapse_option(r, findings, case, history) for r in offered}
         options = sorted(offered, key=lambda r: fit_key(r, recs[r.id], findings))
         not_offered = [r for r in relapse if not r.offered_for_relapse]
         overview = relapse_overview(options, not_offered, case, findings)
