@@ -29,6 +29,8 @@ from rhabdo.service.db import Meeting
 
 #: Sections of the report that make up its first page (the header and the summary); the
 #: first section with another id starts the detail a reader can skip to.
+# How many cases the "add a case" list offers at once; a search by patient id reaches the rest.
+CANDIDATES_SHOWN = 100
 PAGE_ONE_SECTIONS = ("header", "page-one", "summary", "glance")
 _SECTION = re.compile(r'<section\b[^>]*\bid="([^"]+)"', re.I)
 _SECTION_TAG = re.compile(r"<(/?)section\b", re.I)
@@ -137,10 +139,14 @@ def router() -> APIRouter:
         meeting: Meeting,
         status: int = 200,
         error: str | None = None,
+        find: str = "",
     ) -> HTMLResponse:
         items = meetings.agenda(db, meeting)
         on_agenda = {i.case.id for i in items}
-        candidates = [c for c in store.list_cases(db, user.centre) if c.id not in on_agenda]
+        query = find.strip() or None
+        matching = store.list_cases(db, user.centre, query, limit=CANDIDATES_SHOWN + len(on_agenda))
+        candidates = [c for c in matching if c.id not in on_agenda][:CANDIDATES_SHOWN]
+        more = store.count_cases(db, user.centre, query) - len(on_agenda) > len(candidates)
         return page(
             request,
             "meeting.html",
@@ -149,14 +155,23 @@ def router() -> APIRouter:
             meeting=meeting,
             items=items,
             candidates=candidates,
+            candidates_shown=CANDIDATES_SHOWN,
+            more_candidates=more,
+            find=find,
             error=error,
         )
 
     @r.get("/meetings/{meeting_id}")
-    def show_meeting(request: Request, user: CurrentUser, db: DB, meeting_id: str) -> HTMLResponse:
+    def show_meeting(
+        request: Request,
+        user: CurrentUser,
+        db: DB,
+        meeting_id: str,
+        find: Annotated[str, Query(max_length=64)] = "",
+    ) -> HTMLResponse:
         meeting = meetings.get_meeting(db, meeting_id, user.centre)
         store.audit(db, user.username, store.AuditAction.VIEW, "meeting", meeting.id, None)
-        return _agenda_page(request, user, db, meeting)
+        return _agenda_page(request, user, db, meeting, find=find)
 
     @r.post("/meetings/{meeting_id}/cases")
     def add_case(

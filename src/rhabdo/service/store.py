@@ -505,6 +505,17 @@ def list_cases(
     ).all()
 
 
+def cases_with_label(db: Session, centre: str | None, label: str) -> Sequence[CaseRecord]:
+    """Every case of the centre whose patient id (label) is exactly ``label``, however many
+    other cases contain it: the duplicate check on import must not miss one."""
+    centre_is = CaseRecord.centre.is_(None) if centre is None else CaseRecord.centre == centre
+    return db.scalars(
+        select(CaseRecord)
+        .where(centre_is, CaseRecord.label == label)
+        .order_by(CaseRecord.updated_at.desc(), CaseRecord.id)
+    ).all()
+
+
 def count_cases(db: Session, centre: str | None, query: str | None = None) -> int:
     """How many of the centre's cases match ``query`` (for paging)."""
     sub = _cases_matching(centre, query).subquery()

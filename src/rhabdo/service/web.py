@@ -380,7 +380,7 @@ def router() -> APIRouter:
         return _store_import(request, user, db, case, source, unmapped, target=None)
 
     def _same_patient(db: Any, user: Principal, patient_id: str) -> list[Any]:
-        return [c for c in store.list_cases(db, user.centre, patient_id) if c.label == patient_id]
+        return list(store.cases_with_label(db, user.centre, patient_id))
 
     def _store_import(
         request: Request,
