@@ -218,7 +218,12 @@ def _dict_label(finding_id: str, value: dict[str, Any]) -> str:
     for key, v in value.items():
         bound = key.removeprefix("at_least_")
         if bound != key and bound in _UNIT_WORDS:
-            parts.append(f"at least {number_label(v)} {_UNIT_WORDS[bound]}")
+            # a lower bound of nothing countable says nothing: never 'at least 0' (read as none)
+            parts.append(
+                f"at least {number_label(v)} {_UNIT_WORDS[bound]}"
+                if v
+                else "not known (no countable dose recorded)"
+            )
         else:
             parts.append(f"{_words(key)}: {value_label(finding_id, v)}")
     return "; ".join(parts)
@@ -323,6 +328,7 @@ FIELD_LABELS: dict[str, str] = {
     "EventSite.in_irradiated_field": "In a previously irradiated field",
     "EventSite.lesions": "Number of lesions (one, a few, multiple/diffuse)",
     "EventSite.lesion_count": "Lesion count",
+    "EventSite.symptoms": "Symptoms at this site",
     "CurrentState.assessed_on": "Date the current state was assessed",
     "CurrentState.weight_kg": "Current weight (kg)",
     "CurrentState.body_surface_area_m2": "Current body-surface area (m²)",

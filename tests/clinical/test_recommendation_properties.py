@@ -2,8 +2,10 @@
 
 * No *recommended* strength rests on an indeterminate finding that would change it: local
   therapy is never recommended while ``relapse.extent`` is open, radiotherapy to a site is never
-  recommended while its irradiation is unknown, and no RMS-directed option is recommended before
-  histology confirms the recurrence.
+  recommended while its irradiation is unknown, and no RMS-directed option (local, systemic,
+  trials, targeted, palliative radiotherapy) is recommended before histology confirms the
+  recurrence; every *caution* option leads with the caution; palliative radiotherapy is advised
+  only for a site with recorded symptoms.
 * No regimen the disease progressed or relapsed on is offered: a relapse regimen whose agents
   were all in a failed line (during it, within Mattke 2009's 6 months after it, or with no
   response) is always *avoid*.
@@ -18,13 +20,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rhabdo.case.io import parse_case
-from rhabdo.case.vocab import ChemotherapyAgent, LesionCount, MetastaticSite, TreatmentResponse
+from rhabdo.case.vocab import (
+    ChemotherapyAgent,
+    LesionCount,
+    MetastaticSite,
+    SiteSymptom,
+    TreatmentResponse,
+)
 from rhabdo.engine import assess
 from rhabdo.errors import CaseValidationError
 from rhabdo.exposure.history import treatment_history
 from rhabdo.knowledge.treatment import RegimenSetting, regimens
 from rhabdo.recommend import _facts as facts
-from rhabdo.recommend.histology import HELD_CATEGORIES
+from rhabdo.recommend.histology import rms_directed
 from rhabdo.results import FindingStatus, Strength
 
 DX = date(2019, 1, 1)
@@ -64,6 +72,9 @@ def sites(draw: st.DrawFn) -> dict[str, Any]:
     irradiated = draw(maybe(st.booleans()))
     if irradiated is not None:
         site["in_irradiated_field"] = irradiated
+    symptoms = draw(maybe(st.lists(st.sampled_from([s.value for s in SiteSymptom]), max_size=3)))
+    if symptoms is not None:
+        site["symptoms"] = symptoms
     return site
 
 
@@ -150,8 +161,20 @@ def test_no_recommended_strength_on_an_open_finding(doc: dict[str, Any]) -> None
         assert "local_therapy.radiotherapy" not in recs
     if case.events[-1].histologically_confirmed is not True:
         for r in a.recommendations:
-            if r.category in HELD_CATEGORIES:
+            if rms_directed(r):
                 assert r.strength is not Strength.RECOMMENDED, r.id
+                if r.strength is not Strength.AVOID:
+                    assert r.details.get("conditional_on") == "histology_confirms_recurrent_rms"
+    for r in a.recommendations:
+        if r.strength is Strength.CAUTION:
+            assert r.statement.startswith("Caution — "), r.id
+    rt_site = recs.get("palliative.symptom_radiotherapy")
+    if rt_site is not None:
+        for site in rt_site.details["sites"]:
+            # radiotherapy is advised only for a site with a recorded, cited symptom
+            if site["plan"] == "treat":
+                s = case.events[-1].sites[site["site"]]
+                assert s.symptoms, site
     rt = recs.get("local_therapy.radiotherapy")
     if rt is not None and rt.strength is Strength.RECOMMENDED:
         treated = rt.details["sites"]

@@ -245,6 +245,24 @@ SCENARIOS: dict[str, Expected] = {
         {"local_therapy.pending_extent": C},
         absent=NO_LOCAL_CURE,
     ),
+    "disseminated-symptomatic": Expected(
+        "Alveolar RMS relapsing 9 months after VAC/VI in bone (T10 with cord compression, iliac "
+        "wing), diffuse lung and marrow: disseminated; no curative local therapy; palliative "
+        "radiotherapy to the symptomatic bone with a short course (Tsang 2021: cord compression "
+        "is not the simple bone metastasis of the single 8 Gy fraction), none to the "
+        "asymptomatic lung, marrow not a focal target. The relapse came 9 months after VAC/VI, "
+        "beyond Mattke 2009's 6 months, so VI is not a failed regimen (consider); VIT-0910's "
+        "figures are not quoted (it excluded prior irinotecan).",
+        "disseminated",
+        {
+            "palliative.referral": R,
+            "palliative.symptom_radiotherapy": C,
+            "local_therapy.disseminated": C,
+            "trials.early_phase": R,
+            "systemic.vi": C,
+        },
+        absent=NO_LOCAL_CURE,
+    ),
     "second-relapse-on-vi": Expected(
         "Second relapse during VI given for the first relapse: VI avoid, VIT caution "
         "(repeats vincristine + irinotecan); VC + temsirolimus fits.",
@@ -292,6 +310,26 @@ def test_avoided_options_come_last_among_systemic(name: str) -> None:
     ]
     ranks = [list(Strength).index(r.strength) for r in systemic]
     assert ranks == sorted(ranks)
+
+
+def test_symptomatic_sites_decide_palliative_radiotherapy() -> None:
+    rt = next(
+        r
+        for r in _assessed("disseminated-symptomatic").recommendations
+        if r.id == "palliative.symptom_radiotherapy"
+    )
+    assert "bone (thoracic spine T10 with epidural extension; left iliac wing) (pain and " in (
+        rt.statement
+    )
+    assert "spinal cord compression): 20 Gy in 5 fractions may be used" in rt.statement
+    assert "8 Gy" not in rt.statement
+    assert "Not a focal radiotherapy target (diffuse disease): bone marrow;" in rt.statement
+    assert "lung" not in rt.statement  # recorded without symptoms
+    assert "tsang_2021" in rt.citations
+    vit = next(
+        r for r in _assessed("disseminated-symptomatic").recommendations if r.id == "systemic.vit"
+    )
+    assert "44%" not in vit.reason and "this patient had irinotecan" in vit.reason
 
 
 def test_favourable_naive_salvage_is_first_when_the_group_is_favourable() -> None:

@@ -19,9 +19,11 @@ from rhabdo.recommend.histology import (
     CONDITION,
     WARNING_ID,
     histology_hold,
+    make_conditional,
+    rms_directed,
 )
 from rhabdo.recommend.wording import CAUTION
-from rhabdo.results import RecommendationCategory, Strength, WarningSeverity
+from rhabdo.results import Recommendation, RecommendationCategory, Strength, WarningSeverity
 
 HELD = {RecommendationCategory.LOCAL_THERAPY, RecommendationCategory.SYSTEMIC_THERAPY}
 
@@ -117,3 +119,93 @@ def test_unrecorded_history_never_reads_as_unirradiated() -> None:
     rec = recs["local_therapy.reirradiation"]
     assert rec.strength is Strength.CAUTION
     assert "first_line.radiotherapy_given" in rec.reason or "not recorded" in rec.reason
+
+
+def test_rms_directed_suggestions_of_other_categories_wait_for_the_biopsy() -> None:
+    """Early-phase/targeted suggestions and tumour-directed palliative treatment are held like
+    local and systemic options; the palliative-care referral and goals of care are not."""
+    sites = [
+        {"extent": "distant", "metastatic_site": "lung", "symptoms": ["pain"]},
+        {"extent": "distant", "metastatic_site": "bone"},
+    ]
+    c = case(
+        events=[event(histologically_confirmed=None, suspected_second_malignancy=True, sites=sites)]
+    )
+    recs = by_id(recommend(c, {}))
+    for rid in (
+        "trials.early_phase",
+        "molecular.targeted_overview",
+        "palliative.symptom_radiotherapy",
+        "palliative.minimally_invasive",
+    ):
+        r = recs[rid]
+        assert r.statement.startswith(CONDITION), rid
+        assert r.strength is not Strength.RECOMMENDED, rid
+        assert r.details["conditional_on"] == "histology_confirms_recurrent_rms"
+    for rid in ("palliative.referral", "palliative.goals_of_care"):
+        r = recs[rid]
+        assert not r.statement.startswith(CONDITION), rid
+        assert "conditional_on" not in r.details
+        assert r.strength is Strength.RECOMMENDED
+        assert "If the biopsy confirms recurrent RMS, this is a poor-prognosis setting" in r.reason
+
+
+@pytest.mark.parametrize(
+    ("rid", "held"),
+    [
+        ("molecular.targeted_overview", True),
+        ("molecular.biomarker.ras_pathway", True),
+        ("palliative.symptom_radiotherapy", True),
+        ("palliative.minimally_invasive", True),
+        ("palliative.referral", False),
+        ("palliative.goals_of_care", False),
+        ("molecular.tumour_panel", False),
+        ("molecular.germline", False),
+        ("biopsy.confirm_recurrence", False),
+    ],
+)
+def test_rms_directed(rid: str, held: bool) -> None:
+    category = RecommendationCategory(
+        {"molecular": "molecular_testing", "palliative": "palliative_care"}.get(
+            rid.split(".")[0], rid.split(".")[0]
+        )
+    )
+    rec = Recommendation(
+        id=rid,
+        category=category,
+        statement="x.",
+        strength=Strength.CONSIDER,
+        reason="y",
+        rule="test",
+        citations=["heske_2021"],
+    )
+    assert rms_directed(rec) is held
+
+
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        (
+            "Localised recurrence: plan.",
+            "If the biopsy confirms recurrent RMS: localised recurrence",
+        ),
+        ("PAX3::FOXO1 fusion: no targeted.", "If the biopsy confirms recurrent RMS: PAX3::FOXO1"),
+        ("TP53 mutation (tumour): no.", "If the biopsy confirms recurrent RMS: TP53 mutation"),
+        ("VIT first.", "If the biopsy confirms recurrent RMS: VIT first"),
+    ],
+)
+def test_condition_keeps_acronyms(statement: str, expected: str) -> None:
+    """The condition lowercases the first word only when it is an ordinary word: a gene name
+    or acronym keeps its capitals ('pAX3::FOXO1' and 'tP53' were shown before)."""
+    rec = Recommendation(
+        id="molecular.biomarker.x",
+        category=RecommendationCategory.MOLECULAR_TESTING,
+        statement=statement,
+        strength=Strength.CONSIDER,
+        reason="y",
+        rule="test",
+        citations=["heske_2021"],
+    )
+    c = case(events=[event(histologically_confirmed=None)])
+    out = make_conditional(rec, histology_hold(c))
+    assert out.statement.startswith(expected)

@@ -186,6 +186,21 @@ def test_same_region_course_makes_irradiation_uncertain() -> None:
     rec = recs_for(c)["local_therapy.reirradiation"]
     assert rec.details["sites"][0]["irradiated"] is None
     assert "events[0].sites[0].in_irradiated_field" in rec.details["needs"]
+    # unknown is not 'irradiated' either: the statement says it may be, and reads it cautiously
+    assert rec.statement.startswith(
+        "Caution — the recurrence may lie in a previously irradiated field (not recorded)"
+    )
+
+
+def test_known_irradiated_field_is_stated_as_such() -> None:
+    c = case(
+        first_line={"radiotherapy": [{"body_region": "pelvis", "total_dose_gy": 50.4}]},
+        events=[
+            event(sites=[{"extent": "local", "body_region": "pelvis", "in_irradiated_field": True}])
+        ],
+    )
+    rec = recs_for(c)["local_therapy.reirradiation"]
+    assert rec.statement.startswith("Caution — prefer surgery for recurrence in a previously")
 
 
 def test_other_region_course_means_not_irradiated() -> None:

@@ -83,3 +83,105 @@ def test_no_palliative_guideline_gap_shown() -> None:
 def test_unknown_sites_named() -> None:
     rec = recs_for(case(events=[event(sites=None)]))["palliative.referral"]
     assert "events[0].sites" in rec.details["needs"]
+
+
+# --- palliative radiotherapy by symptomatic site (Tsang 2021 guideline; PDQ for pain) -----------
+
+
+def _disseminated(*sites: dict[str, Any], **ev: Any) -> Case:
+    """Lung + bone (two organ systems: disseminated) with the given site fields merged in."""
+    base = [
+        {"extent": "distant", "metastatic_site": "lung", "body_region": "thorax"},
+        {"extent": "distant", "metastatic_site": "bone", "body_region": "pelvis"},
+    ]
+    merged = [{**b, **s} for b, s in zip(base, sites, strict=False)] + base[len(sites) :]
+    return case(events=[event(sites=merged, **ev)])
+
+
+def test_painful_bone_lesion_single_fraction_or_short_course() -> None:
+    """Tsang 2021: 8 Gy x1 for a simple, uncomplicated bone metastasis with short life
+    expectancy; 20 Gy in 5 fractions for other indications."""
+    rec = recs_for(_disseminated({"symptoms": []}, {"symptoms": ["pain"]}))[
+        "palliative.symptom_radiotherapy"
+    ]
+    assert "bone (pain): 8 Gy in one fraction if it is a simple, uncomplicated" in rec.statement
+    assert "otherwise 20 Gy in 5 fractions may be used" in rec.statement
+    assert "lung" not in rec.statement  # recorded without symptoms
+    assert {"tsang_2021", "pdq_rms_hp_2025"} <= set(rec.citations)
+    assert rec.details["sites"][0]["plan"] == "no_symptoms"
+    assert rec.details["sites"][1]["plan"] == "treat"
+
+
+def test_cord_compression_gets_the_short_course() -> None:
+    rec = recs_for(_disseminated({}, {"symptoms": ["pain", "spinal_cord_compression"]}))[
+        "palliative.symptom_radiotherapy"
+    ]
+    assert "bone (pain and spinal cord compression): 20 Gy in 5 fractions" in rec.statement
+    assert "8 Gy" not in rec.statement
+
+
+@pytest.mark.parametrize(
+    ("symptom", "cited"),
+    [
+        ("pain", True),
+        ("spinal_cord_compression", True),
+        ("superior_vena_cava_syndrome", True),
+        ("bleeding", True),
+        ("airway_obstruction", False),
+        ("neurological", False),
+        ("other", False),
+    ],
+)
+def test_each_symptom_at_a_site_no_source_names(symptom: str, cited: bool) -> None:
+    """A local site is not one of the guideline's metastatic sites, so only a cited symptom
+    (PDQ: pain; Tsang 2021: cord compression, SVC syndrome, bleeding) makes it an indication."""
+    c = case(
+        events=[event(sites=[{"extent": "local", "symptoms": [symptom]}])],
+        diagnosis={"distant_metastases": ["bone"]},  # a poor-prognosis setting
+    )
+    rec = recs_for(c)["palliative.symptom_radiotherapy"]
+    plan = rec.details["sites"][0]["plan"]
+    assert plan == ("treat" if cited else "radiation_oncologist")
+    if not cited:
+        assert "no verified source names this indication; for the radiation oncologist" in (
+            rec.statement
+        )
+        assert "gap.care.palliative_radiotherapy_indications" in {g.id for g in rec.evidence_gaps}
+
+
+@pytest.mark.parametrize("site", ["bone_marrow", "csf", "pleura", "peritoneum"])
+def test_diffuse_disease_is_no_focal_target(site: str) -> None:
+    c = case(events=[event(sites=[{"extent": "distant", "metastatic_site": site}])])
+    rec = recs_for(c)["palliative.symptom_radiotherapy"]
+    assert rec.statement.startswith("Not a focal radiotherapy target (diffuse disease):")
+    assert "symptoms" not in " ".join(rec.inputs_used).replace("events", "")
+
+
+def test_unrecorded_symptoms_name_the_field() -> None:
+    rec = recs_for(_disseminated())["palliative.symptom_radiotherapy"]
+    assert "not recorded for lung and bone" in rec.statement
+    assert "record events[0].sites[0].symptoms, events[0].sites[1].symptoms" in rec.reason
+    assert "events[0]" not in rec.statement  # a statement is shown whole, in words
+    assert rec.strength is Strength.CONSIDER
+
+
+def test_no_symptoms_anywhere_no_radiotherapy() -> None:
+    recs = recs_for(_disseminated({"symptoms": []}, {"symptoms": []}))
+    assert "palliative.symptom_radiotherapy" not in recs
+    assert recs["palliative.referral"].strength is Strength.RECOMMENDED
+
+
+def test_irradiated_field_noted() -> None:
+    rec = recs_for(_disseminated({}, {"symptoms": ["pain"], "in_irradiated_field": True}))[
+        "palliative.symptom_radiotherapy"
+    ]
+    assert "in a previously irradiated field: re-irradiation, weigh the prior dose" in (
+        rec.statement
+    )
+
+
+def test_sites_unknown_asks_for_them() -> None:
+    c = case(events=[event(sites=None), event(date="2021-06-01", sites=None)])
+    rec = recs_for(c)["palliative.symptom_radiotherapy"]
+    assert "the sites of the recurrence are not recorded" in rec.statement
+    assert "record events[1].sites with their symptoms" in rec.reason

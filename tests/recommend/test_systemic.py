@@ -451,3 +451,14 @@ def test_overview_says_when_anthracycline_is_unknown() -> None:
 def test_overview_silent_without_anthracycline() -> None:
     overview = recs_for(case())["systemic.relapse_overview"]
     assert "anthracycline is" not in overview.reason
+
+
+def test_alkylator_given_without_countable_dose_is_not_read_as_none() -> None:
+    """Cyclophosphamide recorded without doses: the CED is a lower bound of 0, which says
+    nothing; the reason must say 'not known', never 'Prior cyclophosphamide-equivalent dose 0'."""
+    c = with_prior(
+        [{"agent": "cyclophosphamide"}, {"agent": "vincristine"}], patient={"sex": "male"}
+    )
+    reason = recs_for(c)["systemic.vc_temsirolimus"].reason
+    assert "cyclophosphamide-equivalent dose 0" not in reason
+    assert "Prior cyclophosphamide-equivalent dose not known" in reason

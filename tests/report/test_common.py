@@ -30,7 +30,7 @@ from rhabdo.results import (
         ("very_low", "risk.cog", "very low risk"),
         (["lung", "bone_marrow"], "", "lung, bone marrow"),
         ({"at_least_mg_m2": 120.0}, "", "at least 120 mg/m²"),
-        ({"at_least_gy": 0}, "", "at least 0 Gy"),
+        ({"at_least_gy": 0}, "", "not known (no countable dose recorded)"),
         ({"group": "IIIA"}, "", "group: IIIA"),
         ([{"a": 1}, {"b": 2}], "exposure.radiation", "2 courses"),
     ],

@@ -27,6 +27,7 @@ CASES = Path(__file__).resolve().parents[1] / "clinical" / "cases"
         ("marrow-only", "— disseminated recurrence;"),
         ("local-plus-marrow", "— disseminated recurrence; local or regional with distant;"),
         ("sites-unknown", "sites not yet known — off therapy"),
+        ("refractory-never-in-remission", "— local progression; during first-line therapy"),
     ],
 )
 def test_pattern_said_once(name: str, pattern: str) -> None:
@@ -38,7 +39,7 @@ def test_pattern_said_once(name: str, pattern: str) -> None:
         assert word not in line
     labels = {c.label for c in p1.classification}
     assert finding_label("relapse.timing") not in labels
-    if "recurrence" in pattern:
+    if "recurrence" in pattern or "progression" in pattern:
         assert finding_label("relapse.extent") not in labels
         assert finding_label("relapse.type") not in labels
     else:  # undecided: stays in the classification with its candidates

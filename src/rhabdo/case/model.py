@@ -40,6 +40,7 @@ from rhabdo.case.vocab import (
     PrimarySite,
     RadiotherapyTarget,
     Sex,
+    SiteSymptom,
     SurgicalResult,
     TreatmentResponse,
 )
@@ -69,6 +70,7 @@ LIST_CAPS: dict[str, ListCap] = {
     "TreatmentLine.radiotherapy": ListCap(20, "radiotherapy courses per treatment line"),
     "TreatmentLine.surgeries": ListCap(20, "surgeries per treatment line"),
     "DiseaseEvent.sites": ListCap(50, "sites per event"),
+    "EventSite.symptoms": ListCap(10, "symptoms per site"),
 }
 
 
@@ -299,6 +301,12 @@ class EventSite(_Strict):
     )
     lesion_count: Annotated[int, Field(ge=1, le=100)] | None = Field(
         default=None, description="Number of lesions at this site, when counted."
+    )
+    symptoms: list[SiteSymptom] | None = Field(
+        default=None,
+        max_length=_cap("EventSite.symptoms"),
+        description="Symptoms this site causes now; an empty list means none; absent means "
+        "not recorded.",
     )
 
     @model_validator(mode="after")

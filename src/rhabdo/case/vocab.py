@@ -375,6 +375,30 @@ _LABELS["LesionCount"] = {
 }
 
 
+class SiteSymptom(Vocabulary):
+    """A symptom a recurrent site causes now: what decides palliative radiotherapy to that site
+    (``rhabdo.recommend.palliative``; the indications a source names live in ``care.yaml``)."""
+
+    PAIN = "pain"
+    SPINAL_CORD_COMPRESSION = "spinal_cord_compression"
+    SUPERIOR_VENA_CAVA_SYNDROME = "superior_vena_cava_syndrome"
+    AIRWAY_OBSTRUCTION = "airway_obstruction"
+    BLEEDING = "bleeding"
+    NEUROLOGICAL = "neurological"
+    OTHER = "other"
+
+
+_LABELS["SiteSymptom"] = {
+    "pain": "pain",
+    "spinal_cord_compression": "spinal cord compression",
+    "superior_vena_cava_syndrome": "superior vena cava syndrome",
+    "airway_obstruction": "airway obstruction",
+    "bleeding": "bleeding",
+    "neurological": "neurological symptoms",
+    "other": "other symptom",
+}
+
+
 class TreatmentResponse(Vocabulary):
     """Best response of the disease to one treatment line."""
 
@@ -490,6 +514,7 @@ ALL_VOCABULARIES: tuple[type[Vocabulary], ...] = (
     EventKind,
     Extent,
     LesionCount,
+    SiteSymptom,
     TreatmentResponse,
     BodyRegion,
     RadiotherapyTarget,

@@ -10,6 +10,10 @@ Every external code in this module was looked up in one of:
 * published FHIR Shorthand of the mCODE and genomics implementation guides and the SEER
   multiple-primary rules (found with the project's code search) -- marked ``[IG]``.
 
+SNOMED CT and RxNorm codes that rhabdo *writes* are also registered, with their sources
+(repository, commit, path), in ``knowledge/data/terminology/codes.yaml``; a code enters only when
+the vendored HL7 artefacts carry it or two independent published sources agree.
+
 A code that could not be confirmed is not listed: the importer then reports it as unmapped
 (resource id + code) instead of guessing, and the exporter writes our own coding only.
 

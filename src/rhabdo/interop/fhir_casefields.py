@@ -44,6 +44,7 @@ EXTENSION_FIELDS: frozenset[str] = frozenset(
         "events[].sites[].in_irradiated_field",
         "events[].sites[].lesion_count",
         "events[].sites[].lesions",
+        "events[].sites[].symptoms",
         "lines.best_response",
         "current.assessed_on",
         "current.organ_function",

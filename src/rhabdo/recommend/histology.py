@@ -4,8 +4,11 @@ The seed paper asks for an aggressive approach to biopsy when imaging is atypica
 cancer is suspected (Ogawa 2021); tissue confirmation of relapse is a general principle of care
 (Heske 2021).  Until the recurrence is histologically confirmed, RMS-directed local and systemic
 options are shown as conditional ("if the biopsy confirms recurrent RMS") and never as
-*recommended* (``care.histology_first``).  An unrecorded confirmation is read cautiously, as not
-confirmed.
+*recommended* (``care.histology_first``).  The same holds for the other RMS-directed
+suggestions: targeted and immune therapies within early-phase trials, early-phase trials
+themselves, palliative radiotherapy and the minimally invasive choice among anti-cancer options
+(``HELD_IDS``); symptom-directed palliative care stays unconditional.  An unrecorded
+confirmation is read cautiously, as not confirmed.
 
 The differential follows what the case records: a lesion in an irradiated field
 (radiation-associated sarcoma or osteosarcoma), prior alkylators, etoposide or anthracyclines
@@ -40,6 +43,18 @@ HELD_CATEGORIES = frozenset(
         RecommendationCategory.CLINICAL_TRIALS,
     }
 )
+#: Options of other categories that are RMS-directed too: the investigational targeted and
+#: immune therapies and matched options (offered within early-phase trials), palliative
+#: radiotherapy and the minimally invasive choice among anti-cancer options.  Symptom-directed
+#: palliative care (the referral, the goals-of-care discussion) stays unconditional.
+HELD_IDS = frozenset(
+    {
+        "molecular.targeted_overview",
+        "palliative.symptom_radiotherapy",
+        "palliative.minimally_invasive",
+    }
+)
+HELD_ID_PREFIXES = ("molecular.biomarker.",)
 CONDITION = "If the biopsy confirms recurrent RMS: "
 #: After the caution of a *caution* option (``rhabdo.recommend.wording``).
 CAUTION_CONDITION = "if the biopsy confirms recurrent RMS: "
@@ -190,9 +205,24 @@ def histology_warnings(case: Case) -> list[InputWarning]:
     ]
 
 
+def _lower_first(text: str) -> str:
+    """'Localised recurrence: ...' -> 'localised recurrence: ...'; an acronym or gene name
+    ('TP53 mutation', 'PAX3::FOXO1 fusion', 'VIT') keeps its capitals."""
+    if text[1:2].isupper() or text[1:2].isdigit():
+        return text
+    return text[:1].lower() + text[1:]
+
+
+def rms_directed(rec: Recommendation) -> bool:
+    """Whether ``rec`` treats the recurrence as RMS (and so waits for the biopsy)."""
+    return (
+        rec.category in HELD_CATEGORIES or rec.id in HELD_IDS or rec.id.startswith(HELD_ID_PREFIXES)
+    )
+
+
 def make_conditional(rec: Recommendation, hold: HistologyHold) -> Recommendation:
     """``rec`` shown as conditional on the biopsy: never *recommended*, statement prefixed."""
-    if rec.category not in HELD_CATEGORIES or rec.strength is Strength.AVOID:
+    if not rms_directed(rec) or rec.strength is Strength.AVOID:
         return rec
     strength = Strength.CONSIDER if rec.strength is Strength.RECOMMENDED else rec.strength
     entry = care_entries()["care.histology_first"]
@@ -202,7 +232,7 @@ def make_conditional(rec: Recommendation, hold: HistologyHold) -> Recommendation
         if not statement.startswith(CAUTION + CAUTION_CONDITION):
             statement = CAUTION + CAUTION_CONDITION + statement.removeprefix(CAUTION)
     elif not statement.startswith(CONDITION):
-        statement = CONDITION + statement[:1].lower() + statement[1:]
+        statement = CONDITION + _lower_first(statement)
     return rec.model_copy(
         update={
             "strength": strength,

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from rhabdo.case.vocab import MetastaticSite, SiteSymptom
 from rhabdo.knowledge.base import KnowledgeEntry, Table, load_table
 
 WORKUP_FILE = "workup.yaml"
@@ -92,6 +93,14 @@ class CareEntry(KnowledgeEntry):
     population: str | None = None
     threshold_months: float | None = Field(default=None, gt=0, le=600)
     figures: dict[str, float | int | str] = Field(default_factory=dict)
+    symptoms: list[SiteSymptom] = Field(
+        default_factory=list,
+        description="Site symptoms the source names as indications (palliative radiotherapy).",
+    )
+    metastatic_sites: list[MetastaticSite] = Field(
+        default_factory=list,
+        description="Metastatic sites the source names as indications (palliative radiotherapy).",
+    )
 
 
 def workup_items(directory: Path | None = None) -> Table[WorkupItem]:

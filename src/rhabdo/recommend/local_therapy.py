@@ -163,6 +163,11 @@ def _radiotherapy(case: Case, based_on: list[str]) -> list[Recommendation]:
                     "Caution — prefer surgery for recurrence in a previously irradiated field; "
                     "re-irradiate only when excision is impossible, weighed against the dose "
                     "already given to that field."
+                    if again
+                    else "Caution — the recurrence may lie in a previously irradiated field (not "
+                    "recorded): treat it as irradiated until the record shows otherwise; prefer "
+                    "surgery, and re-irradiate only when excision is impossible, weighed against "
+                    "the dose that may already have been given."
                 ),
                 strength=Strength.CAUTION,
                 reason=reason,

@@ -302,6 +302,17 @@ def _cumulative_check(
         )
     prior = float(finding.value) / unit_divisor
     lower_bound = bool(finding.details.get("lower_bound"))
+    if lower_bound and prior <= 0:
+        # nothing countable: 'at least 0' says nothing, and must not read as 'none given'
+        return ExposureCheck(
+            name,
+            CheckStatus.INDETERMINATE,
+            f"Prior {label} not known: the agents were given but no dose that can be counted "
+            f"is recorded, so the {label} thresholds cannot be checked.",
+            finding_id,
+            cites,
+            list(finding.needs),
+        )
     crossed = [t for t in rows if t.reached_by(prior)]
     pending = [t for t in rows if not t.reached_by(prior)]
     status = CheckStatus.OK

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rhabdo.case.model import Case, DiseaseEvent, EventSite
+from rhabdo.case.vocab import EventKind
 from rhabdo.knowledge import sources
 from rhabdo.labels import (
     field_label,
@@ -194,9 +195,14 @@ def recurrence_pattern(case: Case, assessment: Assessment) -> tuple[list[str], s
     extent = _determined(assessment, "relapse.extent")
     kind = _determined(assessment, "relapse.type")
     timing = _determined(assessment, "relapse.timing")
+    noun = (
+        "progression"
+        if case.events and case.events[-1].kind is EventKind.PROGRESSION
+        else ("recurrence")
+    )
     if extent is not None:
         what, _, why = _answer(extent).partition(" (")
-        words.append(f"{what} recurrence" + (f" ({why}" if why else ""))
+        words.append(f"{what} {noun}" + (f" ({why}" if why else ""))
         stated.add(extent.id)
     if kind is not None:
         adds = extent is None or (kind.value == "combined" and extent.value == "disseminated")
