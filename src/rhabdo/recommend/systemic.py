@@ -295,7 +295,7 @@ def _cumulative_check(
         return ExposureCheck(
             name,
             CheckStatus.INDETERMINATE,
-            f"Prior {label} is unknown, so the {label} thresholds cannot be checked.",
+            f"Prior {label} not known, so the {label} thresholds cannot be checked.",
             finding_id,
             cites,
             needs,
