@@ -42,6 +42,8 @@ ISSUER = "https://ehr.bench.invalid/"
 KID = "bench-key"
 SERVICE = "rhabdo-patient-view"
 REQUEST_TIMEOUT_S = 10.0
+#: The offered rate the issue asks for (requests per second).
+TARGET_RATE = 500
 
 
 def _free_port() -> int:
@@ -472,13 +474,20 @@ def report(result: LoadResult, args: argparse.Namespace, patients: int, server_c
         )
     elif result.late_starts > result.offered // 100:
         limit = "the load generator (it could not keep the schedule)"
-    elif server_share + client_share > 0.9 * cores:
-        limit = "the machine's CPUs (busy with other work as well as this run)"
+    elif server_share + client_share > 0.9 * cores or load1 > cores:
+        limit = (
+            f"the machine is shared: load average {load1:.1f} on {cores} CPUs, of which this "
+            f"server got {server_share:.2f} cores"
+        )
     else:
         limit = "not CPU: waiting (database commits, locks) or the client's in-flight bound"
     print(f"what limits it: {limit}")
-    print(f"target 500/s offered, p99 < 100 ms, no errors: {'PASS' if on_target else 'FAIL'}")
-    return 0 if on_target else 1
+    print(f"this run: p99 < 100 ms with no errors: {'yes' if on_target else 'no'}")
+    reached = on_target and args.rate >= TARGET_RATE
+    print(
+        f"target {TARGET_RATE}/s offered, p99 < 100 ms, no errors: {'PASS' if reached else 'FAIL'}"
+    )
+    return 0 if reached else 1
 
 
 if __name__ == "__main__":

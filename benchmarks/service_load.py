@@ -44,6 +44,9 @@ PROBE_LIMIT_S = 2.0
 REQUEST_TIMEOUT_S = 60.0
 #: The end of the last server's log, printed when a run had errors.
 SERVER_LOG_TAIL: list[str] = []
+#: The event loop's "Executing <callback> took 0.123 seconds" lines (``--asyncio-debug``).
+SLOW_CALLBACKS: list[str] = []
+SLOW_CALLBACK = re.compile(r"Executing .* took (\d+\.\d+) seconds")
 
 
 @contextmanager
@@ -81,7 +84,7 @@ def prepare(url: str) -> None:
 
 
 @contextmanager
-def server(url: str, workdir: Path, workers: int) -> Iterator[str]:
+def server(url: str, workdir: Path, workers: int, asyncio_debug: bool = False) -> Iterator[str]:
     port = free_port()
     env = dict(os.environ)
     env.update(
@@ -91,6 +94,9 @@ def server(url: str, workdir: Path, workers: int) -> Iterator[str]:
         RHABDO_BASE_URL=f"http://127.0.0.1:{port}",
         RHABDO_COOKIE_SECURE="false",
     )
+    if asyncio_debug:
+        # The event loop logs every callback that holds it longer than 100 ms.
+        env["PYTHONASYNCIODEBUG"] = "1"
     cmd = [str(Path(sys.executable).parent / "rhabdo"), "serve", "--port", str(port)]
     cmd += ["--workers", str(workers), "--no-migrate"]
     log = (workdir / "server.log").open("wb")
@@ -115,7 +121,9 @@ def server(url: str, workdir: Path, workers: int) -> Iterator[str]:
             proc.kill()
             proc.wait(5)
         log.close()
-        SERVER_LOG_TAIL[:] = (workdir / "server.log").read_text(errors="replace").splitlines()[-40:]
+        lines = (workdir / "server.log").read_text(errors="replace").splitlines()
+        SERVER_LOG_TAIL[:] = lines[-40:]
+        SLOW_CALLBACKS[:] = [line for line in lines if SLOW_CALLBACK.search(line)]
 
 
 async def _session(http: Any) -> str:
@@ -258,6 +266,17 @@ def report(name: str, result: dict[str, Any], workers: int) -> bool:
     slowest = max(probe) if probe else float("inf")
     print(f"   discovery probe: {len(probe)} probes, slowest {slowest * 1000:.0f} ms")
     print(f"   errors: {len(errors)}" + (f" {sorted(set(errors))}" if errors else ""))
+    if result.get("asyncio_debug"):
+        slow = sorted(
+            ((float(m[1]), line) for line in SLOW_CALLBACKS if (m := SLOW_CALLBACK.search(line))),
+            reverse=True,
+        )
+        print(
+            f"   event loop held > 100 ms (asyncio debug): {len(slow)} times"
+            + (f", longest {slow[0][0] * 1000:.0f} ms" if slow else "")
+        )
+        for _, line in slow[:3]:
+            print(f"      {line[:300]}")
     clean = not errors and slowest <= PROBE_LIMIT_S
     if errors:
         print("   server log (end):\n      " + "\n      ".join(SERVER_LOG_TAIL))
@@ -272,6 +291,11 @@ def main() -> None:
     parser.add_argument("--pdf-clients", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
+        "--asyncio-debug",
+        action="store_true",
+        help="run the server's event loop in debug mode and report callbacks holding it > 100 ms",
+    )
+    parser.add_argument(
         "--databases", nargs="+", choices=["sqlite", "postgres"], default=["sqlite", "postgres"]
     )
     args = parser.parse_args()
@@ -283,8 +307,9 @@ def main() -> None:
             workdir = Path(tmp)
             with postgres() if name == "postgres" else _sqlite(workdir) as url:
                 prepare(url)
-                with server(url, workdir, args.workers) as base:
+                with server(url, workdir, args.workers, args.asyncio_debug) as base:
                     result = asyncio.run(run(base, args.seconds, args.clients, args.pdf_clients))
+                result["asyncio_debug"] = args.asyncio_debug
             verdicts.append(report(name, result, args.workers))
     load1, load5, _ = os.getloadavg()
     print(f"machine load average: {load1:.1f} (1 min), {load5:.1f} (5 min), {os.cpu_count()} CPUs")

@@ -152,3 +152,27 @@ def test_writers_of_one_sqlite_database_share_one_lock(db_url: str) -> None:
     finally:
         engine.dispose()
         other.dispose()
+
+
+def test_discovery_is_answered_without_a_worker_thread(
+    service: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The discovery probe must not queue behind worker threads busy with reports and
+    assessments (the load benchmark's probe waited 6 s there): after the first call it is
+    answered on the event loop from the document built once."""
+    import anyio.to_thread
+
+    first = service.http.get("/cds-services")
+    assert first.status_code == 200
+    threads: list[Any] = []
+    real = anyio.to_thread.run_sync
+
+    async def spy(func: Any, *args: Any, **kwargs: Any) -> Any:
+        threads.append(func)
+        return await real(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", spy)
+    again = service.http.get("/cds-services")
+    assert again.status_code == 200 and again.json() == first.json()
+    assert again.json()["services"][0]["id"] == cds.PATIENT_VIEW_ID
+    assert threads == []

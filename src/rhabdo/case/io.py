@@ -69,20 +69,18 @@ def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def nesting_depth(data: Any, limit: int = MAX_NESTING) -> int:
-    """How many mappings and lists deep ``data`` goes (iteratively: no recursion limit); the
-    count stops at the first level past ``limit``."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(data, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict | list):
-            depth += 1
-            deepest = max(deepest, depth)
-            if depth > limit:
-                return depth
-            children = node.values() if isinstance(node, dict) else node
-            stack.extend((child, depth) for child in children)
-    return deepest
+    """How many mappings and lists deep ``data`` goes (level by level: no recursion limit);
+    the count stops at the first level past ``limit``."""
+    level = [data] if isinstance(data, dict | list) else []
+    depth = 0
+    while level and depth <= limit:
+        depth += 1
+        inner: list[Any] = []
+        for node in level:
+            values = node.values() if isinstance(node, dict) else node
+            inner.extend([v for v in values if isinstance(v, dict | list)])
+        level = inner
+    return depth
 
 
 def _loc(loc: tuple[int | str, ...]) -> str:

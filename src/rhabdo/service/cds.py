@@ -38,6 +38,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+import anyio.to_thread
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -912,25 +913,28 @@ def _validated(request: Request, name: str, document: dict[str, Any]) -> dict[st
     return document
 
 
-def _checked(request: Request, name: str, document: dict[str, Any]) -> JSONResponse:
-    return JSONResponse(_validated(request, name, document))
-
-
 def router() -> APIRouter:
     r = APIRouter(tags=["CDS Hooks"], route_class=OffLoopJsonRoute)
 
     @r.get("/cds-services", summary="CDS Hooks discovery")
-    def discovery(request: Request) -> JSONResponse:
-        return _checked(
-            request, "discovery-response", discovery_document(request.app.state.settings)
-        )
+    async def discovery(request: Request) -> Response:
+        """Answered on the event loop from a document built and checked once per process: an
+        EHR's or a load balancer's probe never queues behind busy worker threads."""
+        state = request.app.state
+        body: bytes | None = getattr(state, "cds_discovery", None)
+        if body is None:
+            document = await anyio.to_thread.run_sync(
+                _validated, request, "discovery-response", discovery_document(state.settings)
+            )
+            body = state.cds_discovery = json.dumps(document).encode()
+        return Response(body, media_type="application/json")
 
     # CORS preflights are plain routes (not API operations): browsers send them unauthenticated.
     for path in ("/cds-services", "/cds-services/{rest:path}"):
         r.add_route(path, cors_preflight, methods=["OPTIONS"], include_in_schema=False)
 
     @r.post(f"/cds-services/{PATIENT_VIEW_ID}", summary="patient-view service")
-    def patient_view(request: Request, db: DB, body: dict[str, Any]) -> JSONResponse:
+    def patient_view(request: Request, body: dict[str, Any]) -> JSONResponse:
         settings: Settings = request.app.state.settings
         url = f"{settings.public_base}/cds-services/{PATIENT_VIEW_ID}"
         try:
@@ -953,8 +957,11 @@ def router() -> APIRouter:
         evidence = rms_diagnosis(gathered.bundle)
         if evidence is None or evidence.verdict is not Verdict.RMS:
             return JSONResponse(_no_rms_response(request, client, gathered.bundle, evidence))
-        # Cards are checked against the response schema when they are first built.
-        answer = _patient_view_cards(request, db, body, gathered.bundle, client)
+        # Cards are checked against the response schema when they are first built.  The
+        # database session is opened here, in this worker thread, not as a dependency (two
+        # more thread hops per call); an answer from the cache checks out no connection.
+        with request.app.state.sessionmaker() as db:
+            answer = _patient_view_cards(request, db, body, gathered.bundle, client)
         return JSONResponse(_with_read_notes(request, answer, gathered.incomplete, client))
 
     @r.post(f"/cds-services/{PATIENT_VIEW_ID}/feedback", summary="patient-view feedback")
@@ -1058,7 +1065,9 @@ def _with_read_notes(
         )
     for card in cards:
         card["uuid"] = issue_card_uuid(settings.secret_key, client_issuer)
-    return _validated(request, "response", {"cards": cards})
+    # Every card was checked against the response schema when it was built (and cached);
+    # a fresh uuid keeps it valid, so only a response with an added note is checked again.
+    return _validated(request, "response", {"cards": cards}) if incomplete else {"cards": cards}
 
 
 def _unauthorised(reason: str) -> JSONResponse:
