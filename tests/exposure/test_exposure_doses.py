@@ -7,7 +7,12 @@ from exposure_helpers import findings_of, make_case
 
 from rhabdo.case.vocab import ChemotherapyAgent, DoseUnit
 from rhabdo.exposure.cumulative import dose_to_mg_m2
-from rhabdo.exposure.findings import ANTHRACYCLINES, as_lower_bound, finding_id_for_agent
+from rhabdo.exposure.findings import (
+    ANTHRACYCLINES,
+    amount_text,
+    as_lower_bound,
+    finding_id_for_agent,
+)
 from rhabdo.knowledge.treatment import ThresholdKind, dose_thresholds
 from rhabdo.results import FindingStatus
 
@@ -283,13 +288,17 @@ def test_an_anthracycline_without_an_ighg_ratio_makes_the_total_a_lower_bound(
         )
     f = findings_of(make_case(chemo))["exposure.anthracycline_doxorubicin_equivalent"]
     assert f.status is FindingStatus.INDETERMINATE
-    assert f.candidates == [{"at_least_mg_m2": with_doxorubicin}]
+    # a bound of 0 says nothing: no candidate, "not known" (never "at least 0")
+    assert f.candidates == ([{"at_least_mg_m2": with_doxorubicin}] if with_doxorubicin else [])
     assert f.needs == [f"knowledge.dose_thresholds.anthracycline.{agent}"]
     assert f.details["lower_bound"] is True
     assert f.details["unconverted_agents"] == [agent]
     assert f.details["unconverted_totals_mg_m2"] == {agent: 30.0}
     assert agent in f.details["evidence_gaps"]
-    assert f"at least {with_doxorubicin:g} mg/m2" in f.reason
+    if with_doxorubicin:
+        assert f"at least {with_doxorubicin:g} mg/m2" in f.reason
+    else:
+        assert "is not known" in f.reason and "at least 0" not in f.reason
     assert f"{agent} 30 mg/m2 not converted" in f.reason
     assert "true total is higher" in f.reason
 
@@ -463,3 +472,29 @@ def test_every_unconverted_anthracycline_need_is_labelled_as_an_evidence_gap() -
             need = ANTHRACYCLINE_FACTOR_NEEDED + agent
             assert need in KNOWLEDGE_NEED_LABELS
             assert agent in field_label(need) and "evidence gap" in field_label(need)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (0.0, "0"),
+        (84.0, "84"),
+        (9.6, "9.6"),
+        (4545.45, "4,545.4"),
+        (249.96, "249.9"),  # cut, never rounded up to a threshold (250) it does not reach
+        (12000.0, "12,000"),
+    ],
+)
+def test_amount_text(value: float, text: str) -> None:
+    assert amount_text(value) == text
+
+
+@pytest.mark.parametrize(
+    "agent", ["cyclophosphamide", "doxorubicin", "vincristine", "ifosfamide", "idarubicin"]
+)
+def test_a_given_agent_with_no_countable_dose_is_not_known_never_at_least_zero(agent: str) -> None:
+    f_all = findings_of(make_case([{"agent": agent}]))
+    for f in f_all.values():
+        if f.status is FindingStatus.INDETERMINATE and f.details.get("unit") == "mg/m2":
+            assert "at least 0 " not in f.reason and "\u2265 0 " not in f.reason, f.id
+            assert {"at_least_mg_m2": 0.0} not in f.candidates, f.id

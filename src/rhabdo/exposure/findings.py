@@ -34,6 +34,7 @@ radiotherapy" only with ``radiotherapy_given: false``.
 
 from __future__ import annotations
 
+import math
 import re
 from functools import cache
 from typing import Any
@@ -69,6 +70,14 @@ ALKYLATORS: tuple[ChemotherapyAgent, ...] = (
 )
 
 _UNKNOWN_HISTORY_NEEDS = ["first_line"]
+
+
+def amount_text(value: float) -> str:
+    """A cumulative amount as a clinician reads it: thousands separated, at most one decimal,
+    cut (never rounded) down so that a figure shown never reaches a threshold the value does
+    not reach: 4545.45 -> '4,545.4', 249.96 -> '249.9', 84 -> '84'."""
+    cut = math.floor(value * 10 + 1e-9) / 10
+    return f"{cut:,.1f}".removesuffix(".0")
 
 
 def finding_id_for_agent(agent: str) -> str:
@@ -151,12 +160,19 @@ def _agent_finding(total: AgentTotal) -> Finding:
         citations = list(_threshold_citations(ThresholdKind.IFOSFAMIDE_RENAL))
     if not total.complete:
         details["known_part_mg_m2"] = round(total.known_mg_m2, 3)
+        known = round(total.known_mg_m2, 3)
         return indeterminate(
             fid,
-            candidates=[{"at_least_mg_m2": round(total.known_mg_m2, 3)}],
+            # a bound of 0 says nothing: shown as not known, never as "at least 0"
+            candidates=[{"at_least_mg_m2": known}] if known > 0 else [],
             needs=total.needs,
-            reason=f"Cumulative {total.agent} is at least {total.known_mg_m2:g} mg/m2; "
-            "some doses cannot be counted or converted.",
+            reason=(
+                f"Cumulative {total.agent} is at least {amount_text(known)} mg/m2; "
+                "some doses cannot be counted or converted."
+                if known > 0
+                else f"Cumulative {total.agent} is not known: none of its doses can be counted "
+                "or converted yet."
+            ),
             rule=RULE_CHEMO,
             citations=citations,
             inputs_used=inputs,
@@ -166,7 +182,7 @@ def _agent_finding(total: AgentTotal) -> Finding:
     return determined(
         fid,
         value,
-        reason=f"Cumulative {total.agent} {value:g} mg/m2 across all treatment lines.",
+        reason=f"Cumulative {total.agent} {amount_text(value)} mg/m2 across all treatment lines.",
         rule=RULE_CHEMO,
         citations=citations,
         inputs_used=inputs,
@@ -271,12 +287,22 @@ def anthracycline_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
     }
     details |= _threshold_details(ThresholdKind.ANTHRACYCLINE_CARDIAC, value)
     if needs or unconverted:
-        pieces = [f"Doxorubicin-equivalent anthracycline is at least {value:g} mg/m2"]
+        pieces = [
+            f"Doxorubicin-equivalent anthracycline is at least {amount_text(value)} mg/m2"
+            if value > 0
+            else "Doxorubicin-equivalent anthracycline is not known"
+        ]
         if needs:
             pieces.append("some doses are unknown")
         for t in unconverted:
-            bound = "" if t.complete else "at least "
-            pieces.append(f"{t.agent} {bound}{t.known_mg_m2:,.4g} mg/m2 not converted")
+            if t.complete:
+                pieces.append(f"{t.agent} {amount_text(t.known_mg_m2)} mg/m2 not converted")
+            elif t.known_mg_m2 > 0:
+                pieces.append(
+                    f"{t.agent} at least {amount_text(t.known_mg_m2)} mg/m2 not converted"
+                )
+            else:
+                pieces.append(f"{t.agent} given (dose not recorded), not converted")
         if unconverted:
             names = " or ".join(t.agent for t in unconverted)
             pieces.append(
@@ -290,7 +316,7 @@ def anthracycline_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
             }
         return indeterminate(
             fid,
-            candidates=[{"at_least_mg_m2": value}],
+            candidates=[{"at_least_mg_m2": value}] if value > 0 else [],
             needs=list(
                 dict.fromkeys(needs + [ANTHRACYCLINE_FACTOR_NEEDED + t.agent for t in unconverted])
             ),
@@ -304,7 +330,7 @@ def anthracycline_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
         reason = "No anthracycline recorded in any treatment line."
     else:
         reason = (
-            f"Doxorubicin-equivalent anthracycline {value:g} mg/m2 "
+            f"Doxorubicin-equivalent anthracycline {amount_text(value)} mg/m2 "
             "(IGHG cardiotoxicity equivalence ratios)."
         )
     return determined(
@@ -390,16 +416,21 @@ def ced_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
     inputs = [c.path for t in ([cyclo] if cyclo else []) + others for c in t.contributions]
     unknown_cyclo = cyclo is not None and not cyclo.complete
     if others or unknown_cyclo:
-        parts = [
-            f"CED \u2265 {value:,.6g} mg/m2 from cyclophosphamide"
-            if cyclo
-            else "CED not determined: no cyclophosphamide recorded"
-        ]
-        if unknown_cyclo:
+        if cyclo is None:
+            parts = ["CED not determined: no cyclophosphamide recorded"]
+        elif value > 0:
+            parts = [f"CED \u2265 {amount_text(value)} mg/m2 from cyclophosphamide"]
+        else:
+            parts = ["CED not known: no cyclophosphamide dose can be counted yet"]
+        if unknown_cyclo and value > 0:
             parts.append("some cyclophosphamide doses are unknown")
         for t in others:
-            bound = "" if t.complete else "at least "
-            parts.append(f"{bound}{_amount_text(t.agent, t.known_mg_m2)} not converted")
+            if t.complete:
+                parts.append(f"{_amount_text(t.agent, t.known_mg_m2)} not converted")
+            elif t.known_mg_m2 > 0:
+                parts.append(f"at least {_amount_text(t.agent, t.known_mg_m2)} not converted")
+            else:
+                parts.append(f"{t.agent} given (dose not recorded), not converted")
         reason = "; ".join(parts)
         if others:
             reason += " (no verified CED conversion factor; the total is higher)"
@@ -408,7 +439,8 @@ def ced_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
         )
         return indeterminate(
             fid,
-            candidates=[{"at_least_mg_m2": value}],
+            # a bound of 0 says nothing ("CED 0" must never be read): not known, no candidate
+            candidates=[{"at_least_mg_m2": value}] if value > 0 else [],
             needs=needs,
             reason=reason + ".",
             rule=RULE_CED,
@@ -419,7 +451,7 @@ def ced_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
     if cyclo is None:
         reason = "No alkylating agent recorded in any treatment line (CED 0 mg/m2)."
     else:
-        reason = f"CED {value:,.6g} mg/m2 (cyclophosphamide is the only alkylator given)."
+        reason = f"CED {amount_text(value)} mg/m2 (cyclophosphamide is the only alkylator given)."
     return determined(
         fid,
         value,

@@ -8,7 +8,11 @@ Finding ids (stable):
   fertility-preservation counselling before further gonadotoxic therapy for both (PanCareLIFE /
   IGHG, Mulder 2021).  A girl is never shown male semen data, nor a boy ovarian advice; an
   unknown sex is indeterminate and asks for ``patient.sex``.  The guidelines' dose thresholds
-  could not be verified and are stated as an evidence gap.
+  could not be verified and are stated as an evidence gap.  The preservation *method* follows
+  the pubertal (Tanner) stage, ``current.tanner_stage`` (``knowledge/data/dosing.yaml``, kind
+  ``fertility_preservation``): pre-pubertal (1), in puberty (2-4) or post-pubertal (5); an
+  unrecorded stage shows the pre- and the post-pubertal method and names the field that would
+  decide, never assuming either.
 * ``late_effects.cardiac_surveillance`` -- the echocardiography interval for the
   doxorubicin-equivalent anthracycline and chest radiotherapy received (PanCareFollowUp text
   stated to reflect IGHG 2023, Ehrhardt 2023: secondary for the guideline itself).
@@ -26,6 +30,13 @@ from typing import Any
 from rhabdo.case.model import Case
 from rhabdo.case.vocab import BodyRegion, Sex
 from rhabdo.exposure.cumulative import AgentTotal, line_paths
+from rhabdo.knowledge.dosing import (
+    DosingEntry,
+    DosingKind,
+    EvidenceStatus,
+    PubertalStatus,
+    dosing_rules,
+)
 from rhabdo.knowledge.treatment import DoseThresholdEntry, ThresholdKind, dose_thresholds
 from rhabdo.results import Finding, FindingStatus, determined, indeterminate
 
@@ -84,9 +95,70 @@ def gonadotoxic_exposure(
     return given, unknown
 
 
-def _puberty(case: Case) -> str:
-    stage = case.current.tanner_stage if case.current else None
-    return f" Tanner stage {stage} recorded." if stage is not None else ""
+F_TANNER = "current.tanner_stage"
+
+
+@cache
+def _preservation_table() -> dict[tuple[Sex, PubertalStatus], DosingEntry]:
+    return {
+        (e.sex, e.pubertal_status): e
+        for e in dosing_rules()
+        if e.kind is DosingKind.FERTILITY_PRESERVATION
+        and e.sex is not None
+        and e.pubertal_status is not None
+    }
+
+
+def _option_text(entry: DosingEntry, *, inside: bool) -> str:
+    """One method as a clause; ``inside`` a sentence it starts lower-case."""
+    text = " ".join(entry.text.split()).rstrip(".")
+    if inside:
+        text = text[:1].lower() + text[1:]
+    if entry.evidence_status is EvidenceStatus.SECONDARY:
+        text += " (secondary source: requires confirmation)"
+    return text
+
+
+def preservation_options(
+    sex: Sex, tanner_stage: int | None
+) -> tuple[str, list[DosingEntry], list[str]]:
+    """The fertility-preservation method for this sex at this pubertal stage: (sentence, the
+    knowledge entries shown, fields that would decide).  An unknown stage shows the
+    pre-pubertal and the post-pubertal method and names ``current.tanner_stage``; ``other``
+    sex shows the ovarian and the testicular method."""
+    table = _preservation_table()
+    status = PubertalStatus.from_tanner(tanner_stage)
+    sexes = [Sex.FEMALE, Sex.MALE] if sex is Sex.OTHER else [sex]
+    statuses = (
+        [status]
+        if status is not None
+        else [PubertalStatus.PRE_PUBERTAL, PubertalStatus.POST_PUBERTAL]
+    )
+    shown: list[DosingEntry] = []
+    per_sex: list[str] = []
+    for s in sexes:
+        parts = []
+        for st in statuses:
+            entry = table[(s, st)]
+            shown.append(entry)
+            lead = f"if {st.words}, " if status is None else ""
+            parts.append(lead + _option_text(entry, inside=bool(lead) or len(sexes) > 1))
+        organ = {Sex.FEMALE: "ovarian", Sex.MALE: "testicular"}[s]
+        per_sex.append(("; ".join(parts)) if len(sexes) == 1 else f"{organ}: " + "; ".join(parts))
+    methods = "; ".join(per_sex)
+    if status is None:
+        return (
+            "The fertility-preservation method depends on pubertal stage, which is not "
+            f"recorded (record {F_TANNER}): {methods}.",
+            shown,
+            [F_TANNER],
+        )
+    return (
+        f"Fertility-preservation method at Tanner stage {tanner_stage} ({status.words}): "
+        f"{methods}.",
+        shown,
+        [],
+    )
 
 
 def fertility_advice(sex: Sex) -> tuple[str, list[str]]:
@@ -122,19 +194,31 @@ def fertility_finding(case: Case, totals: Mapping[str, AgentTotal]) -> Finding:
     }[sex]
     given, unknown = gonadotoxic_exposure(case, totals, regions)
     advice, cites = fertility_advice(sex)
+    tanner = case.current.tanner_stage if case.current else None
+    method, shown, method_needs = preservation_options(sex, tanner)
+    advice = f"{advice} {method}"
+    cites = list(dict.fromkeys(cites + [c for e in shown for c in e.citations]))
     organ = {Sex.FEMALE: "Ovarian", Sex.MALE: "Testicular", Sex.OTHER: "Gonadal"}[sex]
     exposure = (
         f"{organ} risk from prior {', '.join(given)}."
         if given
         else "No gonadotoxic exposure recorded so far."
     )
-    details: dict[str, Any] = {"sex": sex.value, "exposures": given, "evidence_gap": THRESHOLD_GAP}
-    reason = f"{exposure} {advice} {THRESHOLD_GAP}{_puberty(case)}"
+    status = PubertalStatus.from_tanner(tanner)
+    details: dict[str, Any] = {
+        "sex": sex.value,
+        "exposures": given,
+        "evidence_gap": THRESHOLD_GAP,
+        "tanner_stage": tanner,
+        "pubertal_status": status.value if status is not None else None,
+        "preservation_options": [e.id for e in shown],
+    }
+    reason = f"{exposure} {advice} {THRESHOLD_GAP}"
     if not line_paths(case):
         return indeterminate(
             F_FERTILITY,
             candidates=["at_risk", "no_exposure_recorded"],
-            needs=["first_line"],
+            needs=["first_line", *method_needs],
             reason=f"The treatment history is not recorded. {advice} {THRESHOLD_GAP}",
             rule=RULE_FERTILITY,
             citations=cites,
@@ -144,7 +228,7 @@ def fertility_finding(case: Case, totals: Mapping[str, AgentTotal]) -> Finding:
         return indeterminate(
             F_FERTILITY,
             candidates=["at_risk", "no_exposure_recorded"],
-            needs=unknown,
+            needs=unknown + method_needs,
             reason=f"Whether gonadotoxic radiotherapy was given is not recorded. {advice} "
             f"{THRESHOLD_GAP}",
             rule=RULE_FERTILITY,
@@ -157,8 +241,12 @@ def fertility_finding(case: Case, totals: Mapping[str, AgentTotal]) -> Finding:
         reason=reason,
         rule=RULE_FERTILITY,
         citations=cites,
-        needs=unknown,
-        inputs_used=["patient.sex", *(p for p, _ in line_paths(case))],
+        needs=unknown + method_needs,
+        inputs_used=[
+            "patient.sex",
+            *([] if method_needs else [F_TANNER]),
+            *(p for p, _ in line_paths(case)),
+        ],
         details=details,
     )
 
@@ -217,9 +305,15 @@ def cardiac_surveillance_finding(findings: Mapping[str, Finding]) -> Finding:
             bound = "at least " if f.details.get("lower_bound") else ""
         else:
             cands = [c[key] for c in f.candidates if isinstance(c, dict) and key in c]
-            value = float(cands[0]) if cands else 0.0
-            bound = "at least "
             needs += f.needs
+            if not cands:
+                # nothing known yet: never read as "at least 0"
+                parts.append("not known")
+                tiers.append(None)
+                open_ = True
+                continue
+            value = float(cands[0])
+            bound = "at least "
         tier = _tier_for(kind, value)
         tiers.append(tier)
         parts.append(f"{bound}{value:g} {unit}")
@@ -236,6 +330,16 @@ def cardiac_surveillance_finding(findings: Mapping[str, Finding]) -> Finding:
     else:
         advice = " ".join(best.meaning.split())
     if open_ and needs:
+        if best is None:
+            return indeterminate(
+                F_CARDIAC,
+                candidates=[],
+                needs=needs,
+                reason=f"{exposure} so far: whether and how often echocardiography is needed "
+                "cannot be decided yet; some exposure is unknown or could not be converted.",
+                rule=RULE_CARDIAC,
+                citations=cites,
+            )
         return indeterminate(
             F_CARDIAC,
             candidates=[advice],

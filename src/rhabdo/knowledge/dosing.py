@@ -11,7 +11,9 @@ One table holds five kinds of rule, each with its source and its evidence status
 * ``plausible_range`` -- the per-administration range outside which a recorded dose is
   taken for a unit error (an engineering screen, not a dosing limit; its basis says so);
 * ``plausible_age`` -- the ages at diagnosis the knowledge base covers (``low``/``high`` in
-  years); outside them an input warning is shown.
+  years); outside them an input warning is shown;
+* ``fertility_preservation`` -- the fertility-preservation method that fits one sex at one
+  pubertal status (``sex``, ``pubertal_status``), for the late-effects advice.
 
 Evidence status follows the fact sheets: ``verified`` (read in the source), ``secondary``
 (seen only in a review, preprint or derivative page: shown as "requires protocol
@@ -26,7 +28,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from rhabdo.case.vocab import ChemotherapyAgent
+from rhabdo.case.vocab import ChemotherapyAgent, Sex
 from rhabdo.knowledge.base import KnowledgeEntry, Table, load_table
 from rhabdo.knowledge.treatment import ThresholdConcern
 
@@ -38,6 +40,7 @@ class DosingKind(StrEnum):
     SUPPORTIVE_CARE = "supportive_care"
     PLAUSIBLE_RANGE = "plausible_range"
     PLAUSIBLE_AGE = "plausible_age"
+    FERTILITY_PRESERVATION = "fertility_preservation"
 
 
 class EvidenceStatus(StrEnum):
@@ -55,6 +58,30 @@ _STATUS_LABELS = {
     EvidenceStatus.SECONDARY: "secondary source: requires protocol confirmation",
     EvidenceStatus.UNVERIFIED: "not verified: evidence gap",
 }
+
+
+class PubertalStatus(StrEnum):
+    """Pubertal status from the Tanner stage (``current.tanner_stage``): stage 1 is
+    pre-pubertal and stage 5 adult by the scale's own definition; stages 2-4 are in puberty."""
+
+    PRE_PUBERTAL = "pre_pubertal"
+    IN_PUBERTY = "in_puberty"
+    POST_PUBERTAL = "post_pubertal"
+
+    @property
+    def words(self) -> str:
+        return self.value.replace("_", "-").replace("in-", "in ")
+
+    @classmethod
+    def from_tanner(cls, stage: int | None) -> PubertalStatus | None:
+        """None when the stage is not recorded (never read as pre- or post-pubertal)."""
+        if stage is None:
+            return None
+        if stage <= 1:
+            return cls.PRE_PUBERTAL
+        if stage >= 5:
+            return cls.POST_PUBERTAL
+        return cls.IN_PUBERTY
 
 
 class UnitFamily(StrEnum):
@@ -112,6 +139,10 @@ class DosingEntry(KnowledgeEntry):
     high: Annotated[float, Field(gt=0)] | None = Field(
         default=None, description="plausible_range: highest plausible dose per administration."
     )
+    sex: Sex | None = Field(default=None, description="fertility_preservation: male or female.")
+    pubertal_status: PubertalStatus | None = Field(
+        default=None, description="fertility_preservation: the pubertal status it fits."
+    )
     text: str = Field(description="What the rule says, in the source's terms.")
 
     @model_validator(mode="after")
@@ -134,6 +165,12 @@ class DosingEntry(KnowledgeEntry):
             raise ValueError("high: a plausible range needs agents, unit_family, low and high")
         if k is DosingKind.PLAUSIBLE_AGE and (self.low is None or self.high is None):
             raise ValueError("high: a plausible age range needs low and high (years)")
+        if k is DosingKind.FERTILITY_PRESERVATION and (
+            self.sex not in (Sex.MALE, Sex.FEMALE) or self.pubertal_status is None
+        ):
+            raise ValueError(
+                "sex: a fertility-preservation entry needs sex (male/female) and status"
+            )
         return self
 
     def applies_to(self, agent: ChemotherapyAgent, regimen_id: str | None) -> bool:

@@ -42,7 +42,13 @@ from typing import Any
 
 from rhabdo.case.model import Case
 from rhabdo.case.vocab import ChemotherapyAgent, Sex
-from rhabdo.exposure.findings import ALKYLATORS, ANTHRACYCLINES, as_lower_bound, thresholds
+from rhabdo.exposure.findings import (
+    ALKYLATORS,
+    ANTHRACYCLINES,
+    amount_text,
+    as_lower_bound,
+    thresholds,
+)
 from rhabdo.exposure.history import INTERVAL_CITATION, TreatmentHistory, treatment_history
 from rhabdo.exposure.late_effects import MALE_COUNSELLING, fertility_advice
 from rhabdo.knowledge.base import KnowledgeEntry
@@ -289,7 +295,7 @@ def _cumulative_check(
         return ExposureCheck(
             name,
             CheckStatus.INDETERMINATE,
-            f"Prior {label} is unknown, so the {label} thresholds cannot be checked.",
+            f"Prior {label} not known, so the {label} thresholds cannot be checked.",
             finding_id,
             cites,
             needs,
@@ -310,7 +316,8 @@ def _cumulative_check(
     crossed = [t for t in rows if t.reached_by(prior)]
     pending = [t for t in rows if not t.reached_by(prior)]
     status = CheckStatus.OK
-    parts: list[str] = [f"Prior {label} {'at least ' if lower_bound else ''}{prior:g} {unit}"]
+    bound = "at least " if lower_bound else ""
+    parts: list[str] = [f"Prior {label} {bound}{amount_text(prior)} {unit}"]
     if crossed:
         worst = max(crossed, key=lambda t: list(ThresholdConcern).index(t.concern))
         status = _status_for(worst.concern)
