@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import date
 
 from rhabdo import __version__
+from rhabdo.case.memo import assessment_scope
 from rhabdo.case.model import Case
 from rhabdo.classify.extent import relapse_extent
 from rhabdo.classify.group import clinical_group
@@ -74,6 +75,11 @@ def assess(case: Case, *, assessed_on: date | None = None) -> Assessment:
     A case with an implausible dose (a unit error) is refused with ``CaseValidationError``
     naming the field; very unlikely but possible records become ``warnings``.
     """
+    with assessment_scope():
+        return _assess(case, assessed_on)
+
+
+def _assess(case: Case, assessed_on: date | None) -> Assessment:
     problems = implausible_doses(case)
     if problems:
         raise CaseValidationError(problems)

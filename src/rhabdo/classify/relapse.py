@@ -22,6 +22,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
+from rhabdo.case.memo import once_per_assessment
 from rhabdo.case.model import Case, DiseaseEvent, TreatmentLine
 from rhabdo.case.vocab import EventKind, Extent
 from rhabdo.prognosis.knowledge import threshold
@@ -341,6 +342,7 @@ def relapse_type_from_extents(extents: set[Extent]) -> RelapseType:
     return RelapseType.LOCAL if local else RelapseType.REGIONAL
 
 
+@once_per_assessment
 def relapse_type(case: Case) -> Finding:
     """How the first event came back: local, regional, locoregional, metastatic or combined.
 

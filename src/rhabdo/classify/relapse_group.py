@@ -23,6 +23,7 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
+from rhabdo.case.memo import once_per_assessment
 from rhabdo.case.model import Case
 from rhabdo.case.vocab import ChemotherapyAgent
 from rhabdo.classify._finding import ClassificationRule, citations_of
@@ -167,6 +168,7 @@ def _stage_combos(inputs: Mapping[str, Input[Any]]) -> list[dict[str, Any]]:
     return combos
 
 
+@once_per_assessment
 def cog_relapse_group(case: Case) -> Finding:
     """COG ARST0121 favourable / unfavourable group of the first relapse or progression."""
     rule = _rule()

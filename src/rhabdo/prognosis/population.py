@@ -34,6 +34,7 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from rhabdo.case.age import age_at_least
+from rhabdo.case.memo import once_per_assessment
 from rhabdo.case.model import Case
 from rhabdo.case.vocab import ChemotherapyAgent, EventKind, Histology
 from rhabdo.classify.relapse import (
@@ -527,6 +528,7 @@ def _tests(case: Case, p: PopulationEntry) -> list[tuple[Test, tuple[Characteris
     return out
 
 
+@once_per_assessment
 def check_population(case: Case, population_id: str) -> PopulationCheck:
     """Whether this case belongs to ``population_id`` (and every ancestor of it)."""
     chain = lineage(population_id)
