@@ -36,6 +36,11 @@ def _wrap(text: str, indent: str) -> str:
     return textwrap.fill(words(text), width=WIDTH, initial_indent=indent, subsequent_indent=indent)
 
 
+def _bullet(text: str) -> str:
+    """A list item whose continuation lines hang under its text, so one item reads as one."""
+    return textwrap.fill(words(text), width=WIDTH, initial_indent="  - ", subsequent_indent="    ")
+
+
 def _summary_lines(case: Case, assessment: Assessment) -> list[str]:
     """Page one in text, after the warnings: the decision summary (``report.page_one``)."""
     p1 = page_one(case, assessment)
@@ -149,12 +154,12 @@ def render_text(case: Case, assessment: Assessment) -> str:
     if assessment.missing_inputs:
         lines.append("MISSING INFORMATION (would decide open findings)")
         for m in assessment.missing_inputs:
-            lines.append(_wrap(missing_line(m, case), "  - "))
+            lines.append(_bullet(missing_line(m, case)))
         lines.append("")
     if assessment.evidence_gaps:
         lines.append("EVIDENCE GAPS")
         for g in assessment.evidence_gaps:
-            lines.append(_wrap(g.statement, "  - "))
+            lines.append(_bullet(g.statement))
         lines.append("")
     if refs.items:
         lines.append("REFERENCES")
