@@ -560,3 +560,59 @@ def test_every_quoted_regimen_figure_belongs_to_a_population_that_includes_the_p
     overview = recs.get("systemic.relapse_overview")
     if overview is not None and "0.55" in overview.reason:
         assert check_population(case, "vit0910").membership is Membership.MEMBER
+
+
+# --- first-recurrence cohorts at a later recurrence ------------------------------------------
+
+#: The relapse cohorts: each describes survival from a first relapse or progression.
+FIRST_RECURRENCE_COHORTS = (
+    "pappo_1999",
+    "arst0121",
+    "chisholm_2011",
+    "mazzoleni_2005",
+    "dantonello_2008",
+    "dantonello_2013",
+    "mattke_2009",
+    "wasti_2026.after_first_event",
+)
+
+
+def _second_recurrence(first: Case) -> Case:
+    doc = first.model_dump(mode="json", exclude_none=True)
+    second = {**doc["events"][0], "date": "2024-03-01"}
+    doc["events"] = [doc["events"][0], second]
+    return parse_case(doc)
+
+
+@pytest.mark.parametrize("pid", FIRST_RECURRENCE_COHORTS)
+def test_a_first_recurrence_cohort_declares_it(pid: str) -> None:
+    assert any(p.first_recurrence_only for p in lineage(pid))
+
+
+@pytest.mark.parametrize("pid", FIRST_RECURRENCE_COHORTS)
+def test_a_later_recurrence_is_outside_every_first_recurrence_cohort(pid: str) -> None:
+    check = check_population(_second_recurrence(make()), pid)
+    assert check.membership is Membership.NOT_MEMBER
+    assert any("this is recurrence 2" in why for why in check.excluded_by)
+
+
+def test_at_a_second_recurrence_no_first_relapse_figure_is_the_patients() -> None:
+    first = make()
+    assert relapse_prognosis(first).details["headline"] is not None
+    later = relapse_prognosis(_second_recurrence(first))
+    assert later.details.get("headline") is None and later.value is None
+    assert not any(m["applicable"] is True for m in later.details["models"])
+    assert "recurrence 2" in later.reason
+
+
+def test_page_one_says_no_figure_applies_at_a_second_recurrence() -> None:
+    from rhabdo.engine import assess
+    from rhabdo.report.page_one import NO_FIGURE, page_one
+    from rhabdo.report.text import render_text
+
+    later = _second_recurrence(make())
+    a = assess(later, assessed_on=dt.date(2024, 4, 1))
+    assert page_one(later, a).prognosis == []
+    text = render_text(later, a)
+    summary = text[text.index("SUMMARY") : text.index("DISEASE AT FIRST DIAGNOSIS")]
+    assert "Prognosis: " + NO_FIGURE in " ".join(summary.split())

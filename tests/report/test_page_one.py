@@ -82,6 +82,7 @@ def test_no_option_or_recommendation_is_cut_mid_sentence(
     for o in p1.options:
         assert not o.name.endswith(("…", "...")), o.name
         assert all(not n.endswith("…") for n in o.notes), o.notes
+        assert all(not n.endswith(".") for n in o.notes), o.notes  # joined with "; "
     text = squeeze(html_reports[name].replace("&#39;", "'").replace("&amp;", "&"))
     for r in a.recommendations:
         first = squeeze(r.statement).split(". ")[0]

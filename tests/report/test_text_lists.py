@@ -35,3 +35,12 @@ def test_each_list_item_is_one_bullet_with_hanging_lines(assessed: Any, heading:
             assert line.startswith(("  - ", "    ")) and not line.startswith("    - "), line
         wrapped += sum(line.startswith("    ") for line in body)
     assert wrapped > 0  # the examples do hold items longer than one line
+
+
+def test_text_and_html_say_the_same_when_no_survival_figure_applies() -> None:
+    from pathlib import Path
+
+    from rhabdo.report.page_one import NO_FIGURE
+
+    template = Path(__file__).resolve().parents[2] / "src/rhabdo/report/templates"
+    assert NO_FIGURE in (template / "page_one.html.j2").read_text("utf-8")

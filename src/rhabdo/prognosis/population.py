@@ -505,8 +505,9 @@ def _tests(case: Case, p: PopulationEntry) -> list[tuple[Test, tuple[Characteris
         t = _event_kind_test(case, p.first_event_kinds)
         out.append((t, (t.characteristic,)))
     if p.first_recurrence_only:
-        t = _first_recurrence_test(case)
-        out.append((t, (t.characteristic,)))
+        # Every relapse cohort is a first-recurrence cohort, so this restriction excludes a
+        # later recurrence but does not make one model more specific than another.
+        out.append((_first_recurrence_test(case), ()))
     if p.prior_agents_excluded is not None:
         t = _prior_agents_test(case, p.prior_agents_excluded)
         out.append((t, (t.characteristic,)))

@@ -123,6 +123,10 @@ class MissingLine:
     decides: str
 
 
+#: Page one's prognosis when no published figure applies (text and HTML say the same).
+NO_FIGURE = "No published survival figure after relapse applies with the data given."
+
+
 @dataclass(frozen=True)
 class PageOne:
     patient_id: str
@@ -206,10 +210,9 @@ def recurrence_pattern(case: Case, assessment: Assessment) -> tuple[list[str], s
         stated.add(extent.id)
     if kind is not None:
         adds = extent is None or (kind.value == "combined" and extent.value == "disseminated")
-        if adds:
+        if adds or not first:
             words.append(_answer(kind) + ("" if first else " at the first event"))
-        if adds or first:
-            stated.add(kind.id)
+        stated.add(kind.id)
     if timing is not None:
         words.append(_answer(timing) + ("" if first else " at the first event"))
         stated.add(timing.id)
@@ -349,7 +352,8 @@ def _option_notes(rec: Recommendation, assessment: Assessment) -> list[str]:
             notes.append(f"prior {short} {known}")
         elif check.get("reason"):
             notes.append(_first_sentence(words(str(check["reason"]))))
-    return notes
+    # Notes are joined with "; " after the option, so none keeps its own full stop.
+    return [n.removesuffix(".") for n in notes]
 
 
 def _dose_lines(rec: Recommendation) -> list[str]:

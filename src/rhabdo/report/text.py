@@ -15,7 +15,7 @@ from rhabdo.report.common import (
     missing_line,
     recommendations_by_category,
 )
-from rhabdo.report.page_one import page_one
+from rhabdo.report.page_one import NO_FIGURE, page_one
 from rhabdo.report.summary import dates_line, diagnosis_summary
 from rhabdo.results import (
     Assessment,
@@ -50,6 +50,8 @@ def _summary_lines(case: Case, assessment: Assessment) -> list[str]:
     lines.append(_wrap("; ".join(f"{c.label}: {c.value}" for c in p1.classification), "  "))
     for p in p1.prognosis:
         lines.append(_wrap(f"Prognosis: {p.figure} ({p.source}) -- in {p.population}.", "  "))
+    if not p1.prognosis and case.events:
+        lines.append(_wrap(f"Prognosis: {NO_FIGURE}", "  "))
     for o in p1.options:
         lines.append(_wrap(f"Option: {o.heading} -- {'; '.join(o.qualifiers)}", "  "))
         lines += [_wrap(d, "      ") for d in o.dose_lines]
