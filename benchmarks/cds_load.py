@@ -26,7 +26,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from _loadkit import percentile, wait_until_listening
+
+from rhabdo.service.pgserver import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 ISSUER = "https://ehr.bench.invalid/"
 KID = "bench-key"
@@ -44,12 +47,6 @@ SERVICE = "rhabdo-patient-view"
 REQUEST_TIMEOUT_S = 10.0
 #: The offered rate the issue asks for (requests per second).
 TARGET_RATE = 500
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _relative_refs(bundle: dict[str, Any]) -> list[dict[str, Any]]:
@@ -160,18 +157,8 @@ def start_server(
     # The server's log goes to a file: an unread pipe would fill up and stall the server.
     log = (workdir / "server.log").open("wb")
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return proc
-        except OSError:
-            if proc.poll() is not None:
-                tail = (workdir / "server.log").read_text(errors="replace")[-2000:]
-                raise SystemExit(f"server failed to start:\n{tail}") from None
-            time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit("server did not start within 60 s")
+    wait_until_listening(proc, port, workdir / "server.log")
+    return proc
 
 
 class _Connection:
@@ -322,11 +309,6 @@ def process_cpu_s(pid: int) -> float:
     return total
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=500.0)
@@ -356,7 +338,7 @@ def main() -> None:
         public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
     public.update(kid=KID, use="sig", alg=args.alg)
     bodies = build_requests()
-    port = _free_port()
+    port = free_port()
     aud = f"http://127.0.0.1:{port}/cds-services/{SERVICE}"
     now = int(time.time())
     lifetime = int(args.seconds) + 300

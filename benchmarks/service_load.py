@@ -25,7 +25,6 @@ import asyncio
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from _loadkit import percentile, wait_until_listening
 
 from rhabdo.service.pgserver import free_port
 
@@ -102,16 +103,7 @@ def server(url: str, workdir: Path, workers: int, asyncio_debug: bool = False) -
     log = (workdir / "server.log").open("wb")
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    tail = (workdir / "server.log").read_text(errors="replace")[-2000:]
-                    raise SystemExit(f"server failed to start:\n{tail}") from None
-                time.sleep(0.2)
+        wait_until_listening(proc, port, workdir / "server.log")
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
@@ -241,11 +233,6 @@ async def run(base: str, seconds: float, clients: int, pdf_clients: int) -> dict
     for b in browsers:
         await b.aclose()
     return {"times": times, "errors": errors, "probe": probe, "wall": wall, "cold": cold}
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def report(name: str, result: dict[str, Any], workers: int) -> bool:

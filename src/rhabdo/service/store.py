@@ -508,10 +508,9 @@ def list_cases(
 def cases_with_label(db: Session, centre: str | None, label: str) -> Sequence[CaseRecord]:
     """Every case of the centre whose patient id (label) is exactly ``label``, however many
     other cases contain it: the duplicate check on import must not miss one."""
-    centre_is = CaseRecord.centre.is_(None) if centre is None else CaseRecord.centre == centre
     return db.scalars(
         select(CaseRecord)
-        .where(centre_is, CaseRecord.label == label)
+        .where(_of_centre(centre), CaseRecord.label == label)
         .order_by(CaseRecord.updated_at.desc(), CaseRecord.id)
     ).all()
 
@@ -526,12 +525,15 @@ def _cases_matching(centre: str | None, query: str | None) -> Any:
     return select(CaseRecord).where(*case_search(centre, query))
 
 
+def _of_centre(centre: str | None) -> Any:
+    """The condition for the centre's own cases (``None``: cases of no centre)."""
+    return CaseRecord.centre.is_(None) if centre is None else CaseRecord.centre == centre
+
+
 def case_search(centre: str | None, query: str | None) -> list[Any]:
     """The conditions for the centre's cases whose patient id (label) or case id contains
     ``query`` (case-insensitive, as typed: ``%`` and ``_`` match themselves)."""
-    conditions: list[Any] = [
-        CaseRecord.centre.is_(None) if centre is None else CaseRecord.centre == centre
-    ]
+    conditions: list[Any] = [_of_centre(centre)]
     query = _clean(query)
     if query:
         escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
