@@ -20,12 +20,12 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from case_strategies import case_docs
 from hypothesis import HealthCheck, assume, given, settings
-from hypothesis import strategies as st
 
 from rhabdo.case.io import parse_case
 from rhabdo.case.model import Case
-from rhabdo.case.vocab import Extent, Histology, MetastaticSite, NodalStatus, PrimarySite
+from rhabdo.case.vocab import Histology, PrimarySite
 from rhabdo.errors import CaseValidationError, KnowledgeBaseError
 from rhabdo.knowledge import sources
 from rhabdo.knowledge.base import parse_table
@@ -457,49 +457,10 @@ def test_t10_extremity_arms_metastatic_relapse_on_therapy() -> None:
 # --- properties --------------------------------------------------------------------------------
 
 
-@st.composite
-def relapse_docs(draw: st.DrawFn) -> dict[str, Any]:
-    dx: dict[str, Any] = {"date": DX.isoformat()}
-    if draw(st.booleans()):
-        dx["histology"] = draw(st.sampled_from([h.value for h in Histology]))
-    if draw(st.booleans()):
-        dx["primary_site"] = draw(st.sampled_from([s.value for s in PrimarySite]))
-    if draw(st.booleans()):
-        dx["regional_nodes"] = draw(st.sampled_from([n.value for n in NodalStatus]))
-    if draw(st.booleans()):
-        dx["max_diameter_cm"] = draw(st.floats(0.5, 20))
-    if draw(st.booleans()):
-        dx["distant_metastases"] = draw(
-            st.lists(st.sampled_from([m.value for m in MetastaticSite]), unique=True)
-        )
-    ev: dict[str, Any] = {"kind": draw(st.sampled_from(["relapse", "progression"]))}
-    if draw(st.booleans()):
-        ev["date"] = (DX + dt.timedelta(days=draw(st.integers(1, 2000)))).isoformat()
-    if draw(st.booleans()):
-        ev["sites"] = [
-            {"extent": e}
-            for e in draw(
-                st.lists(st.sampled_from([x.value for x in Extent]), min_size=1, max_size=3)
-            )
-        ]
-    doc: dict[str, Any] = {
-        "patient": {"id": "syn-prop", "age_at_diagnosis_days": draw(st.integers(10, 30 * 365))},
-        "diagnosis": dx,
-        "events": [ev],
-    }
-    if draw(st.booleans()):
-        start = DX + dt.timedelta(days=draw(st.integers(0, 30)))
-        fl: dict[str, Any] = {"start_date": start.isoformat()}
-        if draw(st.booleans()):
-            fl["end_date"] = (start + dt.timedelta(days=draw(st.integers(1, 400)))).isoformat()
-        doc["first_line"] = fl
-    return doc
-
-
 @settings(
     max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
 )
-@given(relapse_docs())
+@given(case_docs())
 def test_no_valid_case_raises(doc: dict[str, Any]) -> None:
     try:
         case = parse_case(doc)
