@@ -1176,8 +1176,9 @@ def _patient_view_cards(
         cached[0],
         f"{answered}; issuer={issuer}",
     )
-    # Same data, same cards; each response gets its own card uuids (for feedback).
-    return {"cards": [{**card, "uuid": str(uuid.uuid4())} for card in cached[1]]}
+    # Same data, same cards: ``_with_read_notes`` copies each and gives it its own issued uuid
+    # (for feedback), so the cached cards are never changed.
+    return {"cards": cached[1]}
 
 
 def _assess_bundle(
