@@ -9,12 +9,11 @@ sources registry (``rhabdo.knowledge``).  An ``Assessment`` gathers them with pr
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
 from typing import Any, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pydantic_core import PydanticUndefined
 
 JsonValue = Any
 
@@ -34,17 +33,39 @@ def _instance(model: type[M], values: dict[str, Any], given: set[str]) -> M:
     return m
 
 
-@cache
-def _fields_of(model: type[BaseModel]) -> tuple[tuple[str, Any, Callable[[], Any] | None], ...]:
-    """Each field of ``model`` in declaration order, with its default or default factory."""
+@dataclass(frozen=True)
+class _Shape:
+    """What ``trusted`` needs to know of a model: its fields in declaration order with their
+    plain defaults, the fields with a default factory, and the required fields."""
+
+    defaults: dict[str, Any]  # every field; a factory's or a required field's is a placeholder
+    factories: dict[str, Callable[[], Any]]
+    required: frozenset[str]
+
+
+_SHAPES: dict[type[BaseModel], _Shape] = {}
+
+
+def _shape(model: type[BaseModel]) -> _Shape:
+    shape = _SHAPES.get(model)
+    if shape is not None:
+        return shape
     if model.__pydantic_post_init__ or model.__private_attributes__:
         raise TypeError(f"{model.__name__} needs pydantic's own construction")
     if model.model_config.get("extra") == "allow":
         raise TypeError(f"{model.__name__} accepts extra fields")
-    return tuple(
-        (name, f.default, f.default_factory)  # type: ignore[misc]
-        for name, f in model.model_fields.items()
+    fields = model.model_fields
+    shape = _Shape(
+        defaults={name: f.default for name, f in fields.items()},
+        factories={
+            name: f.default_factory  # type: ignore[misc]
+            for name, f in fields.items()
+            if f.default_factory is not None
+        },
+        required=frozenset(name for name, f in fields.items() if f.is_required()),
     )
+    _SHAPES[model] = shape
+    return shape
 
 
 def trusted(model: type[M], /, **fields: Any) -> M:
@@ -60,20 +81,17 @@ def trusted(model: type[M], /, **fields: Any) -> M:
     without a value, a recommendation without a citation) is handed to the validating
     constructor, which raises the usual ``ValidationError``.
     """
-    values: dict[str, Any] = {}
-    found = 0
-    for name, default, factory in _fields_of(model):
-        if name in fields:
-            values[name] = fields[name]
-            found += 1
-        elif factory is not None:
-            values[name] = factory()
-        elif default is not PydanticUndefined:
-            values[name] = default
-        else:
-            raise TypeError(f"{model.__name__}: {name} is required")
-    if found != len(fields):
-        raise TypeError(f"{model.__name__}: unknown fields {sorted(set(fields) - set(values))}")
+    shape = _shape(model)
+    values = shape.defaults.copy()  # declaration order, which the JSON output follows
+    values.update(fields)
+    if len(values) != len(shape.defaults):
+        raise TypeError(
+            f"{model.__name__}: unknown fields {sorted(set(values) - set(shape.defaults))}"
+        )
+    if not shape.required <= fields.keys():
+        raise TypeError(f"{model.__name__}: {sorted(shape.required - fields.keys())} required")
+    for name in shape.factories.keys() - fields.keys():
+        values[name] = shape.factories[name]()
     return _checked(model, values, fields)
 
 
@@ -424,6 +442,42 @@ _INVARIANTS: dict[type[BaseModel], Callable[[Any], str | None]] = {
     Finding: _finding_problem,
     Recommendation: _recommendation_problem,
 }
+
+
+def recommendation(
+    *,
+    id: str,
+    category: RecommendationCategory,
+    statement: str,
+    strength: Strength,
+    reason: str,
+    rule: str,
+    citations: list[str],
+    based_on_findings: list[str] | None = None,
+    inputs_used: list[str] | None = None,
+    evidence_gaps: list[EvidenceGap] | None = None,
+    details: dict[str, JsonValue] | None = None,
+    doses: list[PatientDose] | None = None,
+    supportive_care: list[DoseRuleApplied] | None = None,
+) -> Recommendation:
+    """A Recommendation from typed parts, each copied (as validation would), without
+    validating them again; one without a reason or citation raises ``ValidationError``."""
+    values = {
+        "id": id,
+        "category": category,
+        "statement": statement,
+        "strength": strength,
+        "reason": reason,
+        "rule": rule,
+        "citations": list(citations),
+        "based_on_findings": list(based_on_findings) if based_on_findings else [],
+        "inputs_used": list(inputs_used) if inputs_used else [],
+        "evidence_gaps": list(evidence_gaps) if evidence_gaps else [],
+        "details": dict(details) if details else {},
+        "doses": list(doses) if doses else [],
+        "supportive_care": list(supportive_care) if supportive_care else [],
+    }
+    return _checked(Recommendation, values, values)
 
 
 class Provenance(_Result):

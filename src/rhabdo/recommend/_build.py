@@ -12,7 +12,7 @@ from rhabdo.results import (
     Recommendation,
     RecommendationCategory,
     Strength,
-    trusted,
+    recommendation,
 )
 
 
@@ -62,9 +62,8 @@ def build(
     """A Recommendation whose citations and evidence gaps come from the knowledge ``entries``.
 
     Everything here is already typed (knowledge entries, the rule's own words), so it is
-    built without validating again (``rhabdo.results.trusted``)."""
-    return trusted(
-        Recommendation,
+    built without validating again (``rhabdo.results.recommendation``)."""
+    return recommendation(
         id=id,
         category=category,
         statement=statement,
@@ -75,7 +74,7 @@ def build(
         based_on_findings=list(dict.fromkeys(based_on_findings)),
         inputs_used=list(dict.fromkeys(inputs_used)),
         evidence_gaps=gaps_of(entries),
-        details=dict(details) if details else {},
+        details=details,
     )
 
 
