@@ -52,6 +52,8 @@ from rhabdo.trials.model import (
     TrialMatch,
     TrialStatus,
     Verdict,
+    trusted_evidence,
+    trusted_result,
 )
 from rhabdo.trials.screen import ScreenCache, screen
 
@@ -80,20 +82,17 @@ def _result(
     evidence: list[Evidence] | None = None,
     needs: list[str] | None = None,
 ) -> CriterionResult:
-    # model_construct: every value here is built by this module, so re-validating it would
-    # only cost time (matching 10,000 trials must stay well under 100 ms).
-    return CriterionResult.model_construct(
-        criterion=key,
-        requirement=requirement,
-        outcome=outcome,
-        reason=reason,
-        evidence=evidence or [],
-        needs=sorted(set(needs or [])) if outcome is UNKNOWN else [],
+    return trusted_result(
+        key,
+        requirement,
+        outcome,
+        reason,
+        evidence or [],
+        sorted(set(needs or [])) if outcome is UNKNOWN else [],
     )
 
 
-def _ev(field: str, value: str | int | float | bool | list[str] | None) -> Evidence:
-    return Evidence.model_construct(field=field, value=value)
+_ev = trusted_evidence
 
 
 # --- derived facts about the case -------------------------------------------------------------
