@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
@@ -387,13 +388,19 @@ class Trial(_Strict):
     @property
     def phase_label(self) -> str:
         """E.g. "phase 1/2", "early phase 1", "phase not stated"."""
-        if not self.phases:
-            return "phase not stated"
-        if self.phases == [TrialPhase.NA]:
-            return "phase not applicable"
-        numbers = [p.value.removeprefix("EARLY_").removeprefix("PHASE") for p in self.phases]
-        early = "early " if TrialPhase.EARLY_PHASE1 in self.phases else ""
-        return f"{early}phase " + "/".join(n for n in numbers if n != "NA")
+        return phase_words(tuple(self.phases))
+
+
+@lru_cache(maxsize=256)
+def phase_words(phases: tuple[TrialPhase, ...]) -> str:
+    """The words for a list of phases (knowledge only: made once per list)."""
+    if not phases:
+        return "phase not stated"
+    if phases == (TrialPhase.NA,):
+        return "phase not applicable"
+    numbers = [p.value.removeprefix("EARLY_").removeprefix("PHASE") for p in phases]
+    early = "early " if TrialPhase.EARLY_PHASE1 in phases else ""
+    return f"{early}phase " + "/".join(n for n in numbers if n != "NA")
 
 
 # --- results ----------------------------------------------------------------------------------
