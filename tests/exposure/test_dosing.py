@@ -250,7 +250,15 @@ def test_organ_gates_on_both_sides(
         assert gate.studied_range and gate.studied_range.split()[1] in gate.reason
 
 
-@pytest.mark.parametrize(("agent", "field", "value", "status"), GATES)
+#: Gates with no verified threshold whose organ has a verified gate for the same agent: a
+#: missing value there decides nothing, so it is not asked for.
+DECIDED_ELSEWHERE = {(ChemotherapyAgent.DOXORUBICIN, "lvef_percent")}
+
+
+@pytest.mark.parametrize(
+    ("agent", "field", "value", "status"),
+    [g for g in GATES if (g[0], g[1]) not in DECIDED_ELSEWHERE],
+)
 def test_unknown_organ_function_asks_for_the_field(
     agent: ChemotherapyAgent, field: str, value: float, status: GateStatus
 ) -> None:
@@ -259,6 +267,51 @@ def test_unknown_organ_function_asks_for_the_field(
     gate = next(g for g in d.gates if g.field == path)
     assert gate.status is GateStatus.UNKNOWN
     assert path in d.needs and path in gate.reason
+
+
+LVEF = "current.organ_function.lvef_percent"
+SF = "current.organ_function.shortening_fraction_percent"
+
+
+@pytest.mark.parametrize(
+    "agent",
+    [
+        ChemotherapyAgent.DOXORUBICIN,
+        ChemotherapyAgent.DAUNORUBICIN,
+        ChemotherapyAgent.EPIRUBICIN,
+        ChemotherapyAgent.IDARUBICIN,
+        ChemotherapyAgent.MITOXANTRONE,
+    ],
+)
+@pytest.mark.parametrize(
+    ("organ", "asks", "sf_status", "lvef_status"),
+    [
+        # nothing recorded: the verified bound (shortening fraction) is asked for, LVEF is not
+        (None, {SF}, GateStatus.UNKNOWN, GateStatus.NO_VERIFIED_THRESHOLD),
+        # shortening fraction recorded: nothing more to ask
+        (
+            {"shortening_fraction_percent": 34},
+            set(),
+            GateStatus.WITHIN,
+            GateStatus.NO_VERIFIED_THRESHOLD,
+        ),
+        # LVEF recorded: shown, but the studied bound is on the shortening fraction
+        ({"lvef_percent": 62}, {SF}, GateStatus.UNKNOWN, GateStatus.NO_VERIFIED_THRESHOLD),
+    ],
+)
+def test_cardiac_function_asks_only_for_the_verified_measure(
+    agent: ChemotherapyAgent,
+    organ: dict[str, float] | None,
+    asks: set[str],
+    sf_status: GateStatus,
+    lvef_status: GateStatus,
+) -> None:
+    d = dose_of(one_agent(agent, 1, DoseUnit.MG_M2), make_case(organ=organ))
+    gates = {g.field: g for g in d.gates}
+    assert set(d.needs) & {SF, LVEF} == asks
+    assert gates[SF].status is sf_status
+    assert gates[LVEF].status is lvef_status
+    assert gates[LVEF].value == (organ or {}).get("lvef_percent")
 
 
 @pytest.mark.parametrize(
@@ -318,6 +371,8 @@ def test_supportive_care_belongs_to_its_regimen(regimen: str, expected: set[str]
         (2040, "2,040 mg"),
         (212.5, "212.5 mg"),
         (0.435, "0.435 mg"),
+        (1.275, "1.275 mg"),  # topotecan 0.75 mg/m2 x 1.7 m2: never shown rounded
+        (1.8, "1.8 mg"),
     ],
 )
 def test_mg_text(mg: float, text: str) -> None:

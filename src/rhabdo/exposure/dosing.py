@@ -67,13 +67,14 @@ _GATE_STATUS = {
 
 
 def mg_text(mg: float) -> str:
-    """A dose in mg as a pharmacist reads it: 2.55 mg, 37.5 mg, 1,800 mg."""
+    """A dose in mg as a pharmacist reads it: 2.55 mg, 1.275 mg, 37.5 mg, 1,800 mg (below 10 mg
+    to the microgram, so a computed dose is never shown rounded)."""
     if mg >= 100:
         return f"{mg:,.1f}".removesuffix(".0") + " mg"
     if mg >= 10:
         return f"{mg:.1f}".rstrip("0").rstrip(".") + " mg"
     if mg >= 1:
-        return f"{mg:.2f}".rstrip("0").rstrip(".") + " mg"
+        return f"{mg:.3f}".rstrip("0").rstrip(".") + " mg"
     return f"{mg:.3g} mg"
 
 
@@ -107,8 +108,16 @@ def infant_now(case: Case) -> bool | None:
     return None
 
 
-def gate_result(entry: DosingEntry, organ: OrganFunction | None) -> OrganGateResult:
-    """One organ-function gate: within, outside (caution/avoid), unknown, or no threshold."""
+def gate_result(
+    entry: DosingEntry, organ: OrganFunction | None, *, decided_elsewhere: bool = False
+) -> OrganGateResult:
+    """One organ-function gate: within, outside (caution/avoid), unknown, or no threshold.
+
+    ``decided_elsewhere``: the same agent has a verified gate on the same organ (the cardiac
+    shortening fraction beside the LVEF gate, which has no verified threshold).  A missing
+    value of this unverified gate is then not asked for -- it could decide nothing -- and the
+    gate reads "no verified threshold" with no value.
+    """
     assert entry.field is not None and entry.organ is not None
     path = f"{F_ORGAN}.{entry.field.value}"
     value = getattr(organ, entry.field.value) if organ is not None else None
@@ -124,6 +133,14 @@ def gate_result(entry: DosingEntry, organ: OrganFunction | None) -> OrganGateRes
         "citations": cites,
     }
     text = " ".join(entry.text.split())
+    unverified = not entry.verified or bound is None
+    if value is None and unverified and decided_elsewhere:
+        gap = " ".join((entry.evidence_gap or "").split())
+        return OrganGateResult(
+            **base,
+            status=GateStatus.NO_VERIFIED_THRESHOLD,
+            reason=f"{path} not recorded; not needed for this check: {text} {gap}".strip(),
+        )
     if value is None:
         return OrganGateResult(
             **base,
@@ -131,7 +148,7 @@ def gate_result(entry: DosingEntry, organ: OrganFunction | None) -> OrganGateRes
             reason=f"{entry.organ.value.capitalize()} function not recorded: record {path}. "
             + text,
         )
-    if not entry.verified or bound is None:
+    if unverified:
         gap = " ".join((entry.evidence_gap or "").split())
         return OrganGateResult(
             **base,
@@ -154,10 +171,11 @@ def gate_result(entry: DosingEntry, organ: OrganFunction | None) -> OrganGateRes
 def _gates(
     agent: ChemotherapyAgent, regimen_id: str, organ: OrganFunction | None
 ) -> list[OrganGateResult]:
+    entries = [e for e in _rules(DosingKind.ORGAN_GATE) if e.applies_to(agent, regimen_id)]
+    verified_organs = {e.organ for e in entries if e.verified and e.bound_text()}
     return [
-        gate_result(e, organ)
-        for e in _rules(DosingKind.ORGAN_GATE)
-        if e.applies_to(agent, regimen_id)
+        gate_result(e, organ, decided_elsewhere=not e.verified and e.organ in verified_organs)
+        for e in entries
     ]
 
 

@@ -73,6 +73,8 @@ def gate_line(g: OrganGateResult, refs: References) -> str | None:
         bound = f" (studied range {g.studied_range})" if g.studied_range else ""
         return f"{g.organ} function: record {g.field}{bound} {cite}".rstrip()
     if g.status is GateStatus.NO_VERIFIED_THRESHOLD:
+        if g.value is None:
+            return None  # not recorded and not needed: a verified gate on this organ decides
         return f"{g.organ} function: {g.field} {g.value:g}; no verified threshold {cite}".rstrip()
     return f"{g.organ} function [{g.status.value}]: {g.reason} {cite}".rstrip()
 
