@@ -60,7 +60,7 @@ def explore(
 ) -> Exploration[V]:
     """Apply ``decide`` to every combination of the inputs' possible values."""
     names = tuple(inputs)
-    outcomes, mattering = _explored(decide, names, tuple(inputs[n].values for n in names))
+    outcomes, mattering = _explored(decide, names, tuple([i.values for i in inputs.values()]))
     needs = tuple(dict.fromkeys(f for n in mattering for f in inputs[n].needs))
     return Exploration(outcomes=outcomes, needs=needs, mattering_inputs=mattering)
 
