@@ -18,13 +18,10 @@ from rhabdo.engine import core_findings
 from rhabdo.exposure import exposure_findings
 from rhabdo.exposure.history import treatment_history
 from rhabdo.knowledge.treatment import regimens
-from rhabdo.recommend import recommend
 from rhabdo.recommend._derived import per_entry
-from rhabdo.recommend._revise import revised
 from rhabdo.recommend.figures import trial_text
 from rhabdo.recommend.histology import histology_hold
 from rhabdo.recommend.systemic import regimen_details, systemic_recommendations
-from rhabdo.results import Strength
 
 
 def _findings(c: Case) -> dict[str, Any]:
@@ -112,19 +109,3 @@ def test_failed_lines_are_a_fresh_list_each_time() -> None:
     assert failed
     failed.clear()
     assert history.failed_lines()
-
-
-def test_revised_is_model_copy_and_leaves_the_original() -> None:
-    c = case()
-    rec = recommend(c, _findings(c))[0]
-    before = rec.model_dump()
-    changes: dict[str, Any] = {
-        "strength": Strength.CAUTION,
-        "reason": rec.reason + " More.",
-        "citations": [*rec.citations, "heske_2021"],
-    }
-    new = revised(rec, changes)
-    assert new == rec.model_copy(update=changes)
-    assert new.model_fields_set == rec.model_copy(update=changes).model_fields_set
-    assert new.model_dump() == rec.model_copy(update=changes).model_dump()
-    assert rec.model_dump() == before

@@ -56,10 +56,11 @@ class LineProfile:
     best_response: TreatmentResponse | None
     relations: tuple[Relation, ...]  # one per event, in event order
 
-    @property
+    @cached_property
     def failed(self) -> bool | None:
         """True when the disease progressed or relapsed on this line (or never responded);
-        None when the record cannot tell; False when it did not."""
+        None when the record cannot tell; False when it did not (read once: the profile is
+        immutable, and every agent and regimen asks)."""
         if self.best_response is TreatmentResponse.PROGRESSIVE_DISEASE:
             return True
         if any(r in FAILED_RELATIONS for r in self.relations):

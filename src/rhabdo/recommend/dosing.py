@@ -14,7 +14,6 @@ from functools import cache
 from rhabdo.case.model import Case
 from rhabdo.exposure.dosing import DosingInputs, dosing_inputs, regimen_doses, supportive_care
 from rhabdo.knowledge.treatment import RegimenEntry, regimens
-from rhabdo.recommend._revise import revised
 from rhabdo.results import (
     DoseRuleApplied,
     GateStatus,
@@ -28,18 +27,23 @@ _WORSE = {GateStatus.CAUTION: Strength.CAUTION, GateStatus.AVOID: Strength.AVOID
 _RANK = {s: i for i, s in enumerate(Strength)}
 
 
+@cache
+def _dosed_regimens() -> dict[str, RegimenEntry]:
+    """Every regimen with agents, by the id of its recommendation (knowledge only)."""
+    return {_PREFIX + r.id: r for r in regimens() if r.agents}
+
+
 def _regimen_for(rec: Recommendation) -> RegimenEntry | None:
     if rec.category is not RecommendationCategory.SYSTEMIC_THERAPY:
         return None
-    if not rec.id.startswith(_PREFIX) or rec.strength is Strength.AVOID:
+    if rec.strength is Strength.AVOID:
         return None
-    regimen = regimens().by_id.get(rec.id.removeprefix(_PREFIX))
-    return regimen if regimen is not None and regimen.agents else None
+    return _dosed_regimens().get(rec.id)
 
 
 @cache
-def _supportive_care(regimen_id: str) -> list[DoseRuleApplied]:
-    return supportive_care(regimens()[regimen_id])
+def _supportive_care(regimen_id: str) -> tuple[DoseRuleApplied, ...]:
+    return tuple(supportive_care(regimens()[regimen_id]))
 
 
 def with_doses(
@@ -75,7 +79,7 @@ def with_doses(
                 + [c for d in doses for g in d.gates if g.status in _WORSE for c in g.citations]
             )
         )
-    return revised(rec, update)
+    return rec.model_copy(update=update)
 
 
 def attach_doses(case: Case, recommendations: list[Recommendation]) -> list[Recommendation]:

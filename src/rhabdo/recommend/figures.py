@@ -41,6 +41,9 @@ class PopulationView:
     reason: str
     #: Why its figures are not this patient's (empty for a member).
     not_quoted: str
+    quoted: bool
+    #: The JSON view of the population without its figure count (``figure_details``).
+    entry: tuple[tuple[str, JsonValue], ...]
 
 
 @once_per_assessment
@@ -61,7 +64,15 @@ def population_view(case: Case, population_id: str) -> PopulationView:
             + "; ".join(c.undecided)
             + needs
         )
-    return PopulationView(c, words, c.reason(), not_quoted)
+    reason = c.reason()
+    entry = (
+        ("population", c.population_id),
+        ("membership", c.membership.value),
+        ("words", words),
+        ("reason", reason),
+    )
+    quoted = c.membership is Membership.MEMBER
+    return PopulationView(c, words, reason, not_quoted, quoted, entry)
 
 
 @dataclass(frozen=True)
@@ -70,7 +81,8 @@ class FigureSet:
 
     population_id: str
     outcomes: tuple[Outcome, ...]
-    #: The figures in words, as quoted to a member.
+    #: Each figure in words, and all of them as quoted to a member.
+    texts: tuple[str, ...]
     figures: str
 
 
@@ -78,10 +90,11 @@ def _figure_sets(trial: TrialResult, outcomes: Sequence[Outcome]) -> tuple[Figur
     order: dict[str, list[Outcome]] = {}
     for o in outcomes:
         order.setdefault(trial.population_of(o), []).append(o)
-    return tuple(
-        FigureSet(pid, tuple(group), "; ".join(outcome_text(o) for o in group))
-        for pid, group in order.items()
-    )
+    sets: list[FigureSet] = []
+    for pid, group in order.items():
+        texts = tuple(outcome_text(o) for o in group)
+        sets.append(FigureSet(pid, tuple(group), texts, "; ".join(texts)))
+    return tuple(sets)
 
 
 @per_entry
@@ -115,7 +128,7 @@ class FigureGroup:
 
     @property
     def quoted(self) -> bool:
-        return self.view.check.membership is Membership.MEMBER
+        return self.view.quoted
 
     def text(self) -> str:
         """The figures in words (members), or why they are not this patient's."""
@@ -123,7 +136,7 @@ class FigureGroup:
 
 
 def _set_text(figures: FigureSet, view: PopulationView) -> str:
-    if view.check.membership is Membership.MEMBER:
+    if view.quoted:
         return f"{figures.figures} (population: {view.words})"
     return view.not_quoted
 
@@ -162,17 +175,10 @@ def figure_details(
     populations: list[JsonValue] = []
     for fs in figure_sets(trial, outcomes):
         view = population_view(case, fs.population_id)
-        check = view.check
-        if check.membership is Membership.MEMBER:
-            quoted += [outcome_text(o) for o in fs.outcomes]
-        populations.append(
-            {
-                "population": check.population_id,
-                "membership": check.membership.value,
-                "words": view.words,
-                "reason": view.reason,
-                "needs": list(check.needs),
-                "figures": len(fs.outcomes),
-            }
-        )
+        if view.quoted:
+            quoted += fs.texts
+        population = dict(view.entry)
+        population["needs"] = list(view.check.needs)
+        population["figures"] = len(fs.outcomes)
+        populations.append(population)
     return {"outcomes": quoted, "populations": populations}

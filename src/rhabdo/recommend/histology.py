@@ -25,7 +25,6 @@ from rhabdo.case.memo import once_per_assessment
 from rhabdo.case.model import Case
 from rhabdo.case.vocab import MetastaticSite, MutationStatus
 from rhabdo.recommend import _facts as facts
-from rhabdo.recommend._revise import revised
 from rhabdo.recommend.knowledge import care_entries
 from rhabdo.recommend.wording import CAUTION
 from rhabdo.results import (
@@ -255,16 +254,15 @@ def _conditional_statement(statement: str) -> str:
 def _made_conditional(rec: Recommendation, condition: _Condition) -> Recommendation:
     if not rms_directed(rec) or rec.strength is Strength.AVOID:
         return rec
-    return revised(
-        rec,
-        {
+    return rec.model_copy(
+        update={
             "strength": Strength.CONSIDER if rec.strength is Strength.RECOMMENDED else rec.strength,
             "statement": _conditional_statement(rec.statement),
             "reason": rec.reason + condition.reason,
             "citations": list(dict.fromkeys([*rec.citations, *condition.citations])),
             "inputs_used": list(dict.fromkeys([*rec.inputs_used, *condition.inputs])),
             "details": {**rec.details, "conditional_on": "histology_confirms_recurrent_rms"},
-        },
+        }
     )
 
 

@@ -76,6 +76,7 @@ from rhabdo.results import (
     RecommendationCategory,
     Strength,
     determined,
+    recommendation,
 )
 
 RULE_RELAPSE = "recommend.systemic.v1"
@@ -864,7 +865,7 @@ def _relapse_option(regimen: RegimenEntry, case: Case, prior: PriorExposure) -> 
     citations = list(
         dict.fromkeys(list(regimen.citations) + [c for ch in checks for c in ch.citations])
     )
-    return Recommendation(
+    return recommendation(
         id=f"systemic.{regimen.id}",
         category=CATEGORY,
         statement=option_statement(regimen, strength, flagged),
@@ -944,7 +945,7 @@ def relapse_overview(
     findings: Mapping[str, Finding] | None = None,
 ) -> Recommendation:
     cardiac, cardiac_cites = cardiac_summary(findings or {})
-    return Recommendation(
+    return recommendation(
         id="systemic.relapse_overview",
         category=CATEGORY,
         statement=(
@@ -1026,7 +1027,7 @@ def metastatic_protocol(
             if (chosen := [o for o in t.outcomes if o.oberlin_min is None][:2])
         ]
         result = f"With {score_text}, the overall figures apply: " + "; ".join(overall) + "."
-    return Recommendation(
+    return recommendation(
         id=f"systemic.{regimen.id}",
         category=CATEGORY,
         statement=f"{regimen.name}. {regimen.summary.strip()}",
@@ -1058,7 +1059,7 @@ def metastatic_recommendations(case: Case, findings: Mapping[str, Finding]) -> l
     ]
     protocols.sort(key=lambda r: r.evidence_level.rank)
     recs = [
-        Recommendation(
+        recommendation(
             id="systemic.metastatic_first_line",
             category=CATEGORY,
             statement=(
@@ -1078,7 +1079,7 @@ def metastatic_recommendations(case: Case, findings: Mapping[str, Finding]) -> l
     for r in table:
         if r.setting is RegimenSetting.MAINTENANCE:
             recs.append(
-                Recommendation(
+                recommendation(
                     id=f"systemic.{r.id}",
                     category=CATEGORY,
                     statement=f"After intensive treatment, {r.name.lower()}. {r.summary.strip()}",
@@ -1092,7 +1093,7 @@ def metastatic_recommendations(case: Case, findings: Mapping[str, Finding]) -> l
             )
         elif r.setting is RegimenSetting.FIRST_LINE_METASTATIC and not r.offered_for_relapse:
             recs.append(
-                Recommendation(
+                recommendation(
                     id=f"systemic.{r.id}",
                     category=CATEGORY,
                     statement=f"{r.name} is not supported as standard treatment; "
