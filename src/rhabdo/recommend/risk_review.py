@@ -106,10 +106,11 @@ def treatment_history(case: Case) -> list[dict[str, JsonValue]]:
     return [_line_summary(name, line) for name, line in lines if line is not None]
 
 
-def treatment_phrase(case: Case) -> str:
-    """'first line (VAC): vincristine; RT head and neck 50.4 Gy' -- one clause per line."""
+def treatment_phrase(case: Case, history: list[dict[str, JsonValue]] | None = None) -> str:
+    """'first line (VAC): vincristine; RT head and neck 50.4 Gy' -- one clause per line
+    (``history``: the case's ``treatment_history`` when the caller has it already)."""
     parts = []
-    for item in treatment_history(case):
+    for item in treatment_history(case) if history is None else history:
         agents = item["agents"]
         assert isinstance(agents, list)
         rts = item["radiotherapy"]
@@ -160,7 +161,7 @@ def risk_review_recommendations(
             "Review the factors that drive prognosis before deciding treatment "
             "(none could be derived yet)."
         )
-    statement += f" Treatment so far: {treatment_phrase(case)}."
+    statement += f" Treatment so far: {treatment_phrase(case, history)}."
     reason_parts = [
         "Stage and group at diagnosis, treatment history and the timing and type of recurrence "
         "decide prognosis and options at relapse"
