@@ -43,6 +43,11 @@ CORE_IDS: tuple[str, ...] = (
 )
 PREFIXES: tuple[str, ...] = ("risk.", "relapse.")
 
+#: Each status as the plain string the summary shows (an enum's .value is a slow lookup).
+_STATUS_TEXT = {s: s.value for s in FindingStatus}
+_UNDECIDED = FindingStatus.INDETERMINATE.value
+_NOT_APPLICABLE = FindingStatus.NOT_APPLICABLE.value
+
 
 def reviewed_finding_ids(findings: Mapping[str, Finding]) -> list[str]:
     """The core ids present, then any other ``risk.*``/``relapse.*`` finding, in order."""
@@ -74,7 +79,7 @@ def finding_summary(f: Finding) -> dict[str, JsonValue]:
     return {
         "id": f.id,
         "label": finding_label(f.id),
-        "status": f.status.value,
+        "status": _STATUS_TEXT[f.status],
         "shown": shown,
         "reason": f.reason,
         "needs": list(f.needs),
@@ -135,7 +140,7 @@ def risk_review_recommendations(
     entry = care_entries()["care.risk_review"]
     ids = reviewed_finding_ids(findings)
     summaries = [finding_summary(findings[i]) for i in ids]
-    undecided = [s for s in summaries if s["status"] == FindingStatus.INDETERMINATE.value]
+    undecided = [s for s in summaries if s["status"] == _UNDECIDED]
     needs = sorted({n for s in undecided for n in s["needs"]})  # type: ignore[union-attr]
     history = treatment_history(case)
     missing: list[str] = []
@@ -145,11 +150,7 @@ def risk_review_recommendations(
         missing.append("events (recurrence) or diagnosis.distant_metastases")
     missing_ids = [i for i in CORE_IDS if i not in findings]
 
-    shown = [
-        f"{s['label']}: {s['shown']}"
-        for s in summaries
-        if s["status"] != FindingStatus.NOT_APPLICABLE.value
-    ]
+    shown = [f"{s['label']}: {s['shown']}" for s in summaries if s["status"] != _NOT_APPLICABLE]
     if shown:
         statement = (
             "Review the factors that drive prognosis before deciding treatment: "
