@@ -566,11 +566,16 @@ def _sum_by(courses: list[dict[str, Any]], key: str) -> dict[str, float]:
     return out
 
 
+_ORGAN_REGION_CODES = {
+    organ: tuple(r.value for r in regions) for organ, regions in ORGANS_AT_RISK.items()
+}
+
+
 def organ_at_risk_gy(by_region: dict[str, float]) -> dict[str, float]:
     """Summed prescribed dose of the regions that potentially expose each organ at risk."""
     out = {}
-    for organ, regions in ORGANS_AT_RISK.items():
-        total = sum(by_region.get(r.value, 0.0) for r in regions)
+    for organ, regions in _ORGAN_REGION_CODES.items():
+        total = sum(by_region.get(r, 0.0) for r in regions)
         if total:
             out[organ] = total
     return out
