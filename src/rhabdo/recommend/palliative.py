@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 
 from rhabdo.case.model import Case, EventSite
 from rhabdo.case.vocab import MetastaticSite, SiteSymptom
@@ -75,8 +76,11 @@ def site_words(site: EventSite) -> str:
     return where
 
 
-def _cited_symptoms(entries: dict[str, CareEntry]) -> dict[SiteSymptom, str]:
-    """Each symptom a verified entry names as an indication, with that entry's id."""
+@cache
+def _cited_symptoms() -> Mapping[SiteSymptom, str]:
+    """Each symptom a verified entry names as an indication, with that entry's id (read-only:
+    the knowledge is immutable, so this is worked out once)."""
+    entries = care_entries()
     out: dict[SiteSymptom, str] = {}
     for eid in (PDQ_ENTRY, GUIDELINE_ENTRY):
         for s in entries[eid].symptoms:
@@ -98,9 +102,8 @@ def _fractionation(site: EventSite, symptoms: list[SiteSymptom], guideline: Care
 def site_advice(case: Case) -> list[SiteAdvice]:
     """One line per site of the current recurrence."""
     sites = facts.event_sites(case) or []
-    entries = {e.id: e for e in care_entries()}
-    cited = _cited_symptoms(entries)
-    guideline = entries[GUIDELINE_ENTRY]
+    cited = _cited_symptoms()
+    guideline = care_entries()[GUIDELINE_ENTRY]
     cited_sites = set(guideline.metastatic_sites)
     ev = facts.current_event_path(case)
     irradiation = {f.site_index: f.irradiated for f in facts.site_irradiation(case)}
@@ -258,7 +261,7 @@ def symptom_radiotherapy(
 ) -> Recommendation | None:
     """Palliative radiotherapy for the symptomatic sites the case records; None when every
     site is recorded as causing no symptoms."""
-    entries = {e.id: e for e in care_entries()}
+    entries = care_entries()
     path = facts.current_event_path(case)
     advice = site_advice(case)
     plans = {a.plan for a in advice}
