@@ -26,7 +26,7 @@ from rhabdo.prognosis.relapse_models import relapse_prognosis
 from rhabdo.recommend import recommend
 from rhabdo.recommend.histology import histology_warnings
 from rhabdo.recommend.palliative import emergency_warnings
-from rhabdo.results import Assessment, EvidenceGap, Finding, MissingInput, Provenance
+from rhabdo.results import Assessment, EvidenceGap, Finding, MissingInput, Provenance, trusted
 
 FindingRule = Callable[[Case], Finding]
 
@@ -67,7 +67,7 @@ def missing_inputs(findings: dict[str, Finding]) -> list[MissingInput]:
             if field.startswith(KNOWLEDGE_NEED):
                 continue  # missing knowledge (an evidence gap), not a case field to collect
             decides.setdefault(field, []).append(f.id)
-    return [MissingInput(field=k, would_decide=v) for k, v in sorted(decides.items())]
+    return [trusted(MissingInput, field=k, would_decide=v) for k, v in sorted(decides.items())]
 
 
 def assess(case: Case, *, assessed_on: date | None = None) -> Assessment:
@@ -95,7 +95,9 @@ def _assess(case: Case, assessed_on: date | None) -> Assessment:
         for g in r.evidence_gaps:
             gaps.setdefault(g.id, g)
     rules = [f.rule for f in findings.values()] + [r.rule for r in recommendations]
-    return Assessment(
+    # Every part is a typed result already: assembled without validating it all again.
+    return trusted(
+        Assessment,
         patient_id=case.patient.id,
         warnings=emergency_warnings(case)
         + histology_warnings(case)
@@ -104,7 +106,8 @@ def _assess(case: Case, assessed_on: date | None) -> Assessment:
         recommendations=recommendations,
         missing_inputs=missing_inputs(findings),
         evidence_gaps=list(gaps.values()),
-        provenance=Provenance(
+        provenance=trusted(
+            Provenance,
             engine_version=__version__,
             knowledge_version=knowledge_version(),
             assessed_on=on.isoformat(),

@@ -8,13 +8,119 @@ sources registry (``rhabdo.knowledge``).  An ``Assessment`` gathers them with pr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 JsonValue = Any
+
+M = TypeVar("M", bound=BaseModel)
+
+_set = object.__setattr__
+
+
+def _instance(model: type[M], values: dict[str, Any], given: set[str]) -> M:
+    """An instance of ``model`` holding ``values`` (every field, in declaration order) as
+    they are: what pydantic's own ``model_construct`` ends with, without its per-field loop."""
+    m = model.__new__(model)
+    _set(m, "__dict__", values)
+    _set(m, "__pydantic_fields_set__", given)
+    _set(m, "__pydantic_extra__", None)
+    _set(m, "__pydantic_private__", None)
+    return m
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What ``trusted`` needs to know of a model: its fields in declaration order with their
+    plain defaults, the fields with a default factory, and the required fields."""
+
+    defaults: dict[str, Any]  # every field; a factory's or a required field's is a placeholder
+    factories: dict[str, Callable[[], Any]]
+    required: frozenset[str]
+
+
+_SHAPES: dict[type[BaseModel], _Shape] = {}
+
+
+def _shape(model: type[BaseModel]) -> _Shape:
+    shape = _SHAPES.get(model)
+    if shape is not None:
+        return shape
+    if model.__pydantic_post_init__ or model.__private_attributes__:
+        raise TypeError(f"{model.__name__} needs pydantic's own construction")
+    if model.model_config.get("extra") == "allow":
+        raise TypeError(f"{model.__name__} accepts extra fields")
+    fields = model.model_fields
+    shape = _Shape(
+        defaults={name: f.default for name, f in fields.items()},
+        factories={
+            name: f.default_factory  # type: ignore[misc]
+            for name, f in fields.items()
+            if f.default_factory is not None
+        },
+        required=frozenset(name for name, f in fields.items() if f.is_required()),
+    )
+    _SHAPES[model] = shape
+    return shape
+
+
+def trusted(model: type[M], /, **fields: Any) -> M:
+    """``model`` built from values rhabdo has already typed, without validating them again.
+
+    Validation belongs at the edges, where a case, a request or a knowledge file comes in;
+    the results the rules assemble from that typed data are checked by mypy, and validating
+    them again cost a sixth of an assessment.  So every value given must already have its
+    field's type (an enum member, not its string; a float, not an int, for a float field; a
+    list, not a tuple) and must be the result's own (a fresh list or dict, not one a caller
+    still holds).  Fields not given take their default, an unknown or missing field is a
+    ``TypeError``, and a result that breaks its model's invariant (a determined finding
+    without a value, a recommendation without a citation) is handed to the validating
+    constructor, which raises the usual ``ValidationError``.
+    """
+    shape = _shape(model)
+    values = shape.defaults.copy()  # declaration order, which the JSON output follows
+    values.update(fields)
+    if len(values) != len(shape.defaults):
+        raise TypeError(
+            f"{model.__name__}: unknown fields {sorted(set(values) - set(shape.defaults))}"
+        )
+    if not shape.required <= fields.keys():
+        raise TypeError(f"{model.__name__}: {sorted(shape.required - fields.keys())} required")
+    for name in shape.factories.keys() - fields.keys():
+        values[name] = shape.factories[name]()
+    return _checked(model, values, fields)
+
+
+def _checked(model: type[M], values: dict[str, Any], fields: dict[str, Any]) -> M:
+    """The instance, or (when it breaks its model's invariant) the validating constructor's
+    ``ValidationError``."""
+    m = _instance(model, values, set(fields))
+    problem = _INVARIANTS.get(model)
+    if problem is not None and problem(m) is not None:
+        return model(**fields)
+    return m
+
+
+class _Result(BaseModel):
+    """A result type: immutable, no unknown keys, and copied without pydantic's detour."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """As pydantic's: a shallow copy with ``update`` applied unvalidated (deep copies are
+        left to pydantic)."""
+        if deep:
+            return super().model_copy(update=update, deep=True)
+        values = dict(self.__dict__)
+        given = set(self.__pydantic_fields_set__)
+        if update:
+            values.update(update)
+            given.update(update)
+        return _instance(type(self), values, given)
 
 
 class FindingStatus(StrEnum):
@@ -23,7 +129,7 @@ class FindingStatus(StrEnum):
     NOT_APPLICABLE = "not_applicable"
 
 
-class SourceView(BaseModel):
+class SourceView(_Result):
     """What one source says about this patient when sources disagree."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -33,7 +139,7 @@ class SourceView(BaseModel):
     reason: str
 
 
-class Finding(BaseModel):
+class Finding(_Result):
     """One answer about the case, with its basis.
 
     ``value`` is set only when ``status`` is determined.  When indeterminate, ``candidates``
@@ -58,15 +164,9 @@ class Finding(BaseModel):
 
     @model_validator(mode="after")
     def _coherent(self) -> Finding:
-        if self.status is FindingStatus.DETERMINED and self.value is None:
-            raise ValueError(f"{self.id}: a determined finding needs a value")
-        if self.status is FindingStatus.INDETERMINATE:
-            if self.value is not None:
-                raise ValueError(f"{self.id}: an indeterminate finding has no value")
-            if not self.needs:
-                raise ValueError(f"{self.id}: an indeterminate finding must say what it needs")
-        if not self.reason.strip():
-            raise ValueError(f"{self.id}: every finding needs a reason")
+        problem = _finding_problem(self)
+        if problem is not None:
+            raise ValueError(problem)
         return self
 
     @property
@@ -88,17 +188,20 @@ def determined(
 ) -> Finding:
     """A decided value; ``needs`` are the fields that would settle a detail below it (a
     subgroup, a subset)."""
-    return Finding(
-        id=id,
-        status=FindingStatus.DETERMINED,
-        value=value,
-        needs=sorted(set(needs)),
-        reason=reason,
-        rule=rule,
-        citations=citations,
-        inputs_used=inputs_used or [],
-        details=details or {},
-        source_views=source_views or [],
+    return _finding(
+        {
+            "id": id,
+            "status": FindingStatus.DETERMINED,
+            "value": value,
+            "candidates": [],
+            "needs": sorted(set(needs)),
+            "reason": reason,
+            "rule": rule,
+            "citations": list(citations),
+            "inputs_used": list(inputs_used) if inputs_used else [],
+            "details": dict(details) if details else {},
+            "source_views": list(source_views) if source_views else [],
+        }
     )
 
 
@@ -114,17 +217,20 @@ def indeterminate(
     details: dict[str, JsonValue] | None = None,
     source_views: list[SourceView] | None = None,
 ) -> Finding:
-    return Finding(
-        id=id,
-        status=FindingStatus.INDETERMINATE,
-        candidates=candidates,
-        needs=sorted(set(needs)),
-        reason=reason,
-        rule=rule,
-        citations=citations,
-        inputs_used=inputs_used or [],
-        details=details or {},
-        source_views=source_views or [],
+    return _finding(
+        {
+            "id": id,
+            "status": FindingStatus.INDETERMINATE,
+            "value": None,
+            "candidates": list(candidates),
+            "needs": sorted(set(needs)),
+            "reason": reason,
+            "rule": rule,
+            "citations": list(citations),
+            "inputs_used": list(inputs_used) if inputs_used else [],
+            "details": dict(details) if details else {},
+            "source_views": list(source_views) if source_views else [],
+        }
     )
 
 
@@ -137,15 +243,27 @@ def not_applicable(
     inputs_used: list[str] | None = None,
     details: dict[str, JsonValue] | None = None,
 ) -> Finding:
-    return Finding(
-        id=id,
-        status=FindingStatus.NOT_APPLICABLE,
-        reason=reason,
-        rule=rule,
-        citations=citations or [],
-        inputs_used=inputs_used or [],
-        details=details or {},
+    return _finding(
+        {
+            "id": id,
+            "status": FindingStatus.NOT_APPLICABLE,
+            "value": None,
+            "candidates": [],
+            "needs": [],
+            "reason": reason,
+            "rule": rule,
+            "citations": list(citations) if citations else [],
+            "inputs_used": list(inputs_used) if inputs_used else [],
+            "details": dict(details) if details else {},
+            "source_views": [],
+        }
     )
+
+
+def _finding(values: dict[str, Any]) -> Finding:
+    """A finding from the builders above: every field, in declaration order, each the
+    finding's own copy (what validation made), so ``Finding`` need not validate them again."""
+    return _checked(Finding, values, values)
 
 
 class RecommendationCategory(StrEnum):
@@ -184,7 +302,7 @@ class Strength(StrEnum):
     AVOID = "avoid"
 
 
-class EvidenceGap(BaseModel):
+class EvidenceGap(_Result):
     """Something the evidence does not settle, stated plainly."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -219,7 +337,7 @@ class GateStatus(StrEnum):
     NO_VERIFIED_THRESHOLD = "no_verified_threshold"
 
 
-class DoseRuleApplied(BaseModel):
+class DoseRuleApplied(_Result):
     """A dosing rule shown beside a dose: a cap, a small-child rule, supportive care."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -230,7 +348,7 @@ class DoseRuleApplied(BaseModel):
     citations: list[str] = Field(default_factory=list)
 
 
-class OrganGateResult(BaseModel):
+class OrganGateResult(_Result):
     """One organ-function check of one agent."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -246,7 +364,7 @@ class OrganGateResult(BaseModel):
     citations: list[str] = Field(default_factory=list)
 
 
-class PatientDose(BaseModel):
+class PatientDose(_Result):
     """One agent of a regimen, dosed for this patient (per administration), with its basis."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -266,7 +384,7 @@ class PatientDose(BaseModel):
     citations: list[str] = Field(default_factory=list)
 
 
-class Recommendation(BaseModel):
+class Recommendation(_Result):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str
@@ -290,14 +408,79 @@ class Recommendation(BaseModel):
 
     @model_validator(mode="after")
     def _has_basis(self) -> Recommendation:
-        if not self.reason.strip():
-            raise ValueError(f"{self.id}: every recommendation needs a reason")
-        if not self.citations:
-            raise ValueError(f"{self.id}: every recommendation needs at least one citation")
+        problem = _recommendation_problem(self)
+        if problem is not None:
+            raise ValueError(problem)
         return self
 
 
-class Provenance(BaseModel):
+def _finding_problem(f: Finding) -> str | None:
+    """What makes a finding incoherent, if anything."""
+    if f.status is FindingStatus.DETERMINED and f.value is None:
+        return f"{f.id}: a determined finding needs a value"
+    if f.status is FindingStatus.INDETERMINATE:
+        if f.value is not None:
+            return f"{f.id}: an indeterminate finding has no value"
+        if not f.needs:
+            return f"{f.id}: an indeterminate finding must say what it needs"
+    if not f.reason.strip():
+        return f"{f.id}: every finding needs a reason"
+    return None
+
+
+def _recommendation_problem(r: Recommendation) -> str | None:
+    """What leaves a recommendation without a basis, if anything."""
+    if not r.reason.strip():
+        return f"{r.id}: every recommendation needs a reason"
+    if not r.citations:
+        return f"{r.id}: every recommendation needs at least one citation"
+    return None
+
+
+#: The invariant each result type keeps beyond its field types (checked on trusted results too).
+_INVARIANTS: dict[type[BaseModel], Callable[[Any], str | None]] = {
+    Finding: _finding_problem,
+    Recommendation: _recommendation_problem,
+}
+
+
+def recommendation(
+    *,
+    id: str,
+    category: RecommendationCategory,
+    statement: str,
+    strength: Strength,
+    reason: str,
+    rule: str,
+    citations: list[str],
+    based_on_findings: list[str] | None = None,
+    inputs_used: list[str] | None = None,
+    evidence_gaps: list[EvidenceGap] | None = None,
+    details: dict[str, JsonValue] | None = None,
+    doses: list[PatientDose] | None = None,
+    supportive_care: list[DoseRuleApplied] | None = None,
+) -> Recommendation:
+    """A Recommendation from typed parts, each copied (as validation would), without
+    validating them again; one without a reason or citation raises ``ValidationError``."""
+    values = {
+        "id": id,
+        "category": category,
+        "statement": statement,
+        "strength": strength,
+        "reason": reason,
+        "rule": rule,
+        "citations": list(citations),
+        "based_on_findings": list(based_on_findings) if based_on_findings else [],
+        "inputs_used": list(inputs_used) if inputs_used else [],
+        "evidence_gaps": list(evidence_gaps) if evidence_gaps else [],
+        "details": dict(details) if details else {},
+        "doses": list(doses) if doses else [],
+        "supportive_care": list(supportive_care) if supportive_care else [],
+    }
+    return _checked(Recommendation, values, values)
+
+
+class Provenance(_Result):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     engine_version: str
@@ -306,7 +489,7 @@ class Provenance(BaseModel):
     rules: list[str] = Field(default_factory=list)
 
 
-class MissingInput(BaseModel):
+class MissingInput(_Result):
     """A case field that, if known, would decide something still open."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -327,7 +510,7 @@ class WarningSeverity(StrEnum):
     EMERGENCY = "emergency"
 
 
-class InputWarning(BaseModel):
+class InputWarning(_Result):
     """Something about the case a reader must see before believing the rest: an implausible
     but possible value, an unconfirmed histology.  Shown at the top of every rendering."""
 
@@ -340,7 +523,7 @@ class InputWarning(BaseModel):
     citations: list[str] = Field(default_factory=list)
 
 
-class Assessment(BaseModel):
+class Assessment(_Result):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     patient_id: str

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rhabdo.case.memo import once_per_assessment
 from rhabdo.case.model import Case, ChemotherapyExposure, TreatmentLine
 from rhabdo.case.vocab import ChemotherapyAgent, DoseUnit
 
@@ -19,11 +20,12 @@ _PER_KG_TO_MG = {DoseUnit.MG_KG: 1.0, DoseUnit.MCG_KG: 0.001}
 _FLAT_TO_MG = {DoseUnit.MG: 1.0, DoseUnit.G: 1000.0, DoseUnit.MCG: 0.001}
 
 
-def line_paths(case: Case) -> list[tuple[str, TreatmentLine]]:
+@once_per_assessment
+def line_paths(case: Case) -> tuple[tuple[str, TreatmentLine], ...]:
     """Each treatment line with its dotted path in the case (``first_line``, ``later_lines[0]``)."""
     lines = [("first_line", case.first_line)] if case.first_line else []
     lines += [(f"later_lines[{i}]", line) for i, line in enumerate(case.later_lines)]
-    return lines
+    return tuple(lines)
 
 
 def agent_key(exposure: ChemotherapyExposure) -> str:
@@ -103,31 +105,33 @@ def contribution(
     return DoseContribution(key, path, value, (), how)
 
 
-@dataclass
+@dataclass(frozen=True)
 class AgentTotal:
-    """All contributions of one agent across lines."""
+    """All contributions of one agent across lines, summed once."""
 
     agent: str
-    contributions: list[DoseContribution] = field(default_factory=list)
+    contributions: tuple[DoseContribution, ...]
+    known_mg_m2: float = field(init=False)
+    complete: bool = field(init=False)
+    _needs: tuple[str, ...] = field(init=False, repr=False)
 
-    @property
-    def known_mg_m2(self) -> float:
-        return sum(c.mg_m2 for c in self.contributions if c.mg_m2 is not None)
-
-    @property
-    def complete(self) -> bool:
-        return all(c.mg_m2 is not None for c in self.contributions)
+    def __post_init__(self) -> None:
+        known = [c.mg_m2 for c in self.contributions if c.mg_m2 is not None]
+        object.__setattr__(self, "known_mg_m2", sum(known))
+        object.__setattr__(self, "complete", len(known) == len(self.contributions))
+        needs = sorted({n for c in self.contributions for n in c.needs})
+        object.__setattr__(self, "_needs", tuple(needs))
 
     @property
     def needs(self) -> list[str]:
-        return sorted({n for c in self.contributions for n in c.needs})
+        return list(self._needs)
 
 
 def agent_totals(case: Case) -> dict[str, AgentTotal]:
     """Cumulative dose of every agent given, in order of first appearance."""
-    totals: dict[str, AgentTotal] = {}
+    by_agent: dict[str, list[DoseContribution]] = {}
     for line_path, line in line_paths(case):
         for i, exposure in enumerate(line.chemotherapy):
             c = contribution(exposure, line, f"{line_path}.chemotherapy[{i}]")
-            totals.setdefault(c.agent, AgentTotal(c.agent)).contributions.append(c)
-    return totals
+            by_agent.setdefault(c.agent, []).append(c)
+    return {agent: AgentTotal(agent, tuple(cs)) for agent, cs in by_agent.items()}

@@ -71,6 +71,13 @@ ALKYLATORS: tuple[ChemotherapyAgent, ...] = (
 
 _UNKNOWN_HISTORY_NEEDS = ["first_line"]
 
+# Agent codes as the totals key them (an enum's .value is a slow lookup in a hot loop).
+_IFOSFAMIDE = ChemotherapyAgent.IFOSFAMIDE.value
+_CYCLOPHOSPHAMIDE = ChemotherapyAgent.CYCLOPHOSPHAMIDE.value
+_ANTHRACYCLINE_CODES = tuple(a.value for a in ANTHRACYCLINES)
+ALKYLATOR_CODES = tuple(a.value for a in ALKYLATORS)
+_OTHER_ALKYLATOR_CODES = tuple(a for a in ALKYLATOR_CODES if a != _CYCLOPHOSPHAMIDE)
+
 
 def amount_text(value: float) -> str:
     """A cumulative amount as a clinician reads it: thousands separated, at most one decimal,
@@ -154,7 +161,7 @@ def _agent_finding(total: AgentTotal) -> Finding:
         ],
     }
     citations: list[str] = []
-    if total.agent == ChemotherapyAgent.IFOSFAMIDE.value:
+    if total.agent == _IFOSFAMIDE:
         details.update(_threshold_details(ThresholdKind.IFOSFAMIDE_RENAL, total.known_mg_m2 / 1000))
         details["cumulative_g_m2"] = round(total.known_mg_m2 / 1000, 3)
         citations = list(_threshold_citations(ThresholdKind.IFOSFAMIDE_RENAL))
@@ -192,9 +199,8 @@ def _agent_finding(total: AgentTotal) -> Finding:
 
 def ifosfamide_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
     """Cumulative ifosfamide; zero when the history is known and ifosfamide was not given."""
-    key = ChemotherapyAgent.IFOSFAMIDE.value
-    if key in totals:
-        return _agent_finding(totals[key])
+    if _IFOSFAMIDE in totals:
+        return _agent_finding(totals[_IFOSFAMIDE])
     citations = list(_threshold_citations(ThresholdKind.IFOSFAMIDE_RENAL))
     if not line_paths(case):
         return _no_history("exposure.ifosfamide", RULE_CHEMO, citations)
@@ -257,21 +263,21 @@ def anthracycline_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
     unconverted: list[AgentTotal] = []
     parts: list[dict[str, Any]] = []
     inputs: list[str] = []
-    for agent in ANTHRACYCLINES:
-        total = totals.get(agent.value)
+    for agent in _ANTHRACYCLINE_CODES:
+        total = totals.get(agent)
         if total is None:
             continue
         inputs += [c.path for c in total.contributions]
         needs += total.needs
-        entry = factors.get(agent.value)
+        entry = factors.get(agent)
         if entry is None or entry.factor is None or not entry.verified:
             unconverted.append(total)
-            parts.append({"agent": agent.value, "mg_m2": total.known_mg_m2, "factor": None})
+            parts.append({"agent": agent, "mg_m2": total.known_mg_m2, "factor": None})
             continue
         equivalent += total.known_mg_m2 * entry.factor
         parts.append(
             {
-                "agent": agent.value,
+                "agent": agent,
                 "mg_m2": total.known_mg_m2,
                 "factor": entry.factor,
                 "entry": entry.id,
@@ -377,9 +383,19 @@ CED_FACTORS_NEEDED = "knowledge.dose_thresholds.ced.other_alkylators"
 
 def _amount_text(agent: str, mg_m2: float) -> str:
     """Ifosfamide in g/m2 as protocols state it; other agents in mg/m2."""
-    if agent == ChemotherapyAgent.IFOSFAMIDE.value:
+    if agent == _IFOSFAMIDE:
         return f"{agent} {mg_m2 / 1000:,.4g} g/m2"
     return f"{agent} {mg_m2:,.4g} mg/m2"
+
+
+@cache
+def _ced_citations() -> tuple[str, ...]:
+    entries = [
+        t
+        for t in dose_thresholds()
+        if t.kind in (ThresholdKind.CED_EQUIVALENCE, ThresholdKind.CED_GONADAL)
+    ]
+    return tuple(sorted({c for t in entries for c in t.citations}))
 
 
 def ced_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
@@ -391,20 +407,11 @@ def ced_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
     ifosfamide 54 g/m2 not converted") -- never "CED 0" with ifosfamide given.
     """
     fid = "exposure.ced"
-    entries = [
-        t
-        for t in dose_thresholds()
-        if t.kind in (ThresholdKind.CED_EQUIVALENCE, ThresholdKind.CED_GONADAL)
-    ]
-    citations = sorted({c for t in entries for c in t.citations})
+    citations = list(_ced_citations())
     if not line_paths(case):
         return _no_history(fid, RULE_CED, citations)
-    cyclo = totals.get(ChemotherapyAgent.CYCLOPHOSPHAMIDE.value)
-    others = [
-        totals[a.value]
-        for a in ALKYLATORS
-        if a is not ChemotherapyAgent.CYCLOPHOSPHAMIDE and a.value in totals
-    ]
+    cyclo = totals.get(_CYCLOPHOSPHAMIDE)
+    others = [totals[a] for a in _OTHER_ALKYLATOR_CODES if a in totals]
     value = round(cyclo.known_mg_m2, 3) if cyclo else 0.0
     details: dict[str, Any] = {
         "unit": "mg/m2",
@@ -724,9 +731,7 @@ def exposure_findings(case: Case, totals: dict[str, AgentTotal] | None = None) -
     if totals is None:
         totals = agent_totals(case)
     out = [agents_given_finding(case, totals)]
-    out += [
-        _agent_finding(t) for key, t in totals.items() if key != ChemotherapyAgent.IFOSFAMIDE.value
-    ]
+    out += [_agent_finding(t) for key, t in totals.items() if key != _IFOSFAMIDE]
     anthracycline = anthracycline_finding(case, totals)
     chest = chest_radiation_finding(case)
     out += [

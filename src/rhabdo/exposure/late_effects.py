@@ -79,9 +79,9 @@ def gonadotoxic_exposure(
     case: Case, totals: Mapping[str, AgentTotal], regions: tuple[BodyRegion, ...]
 ) -> tuple[list[str], list[str]]:
     """(exposures given, fields still unknown): alkylators and radiotherapy to ``regions``."""
-    from rhabdo.exposure.findings import ALKYLATORS
+    from rhabdo.exposure.findings import ALKYLATOR_CODES
 
-    given = [a.value for a in ALKYLATORS if a.value in totals]
+    given = [a for a in ALKYLATOR_CODES if a in totals]
     unknown: list[str] = []
     for path, line in line_paths(case):
         if not line.radiotherapy and line.radiotherapy_given is not False:
@@ -126,6 +126,15 @@ def preservation_options(
     knowledge entries shown, fields that would decide).  An unknown stage shows the
     pre-pubertal and the post-pubertal method and names ``current.tanner_stage``; ``other``
     sex shows the ovarian and the testicular method."""
+    sentence, shown, needs = _preservation(sex, tanner_stage)
+    return sentence, list(shown), list(needs)
+
+
+@cache
+def _preservation(
+    sex: Sex, tanner_stage: int | None
+) -> tuple[str, tuple[DosingEntry, ...], tuple[str, ...]]:
+    """``preservation_options`` from the immutable knowledge, worked out once per sex and stage."""
     table = _preservation_table()
     status = PubertalStatus.from_tanner(tanner_stage)
     sexes = [Sex.FEMALE, Sex.MALE] if sex is Sex.OTHER else [sex]
@@ -150,14 +159,14 @@ def preservation_options(
         return (
             "The fertility-preservation method depends on pubertal stage, which is not "
             f"recorded (record {F_TANNER}): {methods}.",
-            shown,
-            [F_TANNER],
+            tuple(shown),
+            (F_TANNER,),
         )
     return (
         f"Fertility-preservation method at Tanner stage {tanner_stage} ({status.words}): "
         f"{methods}.",
-        shown,
-        [],
+        tuple(shown),
+        (),
     )
 
 

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import cache
 
 from rhabdo.knowledge.base import KnowledgeEntry
-from rhabdo.results import EvidenceGap, JsonValue, Recommendation, RecommendationCategory, Strength
+from rhabdo.results import (
+    EvidenceGap,
+    JsonValue,
+    Recommendation,
+    RecommendationCategory,
+    Strength,
+    recommendation,
+)
 
 
 def citations_of(entries: Iterable[KnowledgeEntry], extra: Iterable[str] = ()) -> list[str]:
@@ -23,19 +31,18 @@ def gaps_of(entries: Iterable[KnowledgeEntry]) -> list[EvidenceGap]:
     """One EvidenceGap per entry that states one (unverified entries always do)."""
     gaps: list[EvidenceGap] = []
     for e in entries:
-        if e.evidence_gap:
-            gaps.append(
-                EvidenceGap(id=f"gap.{e.id}", statement=e.evidence_gap, knowledge_entry=e.id)
-            )
-        elif not e.verified:
-            gaps.append(
-                EvidenceGap(
-                    id=f"gap.{e.id}",
-                    statement="The evidence for this entry could not be verified in a source.",
-                    knowledge_entry=e.id,
-                )
-            )
+        if e.evidence_gap or not e.verified:
+            gaps.append(_gap(e.id, e.evidence_gap or UNVERIFIED))
     return gaps
+
+
+UNVERIFIED = "The evidence for this entry could not be verified in a source."
+
+
+@cache
+def _gap(entry_id: str, statement: str) -> EvidenceGap:
+    """The gap an entry states (immutable, so one object serves every case)."""
+    return EvidenceGap(id=f"gap.{entry_id}", statement=statement, knowledge_entry=entry_id)
 
 
 def build(
@@ -52,8 +59,11 @@ def build(
     extra_citations: Sequence[str] = (),
     details: dict[str, JsonValue] | None = None,
 ) -> Recommendation:
-    """A Recommendation whose citations and evidence gaps come from the knowledge ``entries``."""
-    return Recommendation(
+    """A Recommendation whose citations and evidence gaps come from the knowledge ``entries``.
+
+    Everything here is already typed (knowledge entries, the rule's own words), so it is
+    built without validating again (``rhabdo.results.recommendation``)."""
+    return recommendation(
         id=id,
         category=category,
         statement=statement,
@@ -64,7 +74,7 @@ def build(
         based_on_findings=list(dict.fromkeys(based_on_findings)),
         inputs_used=list(dict.fromkeys(inputs_used)),
         evidence_gaps=gaps_of(entries),
-        details=details or {},
+        details=details,
     )
 
 
