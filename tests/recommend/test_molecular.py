@@ -296,3 +296,46 @@ def test_ras_mutation_in_fusion_positive_tumour_still_matches() -> None:
     r = recs(with_alteration("KRAS", True, fusion="pax7_foxo1"))
     assert r["molecular.biomarker.ras_pathway"].strength is Strength.AVOID
     assert "molecular.biomarker.pax7_foxo1" in r
+
+
+def fusion_negative_tp53() -> Case:
+    return fusion_positive(
+        diagnosis={
+            "foxo1_fusion": "negative",
+            "histology": "embryonal",
+            "anaplasia": "absent",
+            "tp53": "mutated",
+        }
+    )
+
+
+def test_knowledge_parts_made_once_are_each_callers_own() -> None:
+    """The panel, overview and biomarker words come from the knowledge base once per process;
+    what a caller is handed is its own, so changing it cannot reach the next case."""
+    first = recs(fusion_negative_tp53())
+    for rec in first.values():
+        rec.citations.clear()
+        rec.evidence_gaps.clear()
+        rec.inputs_used.append("tampered")
+        for value in rec.details.values():
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, dict):
+                        item["result"] = "tampered"
+                value.clear()
+    again = recs(fusion_negative_tp53())
+    assert all(r.citations and "tampered" not in r.inputs_used for r in again.values())
+    assert again["molecular.tumour_panel"].details["programmes"]
+    assert again["molecular.targeted_overview"].details["entries"]
+    assert again["molecular.targeted_overview"].evidence_gaps
+    option = again["molecular.biomarker.ras_pathway"]
+    assert option.details["targeted"] and "tampered" not in str(option.details)
+
+
+def test_biomarker_options_follow_each_case() -> None:
+    """Two cases in one process: each gets the options its own tumour selects."""
+    pax3 = recs(fusion_positive())
+    tp53 = recs(fusion_negative_tp53())
+    assert "molecular.biomarker.pax3_foxo1" in pax3
+    assert "molecular.biomarker.pax3_foxo1" not in tp53
+    assert "molecular.biomarker.tp53" in tp53 and "molecular.biomarker.tp53" not in pax3

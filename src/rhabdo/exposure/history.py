@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 from rhabdo.case.model import Case, DiseaseEvent, TreatmentLine
 from rhabdo.case.vocab import ChemotherapyAgent, TreatmentResponse
@@ -96,11 +97,21 @@ class TreatmentHistory:
     lines: tuple[LineProfile, ...] = ()
     agents: dict[ChemotherapyAgent, AgentProfile] = field(default_factory=dict)
 
+    @cached_property
+    def _failed(self) -> tuple[LineProfile, ...]:
+        return tuple(line for line in self.lines if line.failed is True)
+
+    @cached_property
+    def _unclear(self) -> tuple[LineProfile, ...]:
+        return tuple(line for line in self.lines if line.failed is None)
+
     def failed_lines(self) -> list[LineProfile]:
-        return [line for line in self.lines if line.failed is True]
+        """The lines the disease progressed or relapsed on (asked for every regimen: the
+        history is immutable, so they are picked out once)."""
+        return list(self._failed)
 
     def unclear_lines(self) -> list[LineProfile]:
-        return [line for line in self.lines if line.failed is None]
+        return list(self._unclear)
 
     def given(self, agent: ChemotherapyAgent) -> bool | None:
         """Whether ``agent`` was given; None when the history is not recorded."""

@@ -14,6 +14,7 @@ from functools import cache
 from rhabdo.case.model import Case
 from rhabdo.exposure.dosing import DosingInputs, dosing_inputs, regimen_doses, supportive_care
 from rhabdo.knowledge.treatment import RegimenEntry, regimens
+from rhabdo.recommend._revise import revised
 from rhabdo.results import (
     DoseRuleApplied,
     GateStatus,
@@ -74,7 +75,7 @@ def with_doses(
                 + [c for d in doses for g in d.gates if g.status in _WORSE for c in g.citations]
             )
         )
-    return rec.model_copy(update=update)
+    return revised(rec, update)
 
 
 def attach_doses(case: Case, recommendations: list[Recommendation]) -> list[Recommendation]:

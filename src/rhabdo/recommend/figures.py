@@ -18,10 +18,83 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rhabdo.case.memo import once_per_assessment
 from rhabdo.case.model import Case
 from rhabdo.knowledge.treatment import Outcome, TrialResult
 from rhabdo.prognosis.population import Membership, PopulationCheck, check_population
+from rhabdo.recommend._derived import per_entry
 from rhabdo.results import JsonValue
+
+
+@per_entry
+def outcome_text(outcome: Outcome) -> str:
+    """The figure in words (knowledge only, so once per process)."""
+    return outcome.text()
+
+
+@dataclass(frozen=True)
+class PopulationView:
+    """One population checked for this case, with the words every figure text of it uses."""
+
+    check: PopulationCheck
+    words: str
+    reason: str
+    #: Why its figures are not this patient's (empty for a member).
+    not_quoted: str
+
+
+@once_per_assessment
+def population_view(case: Case, population_id: str) -> PopulationView:
+    """The case checked against ``population_id`` and put in words, once per assessment."""
+    c = check_population(case, population_id)
+    words = c.words()
+    if c.membership is Membership.MEMBER:
+        not_quoted = ""
+    elif c.membership is Membership.NOT_MEMBER:
+        not_quoted = f"figures from another population, not this patient's ({words}): " + "; ".join(
+            c.excluded_by
+        )
+    else:
+        needs = f"; record {', '.join(c.needs)}" if c.needs else ""
+        not_quoted = (
+            f"figures not quoted: they describe {words} and apply only if "
+            + "; ".join(c.undecided)
+            + needs
+        )
+    return PopulationView(c, words, c.reason(), not_quoted)
+
+
+@dataclass(frozen=True)
+class FigureSet:
+    """Figures of one trial that describe the same population (knowledge only)."""
+
+    population_id: str
+    outcomes: tuple[Outcome, ...]
+    #: The figures in words, as quoted to a member.
+    figures: str
+
+
+def _figure_sets(trial: TrialResult, outcomes: Sequence[Outcome]) -> tuple[FigureSet, ...]:
+    order: dict[str, list[Outcome]] = {}
+    for o in outcomes:
+        order.setdefault(trial.population_of(o), []).append(o)
+    return tuple(
+        FigureSet(pid, tuple(group), "; ".join(outcome_text(o) for o in group))
+        for pid, group in order.items()
+    )
+
+
+@per_entry
+def _trial_figure_sets(trial: TrialResult) -> tuple[FigureSet, ...]:
+    return _figure_sets(trial, trial.outcomes)
+
+
+def figure_sets(trial: TrialResult, outcomes: Sequence[Outcome]) -> tuple[FigureSet, ...]:
+    """``outcomes`` of ``trial`` grouped by the population each describes (first-seen order);
+    all of a trial's figures are grouped once per process."""
+    if outcomes is trial.outcomes:
+        return _trial_figure_sets(trial)
+    return _figure_sets(trial, outcomes)
 
 
 @dataclass(frozen=True)
@@ -29,47 +102,50 @@ class FigureGroup:
     """The figures of one trial that share a population, and whether the patient belongs."""
 
     trial: TrialResult
-    check: PopulationCheck
-    outcomes: tuple[Outcome, ...]
+    view: PopulationView
+    figure_set: FigureSet
+
+    @property
+    def check(self) -> PopulationCheck:
+        return self.view.check
+
+    @property
+    def outcomes(self) -> tuple[Outcome, ...]:
+        return self.figure_set.outcomes
 
     @property
     def quoted(self) -> bool:
-        return self.check.membership is Membership.MEMBER
+        return self.view.check.membership is Membership.MEMBER
 
     def text(self) -> str:
         """The figures in words (members), or why they are not this patient's."""
-        c = self.check
-        if self.quoted:
-            figures = "; ".join(o.text() for o in self.outcomes)
-            return f"{figures} (population: {c.words()})"
-        if c.membership is Membership.NOT_MEMBER:
-            return (
-                f"figures from another population, not this patient's ({c.words()}): "
-                + "; ".join(c.excluded_by)
-            )
-        needs = f"; record {', '.join(c.needs)}" if c.needs else ""
-        return (
-            f"figures not quoted: they describe {c.words()} and apply only if "
-            + "; ".join(c.undecided)
-            + needs
-        )
+        return _set_text(self.figure_set, self.view)
+
+
+def _set_text(figures: FigureSet, view: PopulationView) -> str:
+    if view.check.membership is Membership.MEMBER:
+        return f"{figures.figures} (population: {view.words})"
+    return view.not_quoted
 
 
 def figure_groups(case: Case, trial: TrialResult, outcomes: Sequence[Outcome]) -> list[FigureGroup]:
     """``outcomes`` of ``trial`` grouped by the population each describes (first-seen order)."""
-    order: dict[str, list[Outcome]] = {}
-    for o in outcomes:
-        order.setdefault(trial.population_of(o), []).append(o)
     return [
-        FigureGroup(trial, check_population(case, pid), tuple(group))
-        for pid, group in order.items()
+        FigureGroup(trial, population_view(case, fs.population_id), fs)
+        for fs in figure_sets(trial, outcomes)
     ]
+
+
+def sets_text(case: Case, trial: TrialResult, sets: Sequence[FigureSet]) -> str:
+    """``trial_text`` of figures already grouped (``figure_sets``)."""
+    return f"{trial.name}: " + "; ".join(
+        _set_text(fs, population_view(case, fs.population_id)) for fs in sets
+    )
 
 
 def trial_text(case: Case, trial: TrialResult, outcomes: Sequence[Outcome]) -> str:
     """'<trial>: <figures or why not quoted>' for the reason of a recommendation."""
-    groups = figure_groups(case, trial, outcomes)
-    return f"{trial.name}: " + "; ".join(g.text() for g in groups)
+    return sets_text(case, trial, figure_sets(trial, outcomes))
 
 
 def quoted_outcomes(case: Case, trial: TrialResult, outcomes: Sequence[Outcome]) -> list[Outcome]:
@@ -82,18 +158,21 @@ def figure_details(
 ) -> dict[str, JsonValue]:
     """The JSON view: quoted figures, and each population not (or not yet) including the
     patient with its reason and the records that would decide."""
-    groups = figure_groups(case, trial, outcomes)
-    return {
-        "outcomes": [o.text() for g in groups if g.quoted for o in g.outcomes],
-        "populations": [
+    quoted: list[str] = []
+    populations: list[JsonValue] = []
+    for fs in figure_sets(trial, outcomes):
+        view = population_view(case, fs.population_id)
+        check = view.check
+        if check.membership is Membership.MEMBER:
+            quoted += [outcome_text(o) for o in fs.outcomes]
+        populations.append(
             {
-                "population": g.check.population_id,
-                "membership": g.check.membership.value,
-                "words": g.check.words(),
-                "reason": g.check.reason(),
-                "needs": list(g.check.needs),
-                "figures": len(g.outcomes),
+                "population": check.population_id,
+                "membership": check.membership.value,
+                "words": view.words,
+                "reason": view.reason,
+                "needs": list(check.needs),
+                "figures": len(fs.outcomes),
             }
-            for g in groups
-        ],
-    }
+        )
+    return {"outcomes": quoted, "populations": populations}

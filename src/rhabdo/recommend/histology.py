@@ -19,11 +19,13 @@ syndrome).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from rhabdo.case.memo import once_per_assessment
 from rhabdo.case.model import Case
 from rhabdo.case.vocab import MetastaticSite, MutationStatus
 from rhabdo.recommend import _facts as facts
+from rhabdo.recommend._revise import revised
 from rhabdo.recommend.knowledge import care_entries
 from rhabdo.recommend.wording import CAUTION
 from rhabdo.results import (
@@ -72,9 +74,9 @@ class HistologyHold:
     """Whether RMS-directed options wait for histology, why, and the differential."""
 
     held: bool
-    triggers: list[str] = field(default_factory=list)
-    differential: list[Differential] = field(default_factory=list)
-    inputs: list[str] = field(default_factory=list)
+    triggers: tuple[str, ...] = ()
+    differential: tuple[Differential, ...] = ()
+    inputs: tuple[str, ...] = ()
 
 
 def _predisposed(case: Case) -> bool:
@@ -137,19 +139,21 @@ def differential(case: Case) -> list[Differential]:
     return out
 
 
+@once_per_assessment
 def histology_hold(case: Case) -> HistologyHold:
-    """Whether the current recurrence's RMS-directed options wait for a biopsy."""
+    """Whether the current recurrence's RMS-directed options wait for a biopsy (asked by the
+    biopsy, palliative and warning rules and the hold itself: answered once per assessment)."""
     event = facts.current_event(case)
     if event is None:
         return HistologyHold(held=False)
     path = facts.current_event_path(case)
-    inputs = [
+    inputs = (
         f"{path}.histologically_confirmed",
         f"{path}.suspected_second_malignancy",
         f"{path}.atypical_imaging",
         f"{path}.sites",
-    ]
-    diff = differential(case)
+    )
+    diff = tuple(differential(case))
     if event.histologically_confirmed is True:
         return HistologyHold(held=False, differential=diff, inputs=inputs)
     triggers = [
@@ -163,7 +167,7 @@ def histology_hold(case: Case) -> HistologyHold:
         triggers.append("imaging is atypical for RMS recurrence")
     if any(f.irradiated is True for f in facts.site_irradiation(case)):
         triggers.append("the lesion lies in a previously irradiated field")
-    return HistologyHold(held=True, triggers=triggers, differential=diff, inputs=inputs)
+    return HistologyHold(held=True, triggers=tuple(triggers), differential=diff, inputs=inputs)
 
 
 def histology_warnings(case: Case) -> list[InputWarning]:
@@ -220,32 +224,53 @@ def rms_directed(rec: Recommendation) -> bool:
     )
 
 
-def make_conditional(rec: Recommendation, hold: HistologyHold) -> Recommendation:
-    """``rec`` shown as conditional on the biopsy: never *recommended*, statement prefixed."""
-    if not rms_directed(rec) or rec.strength is Strength.AVOID:
-        return rec
-    strength = Strength.CONSIDER if rec.strength is Strength.RECOMMENDED else rec.strength
-    entry = care_entries()["care.histology_first"]
-    statement = rec.statement
+@dataclass(frozen=True)
+class _Condition:
+    """What the hold adds to every option it makes conditional (the same for each of a case)."""
+
+    reason: str
+    citations: tuple[str, ...]
+    inputs: tuple[str, ...]
+
+
+def _condition(hold: HistologyHold) -> _Condition:
+    return _Condition(
+        reason=" Conditional on histology: " + "; ".join(hold.triggers) + " (biopsy first).",
+        citations=tuple(care_entries()["care.histology_first"].citations),
+        inputs=hold.inputs,
+    )
+
+
+def _conditional_statement(statement: str) -> str:
     if statement.startswith(CAUTION):
         # the caution leads; the condition follows it
         if not statement.startswith(CAUTION + CAUTION_CONDITION):
-            statement = CAUTION + CAUTION_CONDITION + statement.removeprefix(CAUTION)
-    elif not statement.startswith(CONDITION):
-        statement = CONDITION + _lower_first(statement)
-    return rec.model_copy(
-        update={
-            "strength": strength,
-            "statement": statement,
-            "reason": rec.reason
-            + " Conditional on histology: "
-            + "; ".join(hold.triggers)
-            + " (biopsy first).",
-            "citations": list(dict.fromkeys([*rec.citations, *entry.citations])),
-            "inputs_used": list(dict.fromkeys([*rec.inputs_used, *hold.inputs])),
+            return CAUTION + CAUTION_CONDITION + statement.removeprefix(CAUTION)
+        return statement
+    if not statement.startswith(CONDITION):
+        return CONDITION + _lower_first(statement)
+    return statement
+
+
+def _made_conditional(rec: Recommendation, condition: _Condition) -> Recommendation:
+    if not rms_directed(rec) or rec.strength is Strength.AVOID:
+        return rec
+    return revised(
+        rec,
+        {
+            "strength": Strength.CONSIDER if rec.strength is Strength.RECOMMENDED else rec.strength,
+            "statement": _conditional_statement(rec.statement),
+            "reason": rec.reason + condition.reason,
+            "citations": list(dict.fromkeys([*rec.citations, *condition.citations])),
+            "inputs_used": list(dict.fromkeys([*rec.inputs_used, *condition.inputs])),
             "details": {**rec.details, "conditional_on": "histology_confirms_recurrent_rms"},
-        }
+        },
     )
+
+
+def make_conditional(rec: Recommendation, hold: HistologyHold) -> Recommendation:
+    """``rec`` shown as conditional on the biopsy: never *recommended*, statement prefixed."""
+    return _made_conditional(rec, _condition(hold))
 
 
 def apply_histology_hold(case: Case, recs: Sequence[Recommendation]) -> list[Recommendation]:
@@ -253,4 +278,5 @@ def apply_histology_hold(case: Case, recs: Sequence[Recommendation]) -> list[Rec
     hold = histology_hold(case)
     if not hold.held:
         return list(recs)
-    return [make_conditional(r, hold) for r in recs]
+    condition = _condition(hold)
+    return [_made_conditional(r, condition) for r in recs]

@@ -30,7 +30,9 @@ Rule id: ``recommend.molecular.v1``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import Enum
+from functools import cache
 from typing import Any
 
 from rhabdo.case.model import Case
@@ -42,7 +44,7 @@ from rhabdo.case.vocab import (
     PredispositionSyndrome,
 )
 from rhabdo.knowledge.treatment import BiomarkerEntry, biomarkers
-from rhabdo.recommend._build import build
+from rhabdo.recommend._build import build, citations_of
 from rhabdo.recommend._facts import DAYS_PER_MONTH
 from rhabdo.recommend.knowledge import care_entries
 from rhabdo.results import EvidenceGap, Finding, Recommendation, RecommendationCategory, Strength
@@ -73,8 +75,12 @@ def in_scope(case: Case) -> bool:
 
 def case_value(case: Case, path: str) -> Any:
     """The value at a dotted case path (``diagnosis.foxo1_fusion``), or None when unknown."""
+    return _value_at(case, tuple(path.split(".")))
+
+
+def _value_at(case: Case, parts: tuple[str, ...]) -> Any:
     obj: Any = case
-    for part in path.split("."):
+    for part in parts:
         obj = getattr(obj, part, None)
         if obj is None:
             return None
@@ -86,6 +92,18 @@ def detected_genes(case: Case) -> set[str]:
     return {a.gene for a in case.diagnosis.tumour_alterations or [] if a.detected}
 
 
+#: An ``applies_when`` condition: the case path (split at its dots) and the value expected.
+_Condition = tuple[tuple[str, ...], str]
+
+
+def _conditions(entry: BiomarkerEntry) -> tuple[_Condition, ...]:
+    out = []
+    for cond in entry.applies_when:
+        path, _, expected = cond.partition("=")
+        out.append((tuple(path.split(".")), expected))
+    return tuple(out)
+
+
 def biomarker_applies(entry: BiomarkerEntry, case: Case) -> bool | None:
     """Whether a biomarker entry concerns this case.
 
@@ -93,14 +111,22 @@ def biomarker_applies(entry: BiomarkerEntry, case: Case) -> bool | None:
     ``applies_when`` condition holds; False when a condition fails (and no gene matches); None
     when a condition is unknown.  An entry with neither genes nor conditions applies to no one.
     """
-    if detected_genes(case) & set(entry.genes):
+    return _applies(frozenset(entry.genes), _conditions(entry), case, detected_genes(case))
+
+
+def _applies(
+    genes: frozenset[str],
+    conditions: tuple[_Condition, ...],
+    case: Case,
+    detected: set[str],
+) -> bool | None:
+    if detected & genes:
         return True
-    if not entry.applies_when:
+    if not conditions:
         return False
     unknown = False
-    for cond in entry.applies_when:
-        path, _, expected = cond.partition("=")
-        value = case_value(case, path)
+    for parts, expected in conditions:
+        value = _value_at(case, parts)
         if value is None:
             unknown = True
         elif str(value) != expected:
@@ -143,10 +169,36 @@ def fusion_status(case: Case) -> Recommendation | None:
     )
 
 
-def tumour_panel(case: Case) -> Recommendation:
+@dataclass(frozen=True)
+class _PanelParts:
+    """What the tumour-panel recommendation takes from the knowledge base (once per process)."""
+
+    reason: str
+    citations: tuple[str, ...]
+    gaps: tuple[EvidenceGap, ...]
+    programmes: tuple[dict[str, Any], ...]
+
+
+@cache
+def _panel_parts() -> _PanelParts:
     entry = biomarkers()[PANEL_ENTRY]
-    relapse = case.current_event is not None
     results = [f"{t.approach}: {t.result}" for t in entry.targeted]
+    return _PanelParts(
+        reason=(
+            "Precision-oncology programmes find actionable alterations in a large "
+            "minority of relapsed "
+            "paediatric tumours and matched therapy can be offered within trials: "
+            + " ".join(results)
+        ),
+        citations=tuple(dict.fromkeys(PANEL_CITATIONS + list(entry.citations))),
+        gaps=tuple(_gap(entry)),
+        programmes=tuple(t.model_dump(mode="json") for t in entry.targeted),
+    )
+
+
+def tumour_panel(case: Case) -> Recommendation:
+    parts = _panel_parts()
+    relapse = case.current_event is not None
     return Recommendation(
         id="molecular.tumour_panel",
         category=CATEGORY,
@@ -158,17 +210,13 @@ def tumour_panel(case: Case) -> Recommendation:
             else "Consider tumour genomic profiling through a precision-oncology programme."
         ),
         strength=Strength.RECOMMENDED if relapse else Strength.CONSIDER,
-        reason=(
-            "Precision-oncology programmes find actionable alterations in a large "
-            "minority of relapsed "
-            "paediatric tumours and matched therapy can be offered within trials: "
-            + " ".join(results)
-        ),
+        reason=parts.reason,
         rule=RULE,
-        citations=list(dict.fromkeys(PANEL_CITATIONS + list(entry.citations))),
+        citations=list(parts.citations),
         inputs_used=["events"] if relapse else ["diagnosis.distant_metastases"],
-        evidence_gaps=_gap(entry),
-        details={"programmes": [t.model_dump(mode="json") for t in entry.targeted]},
+        evidence_gaps=list(parts.gaps),
+        # each programme is a flat record of text and flags, so a shallow copy is its own
+        details={"programmes": [dict(p) for p in parts.programmes]},
     )
 
 
@@ -262,6 +310,23 @@ def _hettmer_applies(case: Case) -> bool | None:
     return float(fig["age_months_min"]) <= months <= float(fig["age_months_max"])
 
 
+@cache
+def _germline_gaps() -> tuple[EvidenceGap, ...]:
+    """What the germline evidence does not settle (immutable, so made once per process)."""
+    return (
+        EvidenceGap(
+            id="gap.germline.age_cutoff",
+            statement="No verified age cut-off defines the 'young child' in whom germline "
+            "testing is most yield-rich; the anaplasia series covers 19-67 months.",
+        ),
+        EvidenceGap(
+            id="gap.germline.li_2021_figures",
+            statement="The 7.3% germline yield (all fusion-negative) of the COG exome study was "
+            "taken from a news summary, not the published abstract.",
+        ),
+    )
+
+
 def germline_recommendations(case: Case) -> list[Recommendation]:
     """Germline testing worded by the evidence (Kim 2021; Hettmer 2014 only for its population);
     a known predisposition is not tested again (counselling and surveillance instead)."""
@@ -314,18 +379,7 @@ def germline_recommendations(case: Case) -> list[Recommendation]:
         )
     elif dx.foxo1_fusion is None or dx.foxo1_fusion is FusionStatus.NOT_TESTED:
         unknown.append("diagnosis.foxo1_fusion")
-    gaps = [
-        EvidenceGap(
-            id="gap.germline.age_cutoff",
-            statement="No verified age cut-off defines the 'young child' in whom germline "
-            "testing is most yield-rich; the anaplasia series covers 19-67 months.",
-        ),
-        EvidenceGap(
-            id="gap.germline.li_2021_figures",
-            statement="The 7.3% germline yield (all fusion-negative) of the COG exome study was "
-            "taken from a news summary, not the published abstract.",
-        ),
-    ]
+    gaps = list(_germline_gaps())
     fig = kim.figures
     base_reason = (
         f"{fig['dominant_gene_carriers_percent_low']}-"
@@ -345,55 +399,67 @@ def germline_recommendations(case: Case) -> list[Recommendation]:
     ]
     unknown_text = f" Still unknown: {', '.join(unknown)}." if unknown else ""
     if triggers:
-        return [
-            build(
-                id="molecular.germline",
-                category=CATEGORY,
-                statement="Refer for genetic counselling and germline testing "
-                "(cancer-predisposition panel including TP53), with cascade testing of "
-                "relatives where a variant is found.",
-                strength=Strength.RECOMMENDED,
-                reason="Germline testing is indicated here because of "
-                + "; ".join(triggers + notes)
-                + ". "
-                + base_reason
-                + unknown_text,
-                rule=RULE,
-                entries=used,
-                extra_citations=GERMLINE_CITATIONS,
-                inputs_used=inputs,
-                details={"triggers": triggers, "notes": notes, "unknown": unknown},
-            ).model_copy(update={"evidence_gaps": gaps})
-        ]
+        statement = (
+            "Refer for genetic counselling and germline testing "
+            "(cancer-predisposition panel including TP53), with cascade testing of "
+            "relatives where a variant is found."
+        )
+        strength = Strength.RECOMMENDED
+        reason = (
+            "Germline testing is indicated here because of "
+            + "; ".join(triggers + notes)
+            + ". "
+            + base_reason
+            + unknown_text
+        )
+    else:
+        statement = "Consider germline testing with genetic counselling."
+        strength = Strength.CONSIDER
+        reason = (
+            "No specific predisposition trigger is recorded"
+            + (f" ({'; '.join(notes)})" if notes else "")
+            + ". "
+            + base_reason
+            + unknown_text
+        )
+    # The gaps are the germline evidence's own, not the entries' (which ``build`` would give).
     return [
-        build(
+        Recommendation(
             id="molecular.germline",
             category=CATEGORY,
-            statement="Consider germline testing with genetic counselling.",
-            strength=Strength.CONSIDER,
-            reason=(
-                "No specific predisposition trigger is recorded"
-                + (f" ({'; '.join(notes)})" if notes else "")
-                + ". "
-                + base_reason
-                + unknown_text
-            ),
+            statement=statement,
+            strength=strength,
+            reason=reason,
             rule=RULE,
-            entries=used,
-            extra_citations=GERMLINE_CITATIONS,
+            citations=citations_of(used, GERMLINE_CITATIONS),
             inputs_used=inputs,
-            details={"triggers": [], "notes": notes, "unknown": unknown},
-        ).model_copy(update={"evidence_gaps": gaps})
+            evidence_gaps=gaps,
+            details={"triggers": triggers, "notes": notes, "unknown": unknown},
+        )
     ]
 
 
-def biomarker_option(entry: BiomarkerEntry, genes_found: set[str] | None = None) -> Recommendation:
+@dataclass(frozen=True)
+class _Marker:
+    """A biomarker entry with what its recommendation takes from the knowledge base, worked
+    out once per process: which case facts select it and the words that do not depend on
+    the case."""
+
+    entry: BiomarkerEntry
+    genes: frozenset[str]
+    conditions: tuple[_Condition, ...]
+    statement: str
+    strength: Strength
+    results: str
+    citations: tuple[str, ...]
+    inputs_used: tuple[str, ...]
+    gaps: tuple[EvidenceGap, ...]
+    targeted: tuple[dict[str, Any], ...]
+
+
+def _marker(entry: BiomarkerEntry) -> _Marker:
     actives = [t for t in entry.targeted if t.active]
     negatives = [t for t in entry.targeted if t.active is False]
-    results = (
-        "; ".join(f"{t.approach}: {t.result}" for t in entry.targeted)
-        or "no targeted results found"
-    )
     if actives:
         strength, action = (
             Strength.CONSIDER,
@@ -409,28 +475,67 @@ def biomarker_option(entry: BiomarkerEntry, genes_found: set[str] | None = None)
             Strength.CONSIDER,
             "no targeted therapy with results exists; consider a trial",
         )
+    return _Marker(
+        entry=entry,
+        genes=frozenset(entry.genes),
+        conditions=_conditions(entry),
+        statement=f"{entry.alteration}: {action}.",
+        strength=strength,
+        results=(
+            "; ".join(f"{t.approach}: {t.result}" for t in entry.targeted)
+            or "no targeted results found"
+        ),
+        citations=tuple(entry.citations),
+        inputs_used=tuple(c.partition("=")[0] for c in entry.applies_when),
+        gaps=tuple(_gap(entry)),
+        targeted=tuple(t.model_dump(mode="json") for t in entry.targeted),
+    )
+
+
+@cache
+def _markers() -> tuple[_Marker, ...]:
+    """Every biomarker entry of the knowledge base, prepared (knowledge only)."""
+    return tuple(_marker(e) for e in biomarkers())
+
+
+def biomarker_option(entry: BiomarkerEntry, genes_found: set[str] | None = None) -> Recommendation:
+    return _option(_marker(entry), genes_found)
+
+
+def _option(marker: _Marker, genes_found: set[str] | None) -> Recommendation:
+    entry = marker.entry
     return Recommendation(
         id=f"molecular.biomarker.{entry.id}",
         category=CATEGORY,
-        statement=f"{entry.alteration}: {action}.",
-        strength=strength,
+        statement=marker.statement,
+        strength=marker.strength,
         reason=(
             f"Detected in the tumour: {', '.join(sorted(genes_found))}. " if genes_found else ""
         )
-        + f"{entry.prognosis.strip()} Targeted results: {results}.",
+        + f"{entry.prognosis.strip()} Targeted results: {marker.results}.",
         rule=RULE,
-        citations=list(entry.citations),
-        inputs_used=[c.partition("=")[0] for c in entry.applies_when]
+        citations=list(marker.citations),
+        inputs_used=list(marker.inputs_used)
         + (["diagnosis.tumour_alterations"] if genes_found else []),
-        evidence_gaps=_gap(entry),
+        evidence_gaps=list(marker.gaps),
         details={
             "alteration": entry.alteration,
-            "targeted": [t.model_dump(mode="json") for t in entry.targeted],
+            # each result is a flat record of text and flags, so a shallow copy is its own
+            "targeted": [dict(t) for t in marker.targeted],
         },
     )
 
 
-def targeted_overview() -> Recommendation:
+@dataclass(frozen=True)
+class _OverviewParts:
+    reason: str
+    citations: tuple[str, ...]
+    gaps: tuple[EvidenceGap, ...]
+
+
+@cache
+def _overview_parts() -> _OverviewParts:
+    """The overview depends on the knowledge base alone, so its words are made once."""
     table = biomarkers()
     entries = [table[i] for i in OVERVIEW_ENTRIES]
     lines = []
@@ -438,18 +543,26 @@ def targeted_overview() -> Recommendation:
         for t in e.targeted:
             verdict = {True: "activity", False: "no activity", None: "no results yet"}[t.active]
             lines.append(f"{t.approach} ({verdict})")
-    gaps = [g for e in entries for g in _gap(e)]
+    return _OverviewParts(
+        reason="Published results so far: " + "; ".join(lines) + ".",
+        citations=tuple(dict.fromkeys(c for e in entries for c in e.citations)),
+        gaps=tuple(g for e in entries for g in _gap(e)),
+    )
+
+
+def targeted_overview() -> Recommendation:
+    parts = _overview_parts()
     return Recommendation(
         id="molecular.targeted_overview",
         category=CATEGORY,
         statement="Targeted and immune therapies for RMS remain investigational; "
         "offer them within early-phase trials.",
         strength=Strength.CONSIDER,
-        reason="Published results so far: " + "; ".join(lines) + ".",
+        reason=parts.reason,
         rule=RULE,
-        citations=list(dict.fromkeys(c for e in entries for c in e.citations)),
-        evidence_gaps=gaps,
-        details={"entries": [e.id for e in entries]},
+        citations=list(parts.citations),
+        evidence_gaps=list(parts.gaps),
+        details={"entries": list(OVERVIEW_ENTRIES)},
     )
 
 
@@ -463,8 +576,9 @@ def molecular_recommendations(case: Case, findings: Mapping[str, Finding]) -> li
         recs.append(fusion)
     recs.append(tumour_panel(case))
     recs += germline_recommendations(case)
-    for entry in biomarkers():
-        if biomarker_applies(entry, case) is True:
-            recs.append(biomarker_option(entry, detected_genes(case) & set(entry.genes)))
+    detected = detected_genes(case)
+    for marker in _markers():
+        if _applies(marker.genes, marker.conditions, case, detected) is True:
+            recs.append(_option(marker, detected & marker.genes))
     recs.append(targeted_overview())
     return recs

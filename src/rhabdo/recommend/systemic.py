@@ -38,6 +38,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from rhabdo.case.model import Case
@@ -63,7 +64,8 @@ from rhabdo.knowledge.treatment import (
 )
 from rhabdo.prognosis.population import Membership, check_population
 from rhabdo.recommend._build import join_words
-from rhabdo.recommend.figures import figure_details, trial_text
+from rhabdo.recommend._derived import per_entry
+from rhabdo.recommend.figures import FigureSet, figure_details, figure_sets, sets_text, trial_text
 from rhabdo.recommend.knowledge import care_entries
 from rhabdo.recommend.wording import CAUTION
 from rhabdo.results import (
@@ -160,7 +162,7 @@ def check_history(regimen: RegimenEntry, history: TreatmentHistory) -> ExposureC
     check indeterminate (the cautious reading).  Interval: Mattke 2009's early relapse.
     """
     name = "treatment_history"
-    agents = regimen.agent_set
+    agents = _regimen_static(regimen).agent_set
     cite = [INTERVAL_CITATION]
     if not history.known:
         return ExposureCheck(
@@ -171,7 +173,8 @@ def check_history(regimen: RegimenEntry, history: TreatmentHistory) -> ExposureC
             F_AGENTS,
             needs=["first_line"],
         )
-    for line in history.failed_lines():
+    failed = history.failed_lines()
+    for line in failed:
         if agents and agents <= line.agents:
             return ExposureCheck(
                 name,
@@ -182,7 +185,7 @@ def check_history(regimen: RegimenEntry, history: TreatmentHistory) -> ExposureC
                 F_AGENTS,
                 cite,
             )
-    for line in history.failed_lines():
+    for line in failed:
         shared = agents & line.agents
         if len(shared) >= 2:
             return ExposureCheck(
@@ -276,6 +279,143 @@ def check_naive_fit(
     return ExposureCheck(name, CheckStatus.OK, text, F_COG_GROUP)
 
 
+@dataclass(frozen=True)
+class PriorTotal:
+    """A prior cumulative total checked against the verified thresholds of one kind.
+
+    This part is the same for every regimen of a case; ``against`` adds the regimen's own part
+    (how many of its cycles would reach the next threshold) and the text that follows."""
+
+    name: str
+    finding_id: str
+    unit_divisor: float
+    unit: str
+    status: str
+    parts: tuple[str, ...]
+    citations: tuple[str, ...]
+    needs: tuple[str, ...] = ()
+    prior: float = 0.0
+    #: The next threshold, when the regimen's cycles can be counted towards it.
+    next_threshold: DoseThresholdEntry | None = None
+    #: Said after the comparison (a related exposure, a counselling point).
+    after: str = ""
+
+    def against(self, regimen: RegimenEntry, per_cycle: float | None) -> ExposureCheck:
+        """The check for ``regimen``, which adds ``per_cycle`` (mg/m2) per cycle."""
+        status = self.status
+        parts = self.parts
+        nxt = self.next_threshold
+        if nxt is not None and nxt.at_least is not None and per_cycle is not None and per_cycle > 0:
+            unit = self.unit
+            per_cycle_unit = per_cycle / self.unit_divisor
+            cycles = max(1, math.ceil((nxt.at_least - self.prior) / per_cycle_unit))
+            if nxt.strictly_above and self.prior + cycles * per_cycle_unit <= nxt.at_least:
+                cycles += 1
+            parts = (
+                *parts,
+                f"each cycle of {regimen.name} adds {per_cycle_unit:g} {unit}, so {cycles} "
+                f"cycle(s) would reach {nxt.at_least:g} {unit} ({nxt.meaning.strip().rstrip('.')})",
+            )
+            if cycles <= 1 and nxt.concern is not ThresholdConcern.NOTE:
+                status = _worse(status, CheckStatus.CAUTION)
+            else:
+                status = _worse(status, CheckStatus.NOTE)
+        return ExposureCheck(
+            self.name,
+            status,
+            "; ".join(parts) + "." + self.after,
+            self.finding_id,
+            list(self.citations),
+            list(self.needs),
+        )
+
+
+@cache
+def _threshold_citations(kind: ThresholdKind) -> tuple[str, ...]:
+    return tuple(_cites(thresholds(kind)))
+
+
+def prior_total(
+    name: str,
+    kind: ThresholdKind,
+    finding_id: str,
+    finding: Finding | None,
+    unit_divisor: float,
+    unit: str,
+    label: str,
+    after: str = "",
+    also_needs: tuple[str, ...] = (),
+) -> PriorTotal:
+    """Compare the prior cumulative dose of ``finding`` with the verified thresholds of
+    ``kind`` (an unknown or uncountable total leaves the check indeterminate); ``after`` is said
+    after the comparison and ``also_needs`` are fields it asks for besides the finding's."""
+    cites = _threshold_citations(kind)
+    if finding is None or finding.status is not FindingStatus.DETERMINED:
+        return PriorTotal(
+            name,
+            finding_id,
+            unit_divisor,
+            unit,
+            CheckStatus.INDETERMINATE,
+            (f"Prior {label} not known, so the {label} thresholds cannot be checked",),
+            cites,
+            (*(finding.needs if finding else ("first_line",)), *also_needs),
+            after=after,
+        )
+    prior = float(finding.value) / unit_divisor
+    lower_bound = bool(finding.details.get("lower_bound"))
+    if lower_bound and prior <= 0:
+        # nothing countable: 'at least 0' says nothing, and must not read as 'none given'
+        return PriorTotal(
+            name,
+            finding_id,
+            unit_divisor,
+            unit,
+            CheckStatus.INDETERMINATE,
+            (
+                f"Prior {label} not known: the agents were given but no dose that can be "
+                f"counted is recorded, so the {label} thresholds cannot be checked",
+            ),
+            cites,
+            (*finding.needs, *also_needs),
+            after=after,
+        )
+    rows = thresholds(kind)
+    crossed = [t for t in rows if t.reached_by(prior)]
+    pending = [t for t in rows if not t.reached_by(prior)]
+    status = CheckStatus.OK
+    bound = "at least " if lower_bound else ""
+    parts: list[str] = [f"Prior {label} {bound}{amount_text(prior)} {unit}"]
+    if crossed:
+        worst = max(crossed, key=lambda t: _CONCERN_ORDER[t.concern])
+        status = _status_for(worst.concern)
+        parts.append(f"has reached {worst.at_least:g} {unit}: {worst.meaning.strip().rstrip('.')}")
+    nxt = pending[0] if pending else None
+    if nxt is not None and nxt.at_least is not None and lower_bound:
+        status = _worse(status, CheckStatus.INDETERMINATE)
+        parts.append(
+            f"this is a lower bound (some agents could not be converted), so whether "
+            f"{nxt.at_least:g} {unit} is reached cannot be told"
+        )
+        nxt = None
+    return PriorTotal(
+        name,
+        finding_id,
+        unit_divisor,
+        unit,
+        status,
+        tuple(parts),
+        tuple(_cites(crossed)) or cites,
+        also_needs,
+        prior=prior,
+        next_threshold=nxt,
+        after=after,
+    )
+
+
+_CONCERN_ORDER = {c: i for i, c in enumerate(ThresholdConcern)}
+
+
 def _cumulative_check(
     name: str,
     kind: ThresholdKind,
@@ -288,63 +428,8 @@ def _cumulative_check(
     regimen: RegimenEntry,
 ) -> ExposureCheck:
     """Compare prior cumulative dose (+ this regimen) with the verified thresholds of ``kind``."""
-    rows = thresholds(kind)
-    cites = _cites(rows)
-    if finding is None or finding.status is not FindingStatus.DETERMINED:
-        needs = list(finding.needs) if finding else ["first_line"]
-        return ExposureCheck(
-            name,
-            CheckStatus.INDETERMINATE,
-            f"Prior {label} not known, so the {label} thresholds cannot be checked.",
-            finding_id,
-            cites,
-            needs,
-        )
-    prior = float(finding.value) / unit_divisor
-    lower_bound = bool(finding.details.get("lower_bound"))
-    if lower_bound and prior <= 0:
-        # nothing countable: 'at least 0' says nothing, and must not read as 'none given'
-        return ExposureCheck(
-            name,
-            CheckStatus.INDETERMINATE,
-            f"Prior {label} not known: the agents were given but no dose that can be counted "
-            f"is recorded, so the {label} thresholds cannot be checked.",
-            finding_id,
-            cites,
-            list(finding.needs),
-        )
-    crossed = [t for t in rows if t.reached_by(prior)]
-    pending = [t for t in rows if not t.reached_by(prior)]
-    status = CheckStatus.OK
-    bound = "at least " if lower_bound else ""
-    parts: list[str] = [f"Prior {label} {bound}{amount_text(prior)} {unit}"]
-    if crossed:
-        worst = max(crossed, key=lambda t: list(ThresholdConcern).index(t.concern))
-        status = _status_for(worst.concern)
-        parts.append(f"has reached {worst.at_least:g} {unit}: {worst.meaning.strip().rstrip('.')}")
-    nxt = pending[0] if pending else None
-    if nxt is not None and nxt.at_least is not None:
-        if lower_bound:
-            status = _worse(status, CheckStatus.INDETERMINATE)
-            parts.append(
-                f"this is a lower bound (some agents could not be converted), so whether "
-                f"{nxt.at_least:g} {unit} is reached cannot be told"
-            )
-        elif per_cycle is not None and per_cycle > 0:
-            per_cycle_unit = per_cycle / unit_divisor
-            cycles = max(1, math.ceil((nxt.at_least - prior) / per_cycle_unit))
-            if nxt.strictly_above and prior + cycles * per_cycle_unit <= nxt.at_least:
-                cycles += 1
-            parts.append(
-                f"each cycle of {regimen.name} adds {per_cycle_unit:g} {unit}, so {cycles} "
-                f"cycle(s) would reach {nxt.at_least:g} {unit} ({nxt.meaning.strip().rstrip('.')})"
-            )
-            if cycles <= 1 and nxt.concern is not ThresholdConcern.NOTE:
-                status = _worse(status, CheckStatus.CAUTION)
-            else:
-                status = _worse(status, CheckStatus.NOTE)
-    reason = "; ".join(parts) + "."
-    return ExposureCheck(name, status, reason, finding_id, _cites(crossed) or cites)
+    total = prior_total(name, kind, finding_id, finding, unit_divisor, unit, label)
+    return total.against(regimen, per_cycle)
 
 
 _SEVERITY = (
@@ -360,79 +445,89 @@ def _worse(a: str, b: str) -> str:
     return a if _SEVERITY.index(a) >= _SEVERITY.index(b) else b
 
 
-def check_anthracycline(
-    regimen: RegimenEntry, findings: Mapping[str, Finding]
-) -> ExposureCheck | None:
-    if not regimen.agent_set & set(ANTHRACYCLINES):
-        return None
-    check = _cumulative_check(
+def _anthracycline_prior(findings: Mapping[str, Finding]) -> PriorTotal:
+    chest = findings.get(F_CHEST_RT)
+    after = ""
+    if chest is not None and chest.is_determined and float(chest.value) > 0:
+        after = f" Prior chest radiotherapy {float(chest.value):g} Gy adds to the cardiac risk."
+    return prior_total(
         "anthracycline",
         ThresholdKind.ANTHRACYCLINE_CARDIAC,
         F_ANTHRACYCLINE,
         # epirubicin/idarubicin have no IGHG ratio: their total is a lower bound, still checked
         as_lower_bound(findings.get(F_ANTHRACYCLINE)),
-        _per_cycle_mg_m2(regimen, ANTHRACYCLINES),
         1.0,
         "mg/m2",
         "doxorubicin-equivalent anthracycline",
-        regimen,
+        after,
     )
-    chest = findings.get(F_CHEST_RT)
-    if chest is not None and chest.is_determined and float(chest.value) > 0:
-        check.reason += (
-            f" Prior chest radiotherapy {float(chest.value):g} Gy adds to the cardiac risk."
-        )
+
+
+def check_anthracycline(
+    regimen: RegimenEntry, findings: Mapping[str, Finding]
+) -> ExposureCheck | None:
+    static = _regimen_static(regimen)
+    if not static.anthracycline:
+        return None
+    return _anthracycline_prior(findings).against(regimen, static.anthracycline_per_cycle)
+
+
+def _ifosfamide_prior(findings: Mapping[str, Finding], case: Case) -> PriorTotal:
+    organ = case.current.organ_function if case.current else None
+    crcl = organ.creatinine_clearance_ml_min_1_73m2 if organ else None
+    return prior_total(
+        "ifosfamide_renal",
+        ThresholdKind.IFOSFAMIDE_RENAL,
+        F_IFOSFAMIDE,
+        findings.get(F_IFOSFAMIDE),
+        1000.0,
+        "g/m2",
+        "ifosfamide",
+        f" Current creatinine clearance {crcl:g} mL/min/1.73m2." if crcl is not None else "",
+        () if crcl is not None else ("current.organ_function.creatinine_clearance_ml_min_1_73m2",),
+    )
+
+
+def _ifosfamide_check(
+    regimen: RegimenEntry, static: _RegimenStatic, prior: PriorTotal
+) -> ExposureCheck:
+    check = prior.against(regimen, static.ifosfamide_per_cycle)
+    if static.platinum:
+        check.reason += " The regimen also contains a platinum agent."
     return check
 
 
 def check_ifosfamide(
     regimen: RegimenEntry, findings: Mapping[str, Finding], case: Case
 ) -> ExposureCheck | None:
-    if ChemotherapyAgent.IFOSFAMIDE not in regimen.agent_set:
+    static = _regimen_static(regimen)
+    if not static.ifosfamide:
         return None
-    check = _cumulative_check(
-        "ifosfamide_renal",
-        ThresholdKind.IFOSFAMIDE_RENAL,
-        F_IFOSFAMIDE,
-        findings.get(F_IFOSFAMIDE),
-        _per_cycle_mg_m2(regimen, (ChemotherapyAgent.IFOSFAMIDE,)),
-        1000.0,
-        "g/m2",
-        "ifosfamide",
-        regimen,
-    )
-    organ = case.current.organ_function if case.current else None
-    crcl = organ.creatinine_clearance_ml_min_1_73m2 if organ else None
-    if crcl is not None:
-        check.reason += f" Current creatinine clearance {crcl:g} mL/min/1.73m2."
-    else:
-        check.needs.append("current.organ_function.creatinine_clearance_ml_min_1_73m2")
-    if any(
-        a.agent in (ChemotherapyAgent.CARBOPLATIN, ChemotherapyAgent.CISPLATIN)
-        for a in regimen.agents
-    ):
-        check.reason += " The regimen also contains a platinum agent."
-    return check
+    return _ifosfamide_check(regimen, static, _ifosfamide_prior(findings, case))
 
 
-def check_alkylator_load(
-    regimen: RegimenEntry, findings: Mapping[str, Finding], case: Case | None = None
-) -> ExposureCheck | None:
-    if not regimen.agent_set & set(ALKYLATORS):
-        return None
+@dataclass(frozen=True)
+class _GonadalAdvice:
+    """The alkylator-load check of a patient who is not male: the same for every regimen."""
+
+    reason: str
+    citations: tuple[str, ...]
+    needs: tuple[str, ...]
+
+
+def _alkylator_prior(
+    findings: Mapping[str, Finding], case: Case | None
+) -> PriorTotal | _GonadalAdvice:
     sex = case.patient.sex if case is not None else Sex.MALE
     if sex is not Sex.MALE:
         # the CED semen figures are male data: a girl gets ovarian advice, unknown sex both
         ced = findings.get(F_CED)
         advice, cites = fertility_advice(sex or Sex.OTHER)
         prior = f" {ced.reason}" if ced is not None else ""
-        return ExposureCheck(
-            "alkylator_load",
-            CheckStatus.NOTE,
+        return _GonadalAdvice(
             f"Gonadotoxic (alkylator).{prior} {advice}",
-            F_CED,
-            cites,
-            ["patient.sex"] if sex is None else [],
+            tuple(cites),
+            ("patient.sex",) if sex is None else (),
         )
     ced = findings.get(F_CED)
     if ced is not None and ced.status is FindingStatus.INDETERMINATE and ced.candidates:
@@ -445,25 +540,86 @@ def check_alkylator_load(
             citations=ced.citations,
             details=ced.details | {"lower_bound": True},
         )
-    check = _cumulative_check(
+    bound = f" {ced.reason}" if ced is not None and ced.details.get("lower_bound") else ""
+    return prior_total(
         "alkylator_load",
         ThresholdKind.CED_GONADAL,
         F_CED,
         ced,
-        _per_cycle_mg_m2(regimen, (ChemotherapyAgent.CYCLOPHOSPHAMIDE,)),
         1.0,
         "mg/m2",
         "cyclophosphamide-equivalent dose",
-        regimen,
+        f"{bound} {MALE_COUNSELLING}",
     )
+
+
+def _alkylator_check(
+    regimen: RegimenEntry, static: _RegimenStatic, prior: PriorTotal | _GonadalAdvice
+) -> ExposureCheck:
+    if isinstance(prior, _GonadalAdvice):
+        return ExposureCheck(
+            "alkylator_load",
+            CheckStatus.NOTE,
+            prior.reason,
+            F_CED,
+            list(prior.citations),
+            list(prior.needs),
+        )
+    check = prior.against(regimen, static.cyclophosphamide_per_cycle)
     if check.status == CheckStatus.INDETERMINATE:
         # gonadal risk is a counselling point, not a reason to hold back an option
         check.status = CheckStatus.NOTE
-    if ced is not None and ced.details.get("lower_bound"):
-        check.reason += f" {ced.reason}"
-    check.reason += f" {MALE_COUNSELLING}"
     check.citations.append("mulder_2021_male_fp")
     return check
+
+
+def check_alkylator_load(
+    regimen: RegimenEntry, findings: Mapping[str, Finding], case: Case | None = None
+) -> ExposureCheck | None:
+    static = _regimen_static(regimen)
+    if not static.alkylator:
+        return None
+    return _alkylator_check(regimen, static, _alkylator_prior(findings, case))
+
+
+@dataclass(frozen=True)
+class PriorExposure:
+    """What every exposure check reads from one case: the same for each of its regimens, so
+    worked out once for all of them."""
+
+    findings: Mapping[str, Finding]
+    history: TreatmentHistory
+    anthracycline: PriorTotal
+    ifosfamide: PriorTotal
+    alkylator: PriorTotal | _GonadalAdvice
+
+
+def prior_exposure(
+    findings: Mapping[str, Finding], case: Case, history: TreatmentHistory | None = None
+) -> PriorExposure:
+    """The case's prior exposure as the checks read it (``history`` when the caller has it)."""
+    return PriorExposure(
+        findings=findings,
+        history=treatment_history(case) if history is None else history,
+        anthracycline=_anthracycline_prior(findings),
+        ifosfamide=_ifosfamide_prior(findings, case),
+        alkylator=_alkylator_prior(findings, case),
+    )
+
+
+def _checks(regimen: RegimenEntry, prior: PriorExposure) -> list[ExposureCheck]:
+    static = _regimen_static(regimen)
+    checks = [check_history(regimen, prior.history)]
+    naive = check_naive_fit(regimen, prior.findings, prior.history)
+    if naive is not None:
+        checks.append(naive)
+    if static.anthracycline:
+        checks.append(prior.anthracycline.against(regimen, static.anthracycline_per_cycle))
+    if static.ifosfamide:
+        checks.append(_ifosfamide_check(regimen, static, prior.ifosfamide))
+    if static.alkylator:
+        checks.append(_alkylator_check(regimen, static, prior.alkylator))
+    return checks
 
 
 def exposure_checks(
@@ -476,18 +632,7 @@ def exposure_checks(
 
     ``history`` is the case's ``treatment_history`` when the caller has it already (it is the
     same for every regimen of a case)."""
-    if history is None:
-        history = treatment_history(case)
-    checks = [check_history(regimen, history)]
-    for c in (
-        check_naive_fit(regimen, findings, history),
-        check_anthracycline(regimen, findings),
-        check_ifosfamide(regimen, findings, case),
-        check_alkylator_load(regimen, findings, case),
-    ):
-        if c is not None:
-            checks.append(c)
-    return checks
+    return _checks(regimen, prior_exposure(findings, case, history))
 
 
 def strength_from_checks(
@@ -499,6 +644,32 @@ def strength_from_checks(
     if CheckStatus.CAUTION in statuses or CheckStatus.INDETERMINATE in statuses:
         return Strength.CAUTION
     return base
+
+
+@dataclass(frozen=True)
+class _TrialStatic:
+    """A trial's JSON view without its figures (knowledge only)."""
+
+    head: tuple[tuple[str, Any], ...]
+    tail: tuple[tuple[str, Any], ...]
+
+
+@per_entry
+def _trial_static(trial: TrialResult) -> _TrialStatic:
+    return _TrialStatic(
+        head=(
+            ("trial", trial.name),
+            ("registry_id", trial.registry_id),
+            ("design", trial.design.value),
+            ("population", trial.population),
+            ("patients", trial.patients),
+        ),
+        tail=(
+            ("toxicity", trial.toxicity),
+            ("caveat", trial.caveat),
+            ("citation", trial.citation),
+        ),
+    )
 
 
 def trial_summary(
@@ -513,17 +684,74 @@ def trial_summary(
             for o in outcomes
             if o.oberlin_min is None or any(o.applies_to_oberlin(s) for s in oberlin)
         ]
-    return {
-        "trial": trial.name,
-        "registry_id": trial.registry_id,
-        "design": trial.design.value,
-        "population": trial.population,
-        "patients": trial.patients,
-        **figure_details(case, trial, outcomes),
-        "toxicity": trial.toxicity,
-        "caveat": trial.caveat,
-        "citation": trial.citation,
-    }
+    static = _trial_static(trial)
+    summary = dict(static.head)
+    summary.update(figure_details(case, trial, outcomes))
+    summary.update(static.tail)
+    return summary
+
+
+@dataclass(frozen=True)
+class _RegimenStatic:
+    """What the options read from one regimen entry, derived once per process."""
+
+    agent_set: frozenset[ChemotherapyAgent]
+    anthracycline: bool
+    ifosfamide: bool
+    alkylator: bool
+    platinum: bool
+    #: mg/m2 per cycle of the agents each cumulative check counts (None: not dosed per m2).
+    anthracycline_per_cycle: float | None
+    ifosfamide_per_cycle: float | None
+    cyclophosphamide_per_cycle: float | None
+    summary: str
+    evidence_rank: int
+    #: The details before the trials, the agents as (key, value) pairs.
+    head: tuple[tuple[str, Any], ...]
+    agents: tuple[tuple[tuple[str, Any], ...], ...]
+    tail: tuple[tuple[str, Any], ...]
+    gaps: tuple[EvidenceGap, ...]
+    #: The lead trial and its first two figures (``_best_result``), if any trial has figures.
+    lead: tuple[TrialResult, tuple[FigureSet, ...]] | None
+
+
+@per_entry
+def _regimen_static(regimen: RegimenEntry) -> _RegimenStatic:
+    lead = next(((t, figure_sets(t, t.outcomes[:2])) for t in regimen.trials if t.outcomes), None)
+    agents = regimen.agent_set
+    return _RegimenStatic(
+        agent_set=agents,
+        anthracycline=bool(agents & set(ANTHRACYCLINES)),
+        ifosfamide=ChemotherapyAgent.IFOSFAMIDE in agents,
+        alkylator=bool(agents & set(ALKYLATORS)),
+        platinum=bool(agents & {ChemotherapyAgent.CARBOPLATIN, ChemotherapyAgent.CISPLATIN}),
+        anthracycline_per_cycle=_per_cycle_mg_m2(regimen, ANTHRACYCLINES),
+        ifosfamide_per_cycle=_per_cycle_mg_m2(regimen, (ChemotherapyAgent.IFOSFAMIDE,)),
+        cyclophosphamide_per_cycle=_per_cycle_mg_m2(regimen, (ChemotherapyAgent.CYCLOPHOSPHAMIDE,)),
+        summary=regimen.summary.strip(),
+        evidence_rank=regimen.evidence_level.rank,
+        head=(
+            ("regimen", regimen.id),
+            ("name", regimen.name),
+            ("setting", regimen.setting.value),
+            ("evidence_level", regimen.evidence_level.value),
+        ),
+        agents=tuple(
+            (
+                ("agent", a.agent.value),
+                ("dose", a.dose),
+                ("dose_unit", a.dose_unit.value if a.dose_unit else None),
+                ("schedule", a.schedule),
+            )
+            for a in regimen.agents
+        ),
+        tail=(
+            ("cycle_length_days", regimen.cycle_length_days),
+            ("max_cycles", regimen.max_cycles),
+        ),
+        gaps=tuple(_gaps([regimen], regimen)),
+        lead=lead,
+    )
 
 
 def regimen_details(
@@ -532,24 +760,11 @@ def regimen_details(
     checks: list[ExposureCheck] | None = None,
     oberlin: list[int] | None = None,
 ) -> dict[str, Any]:
-    details: dict[str, Any] = {
-        "regimen": regimen.id,
-        "name": regimen.name,
-        "setting": regimen.setting.value,
-        "evidence_level": regimen.evidence_level.value,
-        "agents": [
-            {
-                "agent": a.agent.value,
-                "dose": a.dose,
-                "dose_unit": a.dose_unit.value if a.dose_unit else None,
-                "schedule": a.schedule,
-            }
-            for a in regimen.agents
-        ],
-        "cycle_length_days": regimen.cycle_length_days,
-        "max_cycles": regimen.max_cycles,
-        "trials": [trial_summary(t, case, oberlin) for t in regimen.trials],
-    }
+    static = _regimen_static(regimen)
+    details: dict[str, Any] = dict(static.head)
+    details["agents"] = [dict(a) for a in static.agents]
+    details.update(static.tail)
+    details["trials"] = [trial_summary(t, case, oberlin) for t in regimen.trials]
     if checks is not None:
         details["exposure_checks"] = [c.as_dict() for c in checks]
     return details
@@ -580,13 +795,18 @@ def _gaps(entries: list[KnowledgeEntry], regimen: RegimenEntry | None = None) ->
     return gaps
 
 
+def _regimen_gaps(regimen: RegimenEntry) -> list[EvidenceGap]:
+    """The regimen's own evidence gaps and those of its trials (a fresh list)."""
+    return list(_regimen_static(regimen).gaps)
+
+
 def _best_result(regimen: RegimenEntry, case: Case) -> str:
     """The lead trial's first two figures, quoted only from a population that includes the
     patient (otherwise the population they come from, in words)."""
-    for t in regimen.trials:
-        if t.outcomes:
-            return trial_text(case, t, t.outcomes[:2])
-    return regimen.summary.strip().rstrip(".")
+    static = _regimen_static(regimen)
+    if static.lead is not None:
+        return sets_text(case, *static.lead)
+    return static.summary.rstrip(".")
 
 
 #: Each exposure check in the words of a caution statement ("only after weighing ...").
@@ -626,7 +846,11 @@ def relapse_option(
     history: TreatmentHistory | None = None,
 ) -> Recommendation:
     """One relapse regimen as a recommendation, with its exposure checks and trial results."""
-    checks = exposure_checks(regimen, findings, case, history)
+    return _relapse_option(regimen, case, prior_exposure(findings, case, history))
+
+
+def _relapse_option(regimen: RegimenEntry, case: Case, prior: PriorExposure) -> Recommendation:
+    checks = _checks(regimen, prior)
     strength = strength_from_checks(checks)
     flagged = [
         c
@@ -650,7 +874,7 @@ def relapse_option(
         citations=citations,
         based_on_findings=list(dict.fromkeys(c.finding for c in checks)),
         inputs_used=sorted({n for c in checks for n in c.needs}),
-        evidence_gaps=_gaps([regimen], regimen),
+        evidence_gaps=_regimen_gaps(regimen),
         details=regimen_details(regimen, case, checks),
     )
 
@@ -811,7 +1035,7 @@ def metastatic_protocol(
         rule=RULE_METASTATIC,
         citations=list(regimen.citations),
         based_on_findings=[F_OBERLIN],
-        evidence_gaps=_gaps([regimen], regimen),
+        evidence_gaps=_regimen_gaps(regimen),
         details=regimen_details(regimen, case, None, scores),
     )
 
@@ -862,7 +1086,7 @@ def metastatic_recommendations(case: Case, findings: Mapping[str, Finding]) -> l
                     reason=f"{r.evidence_level.label} evidence; {_best_result(r, case)}.",
                     rule=RULE_METASTATIC,
                     citations=list(r.citations),
-                    evidence_gaps=[*_gaps([r], r), _extrapolated_gap(r)],
+                    evidence_gaps=[*_regimen_gaps(r), _extrapolated_gap(r)],
                     details=regimen_details(r, case),
                 )
             )
@@ -877,7 +1101,7 @@ def metastatic_recommendations(case: Case, findings: Mapping[str, Finding]) -> l
                     reason=r.summary.strip(),
                     rule=RULE_METASTATIC,
                     citations=list(r.citations),
-                    evidence_gaps=_gaps([r], r),
+                    evidence_gaps=_regimen_gaps(r),
                     details=regimen_details(r, case),
                 )
             )
@@ -901,7 +1125,7 @@ def fit_key(
     group = findings.get(F_COG_GROUP)
     favourable = group is not None and group.is_determined and group.value == "favourable"
     matches = 0 if (regimen.for_anthracycline_alkylator_naive and favourable) else 1
-    return (_STRENGTH_FIT[rec.strength], matches, regimen.evidence_level.rank)
+    return (_STRENGTH_FIT[rec.strength], matches, _regimen_static(regimen).evidence_rank)
 
 
 def systemic_recommendations(case: Case, findings: Mapping[str, Finding]) -> list[Recommendation]:
@@ -910,8 +1134,8 @@ def systemic_recommendations(case: Case, findings: Mapping[str, Finding]) -> lis
         table = regimens()
         relapse = [r for r in table if r.setting is RegimenSetting.RELAPSE]
         offered = [r for r in relapse if r.offered_for_relapse]
-        history = treatment_history(case)
-        recs = {r.id: relapse_option(r, findings, case, history) for r in offered}
+        prior = prior_exposure(findings, case)
+        recs = {r.id: _relapse_option(r, case, prior) for r in offered}
         options = sorted(offered, key=lambda r: fit_key(r, recs[r.id], findings))
         not_offered = [r for r in relapse if not r.offered_for_relapse]
         overview = relapse_overview(options, not_offered, case, findings)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
+from enum import Enum
 from typing import Any
 
 from rhabdo.case.model import Case
@@ -37,6 +38,8 @@ def default_matcher() -> Matcher | None:
 
 
 def _value(x: Any) -> Any:
+    if isinstance(x, Enum):
+        return x._value_  # what ``.value`` gives, without the enum property's detour
     return getattr(x, "value", x)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rhabdo.recommend._revise import revised
 from rhabdo.results import Recommendation, Strength
 
 CAUTION = "Caution — "
@@ -46,6 +47,6 @@ def lead_with_caution(recs: Sequence[Recommendation]) -> list[Recommendation]:
     out: list[Recommendation] = []
     for r in recs:
         if r.strength is Strength.CAUTION and not r.statement.startswith(CAUTION):
-            r = r.model_copy(update={"statement": caution_statement(r.statement)})
+            r = revised(r, {"statement": caution_statement(r.statement)})
         out.append(r)
     return out

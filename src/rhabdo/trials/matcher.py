@@ -27,7 +27,9 @@ import gc
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache, cached_property
 from operator import itemgetter
+from typing import NamedTuple
 
 from rhabdo.case.age import age_at_least, calendar_age_years
 from rhabdo.case.model import Case, TreatmentLine
@@ -52,6 +54,8 @@ from rhabdo.trials.model import (
     TrialMatch,
     TrialStatus,
     Verdict,
+    trusted_evidence,
+    trusted_result,
 )
 from rhabdo.trials.screen import ScreenCache, screen
 
@@ -71,6 +75,35 @@ class MatchContext:
     country: str | None = None
     screened: ScreenCache = dataclasses.field(default_factory=dict)
 
+    @cached_property
+    def age(self) -> KnownAge | None:
+        """The patient's age on the day judged, for every age criterion of the run."""
+        if self.on is None:
+            return None
+        days = age_days_on(self.case, self.on)
+        if days is None:
+            return None
+        born = self.case.patient.date_of_birth
+        # The date of birth is an identifier: evidence shows the age it gives, never the date.
+        if born is not None:
+            shown = f"{calendar_age_years(born, self.on)} years on {self.on.isoformat()}"
+            evidence = _ev(field="age (from patient.date_of_birth)", value=shown)
+        else:
+            shown = f"about {days // 365} years on {self.on.isoformat()}"
+            evidence = _ev(
+                field="age (from patient.age_at_diagnosis_days and diagnosis.date)", value=shown
+            )
+        return KnownAge(days, born, evidence)
+
+
+class KnownAge(NamedTuple):
+    """Age on the day judged: in days, the date of birth when recorded, and the evidence
+    shown for it (one immutable Evidence, shared by the run's age criteria)."""
+
+    days: int
+    born: dt.date | None
+    evidence: Evidence
+
 
 def _result(
     key: str,
@@ -80,20 +113,17 @@ def _result(
     evidence: list[Evidence] | None = None,
     needs: list[str] | None = None,
 ) -> CriterionResult:
-    # model_construct: every value here is built by this module, so re-validating it would
-    # only cost time (matching 10,000 trials must stay well under 100 ms).
-    return CriterionResult.model_construct(
-        criterion=key,
-        requirement=requirement,
-        outcome=outcome,
-        reason=reason,
-        evidence=evidence or [],
-        needs=sorted(set(needs or [])) if outcome is UNKNOWN else [],
+    return trusted_result(
+        key,
+        requirement,
+        outcome,
+        reason,
+        evidence or [],
+        sorted(set(needs or [])) if outcome is UNKNOWN else [],
     )
 
 
-def _ev(field: str, value: str | int | float | bool | list[str] | None) -> Evidence:
-    return Evidence.model_construct(field=field, value=value)
+_ev = trusted_evidence
 
 
 # --- derived facts about the case -------------------------------------------------------------
@@ -180,7 +210,10 @@ def _named_treatment_lines(case: Case) -> list[tuple[str, TreatmentLine]]:
 # --- one evaluator per criterion key ----------------------------------------------------------
 
 
-def _eval_age(ctx: MatchContext, age: AgeRange) -> CriterionResult:
+@cache
+def _age_requirement(age: AgeRange) -> str:
+    """The words of an age range (knowledge only: made once per range)."""
+
     def years(n: int) -> str:
         return f"{n} year" if n == 1 else f"{n} years"
 
@@ -193,8 +226,11 @@ def _eval_age(ctx: MatchContext, age: AgeRange) -> CriterionResult:
             if age.max_inclusive
             else f"younger than {years(age.max_years)}"
         )
-    requirement = "age " + " and ".join(parts)
-    case = ctx.case
+    return "age " + " and ".join(parts)
+
+
+def _eval_age(ctx: MatchContext, age: AgeRange) -> CriterionResult:
+    requirement = _age_requirement(age)
     if ctx.on is None:
         return _result(
             "age",
@@ -203,9 +239,8 @@ def _eval_age(ctx: MatchContext, age: AgeRange) -> CriterionResult:
             "no assessment date, so current age is unknown",
             needs=["current.assessed_on"],
         )
-    days = age_days_on(case, ctx.on)
-    born = case.patient.date_of_birth
-    if days is None:
+    known = ctx.age
+    if known is None:
         return _result(
             "age",
             requirement,
@@ -213,15 +248,8 @@ def _eval_age(ctx: MatchContext, age: AgeRange) -> CriterionResult:
             "age is not recorded",
             needs=["patient.date_of_birth", "patient.age_at_diagnosis_days", "diagnosis.date"],
         )
-    # The date of birth is an identifier: evidence shows the age it gives, never the date.
-    if born is not None:
-        shown = f"{calendar_age_years(born, ctx.on)} years on {ctx.on.isoformat()}"
-        evidence = [_ev(field="age (from patient.date_of_birth)", value=shown)]
-    else:
-        shown = f"about {days // 365} years on {ctx.on.isoformat()}"
-        evidence = [
-            _ev(field="age (from patient.age_at_diagnosis_days and diagnosis.date)", value=shown)
-        ]
+    days, born, shown = known
+    evidence = [shown]
     checks: list[bool | None] = []
     if age.min_years is not None:
         checks.append(age_at_least(age.min_years, age_days=days, born=born, on=ctx.on))
@@ -229,7 +257,7 @@ def _eval_age(ctx: MatchContext, age: AgeRange) -> CriterionResult:
         limit = age.max_years + 1 if age.max_inclusive else age.max_years
         over = age_at_least(limit, age_days=days, born=born, on=ctx.on)
         checks.append(None if over is None else not over)
-    if any(c is False for c in checks):
+    if False in checks:
         return _result(
             "age",
             requirement,
@@ -237,7 +265,7 @@ def _eval_age(ctx: MatchContext, age: AgeRange) -> CriterionResult:
             f"age on {ctx.on.isoformat()} is outside the range",
             evidence,
         )
-    if any(c is None for c in checks):
+    if None in checks:
         return _result(
             "age",
             requirement,

@@ -12,7 +12,8 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Annotated, Any
+from functools import lru_cache
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 
@@ -387,16 +388,24 @@ class Trial(_Strict):
     @property
     def phase_label(self) -> str:
         """E.g. "phase 1/2", "early phase 1", "phase not stated"."""
-        if not self.phases:
-            return "phase not stated"
-        if self.phases == [TrialPhase.NA]:
-            return "phase not applicable"
-        numbers = [p.value.removeprefix("EARLY_").removeprefix("PHASE") for p in self.phases]
-        early = "early " if TrialPhase.EARLY_PHASE1 in self.phases else ""
-        return f"{early}phase " + "/".join(n for n in numbers if n != "NA")
+        return phase_words(tuple(self.phases))
+
+
+@lru_cache(maxsize=256)
+def phase_words(phases: tuple[TrialPhase, ...]) -> str:
+    """The words for a list of phases (knowledge only: made once per list)."""
+    if not phases:
+        return "phase not stated"
+    if phases == (TrialPhase.NA,):
+        return "phase not applicable"
+    numbers = [p.value.removeprefix("EARLY_").removeprefix("PHASE") for p in phases]
+    early = "early " if TrialPhase.EARLY_PHASE1 in phases else ""
+    return f"{early}phase " + "/".join(n for n in numbers if n != "NA")
 
 
 # --- results ----------------------------------------------------------------------------------
+
+_Built = TypeVar("_Built", bound=BaseModel)
 
 
 class Evidence(_Strict):
@@ -413,6 +422,68 @@ class CriterionResult(_Strict):
     reason: str
     evidence: list[Evidence] = Field(default_factory=list)
     needs: list[str] = Field(default_factory=list, description="Case fields that would decide.")
+
+
+_new_instance = object.__new__
+_set_dict = object.__setattr__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
+def _trusted(cls: type[_Built], values: dict[str, Any]) -> _Built:
+    """``cls.model_construct(**values)`` for values that name every field and were built by
+    this package: the same instance state, without pydantic's per-field alias and default
+    look-ups, which cost several times the object itself (a test checks the two agree)."""
+    instance = _new_instance(cls)
+    _set_dict(instance, "__dict__", values)
+    _set_fields_set(instance, set(values))
+    _set_extra(instance, None)
+    _set_private(instance, None)
+    return instance
+
+
+def trusted_evidence(field: str, value: str | int | float | bool | list[str] | None) -> Evidence:
+    """Evidence built by the matcher (not parsed from input), so not validated again."""
+    return _trusted(Evidence, {"field": field, "value": value})
+
+
+def trusted_result(
+    criterion: str,
+    requirement: str,
+    outcome: CriterionOutcome,
+    reason: str,
+    evidence: list[Evidence],
+    needs: list[str],
+) -> CriterionResult:
+    """A criterion result built by the matcher (not parsed from input), so not validated
+    again: matching 10,000 trials must stay well under 100 ms."""
+    return _trusted(
+        CriterionResult,
+        {
+            "criterion": criterion,
+            "requirement": requirement,
+            "outcome": outcome,
+            "reason": reason,
+            "evidence": evidence,
+            "needs": needs,
+        },
+    )
+
+
+def own_copy(result: CriterionResult) -> CriterionResult:
+    """A copy of a cached result for one caller: its lists are new, so changing them cannot
+    reach the cache or another caller.  Evidence with a list value is copied too; Evidence
+    with a single value is immutable and is shared."""
+    values = result.__dict__.copy()
+    values["evidence"] = [
+        _trusted(Evidence, {"field": e.field, "value": e.value.copy()})
+        if isinstance(e.value, list)
+        else e
+        for e in result.evidence
+    ]
+    values["needs"] = result.needs.copy()
+    return _trusted(CriterionResult, values)
 
 
 @dataclass(slots=True)

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
 from enum import StrEnum
 from functools import lru_cache
+from typing import NamedTuple
 
 from rhabdo.trials.model import (
     CriterionOutcome,
@@ -38,6 +38,9 @@ from rhabdo.trials.model import (
     Trial,
     TrialStatus,
     date_span,
+    own_copy,
+    trusted_evidence,
+    trusted_result,
 )
 
 MET = CriterionOutcome.MET
@@ -56,14 +59,11 @@ SCREEN_KEYS = (CONDITIONS, RECRUITMENT, PURPOSE, COUNTRY)
 def _result(
     key: str, requirement: str, outcome: CriterionOutcome, reason: str, evidence: list[Evidence]
 ) -> CriterionResult:
-    return CriterionResult.model_construct(
-        criterion=key,
-        requirement=requirement,
-        outcome=outcome,
-        reason=reason,
-        evidence=evidence,
-        needs=[],
-    )
+    return trusted_result(key, requirement, outcome, reason, evidence, [])
+
+
+def _copied(answer: CriterionResult | None) -> CriterionResult | None:
+    return own_copy(answer) if answer is not None else None
 
 
 # --- conditions -------------------------------------------------------------------------------
@@ -153,11 +153,17 @@ def condition_scope(condition: str) -> ConditionScope:
 
 def check_conditions(trial: Trial) -> CriterionResult | None:
     """Whether the trial's conditions could include RMS; None when none are recorded."""
-    if not trial.conditions:
+    return _copied(_conditions_answer(tuple(trial.conditions)))
+
+
+@lru_cache(maxsize=4096)
+def _conditions_answer(conditions: tuple[str, ...]) -> CriterionResult | None:
+    """The conditions check for one list of conditions (knowledge only: kept per process)."""
+    if not conditions:
         return None
     requirement = "conditions studied include rhabdomyosarcoma"
-    scopes = {c: condition_scope(c) for c in trial.conditions}
-    evidence = [Evidence.model_construct(field="conditions", value=list(trial.conditions))]
+    scopes = {c: condition_scope(c) for c in conditions}
+    evidence = [trusted_evidence("conditions", list(conditions))]
     covering = sorted(
         {
             s
@@ -182,8 +188,7 @@ def check_conditions(trial: Trial) -> CriterionResult | None:
         CONDITIONS,
         requirement,
         NOT_MET,
-        f"the trial's conditions ({'; '.join(trial.conditions)}) could not include "
-        "rhabdomyosarcoma",
+        f"the trial's conditions ({'; '.join(conditions)}) could not include rhabdomyosarcoma",
         evidence,
     )
 
@@ -208,40 +213,67 @@ _RECRUITING = frozenset(
 )
 
 
-def _status_words(trial: Trial) -> str:
-    words = trial.status.value.lower().replace("_", " ")
-    return f"{words} as of {trial.status_as_of}" if trial.status_as_of else words
+class RecruitmentRecord(NamedTuple):
+    """The registry fields recruitment is judged from: equal records get equal answers."""
+
+    status: TrialStatus
+    status_as_of: str | None
+    start_date: str | None
+    start_date_type: DateType | None
+    why_stopped: str | None
+
+    @classmethod
+    def of(cls, trial: Trial) -> RecruitmentRecord:
+        return cls(
+            trial.status,
+            trial.status_as_of,
+            trial.start_date,
+            trial.start_date_type,
+            trial.why_stopped,
+        )
+
+
+def _status_words(record: RecruitmentRecord) -> str:
+    words = record.status.value.lower().replace("_", " ")
+    return f"{words} as of {record.status_as_of}" if record.status_as_of else words
 
 
 def check_recruitment(trial: Trial, on: dt.date | None) -> CriterionResult:
     """Whether the trial was taking patients on ``on``, from its overall status and dates."""
+    return own_copy(_recruitment_answer(RecruitmentRecord.of(trial), on))
+
+
+@lru_cache(maxsize=4096)
+def _recruitment_answer(record: RecruitmentRecord, on: dt.date | None) -> CriterionResult:
+    """The recruitment check for one registry record and day (knowledge and a date: kept per
+    process)."""
     requirement = "recruiting on the day judged" if on else "recruiting"
-    evidence = [Evidence.model_construct(field="overall status", value=trial.status.value)]
-    if trial.status_as_of:
-        evidence.append(Evidence.model_construct(field="status as of", value=trial.status_as_of))
-    if trial.start_date:
-        kind = f" ({trial.start_date_type.value.lower()})" if trial.start_date_type else ""
-        evidence.append(Evidence.model_construct(field="start date" + kind, value=trial.start_date))
-    status = _status_words(trial)
-    if trial.status in _CLOSED:
-        why = f" ({trial.why_stopped})" if trial.why_stopped else ""
+    evidence = [trusted_evidence("overall status", record.status.value)]
+    if record.status_as_of:
+        evidence.append(trusted_evidence("status as of", record.status_as_of))
+    if record.start_date:
+        kind = f" ({record.start_date_type.value.lower()})" if record.start_date_type else ""
+        evidence.append(trusted_evidence("start date" + kind, record.start_date))
+    status = _status_words(record)
+    if record.status in _CLOSED:
+        why = f" ({record.why_stopped})" if record.why_stopped else ""
         return _result(RECRUITMENT, requirement, NOT_MET, f"{status}{why}: not offered", evidence)
-    if trial.status is TrialStatus.UNKNOWN:
+    if record.status is TrialStatus.UNKNOWN:
         return _result(RECRUITMENT, requirement, UNKNOWN, "recruitment status not known", evidence)
     if on is None:
-        if trial.status in _RECRUITING:
+        if record.status in _RECRUITING:
             return _result(RECRUITMENT, requirement, MET, status, evidence)
         return _result(
             RECRUITMENT, requirement, UNKNOWN, f"{status}; no date to judge on", evidence
         )
-    if trial.start_date is not None:
-        first, last = date_span(trial.start_date)
+    if record.start_date is not None:
+        first, last = date_span(record.start_date)
         if on < first:
             return _result(
                 RECRUITMENT,
                 requirement,
                 NOT_MET,
-                f"opens {trial.start_date}, after the day judged ({on.isoformat()}): not offered",
+                f"opens {record.start_date}, after the day judged ({on.isoformat()}): not offered",
                 evidence,
             )
         if on <= last:
@@ -249,32 +281,32 @@ def check_recruitment(trial: Trial, on: dt.date | None) -> CriterionResult:
                 RECRUITMENT,
                 requirement,
                 UNKNOWN,
-                f"opens in {trial.start_date}, the month judged; the day is not recorded",
+                f"opens in {record.start_date}, the month judged; the day is not recorded",
                 evidence,
             )
-        if trial.status is TrialStatus.NOT_YET_RECRUITING:
+        if record.status is TrialStatus.NOT_YET_RECRUITING:
             return _result(
                 RECRUITMENT,
                 requirement,
                 UNKNOWN,
-                f"{status}; the planned start ({trial.start_date}) has passed: check whether "
+                f"{status}; the planned start ({record.start_date}) has passed: check whether "
                 "it has opened",
                 evidence,
             )
-        estimated = trial.start_date_type is DateType.ESTIMATED
+        estimated = record.start_date_type is DateType.ESTIMATED
         note = " (estimated start)" if estimated else ""
         return _result(
             RECRUITMENT,
             requirement,
             MET,
-            f"{status}; open since {trial.start_date}{note}",
+            f"{status}; open since {record.start_date}{note}",
             evidence,
         )
-    if trial.status is TrialStatus.NOT_YET_RECRUITING:
+    if record.status is TrialStatus.NOT_YET_RECRUITING:
         return _result(
             RECRUITMENT, requirement, UNKNOWN, f"{status}; start date not recorded", evidence
         )
-    if trial.status_as_of and date_span(trial.status_as_of)[0] > on:
+    if record.status_as_of and date_span(record.status_as_of)[0] > on:
         return _result(
             RECRUITMENT,
             requirement,
@@ -291,23 +323,29 @@ def check_recruitment(trial: Trial, on: dt.date | None) -> CriterionResult:
 
 def check_purpose(trial: Trial) -> CriterionResult | None:
     """Whether the study treats the disease; None when type and purpose are not recorded."""
+    return _copied(_purpose_answer(trial.study_type, trial.primary_purpose))
+
+
+@lru_cache(maxsize=256)
+def _purpose_answer(
+    study_type: StudyType | None, primary_purpose: PrimaryPurpose | None
+) -> CriterionResult | None:
+    """The purpose check for one study type and purpose (knowledge only: kept per process)."""
     requirement = "a treatment trial"
-    if trial.study_type is StudyType.OBSERVATIONAL:
+    if study_type is StudyType.OBSERVATIONAL:
         return _result(
             PURPOSE,
             requirement,
             NOT_MET,
             "an observational study: it offers no treatment",
-            [Evidence.model_construct(field="study type", value=trial.study_type.value)],
+            [trusted_evidence("study type", study_type.value)],
         )
-    if trial.primary_purpose is None:
+    if primary_purpose is None:
         return None
-    evidence = [
-        Evidence.model_construct(field="primary purpose", value=trial.primary_purpose.value)
-    ]
-    if trial.primary_purpose is PrimaryPurpose.TREATMENT:
+    evidence = [trusted_evidence("primary purpose", primary_purpose.value)]
+    if primary_purpose is PrimaryPurpose.TREATMENT:
         return _result(PURPOSE, requirement, MET, "primary purpose: treatment", evidence)
-    words = trial.primary_purpose.value.lower().replace("_", " ")
+    words = primary_purpose.value.lower().replace("_", " ")
     return _result(
         PURPOSE,
         requirement,
@@ -333,13 +371,13 @@ def check_country(trial: Trial, country: str) -> CriterionResult:
                 requirement,
                 NOT_MET,
                 f"no site in {country} (sites in {', '.join(listed) or 'no stated country'})",
-                [Evidence.model_construct(field="site countries", value=listed)],
+                [trusted_evidence("site countries", listed)],
             )
         names = [", ".join(p for p in (s.facility, s.city) if p) or "site" for s in here]
         open_here = [
             n for n, s in zip(names, here, strict=True) if s.status in (None, *_RECRUITING)
         ]
-        evidence = [Evidence.model_construct(field=f"sites in {country}", value=names)]
+        evidence = [trusted_evidence(f"sites in {country}", names)]
         if not open_here:
             return _result(
                 COUNTRY,
@@ -352,7 +390,7 @@ def check_country(trial: Trial, country: str) -> CriterionResult:
             COUNTRY, requirement, MET, f"{len(open_here)} site(s) in {country}", evidence
         )
     if trial.countries is not None:
-        evidence = [Evidence.model_construct(field="countries", value=list(trial.countries))]
+        evidence = [trusted_evidence("countries", list(trial.countries))]
         if any(c.casefold() == wanted for c in trial.countries):
             return _result(COUNTRY, requirement, MET, f"sites in {country}", evidence)
         return _result(
@@ -365,8 +403,36 @@ def check_country(trial: Trial, country: str) -> CriterionResult:
     return _result(COUNTRY, requirement, UNKNOWN, "the trial's countries are not recorded", [])
 
 
-#: key of a registry check -> its result, for one matching run (see ``screen``)
-ScreenCache = dict[tuple[object, ...], CriterionResult | None]
+#: For one matching run: id of a shared answer -> (that answer, the run's own copy of it).
+ScreenCache = dict[int, tuple[CriterionResult, CriterionResult]]
+
+#: (id of a trial, day judged, country) -> (that trial, its registry answers); see ``_answers``.
+_ANSWERS: dict[
+    tuple[int, dt.date | None, str | None], tuple[Trial, tuple[CriterionResult, ...]]
+] = {}
+_ANSWERS_LIMIT = 65_536
+
+
+def _answers(trial: Trial, on: dt.date | None, country: str | None) -> tuple[CriterionResult, ...]:
+    """The registry answers for ``trial`` on ``on`` (and in ``country``), worked out once per
+    process: they read only the trial's record, which is knowledge and never changes once
+    validated.  Each is kept with its trial and compared by identity (as the per-assessment
+    memo does with cases), so another trial never receives them."""
+    key = (id(trial), on, country)
+    hit = _ANSWERS.get(key)
+    if hit is not None and hit[0] is trial:
+        return hit[1]
+    answers = (
+        _conditions_answer(tuple(trial.conditions)),
+        _recruitment_answer(RecruitmentRecord.of(trial), on),
+        _purpose_answer(trial.study_type, trial.primary_purpose),
+        check_country(trial, country) if country else None,
+    )
+    found = tuple(a for a in answers if a is not None)
+    if len(_ANSWERS) >= _ANSWERS_LIMIT:
+        _ANSWERS.clear()
+    _ANSWERS[key] = (trial, found)
+    return found
 
 
 def screen(
@@ -374,35 +440,17 @@ def screen(
 ) -> list[CriterionResult]:
     """Every registry check that applies to ``trial``, in the order of ``SCREEN_KEYS``.
 
-    ``cache`` (one per matching run, i.e. one day judged and one country) keeps each answer by
-    the registry fields it reads, so thousands of trials sharing a status or a condition list
-    are checked once.
+    The answers depend only on the trial's record, the day judged and the country, so they
+    are worked out once per process and each caller gets its own copy.  ``cache`` (one per
+    matching run) keeps the run's copies, so thousands of trials sharing a status or a
+    condition list share one result within the run.
     """
     if cache is None:
         cache = {}
-    keys: list[tuple[tuple[object, ...], Callable[[], CriterionResult | None]]] = [
-        ((CONDITIONS, tuple(trial.conditions)), lambda: check_conditions(trial)),
-        (
-            (
-                RECRUITMENT,
-                trial.status,
-                trial.status_as_of,
-                trial.start_date,
-                trial.start_date_type,
-                trial.why_stopped,
-            ),
-            lambda: check_recruitment(trial, on),
-        ),
-        ((PURPOSE, trial.study_type, trial.primary_purpose), lambda: check_purpose(trial)),
-    ]
-    if country:
-        keys.append(((COUNTRY, trial.registry_id), lambda: check_country(trial, country)))
     out = []
-    for key, check in keys:
-        if key in cache:
-            result = cache[key]
-        else:
-            result = cache[key] = check()
-        if result is not None:
-            out.append(result)
+    for answer in _answers(trial, on, country):
+        hit = cache.get(id(answer))
+        if hit is None or hit[0] is not answer:
+            hit = cache[id(answer)] = (answer, own_copy(answer))
+        out.append(hit[1])
     return out
