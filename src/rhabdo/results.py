@@ -507,10 +507,13 @@ class MissingInput(_Result):
 class WarningSeverity(StrEnum):
     """How a warning reads: ``caution`` for a value that is possible but very unlikely (check
     it), ``attention`` for a condition that changes how everything below it reads (histology
-    of the recurrence not confirmed).  Impossible input never gets here: it is refused."""
+    of the recurrence not confirmed), ``emergency`` for a recorded condition that must be acted
+    on now, before any tumour board (spinal cord compression).  Impossible input never gets
+    here: it is refused."""
 
     CAUTION = "caution"
     ATTENTION = "attention"
+    EMERGENCY = "emergency"
 
 
 class InputWarning(_Result):
