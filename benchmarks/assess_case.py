@@ -1,6 +1,8 @@
-"""Time to assess one case in-process (target: median under 2 ms), and the command's cold start
-(target: under 0.5 s).  Prints its figures; run with `make bench` or
-`.venv/bin/python benchmarks/assess_case.py`."""
+"""Time to assess one case in-process, and the command's cold start (target: under 0.5 s).
+Prints its figures; run with `make bench` or `.venv/bin/python benchmarks/assess_case.py`.
+
+Budget for the full assessment (issue 14): a median within 10% of 1.25 ms on the 2-core
+reference machine, i.e. at most 1.375 ms.  Core findings alone: under 2 ms."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+FULL_BUDGET_MS = 1.375  # issue 14: within 10% of the 1.25 ms measured before it
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 
 
@@ -66,7 +69,7 @@ def main() -> None:
         "full assessment (findings, exposure, recommendations, trial matching): "
         f"median {r['median_ms']:.3f} ms, p95 {r['p95_ms']:.3f} ms, "
         f"max {r['max_ms']:.3f} ms over {r['n']} runs ({len(EXAMPLES)} example cases) "
-        f"[target: median < 2 ms]"
+        f"[budget: median <= {FULL_BUDGET_MS} ms, within 10% of 1.25 ms]"
     )
     for label, seconds in time_cold_start().items():
         print(f"cold start `rhabdo {label}`: median {seconds:.3f} s [target: < 0.5 s]")
