@@ -8,16 +8,19 @@ recurrence or after metastatic disease at diagnosis; "consider" otherwise.
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from recommend_helpers import assert_well_formed, case, event
 
+from rhabdo.case.io import load_case
 from rhabdo.case.model import Case
 from rhabdo.recommend import trials as trials_module
 from rhabdo.recommend.trials import Matcher, summarise_matches, trial_recommendations
 from rhabdo.results import Recommendation, Strength
+from rhabdo.trials.matcher import match_trials
 
 
 def no_matcher(c: Case) -> list[Any]:
@@ -129,3 +132,36 @@ def test_default_matcher_hook_runs() -> None:
 
 def test_summarise_empty() -> None:
     assert summarise_matches([]) == {"counts": {}, "top": [], "total": 0}
+
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_the_pending_list_names_everything_the_pending_count_counts(path: Path) -> None:
+    """A trial shown as 'possibly eligible; pending: ...' lists every undecided item, the
+    registry checks (open on the day judged, conditions, country) as well as the criteria."""
+    matches = match_trials(load_case(path))
+    summary = summarise_matches(matches)
+    top = summary["top"]
+    assert isinstance(top, list)
+    for shown in top:
+        assert isinstance(shown, dict) and isinstance(shown["pending"], list)
+        assert len(shown["pending"]) == shown["pending_count"], shown["registry_id"]
+
+
+def test_an_undecided_recruitment_check_is_listed_as_pending() -> None:
+    check = SimpleNamespace(
+        requirement="recruiting on the day judged", outcome="not_enough_information"
+    )
+    met = SimpleNamespace(requirement="conditions studied include rhabdomyosarcoma", outcome="met")
+    m = SimpleNamespace(
+        verdict="possible_pending",
+        trial=SimpleNamespace(registry_id="NCT0", title="t", phase_label="1", acronym=None),
+        pending_count=1,
+        pending=[],
+        registry_checks=[met, check],
+        needs=[],
+    )
+    (shown,) = summarise_matches([m])["top"]  # type: ignore[misc]
+    assert shown["pending"] == ["recruiting on the day judged"]

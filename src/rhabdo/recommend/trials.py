@@ -43,6 +43,15 @@ def _value(x: Any) -> Any:
     return getattr(x, "value", x)
 
 
+def _pending_checks(m: Any) -> list[Any]:
+    """The registry checks of a match (conditions, recruitment, country) still undecided."""
+    return [
+        c
+        for c in getattr(m, "registry_checks", [])
+        if str(_value(getattr(c, "outcome", ""))) == "not_enough_information"
+    ]
+
+
 def summarise_matches(matches: list[Any]) -> dict[str, JsonValue]:
     """Counts per verdict and the first few matches, in the matcher's order."""
     counts: dict[str, int] = {}
@@ -60,8 +69,11 @@ def summarise_matches(matches: list[Any]) -> dict[str, JsonValue]:
                     "verdict": verdict,
                     "pending_count": getattr(m, "pending_count", None),
                     "acronym": getattr(trial, "acronym", None),
+                    # every item pending_count counts: the criteria, then the registry checks
+                    # (e.g. whether the trial was open on the day judged) not yet decided
                     "pending": [
-                        str(getattr(c, "requirement", c)) for c in getattr(m, "pending", [])
+                        str(getattr(c, "requirement", c))
+                        for c in [*getattr(m, "pending", []), *_pending_checks(m)]
                     ],
                     "needs": list(getattr(m, "needs", [])),
                 }
