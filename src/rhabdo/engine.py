@@ -25,6 +25,7 @@ from rhabdo.prognosis.oberlin import oberlin_score
 from rhabdo.prognosis.relapse_models import relapse_prognosis
 from rhabdo.recommend import recommend
 from rhabdo.recommend.histology import histology_warnings
+from rhabdo.recommend.palliative import emergency_warnings
 from rhabdo.results import Assessment, EvidenceGap, Finding, MissingInput, Provenance, trusted
 
 FindingRule = Callable[[Case], Finding]
@@ -98,7 +99,9 @@ def _assess(case: Case, assessed_on: date | None) -> Assessment:
     return trusted(
         Assessment,
         patient_id=case.patient.id,
-        warnings=histology_warnings(case) + input_warnings(case, totals, on),
+        warnings=emergency_warnings(case)
+        + histology_warnings(case)
+        + input_warnings(case, totals, on),
         findings=findings,
         recommendations=recommendations,
         missing_inputs=missing_inputs(findings),

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import types
 import typing
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -396,21 +396,24 @@ def field_key(path: str) -> str | None:
     return steps[-1][0] if steps else None
 
 
-def _steps(path: str) -> list[tuple[str, list[int]]] | None:
-    """Each segment of a case field path as (``Model.field``, list indices)."""
+@lru_cache(maxsize=4096)
+def _steps(path: str) -> tuple[tuple[str, tuple[int, ...]], ...] | None:
+    """Each segment of a case field path as (``Model.field``, list indices).  It depends only on
+    the path and the case schema, so each path is parsed once (bounded: free text is scanned
+    for paths too)."""
     if not _PATH.match(path):
         return None
     model: type[BaseModel] | None = _case_model()
-    out: list[tuple[str, list[int]]] = []
+    out: list[tuple[str, tuple[int, ...]]] = []
     for segment in path.split("."):
         m = _SEGMENT.fullmatch(segment)
         if m is None or model is None or m.group(1) not in model.model_fields:
             return None
         name = m.group(1)
-        indices = [int(i) for i in re.findall(r"\d+", m.group(2))]
+        indices = tuple(int(i) for i in re.findall(r"\d+", m.group(2)))
         out.append((f"{model.__name__}.{name}", indices))
         model, _ = _model_of(model.model_fields[name].annotation)
-    return out
+    return tuple(out)
 
 
 @cache
@@ -476,7 +479,7 @@ def field_label(path: str, case: Any = None) -> str:
     return f"{label} — {', '.join(context)}" if context else label
 
 
-def _context_word(key: str, indices: list[int], node: Any) -> str | None:
+def _context_word(key: str, indices: tuple[int, ...], node: Any) -> str | None:
     """Where a field sits, when its own label does not say: the treatment line and the
     position in a list.  Other containers (diagnosis, organ function) need no words."""
     if key == "Case.first_line":

@@ -194,7 +194,7 @@ def determined(
             "status": FindingStatus.DETERMINED,
             "value": value,
             "candidates": [],
-            "needs": sorted(set(needs)),
+            "needs": sorted(set(needs)) if needs else [],
             "reason": reason,
             "rule": rule,
             "citations": list(citations),
@@ -263,7 +263,10 @@ def not_applicable(
 def _finding(values: dict[str, Any]) -> Finding:
     """A finding from the builders above: every field, in declaration order, each the
     finding's own copy (what validation made), so ``Finding`` need not validate them again."""
-    return _checked(Finding, values, values)
+    finding = _instance(Finding, values, set(values))
+    if _finding_problem(finding) is not None:
+        return Finding(**values)  # raises the ValidationError that names the problem
+    return finding
 
 
 class RecommendationCategory(StrEnum):
@@ -477,7 +480,10 @@ def recommendation(
         "doses": list(doses) if doses else [],
         "supportive_care": list(supportive_care) if supportive_care else [],
     }
-    return _checked(Recommendation, values, values)
+    rec = _instance(Recommendation, values, set(values))
+    if _recommendation_problem(rec) is not None:
+        return Recommendation(**values)  # raises the ValidationError that names the problem
+    return rec
 
 
 class Provenance(_Result):
@@ -501,10 +507,13 @@ class MissingInput(_Result):
 class WarningSeverity(StrEnum):
     """How a warning reads: ``caution`` for a value that is possible but very unlikely (check
     it), ``attention`` for a condition that changes how everything below it reads (histology
-    of the recurrence not confirmed).  Impossible input never gets here: it is refused."""
+    of the recurrence not confirmed), ``emergency`` for a recorded condition that must be acted
+    on now, before any tumour board (spinal cord compression).  Impossible input never gets
+    here: it is refused."""
 
     CAUTION = "caution"
     ATTENTION = "attention"
+    EMERGENCY = "emergency"
 
 
 class InputWarning(_Result):

@@ -252,7 +252,8 @@ SCENARIOS: dict[str, Expected] = {
         "is not the simple bone metastasis of the single 8 Gy fraction), none to the "
         "asymptomatic lung, marrow not a focal target. The relapse came 9 months after VAC/VI, "
         "beyond Mattke 2009's 6 months, so VI is not a failed regimen (consider); VIT-0910's "
-        "figures are not quoted (it excluded prior irinotecan).",
+        "figures are not quoted (it excluded prior irinotecan). The cord compression is an "
+        "emergency, warned first (Tantawy 2013, De Martino 2019).",
         "disseminated",
         {
             "palliative.referral": R,
@@ -262,6 +263,7 @@ SCENARIOS: dict[str, Expected] = {
             "systemic.vi": C,
         },
         absent=NO_LOCAL_CURE,
+        warning=True,
     ),
     "second-relapse-on-vi": Expected(
         "Second relapse during VI given for the first relapse: VI avoid, VIT caution "
@@ -326,6 +328,10 @@ def test_symptomatic_sites_decide_palliative_radiotherapy() -> None:
     assert "Not a focal radiotherapy target (diffuse disease): bone marrow;" in rt.statement
     assert "lung" not in rt.statement  # recorded without symptoms
     assert "tsang_2021" in rt.citations
+    # cord compression is an emergency, shown first, before any tumour-board question
+    first = _assessed("disseminated-symptomatic").warnings[0]
+    assert first.severity == "emergency" and first.id == "emergency.spinal_cord_compression"
+    assert first.fields == ["events[0].sites[0].symptoms"]
     vit = next(
         r for r in _assessed("disseminated-symptomatic").recommendations if r.id == "systemic.vit"
     )

@@ -13,9 +13,14 @@ import pytest
 from recommend_helpers import assert_well_formed, by_id, case, event
 
 from rhabdo.case.model import Case
+from rhabdo.case.vocab import SiteSymptom
 from rhabdo.recommend.knowledge import care_entries
-from rhabdo.recommend.palliative import palliative_recommendations
-from rhabdo.results import Recommendation, Strength
+from rhabdo.recommend.palliative import (
+    EMERGENCY_WARNING_ID,
+    emergency_warnings,
+    palliative_recommendations,
+)
+from rhabdo.results import Recommendation, Strength, WarningSeverity
 
 POOR = [
     {
@@ -185,3 +190,64 @@ def test_sites_unknown_asks_for_them() -> None:
     rec = recs_for(c)["palliative.symptom_radiotherapy"]
     assert "the sites of the recurrence are not recorded" in rec.statement
     assert "record events[1].sites with their symptoms" in rec.reason
+
+
+# --------------------------------------------------------------- spinal cord compression emergency
+
+
+@pytest.mark.parametrize("symptom", list(SiteSymptom))
+def test_only_cord_compression_is_an_emergency(symptom: SiteSymptom) -> None:
+    c = case(events=[event(sites=[{"extent": "local", "symptoms": [symptom.value]}])])
+    warnings = emergency_warnings(c)
+    if symptom is SiteSymptom.SPINAL_CORD_COMPRESSION:
+        (w,) = warnings
+        assert w.id == EMERGENCY_WARNING_ID and w.severity is WarningSeverity.EMERGENCY
+        assert w.fields == ["events[0].sites[0].symptoms"]
+        assert {"tantawy_2013", "de_martino_2019", "tsang_2021"} <= set(w.citations)
+        assert "an emergency" in w.message and "Not RMS-specific" in w.message
+    else:
+        assert warnings == []
+
+
+def test_cord_compression_names_every_site_it_is_recorded_at() -> None:
+    c = _disseminated(
+        {"symptoms": ["pain"]},
+        {"symptoms": ["spinal_cord_compression"], "location": "T10 epidural"},
+    )
+    (w,) = emergency_warnings(c)
+    assert w.fields == ["events[0].sites[1].symptoms"]
+    assert w.message.startswith("Spinal cord compression recorded (bone (T10 epidural)): an")
+
+
+@pytest.mark.parametrize("symptoms", [None, []])
+def test_unrecorded_or_no_symptoms_raise_no_emergency(symptoms: list[str] | None) -> None:
+    c = case(events=[event(sites=[{"extent": "local", "symptoms": symptoms}])])
+    assert emergency_warnings(c) == []
+
+
+def test_the_emergency_stands_while_histology_is_unconfirmed() -> None:
+    """An emergency does not wait for the biopsy: the warning is there whatever is held."""
+    c = case(
+        events=[
+            event(
+                histologically_confirmed=False,
+                sites=[{"extent": "local", "symptoms": ["spinal_cord_compression"]}],
+            )
+        ]
+    )
+    assert [w.id for w in emergency_warnings(c)] == [EMERGENCY_WARNING_ID]
+
+
+def test_no_recurrence_no_emergency() -> None:
+    assert emergency_warnings(case(events=[])) == []
+
+
+def test_emergency_entry_figures() -> None:
+    """Tantawy 2013 (abstract): 24 children, 83.3% emergency steroids, median delay 42 days."""
+    e = care_entries()["care.spinal_cord_compression_emergency"]
+    assert e.figures == {
+        "series_n": 24,
+        "emergency_steroids_percent": 83.3,
+        "median_delay_to_diagnosis_days": 42,
+    }
+    assert e.citations == ["tantawy_2013", "de_martino_2019"]

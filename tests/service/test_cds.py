@@ -448,11 +448,14 @@ def _finding(fid: str, status: str = "determined", value: Any = None, **kw: Any)
     return _F(**base)
 
 
-def _assessment(findings: list[Any], recs: list[Any] | None = None) -> Any:
+def _assessment(
+    findings: list[Any], recs: list[Any] | None = None, warnings: list[Any] | None = None
+) -> Any:
     return SimpleNamespace(
         findings={f.id: f for f in findings},
         recommendations=recs or [],
         missing_inputs=[SimpleNamespace(field="diagnosis.max_diameter_cm")],
+        warnings=warnings or [],
     )
 
 
@@ -539,6 +542,34 @@ def test_urgent_cards_and_their_indicators(
     assert problems("response", {"cards": cards}) == []
     for card in cards[1:]:
         assert card["overrideReasons"] and card["links"][0]["url"] == "https://x/a"
+
+
+@pytest.mark.parametrize(
+    ("severity", "indicators"),
+    [("emergency", ["critical", "info"]), ("attention", ["info"]), ("caution", ["info"])],
+)
+def test_an_emergency_warning_leads_with_a_critical_card(
+    severity: str, indicators: list[str]
+) -> None:
+    warning = SimpleNamespace(
+        id="w",
+        severity=severity,
+        message="Spinal cord compression recorded (bone (T10)): an emergency, act now.",
+        citations=["tantawy_2013"],
+        fields=["events[0].sites[0].symptoms"],
+    )
+    cards = cds.build_cards(
+        _assessment([], warnings=[warning]),
+        source=SOURCE,
+        assessment_url="https://x/a",
+        unmapped_count=0,
+    )
+    assert [c["indicator"] for c in cards] == indicators
+    assert problems("response", {"cards": cards}) == []
+    if severity == "emergency":
+        assert cards[0]["summary"] == "Emergency: Spinal cord compression recorded (bone (T10))"
+        assert "an emergency, act now." in cards[0]["detail"]
+        assert "tantawy_2013" in cards[0]["detail"]
 
 
 def test_summaries_are_cut_to_the_specification_limit() -> None:

@@ -9,7 +9,7 @@ missing dose is never counted as zero.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from rhabdo.case.memo import once_per_assessment
 from rhabdo.case.model import Case, ChemotherapyExposure, TreatmentLine
@@ -54,9 +54,9 @@ def dose_to_mg_m2(
     return amount * _FLAT_TO_MG[unit] / bsa_m2, []
 
 
-@dataclass(frozen=True)
-class DoseContribution:
-    """One agent entry of one line, converted to mg/m2 (or unknown, with what it needs)."""
+class DoseContribution(NamedTuple):
+    """One agent entry of one line, converted to mg/m2 (or unknown, with what it needs).
+    Immutable (a named tuple: several per case, so cheaper to make than a frozen dataclass)."""
 
     agent: str
     path: str  # e.g. first_line.chemotherapy[2]
@@ -105,26 +105,31 @@ def contribution(
     return DoseContribution(key, path, value, (), how)
 
 
-@dataclass(frozen=True)
-class AgentTotal:
-    """All contributions of one agent across lines, summed once."""
+class AgentTotal(NamedTuple):
+    """All contributions of one agent across lines, summed once (``agent_total`` makes it)."""
 
     agent: str
     contributions: tuple[DoseContribution, ...]
-    known_mg_m2: float = field(init=False)
-    complete: bool = field(init=False)
-    _needs: tuple[str, ...] = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        known = [c.mg_m2 for c in self.contributions if c.mg_m2 is not None]
-        object.__setattr__(self, "known_mg_m2", sum(known))
-        object.__setattr__(self, "complete", len(known) == len(self.contributions))
-        needs = sorted({n for c in self.contributions for n in c.needs})
-        object.__setattr__(self, "_needs", tuple(needs))
+    known_mg_m2: float
+    complete: bool
+    missing: tuple[str, ...]  # the case fields that would complete it, sorted
 
     @property
     def needs(self) -> list[str]:
-        return list(self._needs)
+        return list(self.missing)
+
+
+def agent_total(agent: str, contributions: tuple[DoseContribution, ...]) -> AgentTotal:
+    """The total of one agent's contributions: the known part, whether that is all of it, and
+    the fields that would complete it."""
+    known = [c.mg_m2 for c in contributions if c.mg_m2 is not None]
+    return AgentTotal(
+        agent,
+        contributions,
+        sum(known),
+        len(known) == len(contributions),
+        tuple(sorted({n for c in contributions for n in c.needs})),
+    )
 
 
 def agent_totals(case: Case) -> dict[str, AgentTotal]:
@@ -134,4 +139,4 @@ def agent_totals(case: Case) -> dict[str, AgentTotal]:
         for i, exposure in enumerate(line.chemotherapy):
             c = contribution(exposure, line, f"{line_path}.chemotherapy[{i}]")
             by_agent.setdefault(c.agent, []).append(c)
-    return {agent: AgentTotal(agent, tuple(cs)) for agent, cs in by_agent.items()}
+    return {agent: agent_total(agent, tuple(cs)) for agent, cs in by_agent.items()}

@@ -39,6 +39,7 @@ import re
 from functools import cache
 from typing import Any
 
+from rhabdo.case.memo import once_per_assessment
 from rhabdo.case.model import Case
 from rhabdo.case.vocab import BodyRegion, ChemotherapyAgent, RadiotherapyTarget
 from rhabdo.exposure.cumulative import AgentTotal, agent_totals, line_paths
@@ -202,7 +203,8 @@ def ifosfamide_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
     if _IFOSFAMIDE in totals:
         return _agent_finding(totals[_IFOSFAMIDE])
     citations = list(_threshold_citations(ThresholdKind.IFOSFAMIDE_RENAL))
-    if not line_paths(case):
+    lines = line_paths(case)
+    if not lines:
         return _no_history("exposure.ifosfamide", RULE_CHEMO, citations)
     details = _threshold_details(ThresholdKind.IFOSFAMIDE_RENAL, 0.0) | {
         "cumulative_g_m2": 0.0,
@@ -214,7 +216,7 @@ def ifosfamide_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
         reason="No ifosfamide recorded in any treatment line.",
         rule=RULE_CHEMO,
         citations=citations,
-        inputs_used=[p for p, _ in line_paths(case)],
+        inputs_used=[p for p, _ in lines],
         details=details,
     )
 
@@ -472,11 +474,16 @@ def ced_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
 
 def unrecorded_radiotherapy(case: Case) -> list[str]:
     """Lines with no course listed and no ``radiotherapy_given: false``: radiotherapy unknown."""
-    return [
+    return list(_unrecorded_radiotherapy(case))
+
+
+@once_per_assessment
+def _unrecorded_radiotherapy(case: Case) -> tuple[str, ...]:
+    return tuple(
         f"{path}.radiotherapy_given"
         for path, line in line_paths(case)
         if not line.radiotherapy and line.radiotherapy_given is not False
-    ]
+    )
 
 
 def radiation_finding(case: Case) -> Finding:
@@ -559,11 +566,16 @@ def _sum_by(courses: list[dict[str, Any]], key: str) -> dict[str, float]:
     return out
 
 
+_ORGAN_REGION_CODES = {
+    organ: tuple(r.value for r in regions) for organ, regions in ORGANS_AT_RISK.items()
+}
+
+
 def organ_at_risk_gy(by_region: dict[str, float]) -> dict[str, float]:
     """Summed prescribed dose of the regions that potentially expose each organ at risk."""
     out = {}
-    for organ, regions in ORGANS_AT_RISK.items():
-        total = sum(by_region.get(r.value, 0.0) for r in regions)
+    for organ, regions in _ORGAN_REGION_CODES.items():
+        total = sum(by_region.get(r, 0.0) for r in regions)
         if total:
             out[organ] = total
     return out
@@ -709,7 +721,8 @@ def relapse_site_irradiated_finding(case: Case) -> Finding:
 
 
 def agents_given_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
-    if not line_paths(case):
+    lines = line_paths(case)
+    if not lines:
         return _no_history("exposure.agents_given", RULE_CHEMO, [])
     agents = list(totals)
     return determined(
@@ -720,7 +733,7 @@ def agents_given_finding(case: Case, totals: dict[str, AgentTotal]) -> Finding:
         else "No chemotherapy recorded.",
         rule=RULE_CHEMO,
         citations=[],
-        inputs_used=[p for p, _ in line_paths(case)],
+        inputs_used=[p for p, _ in lines],
     )
 
 

@@ -223,7 +223,8 @@ def fertility_finding(case: Case, totals: Mapping[str, AgentTotal]) -> Finding:
         "preservation_options": [e.id for e in shown],
     }
     reason = f"{exposure} {advice} {THRESHOLD_GAP}"
-    if not line_paths(case):
+    lines = line_paths(case)
+    if not lines:
         return indeterminate(
             F_FERTILITY,
             candidates=["at_risk", "no_exposure_recorded"],
@@ -254,7 +255,7 @@ def fertility_finding(case: Case, totals: Mapping[str, AgentTotal]) -> Finding:
         inputs_used=[
             "patient.sex",
             *([] if method_needs else [F_TANNER]),
-            *(p for p, _ in line_paths(case)),
+            *(p for p, _ in lines),
         ],
         details=details,
     )

@@ -71,9 +71,17 @@ def range_in(entry: DosingEntry, family: UnitFamily) -> tuple[float, float]:
 
 
 def _fits(agent: ChemotherapyAgent, amount: float, unit: DoseUnit) -> bool:
+    lo, hi, factor = _bounds(agent, unit)
+    return lo <= amount * factor <= hi
+
+
+@cache
+def _bounds(agent: ChemotherapyAgent, unit: DoseUnit) -> tuple[float, float, float]:
+    """The plausible range of ``agent`` in ``unit``'s family, and ``unit``'s factor to it
+    (knowledge only, so worked out once per agent and unit)."""
     family, factor = UNIT_FAMILY[unit]
     lo, hi = range_in(plausible_range(agent), family)
-    return lo <= amount * factor <= hi
+    return lo, hi, factor
 
 
 def likely_cause(agent: ChemotherapyAgent, amount: float, unit: DoseUnit) -> str:
@@ -170,6 +178,11 @@ def _age_on(case: Case, on: date) -> int | None:
     return calendar_age_years(born, on) if born is not None else None
 
 
+@cache
+def _plausible_ages() -> tuple[DosingEntry, ...]:
+    return tuple(rules_of(DosingKind.PLAUSIBLE_AGE))
+
+
 def age_warnings(case: Case, on: date) -> list[InputWarning]:
     """An age over 100, or an age at diagnosis outside the ages the knowledge covers."""
     out = []
@@ -184,7 +197,7 @@ def age_warnings(case: Case, on: date) -> list[InputWarning]:
             )
         )
     days = case.age_at_diagnosis_days
-    covered = rules_of(DosingKind.PLAUSIBLE_AGE)
+    covered = _plausible_ages()
     if days is not None:
         years = days / 365.25
         for e in covered:

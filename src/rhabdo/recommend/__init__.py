@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
+from functools import cache
+from types import ModuleType
 
 from rhabdo.case.model import Case
 from rhabdo.results import Finding, Recommendation, RecommendationCategory, Strength
@@ -62,11 +64,21 @@ def category_rules() -> list[tuple[RecommendationCategory, CategoryRule]]:
 
     A category whose module is missing is an error, never a silently empty category.
     """
-    rules: list[tuple[RecommendationCategory, CategoryRule]] = []
-    for category in RecommendationCategory:
-        module_name, attr = CATEGORY_RULES[category]
-        rules.append((category, getattr(importlib.import_module(module_name), attr)))
-    return rules
+    return [(category, getattr(module, attr)) for category, module, attr in _rule_modules()]
+
+
+@cache
+def _rule_modules() -> tuple[tuple[RecommendationCategory, ModuleType, str], ...]:
+    """Each category's module, imported once per process (code, not case data); the rule itself
+    is read from its module at each call."""
+    return tuple(
+        (
+            category,
+            importlib.import_module(CATEGORY_RULES[category][0]),
+            CATEGORY_RULES[category][1],
+        )
+        for category in RecommendationCategory
+    )
 
 
 def order_recommendations(recommendations: list[Recommendation]) -> list[Recommendation]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from rhabdo.case.memo import once_per_assessment
 from rhabdo.case.model import Case, DiseaseEvent, EventSite, RadiotherapyCourse
 from rhabdo.case.vocab import (
     BodyRegion,
@@ -94,6 +95,7 @@ class Spread:
     UNKNOWN = "unknown"
 
 
+@once_per_assessment
 def current_extent(case: Case) -> RecurrenceExtent | None:
     """The current event's extent (``relapse.extent``); None when it is not decided."""
     event = current_event(case)
@@ -171,11 +173,13 @@ def early_progression(case: Case) -> bool | None:
     return None
 
 
-def agents_given(case: Case) -> set[ChemotherapyAgent]:
-    return {c.agent for line in case.all_treatment_lines() for c in line.chemotherapy}
+@once_per_assessment
+def agents_given(case: Case) -> frozenset[ChemotherapyAgent]:
+    return frozenset(c.agent for line in case.all_treatment_lines() for c in line.chemotherapy)
 
 
-def radiotherapy_courses(case: Case) -> list[tuple[str, RadiotherapyCourse]]:
+@once_per_assessment
+def radiotherapy_courses(case: Case) -> tuple[tuple[str, RadiotherapyCourse], ...]:
     out: list[tuple[str, RadiotherapyCourse]] = []
     if case.first_line:
         out += [
@@ -186,7 +190,7 @@ def radiotherapy_courses(case: Case) -> list[tuple[str, RadiotherapyCourse]]:
         out += [
             (f"later_lines[{j}].radiotherapy[{i}]", rt) for i, rt in enumerate(line.radiotherapy)
         ]
-    return out
+    return tuple(out)
 
 
 def treatment_history_known(case: Case) -> bool:
@@ -205,7 +209,8 @@ class FieldIrradiation:
     inputs: tuple[str, ...]
 
 
-def site_irradiation(case: Case) -> list[FieldIrradiation]:
+@once_per_assessment
+def site_irradiation(case: Case) -> tuple[FieldIrradiation, ...]:
     """For each recurrent site: was it irradiated before, and with how much?
 
     The case's own ``in_irradiated_field`` decides when given.  Otherwise a prior course to the
@@ -216,7 +221,7 @@ def site_irradiation(case: Case) -> list[FieldIrradiation]:
     """
     sites = event_sites(case)
     if sites is None:
-        return []
+        return ()
     courses = radiotherapy_courses(case)
     unrecorded = unrecorded_radiotherapy(case)
     ev_path = current_event_path(case)
@@ -269,7 +274,7 @@ def site_irradiation(case: Case) -> list[FieldIrradiation]:
             irradiated = None
             basis = "whether this site was irradiated is not recorded"
         out.append(FieldIrradiation(i, site, irradiated, dose, basis, inputs))
-    return out
+    return tuple(out)
 
 
 def marrow_risk(case: Case) -> bool | None:

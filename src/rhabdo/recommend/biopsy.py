@@ -18,7 +18,7 @@ from rhabdo.case.model import Case
 from rhabdo.recommend import _facts as facts
 from rhabdo.recommend._build import build, join_words
 from rhabdo.recommend.histology import histology_hold
-from rhabdo.recommend.knowledge import CareEntry, care_entries
+from rhabdo.recommend.knowledge import care_entries
 from rhabdo.results import Finding, Recommendation, RecommendationCategory, Strength
 
 RULE = "recommend.biopsy.v1"
@@ -148,8 +148,7 @@ def biopsy_recommendations(case: Case, findings: Mapping[str, Finding]) -> list[
         "exposure.radiation",
         "exposure.relapse_site_irradiated",
     )
-    used: list[CareEntry] = [entries["care.biopsy_confirm"]]
-    used += [entries[i] for i, _ in review.present if entries[i] not in used]
+    used_ids = dict.fromkeys(["care.biopsy_confirm", *(i for i, _ in review.present)])
     if review.present:
         statement = (
             "Biopsy the recurrence before starting treatment; histological confirmation is "
@@ -166,7 +165,7 @@ def biopsy_recommendations(case: Case, findings: Mapping[str, Finding]) -> list[
     differential = histology_hold(case).differential
     if differential:
         reason += " Differential to consider: " + "; ".join(d.words for d in differential) + "."
-        used += [entries[d.entry] for d in differential if entries[d.entry] not in used]
+        used_ids.update(dict.fromkeys(d.entry for d in differential))
     inferred = [i for i, _ in review.present if not entries[i].verified]
     if inferred:
         reason += " Some triggers are inferences, not published criteria (see evidence gaps)."
@@ -178,7 +177,7 @@ def biopsy_recommendations(case: Case, findings: Mapping[str, Finding]) -> list[
             strength=Strength.RECOMMENDED,
             reason=reason,
             rule=RULE,
-            entries=used,
+            entries=[entries[i] for i in used_ids],
             based_on_findings=based_on,
             inputs_used=[f"{path}.histologically_confirmed", *review.inputs],
             details={

@@ -12,6 +12,7 @@ with ablative surgery (AMORE) is a salvage option for non-orbital head-and-neck 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 
 from rhabdo.case.model import Case
 from rhabdo.case.vocab import Extent, MutationStatus, PredispositionSyndrome
@@ -39,12 +40,19 @@ CIRCUMSCRIBED_KEY = (
 
 
 def dose_norms() -> list[dict[str, JsonValue]]:
-    """The COG dose table and the 60 Gy late-toxicity statement, for display."""
-    return [
-        {"entry": e.id, "statement": e.statement, "dose_gy": e.dose_gy}
+    """The COG dose table and the 60 Gy late-toxicity statement, for display (fresh dicts:
+    a recommendation's details are its own)."""
+    return [dict(row) for row in _dose_norm_rows()]
+
+
+@cache
+def _dose_norm_rows() -> tuple[tuple[tuple[str, JsonValue], ...], ...]:
+    """The dose-norm rows, read once from the immutable knowledge."""
+    return tuple(
+        (("entry", e.id), ("statement", e.statement), ("dose_gy", e.dose_gy))
         for e in local_therapy_entries()
         if e.kind in (LocalTherapyKind.DOSE_NORM, LocalTherapyKind.DOSE_LIMIT)
-    ]
+    )
 
 
 def _site_words(case: Case, index: int) -> str:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 
 from rhabdo.case.model import Case, EventSite
 from rhabdo.case.vocab import MetastaticSite, SiteSymptom
@@ -39,12 +40,22 @@ from rhabdo.recommend._build import build, join_words
 from rhabdo.recommend.histology import histology_hold
 from rhabdo.recommend.knowledge import CareEntry, care_entries
 from rhabdo.recommend.trials import trial_triggers
-from rhabdo.results import Finding, JsonValue, Recommendation, RecommendationCategory, Strength
+from rhabdo.results import (
+    Finding,
+    InputWarning,
+    JsonValue,
+    Recommendation,
+    RecommendationCategory,
+    Strength,
+    WarningSeverity,
+)
 
 RULE = "recommend.palliative.v1"
 CATEGORY = RecommendationCategory.PALLIATIVE_CARE
 ALONGSIDE = " This is alongside, not instead of, the anti-cancer options."
 PDQ_ENTRY = "care.palliative_radiotherapy"
+EMERGENCY_ENTRY = "care.spinal_cord_compression_emergency"
+EMERGENCY_WARNING_ID = "emergency.spinal_cord_compression"
 GUIDELINE_ENTRY = "care.palliative_radiotherapy_indications"
 
 
@@ -75,8 +86,11 @@ def site_words(site: EventSite) -> str:
     return where
 
 
-def _cited_symptoms(entries: dict[str, CareEntry]) -> dict[SiteSymptom, str]:
-    """Each symptom a verified entry names as an indication, with that entry's id."""
+@cache
+def _cited_symptoms() -> Mapping[SiteSymptom, str]:
+    """Each symptom a verified entry names as an indication, with that entry's id (read-only:
+    the knowledge is immutable, so this is worked out once)."""
+    entries = care_entries()
     out: dict[SiteSymptom, str] = {}
     for eid in (PDQ_ENTRY, GUIDELINE_ENTRY):
         for s in entries[eid].symptoms:
@@ -95,12 +109,50 @@ def _fractionation(site: EventSite, symptoms: list[SiteSymptom], guideline: Care
     return short
 
 
+def emergency_warnings(case: Case) -> list[InputWarning]:
+    """Spinal cord compression recorded at a site of the current recurrence: a warning at the top
+    of every rendering that it is an emergency, whatever else is undecided (histology included).
+
+    The sources (``care.spinal_cord_compression_emergency``, and the palliative radiotherapy
+    guideline that names cord compression as an indication) give no steroid dose or time limit,
+    so none is shown."""
+    sites = facts.event_sites(case) or []
+    ev = facts.current_event_path(case)
+    hit = [
+        (i, site)
+        for i, site in enumerate(sites)
+        if site.symptoms and SiteSymptom.SPINAL_CORD_COMPRESSION in site.symptoms
+    ]
+    if not hit:
+        return []
+    entry = care_entries()[EMERGENCY_ENTRY]
+    guideline = care_entries()[GUIDELINE_ENTRY]
+    where = join_words([site_words(site) for _, site in hit])
+    message = (
+        f"Spinal cord compression recorded ({where}): an emergency, to be acted on now and not "
+        "kept for the tumour board. In children with cancer, delay causes preventable loss of "
+        "function, and paralysis may be permanent. In a multicentre paediatric series, spine "
+        "MRI was diagnostic in every child and most were given emergency corticosteroids. "
+        "Radiotherapy is an effective treatment for cord compression; the choice between "
+        "radiotherapy, surgical decompression and chemotherapy is urgent and belongs to the "
+        "treating team. Not RMS-specific; the sources give no steroid dose or time limit."
+    )
+    return [
+        InputWarning(
+            id=EMERGENCY_WARNING_ID,
+            message=message,
+            severity=WarningSeverity.EMERGENCY,
+            fields=[f"{ev}.sites[{i}].symptoms" for i, _ in hit],
+            citations=list(dict.fromkeys([*entry.citations, *guideline.citations])),
+        )
+    ]
+
+
 def site_advice(case: Case) -> list[SiteAdvice]:
     """One line per site of the current recurrence."""
     sites = facts.event_sites(case) or []
-    entries = {e.id: e for e in care_entries()}
-    cited = _cited_symptoms(entries)
-    guideline = entries[GUIDELINE_ENTRY]
+    cited = _cited_symptoms()
+    guideline = care_entries()[GUIDELINE_ENTRY]
     cited_sites = set(guideline.metastatic_sites)
     ev = facts.current_event_path(case)
     irradiation = {f.site_index: f.irradiated for f in facts.site_irradiation(case)}
@@ -258,7 +310,7 @@ def symptom_radiotherapy(
 ) -> Recommendation | None:
     """Palliative radiotherapy for the symptomatic sites the case records; None when every
     site is recorded as causing no symptoms."""
-    entries = {e.id: e for e in care_entries()}
+    entries = care_entries()
     path = facts.current_event_path(case)
     advice = site_advice(case)
     plans = {a.plan for a in advice}

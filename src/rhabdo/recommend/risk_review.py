@@ -43,6 +43,11 @@ CORE_IDS: tuple[str, ...] = (
 )
 PREFIXES: tuple[str, ...] = ("risk.", "relapse.")
 
+#: Each status as the plain string the summary shows (an enum's .value is a slow lookup).
+_STATUS_TEXT = {s: s.value for s in FindingStatus}
+_UNDECIDED = FindingStatus.INDETERMINATE.value
+_NOT_APPLICABLE = FindingStatus.NOT_APPLICABLE.value
+
 
 def reviewed_finding_ids(findings: Mapping[str, Finding]) -> list[str]:
     """The core ids present, then any other ``risk.*``/``relapse.*`` finding, in order."""
@@ -74,7 +79,7 @@ def finding_summary(f: Finding) -> dict[str, JsonValue]:
     return {
         "id": f.id,
         "label": finding_label(f.id),
-        "status": f.status.value,
+        "status": _STATUS_TEXT[f.status],
         "shown": shown,
         "reason": f.reason,
         "needs": list(f.needs),
@@ -106,10 +111,11 @@ def treatment_history(case: Case) -> list[dict[str, JsonValue]]:
     return [_line_summary(name, line) for name, line in lines if line is not None]
 
 
-def treatment_phrase(case: Case) -> str:
-    """'first line (VAC): vincristine; RT head and neck 50.4 Gy' -- one clause per line."""
+def treatment_phrase(case: Case, history: list[dict[str, JsonValue]] | None = None) -> str:
+    """'first line (VAC): vincristine; RT head and neck 50.4 Gy' -- one clause per line
+    (``history``: the case's ``treatment_history`` when the caller has it already)."""
     parts = []
-    for item in treatment_history(case):
+    for item in treatment_history(case) if history is None else history:
         agents = item["agents"]
         assert isinstance(agents, list)
         rts = item["radiotherapy"]
@@ -134,7 +140,7 @@ def risk_review_recommendations(
     entry = care_entries()["care.risk_review"]
     ids = reviewed_finding_ids(findings)
     summaries = [finding_summary(findings[i]) for i in ids]
-    undecided = [s for s in summaries if s["status"] == FindingStatus.INDETERMINATE.value]
+    undecided = [s for s in summaries if s["status"] == _UNDECIDED]
     needs = sorted({n for s in undecided for n in s["needs"]})  # type: ignore[union-attr]
     history = treatment_history(case)
     missing: list[str] = []
@@ -144,11 +150,7 @@ def risk_review_recommendations(
         missing.append("events (recurrence) or diagnosis.distant_metastases")
     missing_ids = [i for i in CORE_IDS if i not in findings]
 
-    shown = [
-        f"{s['label']}: {s['shown']}"
-        for s in summaries
-        if s["status"] != FindingStatus.NOT_APPLICABLE.value
-    ]
+    shown = [f"{s['label']}: {s['shown']}" for s in summaries if s["status"] != _NOT_APPLICABLE]
     if shown:
         statement = (
             "Review the factors that drive prognosis before deciding treatment: "
@@ -160,7 +162,7 @@ def risk_review_recommendations(
             "Review the factors that drive prognosis before deciding treatment "
             "(none could be derived yet)."
         )
-    statement += f" Treatment so far: {treatment_phrase(case)}."
+    statement += f" Treatment so far: {treatment_phrase(case, history)}."
     reason_parts = [
         "Stage and group at diagnosis, treatment history and the timing and type of recurrence "
         "decide prognosis and options at relapse"

@@ -59,13 +59,13 @@ INDICATIONS: dict[WorkupIndication, tuple[Callable[[Case], bool | None], tuple[s
 
 
 def _item_recommendation(
-    case: Case, item: WorkupItem, based_on: list[str]
+    case: Case, item: WorkupItem, based_on: list[str], event_path: str
 ) -> Recommendation | None:
     decide, generic_fields, words = INDICATIONS[item.indication]
-    fields = tuple(f.replace("events[-1]", facts.current_event_path(case)) for f in generic_fields)
     indicated = decide(case)
     if indicated is False:
         return None
+    fields = tuple(f.replace("events[-1]", event_path) for f in generic_fields)
     extrapolated = (
         " Extrapolated from the diagnostic work-up: no relapse-specific imaging guideline was "
         "found."
@@ -132,8 +132,9 @@ def workup_recommendations(case: Case, findings: Mapping[str, Finding]) -> list[
                 details={"needs": [f"{facts.current_event_path(case)}.sites"]},
             )
         )
+    event_path = facts.current_event_path(case)
     for item in workup_items():
-        rec = _item_recommendation(case, item, based_on)
+        rec = _item_recommendation(case, item, based_on, event_path)
         if rec is not None:
             out.append(rec)
     return out

@@ -12,6 +12,7 @@ the endpoint called, ``exp``/``iat``/``jti`` are required, and a ``jti`` is acce
 configured out of band; ``jku`` URLs are never fetched.  Discovery is public.
 
 Cards (indicators in increasing urgency ``info`` < ``warning`` < ``critical``):
+* a ``critical`` card first for each emergency warning (spinal cord compression recorded);
 * a summary card (``info``): stage, clinical group, risk group(s) and relapse timing, with a
   link to the full assessment in rhabdo;
 * a ``warning`` card for each biopsy recommendation of strength *recommended*;
@@ -736,6 +737,15 @@ def build_cards(
             "links": [link],
         }
     ]
+    for w in assessment.warnings:  # an emergency leads, before the summary
+        if str(w.severity) == "emergency":
+            head, _, rest = w.message.partition(": ")
+            cards.insert(
+                0,
+                _urgent_card(
+                    "Emergency: ", head, rest, list(w.citations), "critical", source, link
+                ),
+            )
     for rec in assessment.recommendations:
         category = str(rec.category)
         strength = str(rec.strength)
