@@ -14,9 +14,13 @@ from rhabdo import engine
 from rhabdo.case.io import load_case
 from rhabdo.case.memo import assessment_scope, once_per_assessment
 from rhabdo.case.model import Case
-from rhabdo.classify.relapse import relapse_type
+from rhabdo.classify._inputs import age_at_least_input, metastatic_input
+from rhabdo.classify.group import local_group_input
+from rhabdo.classify.relapse import relapse_refractory, relapse_type
 from rhabdo.classify.relapse_group import cog_relapse_group
+from rhabdo.classify.risk_cog import cog_histology_risk
 from rhabdo.engine import assess
+from rhabdo.prognosis._subgroups import pappo_category
 from rhabdo.prognosis.population import check_population
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,8 +84,24 @@ def test_a_scope_ends_with_its_block_and_scopes_nest_apart() -> None:
         lambda c: relapse_type(c),
         lambda c: cog_relapse_group(c),
         lambda c: check_population(c, "arst0121"),
+        lambda c: cog_histology_risk(c),
+        lambda c: relapse_refractory(c),
+        lambda c: pappo_category(c),
+        lambda c: metastatic_input(c),
+        lambda c: age_at_least_input(c, 10),
+        lambda c: local_group_input(c),
     ],
-    ids=["relapse_type", "cog_relapse_group", "check_population"],
+    ids=[
+        "relapse_type",
+        "cog_relapse_group",
+        "check_population",
+        "cog_histology_risk",
+        "relapse_refractory",
+        "pappo_category",
+        "metastatic_input",
+        "age_at_least_input",
+        "local_group_input",
+    ],
 )
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_remembered_answers_equal_fresh_ones(ask: Any, path: Path) -> None:

@@ -18,11 +18,13 @@ from case_strategies import case_docs
 from hypothesis import HealthCheck, assume, given, settings
 
 from rhabdo.case.io import parse_case
+from rhabdo.case.memo import assessment_scope
 from rhabdo.case.model import Case
 from rhabdo.engine import core_findings
 from rhabdo.errors import CaseValidationError, KnowledgeBaseError
 from rhabdo.knowledge import sources
 from rhabdo.knowledge.treatment import regimens
+from rhabdo.prognosis._subgroups import pappo_category
 from rhabdo.prognosis.knowledge import EntryKind, prognosis_table
 from rhabdo.prognosis.population import (
     CRITERIA,
@@ -557,3 +559,33 @@ def test_page_one_says_no_figure_applies_at_a_second_recurrence() -> None:
     text = render_text(later, a)
     summary = text[text.index("SUMMARY") : text.index("DISEASE AT FIRST DIAGNOSIS")]
     assert "Prognosis: " + NO_FIGURE in " ".join(summary.split())
+
+
+# --- what is remembered: each population's plan per process, each answer per assessment -------
+
+
+def test_a_population_plan_serves_different_cases_apart() -> None:
+    """The restrictions are prepared once per process; each case is tested on its own."""
+    m0, m1 = make(), make(mets=["lung"])
+    assert membership(m0, "chisholm_2011") is Membership.MEMBER
+    assert membership(m1, "chisholm_2011") is Membership.NOT_MEMBER
+    with assessment_scope():
+        assert membership(m1, "chisholm_2011") is Membership.NOT_MEMBER
+        assert membership(m0, "chisholm_2011") is Membership.MEMBER
+
+
+def test_lineage_and_checks_are_immutable() -> None:
+    chain = lineage("pappo_1999.embryonal_stage1_or_group1.local")
+    assert isinstance(chain, tuple)
+    check = check_population(make(), "chisholm_2011")
+    with pytest.raises(AttributeError):
+        check.membership = Membership.NOT_MEMBER  # type: ignore[misc]
+    assert isinstance(check.excluded_by, tuple) and isinstance(check.needs, tuple)
+
+
+def test_pappo_category_is_immutable_and_follows_each_case() -> None:
+    with assessment_scope():
+        alveolar = pappo_category(make(histology="alveolar", surgery="complete"))
+        unknown = pappo_category(make(histology=None))
+        assert unknown == (None, ("diagnosis.histology",))
+        assert alveolar[0] is not None and alveolar[0].startswith("alveolar")

@@ -12,11 +12,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
+from functools import cache, lru_cache
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from rhabdo.case.age import age_at_least
+from rhabdo.case.memo import once_per_assessment
 from rhabdo.case.model import Case
-from rhabdo.case.vocab import FusionStatus, IRSGroup, MutationStatus
+from rhabdo.case.vocab import FusionStatus, Histology, IRSGroup, MutationStatus, PrimarySite
 from rhabdo.classify.sites import site_ruling
 from rhabdo.classify.tables import Threshold, histology_classes, threshold
 from rhabdo.errors import KnowledgeBaseError
@@ -57,29 +59,44 @@ def explore(
     inputs: Mapping[str, Input[Any]], decide: Callable[[Mapping[str, Any]], V]
 ) -> Exploration[V]:
     """Apply ``decide`` to every combination of the inputs' possible values."""
-    names = list(inputs)
-    choices = [inputs[n].values for n in names]
+    names = tuple(inputs)
+    outcomes, mattering = _explored(decide, names, tuple([i.values for i in inputs.values()]))
+    needs = tuple(dict.fromkeys(f for n in mattering for f in inputs[n].needs))
+    return Exploration(outcomes=outcomes, needs=needs, mattering_inputs=mattering)
+
+
+@lru_cache(maxsize=4096)
+def _explored(
+    decide: Callable[[Mapping[str, Any]], Any],
+    names: tuple[str, ...],
+    choices: tuple[tuple[Any, ...], ...],
+) -> tuple[tuple[Any, ...], tuple[str, ...]]:
+    """The distinct outcomes over every combination of ``choices``, and the inputs whose value
+    changes the outcome.
+
+    Remembered per process: a rule's ``decide`` reads only its inputs and the (immutable)
+    knowledge, so the same values still possible always give the same answer.
+    """
     if all(len(c) == 1 for c in choices):  # everything known: one outcome, nothing needed
         known = {n: c[0] for n, c in zip(names, choices, strict=True)}
-        return Exploration(outcomes=(decide(known),), needs=(), mattering_inputs=())
-    results: dict[tuple[Any, ...], V] = {}
+        return (decide(known),), ()
+    results: dict[tuple[Any, ...], Any] = {}
     for combo in itertools.product(*choices):
         results[combo] = decide(dict(zip(names, combo, strict=True)))
     outcomes = tuple(dict.fromkeys(results.values()))
     mattering: list[str] = []
     if len(outcomes) > 1:
         for i, name in enumerate(names):
-            if inputs[name].is_known:
+            if len(choices[i]) == 1:
                 continue
-            seen: dict[tuple[Any, ...], V] = {}
+            seen: dict[tuple[Any, ...], Any] = {}
             for combo, outcome in results.items():
                 rest = combo[:i] + combo[i + 1 :]
                 if rest in seen and seen[rest] != outcome:
                     mattering.append(name)
                     break
                 seen.setdefault(rest, outcome)
-    needs = tuple(dict.fromkeys(f for n in mattering for f in inputs[n].needs))
-    return Exploration(outcomes=outcomes, needs=needs, mattering_inputs=tuple(mattering))
+    return outcomes, tuple(mattering)
 
 
 # --------------------------------------------------------------------------- site
@@ -96,7 +113,12 @@ _ALL_SITE_CLASSES = (SiteClass(True, True), SiteClass(True, False), SiteClass(Fa
 
 
 def site_class_input(case: Case, scheme: str) -> Input[SiteClass]:
-    site = case.diagnosis.primary_site
+    return _site_class_input(case.diagnosis.primary_site, scheme)
+
+
+@cache
+def _site_class_input(site: PrimarySite | None, scheme: str) -> Input[SiteClass]:
+    """The site input for one recorded site (cached: it reads only the knowledge)."""
     if site is None:
         return Input(_ALL_SITE_CLASSES, ("diagnosis.primary_site",), "primary site unknown")
     ruling = site_ruling(site, scheme)
@@ -118,21 +140,28 @@ def _compare(value: float, rule: Threshold) -> bool:
     return value > rule.value
 
 
-def size_over_cutoff_input(case: Case, threshold_id: str) -> Input[bool]:
-    """Whether the tumour exceeds the size cut-off (``threshold_id`` names the side <= value)."""
+@cache
+def _size_cutoff(threshold_id: str) -> tuple[Threshold, str]:
+    """A size cut-off and its words (cached: knowledge only)."""
     _, rule = threshold(threshold_id)
     if rule.boundary != "at_most":
         raise KnowledgeBaseError(
             "classification.yaml", "size cut-offs must be 'at_most'", entry=threshold_id
         )
+    return rule, f"{rule.value:g} {rule.unit}"
+
+
+def size_over_cutoff_input(case: Case, threshold_id: str) -> Input[bool]:
+    """Whether the tumour exceeds the size cut-off (``threshold_id`` names the side <= value)."""
+    rule, cutoff = _size_cutoff(threshold_id)
     size = case.diagnosis.max_diameter_cm
-    cutoff = f"{rule.value:g} {rule.unit}"
     if size is None:
         return Input((False, True), ("diagnosis.max_diameter_cm",), "size unknown")
     over = not _compare(size, rule)
     return Input((over,), note=f"{size:g} cm ({'>' if over else '<='}{cutoff})")
 
 
+@once_per_assessment
 def metastatic_input(case: Case) -> Input[bool]:
     """Distant metastases at diagnosis, from the site list, the site count or the stated group."""
     dx = case.diagnosis
@@ -156,6 +185,7 @@ def metastatic_input(case: Case) -> Input[bool]:
 # --------------------------------------------------------------------------- age, biology
 
 
+@once_per_assessment
 def age_at_least_input(case: Case, years: int) -> Input[bool]:
     """Whether the patient was at least ``years`` old at diagnosis (exact; unknown stays open)."""
     reached = age_at_least(
@@ -210,8 +240,13 @@ NOT_CLASSIFIED = "not_classified"
 
 def histology_class_input(case: Case, scheme: str) -> Input[str]:
     """The scheme's histology class, ``NOT_CLASSIFIED`` for histologies it does not cover."""
+    return _histology_class_input(case.diagnosis.histology, scheme)
+
+
+@cache
+def _histology_class_input(histology: Histology | None, scheme: str) -> Input[str]:
+    """The histology input for one recorded histology (cached: it reads only the knowledge)."""
     _, rule = histology_classes(scheme)
-    histology = case.diagnosis.histology
     classes = tuple(rule.classes)
     if histology is None:
         # An unrecorded histology may also be one the scheme does not cover.

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
+from rhabdo.case.memo import once_per_assessment
 from rhabdo.case.model import Case, InitialSurgery
 from rhabdo.case.vocab import IRSGroup, SurgicalResult
 from rhabdo.classify._finding import ClassificationRule, citations_of
@@ -131,8 +132,10 @@ def stated_subgroups(case: Case) -> tuple[str, ...] | None:
     return subgroups_of(stated.group)
 
 
+@once_per_assessment
 def _local_options(case: Case) -> tuple[Input[str], Input[str], tuple[str, ...] | None, bool]:
-    """(combined local input, derived input, stated subgroups, disagreement?)."""
+    """(combined local input, derived input, stated subgroups, disagreement?), worked out once
+    per assessment (every risk table reads the group)."""
     derived = derived_local_subgroups(case)
     stated = stated_subgroups(case)
     if stated is None or stated == ("IV",):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 
 from rhabdo.case.model import Case
 from rhabdo.case.vocab import NodalStatus, SurgicalResult
@@ -89,7 +90,12 @@ def clinical_n_category(case: Case) -> Input[NodalStatus]:
 
     NX is kept as recorded: the stage table places it with N0 (scoring-and-staging.md 1).
     """
-    nodes = case.diagnosis.regional_nodes
+    return _clinical_n_input(case.diagnosis.regional_nodes)
+
+
+@cache
+def _clinical_n_input(nodes: NodalStatus | None) -> Input[NodalStatus]:
+    """The N-category input for one recorded category (cached: it depends on nothing else)."""
     if nodes is None:
         return Input((NodalStatus.N0, NodalStatus.N1), (CLINICAL_FIELD,), "regional nodes unknown")
     return Input((nodes,), note=nodes.value)

@@ -201,13 +201,20 @@ def _round(x: float | None) -> float | None:
 # --- relapse.timing --------------------------------------------------------------------------
 
 
+def chisholm_under_18_months(case: Case) -> bool | None:
+    """Chisholm 2011's timing factor: the first event < 18 months from diagnosis."""
+    from_dx = months_from_diagnosis(case)
+    if from_dx is None:
+        return None
+    return from_dx < threshold("chisholm_2011.threshold.relapse_months")
+
+
 def model_clocks(case: Case) -> dict[str, Any]:
     """Each model's own timing variable for the first event (None where not computable)."""
     from_dx = months_from_diagnosis(case)
     from_end = months_from_end_of_first_line(case)
     on_therapy = on_first_line_therapy(case)
-    cut = threshold("chisholm_2011.threshold.relapse_months")
-    chisholm_early = None if from_dx is None else from_dx < cut
+    chisholm_early = chisholm_under_18_months(case)
     mattke: str | None = None
     if on_therapy is False and from_end is not None and from_end >= 0:
         mattke = mattke_category(from_end).value
@@ -410,6 +417,7 @@ REFRACTORY_EVIDENCE_GAP = (
 )
 
 
+@once_per_assessment
 def relapse_refractory(case: Case) -> Finding:
     """Whether the disease was refractory: the first event is progression during first-line therapy.
 

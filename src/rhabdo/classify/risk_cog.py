@@ -19,6 +19,7 @@ from collections.abc import Callable, Hashable, Mapping
 from functools import cache
 from typing import Any, TypeVar
 
+from rhabdo.case.memo import once_per_assessment
 from rhabdo.case.model import Case
 from rhabdo.case.vocab import PrimarySite
 from rhabdo.classify._finding import ClassificationRule, citations_of, histology_not_covered
@@ -374,6 +375,7 @@ def _fav(favourable: bool) -> str:
     return "is favourable" if favourable else "is unfavourable"
 
 
+@once_per_assessment
 def cog_histology_risk(case: Case) -> Finding:
     """Histology-era COG risk group with the ARST0331 low-risk subset (1 or 2).
 

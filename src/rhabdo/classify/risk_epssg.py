@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cache
+from types import MappingProxyType
 from typing import Any
 
 from rhabdo.case.model import Case
@@ -93,6 +94,12 @@ def epssg_subgroup_from(
         ):
             return row
     return None
+
+
+@cache
+def _subgroup_rows() -> Mapping[str, tuple[ClassificationEntry, EpssgSubgroupRow]]:
+    """Each subgroup letter's entry and row (cached: knowledge only; read-only)."""
+    return MappingProxyType({row.subgroup: (e, row) for e, row in entries_of(EpssgSubgroupRow)})
 
 
 def _decide(v: Mapping[str, Any]) -> tuple[str, str | None]:
@@ -190,9 +197,7 @@ def epssg_risk(case: Case) -> Finding:
             reason=f"EpSSG RMS 2005 does not place this histology ({basis}).",
             details=histology_not_covered("histology.epssg_rms2005"),
         )
-    rows: dict[str, tuple[ClassificationEntry, EpssgSubgroupRow]] = {
-        rule.subgroup: (e, rule) for e, rule in entries_of(EpssgSubgroupRow)
-    }
+    rows = _subgroup_rows()
     inferred = [s for s in subgroups if rows[s][1].letter_inferred]
     details: dict[str, Any] = {"site_scheme": EPSSG_SCHEME}
     if inferred:

@@ -21,6 +21,7 @@ An entry whose figure was not found in a source has ``verified: false``, no valu
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import cache
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -108,16 +109,28 @@ class PrognosisEntry(KnowledgeEntry):
 
     def figure_text(self) -> str:
         """The figure as a clinician reads it: '42% (3-yr EFS)', or 'not published'."""
-        if self.value is None:
-            return "not published / not verified"
-        number = f"{self.value:g}"
-        unit = "%" if self.unit == "percent" else f" {self.unit}" if self.unit else ""
-        extra = ""
-        if self.ci_low is not None and self.ci_high is not None:
-            extra = f" (95% CI {self.ci_low:g}-{self.ci_high:g})"
-        elif self.plus_minus is not None:
-            extra = f" (+/- {self.plus_minus:g})"
-        return f"{number}{unit}{extra}"
+        return _figure_text(self.value, self.unit, self.ci_low, self.ci_high, self.plus_minus)
+
+
+@cache
+def _figure_text(
+    value: float | None,
+    unit: str | None,
+    ci_low: float | None,
+    ci_high: float | None,
+    plus_minus: float | None,
+) -> str:
+    """A published figure in words (cached: entries are knowledge, read once per process)."""
+    if value is None:
+        return "not published / not verified"
+    number = f"{value:g}"
+    unit_words = "%" if unit == "percent" else f" {unit}" if unit else ""
+    extra = ""
+    if ci_low is not None and ci_high is not None:
+        extra = f" (95% CI {ci_low:g}-{ci_high:g})"
+    elif plus_minus is not None:
+        extra = f" (+/- {plus_minus:g})"
+    return f"{number}{unit_words}{extra}"
 
 
 def prognosis_table() -> Table[PrognosisEntry]:
@@ -125,11 +138,14 @@ def prognosis_table() -> Table[PrognosisEntry]:
     return load_table(PROGNOSIS_FILE, PrognosisEntry)
 
 
+@cache
 def entry(entry_id: str) -> PrognosisEntry:
-    """One prognosis entry by id; a missing id is a KnowledgeBaseError naming it."""
+    """One prognosis entry by id; a missing id is a KnowledgeBaseError naming it (cached:
+    the shipped knowledge never changes while the process runs)."""
     return prognosis_table()[entry_id]
 
 
+@cache
 def threshold(entry_id: str) -> float:
     """The value of a threshold entry."""
     e = entry(entry_id)

@@ -26,10 +26,10 @@ treatment); an age range excludes only where the source states one.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
-from typing import Annotated
+from functools import cache, partial
+from typing import Annotated, NamedTuple
 
 from pydantic import Field, model_validator
 
@@ -173,8 +173,9 @@ def population(population_id: str) -> PopulationEntry:
     return population_table()[population_id]
 
 
-def lineage(population_id: str) -> list[PopulationEntry]:
-    """The population and its ancestors, the cohort first."""
+@cache
+def lineage(population_id: str) -> tuple[PopulationEntry, ...]:
+    """The population and its ancestors, the cohort first (cached: knowledge only)."""
     chain: list[PopulationEntry] = []
     current: str | None = population_id
     while current is not None:
@@ -183,7 +184,7 @@ def lineage(population_id: str) -> list[PopulationEntry]:
             raise KnowledgeBaseError(POPULATIONS_FILE, "parent cycle", entry=population_id)
         chain.append(p)
         current = p.parent
-    return list(reversed(chain))
+    return tuple(reversed(chain))
 
 
 # --- membership --------------------------------------------------------------------------------
@@ -195,8 +196,7 @@ class Membership(StrEnum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True)
-class Test:
+class Test(NamedTuple):
     """One restriction tested on one case."""
 
     characteristic: Characteristic
@@ -205,8 +205,7 @@ class Test:
     needs: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class PopulationCheck:
+class PopulationCheck(NamedTuple):
     """Whether a case belongs to a population, why, and what would decide it."""
 
     population_id: str
@@ -218,7 +217,7 @@ class PopulationCheck:
     excluded_by: tuple[str, ...] = ()
     undecided: tuple[str, ...] = ()
     needs: tuple[str, ...] = ()
-    conditions_on: tuple[Characteristic, ...] = field(default=())
+    conditions_on: tuple[Characteristic, ...] = ()
 
     @property
     def specificity(self) -> int:
@@ -226,12 +225,7 @@ class PopulationCheck:
 
     def words(self) -> str:
         """The population in words, with its evidence label where it is not verified."""
-        label = " [SECONDARY]" if self.evidence is EvidenceStatus.SECONDARY else ""
-        era = ""
-        if self.era and self.era not in f"{self.description} {self.cohort or ''}":
-            era = f"; {self.era}"
-        within = f", within: {self.cohort}" if self.cohort else ""
-        return f"{self.description}{within}{era}{label}"
+        return _population_words(self.description, self.cohort, self.era, self.evidence)
 
     def reason(self) -> str:
         if self.membership is Membership.NOT_MEMBER:
@@ -241,67 +235,98 @@ class PopulationCheck:
         return "the patient belongs to this population"
 
 
-def _histology_test(case: Case, allowed: list[Histology]) -> Test:
+@cache
+def _population_words(
+    description: str, cohort: str | None, era: str | None, evidence: EvidenceStatus
+) -> str:
+    """A population in words (cached: it depends on the knowledge only)."""
+    label = " [SECONDARY]" if evidence is EvidenceStatus.SECONDARY else ""
+    era_words = ""
+    if era and era not in f"{description} {cohort or ''}":
+        era_words = f"; {era}"
+    within = f", within: {cohort}" if cohort else ""
+    return f"{description}{within}{era_words}{label}"
+
+
+# --- restrictions, each tested on one case ------------------------------------------------------
+#
+# A restriction's words depend only on the knowledge, so they are written once (when the
+# population's plan is made, below); the tests themselves read the case.
+
+_DX = Characteristic.DISEASE_AT_DIAGNOSIS
+_H = Characteristic.HISTOLOGY
+_SG = Characteristic.STAGE_GROUP
+_FIRST = Characteristic.FIRST_EVENT
+
+
+def _histology_test(case: Case, allowed: frozenset[Histology], words: str) -> Test:
     h = case.diagnosis.histology
-    names = ", ".join(x.label for x in allowed)
     if h is None:
-        return Test(Characteristic.HISTOLOGY, None, f"histology {names}", ("diagnosis.histology",))
+        return Test(_H, None, words, ("diagnosis.histology",))
     if h is Histology.RMS_NOS and Histology.RMS_NOS not in allowed:
         return Test(
-            Characteristic.HISTOLOGY,
-            None,
-            f"histology {names} (RMS NOS: subtype not determined)",
-            ("diagnosis.histology",),
+            _H, None, f"{words} (RMS NOS: subtype not determined)", ("diagnosis.histology",)
         )
-    return Test(Characteristic.HISTOLOGY, h in allowed, f"histology {names}; this is {h.label}")
+    return Test(_H, h in allowed, f"{words}; this is {h.label}")
 
 
 def _metastatic_test(case: Case, wanted: bool) -> Test:
     m1 = metastatic_at_diagnosis(case)
     words = "metastatic at diagnosis" if wanted else "not metastatic at diagnosis"
     if m1 is None:
-        return Test(
-            Characteristic.DISEASE_AT_DIAGNOSIS, None, words, ("diagnosis.distant_metastases",)
-        )
+        return Test(_DX, None, words, ("diagnosis.distant_metastases",))
     this = "metastatic" if m1 else "not metastatic"
-    return Test(Characteristic.DISEASE_AT_DIAGNOSIS, m1 == wanted, f"{words}; this case was {this}")
+    return Test(_DX, m1 == wanted, f"{words}; this case was {this}")
 
 
-def _event_kind_test(case: Case, kinds: list[EventKind]) -> Test:
-    ev = case.events[0]
-    words = " or ".join(k.label for k in kinds) + " as the first event"
-    return Test(Characteristic.FIRST_EVENT, ev.kind in kinds, f"{words}; this is a {ev.kind.label}")
+_INCLUSION_UNVERIFIED = Test(
+    _DX,
+    None,
+    "patients metastatic at diagnosis were included (not verified in the sources read)",
+)
+
+
+def _metastatic_inclusion_test(case: Case) -> Test | None:
+    """Undecided for a patient who may have been metastatic at diagnosis; no test otherwise."""
+    return None if metastatic_at_diagnosis(case) is False else _INCLUSION_UNVERIFIED
+
+
+def _event_kind_test(case: Case, kinds: frozenset[EventKind], words: str) -> Test:
+    kind = case.events[0].kind
+    return Test(_FIRST, kind in kinds, f"{words}; this is a {kind.label}")
+
+
+_FIRST_RECURRENCE = "first relapse or progression"
 
 
 def _first_recurrence_test(case: Case) -> Test:
-    words = "first relapse or progression"
     n = len(case.events)
     if n <= 1:
-        return Test(Characteristic.FIRST_EVENT, True, words)
-    return Test(Characteristic.FIRST_EVENT, False, f"{words}; this is recurrence {n}")
+        return Test(_FIRST, True, _FIRST_RECURRENCE)
+    return Test(_FIRST, False, f"{_FIRST_RECURRENCE}; this is recurrence {n}")
 
 
-def _prior_agents_test(case: Case, excluded: list[ChemotherapyAgent]) -> Test:
+def _prior_agents_test(case: Case, excluded: frozenset[ChemotherapyAgent], words: str) -> Test:
     """Never given any of ``excluded`` (an eligibility exclusion of the source)."""
-    names = " or ".join(a.label for a in excluded)
-    words = f"never given {names}"
     if case.first_line is None:
         return Test(Characteristic.PRIOR_TREATMENT, None, words, ("first_line",))
     given = {
         c.agent for line in (case.first_line, *case.later_lines) for c in line.chemotherapy
-    } & set(excluded)
+    } & excluded
     if given:
         this = ", ".join(sorted(a.label for a in given))
         return Test(Characteristic.PRIOR_TREATMENT, False, f"{words}; this patient had {this}")
     return Test(Characteristic.PRIOR_TREATMENT, True, words)
 
 
-def _relapse_type_test(case: Case, types: list[RelapseType]) -> Test:
+def _relapse_type_test(case: Case, types: frozenset[str], words: str) -> Test:
     f = relapse_type(case)
-    words = "recurrence " + " or ".join(t.value for t in types)
     if not f.is_determined:
         return Test(Characteristic.PATTERN, None, words, tuple(f.needs))
     return Test(Characteristic.PATTERN, f.value in types, f"{words}; this recurrence is {f.value}")
+
+
+_TIMING_NEEDS = ("first_line.end_date", "events[0].date")
 
 
 def _on_therapy_test(case: Case, wanted: bool) -> Test:
@@ -312,27 +337,25 @@ def _on_therapy_test(case: Case, wanted: bool) -> Test:
         else ("recurrence after first-line therapy was completed")
     )
     if on is None:
-        return Test(Characteristic.TIMING, None, words, ("first_line.end_date", "events[0].date"))
+        return Test(Characteristic.TIMING, None, words, _TIMING_NEEDS)
     this = "during" if on else "after"
     return Test(Characteristic.TIMING, on == wanted, f"{words}; this came {this} it")
 
 
-def _time_after_test(case: Case, wanted: list[TimeAfterTherapy]) -> Test:
-    words = "time from the end of therapy " + " or ".join(w.value for w in wanted)
+def _time_after_test(case: Case, wanted: frozenset[str], words: str) -> Test:
     months = months_from_end_of_first_line(case)
     if on_first_line_therapy(case) is not False or months is None or months < 0:
-        return Test(Characteristic.TIMING, None, words, ("first_line.end_date", "events[0].date"))
+        return Test(Characteristic.TIMING, None, words, _TIMING_NEEDS)
     cat = mattke_category(months).value
     return Test(
         Characteristic.TIMING,
-        cat in {w.value for w in wanted},
+        cat in wanted,
         f"{words}; this came {months:.1f} months after the end ({cat})",
     )
 
 
-def _age_test(case: Case, low: float | None, high: float | None) -> Test:
+def _age_test(case: Case, low: float | None, high: float | None, words: str) -> Test:
     """Age at diagnosis within [low, high] years (high inclusive of that whole year)."""
-    words = f"age {low or 0:g}-{high:g} years" if high is not None else f"age >= {low:g} years"
 
     def reached(years: int) -> bool | None:
         return age_at_least(
@@ -392,12 +415,10 @@ def _early_failure(case: Case) -> Test:
     f = relapse_refractory(case)
     early = f.details.get("early_failure_minn_2010")
     if f.value is True and early:
-        return Test(Characteristic.FIRST_EVENT, True, words)
+        return Test(_FIRST, True, words)
     if f.status is FindingStatus.INDETERMINATE or (f.value is True and early is None):
-        return Test(
-            Characteristic.FIRST_EVENT, None, words, tuple(f.needs) or ("first_line.start_date",)
-        )
-    return Test(Characteristic.FIRST_EVENT, False, f"{words}; this first event was not")
+        return Test(_FIRST, None, words, tuple(f.needs) or ("first_line.start_date",))
+    return Test(_FIRST, False, f"{words}; this first event was not")
 
 
 def _cog_relapse(wanted: str) -> Callable[[Case], Test]:
@@ -431,12 +452,6 @@ def _circumscribed(case: Case) -> Test:
         ("events[0].sites",),
     )
 
-
-_H, _SG, _DX = (
-    Characteristic.HISTOLOGY,
-    Characteristic.STAGE_GROUP,
-    Characteristic.DISEASE_AT_DIAGNOSIS,
-)
 
 CRITERIA: dict[Criterion, tuple[Callable[[Case], Test], tuple[Characteristic, ...]]] = {
     Criterion.PAPPO_BOTRYOID: (_pappo("botryoid", "botryoid histology", (_H,)), (_H,)),
@@ -481,104 +496,152 @@ CRITERIA: dict[Criterion, tuple[Callable[[Case], Test], tuple[Characteristic, ..
 }
 
 
-def _tests(case: Case, p: PopulationEntry) -> list[tuple[Test, tuple[Characteristic, ...]]]:
-    out: list[tuple[Test, tuple[Characteristic, ...]]] = []
+# --- the plan of one population: its restrictions, prepared once per process -------------------
+
+Restriction = tuple[Callable[[Case], Test | None], tuple[Characteristic, ...]]
+"""A prepared test (None: the restriction does not apply to this case) and the characteristics
+it counts for specificity."""
+
+
+def _restrictions(p: PopulationEntry) -> list[Restriction]:
+    """The restrictions ``p`` itself states (not its parent's), in the order they are shown."""
+    out: list[Restriction] = []
     if p.metastatic_at_diagnosis is not None:
-        t = _metastatic_test(case, p.metastatic_at_diagnosis)
-        out.append((t, (t.characteristic,)))
-    if p.metastatic_inclusion_unverified and metastatic_at_diagnosis(case) is not False:
-        out.append(
-            (
-                Test(
-                    Characteristic.DISEASE_AT_DIAGNOSIS,
-                    None,
-                    "patients metastatic at diagnosis were included (not verified in the "
-                    "sources read)",
-                ),
-                (),
-            )
-        )
+        out.append((partial(_metastatic_test, wanted=p.metastatic_at_diagnosis), (_DX,)))
+    if p.metastatic_inclusion_unverified:
+        out.append((_metastatic_inclusion_test, ()))
     if p.histologies is not None:
-        t = _histology_test(case, p.histologies)
-        out.append((t, (t.characteristic,)))
+        names = ", ".join(x.label for x in p.histologies)
+        test = partial(
+            _histology_test, allowed=frozenset(p.histologies), words=f"histology {names}"
+        )
+        out.append((test, (_H,)))
     if p.first_event_kinds is not None:
-        t = _event_kind_test(case, p.first_event_kinds)
-        out.append((t, (t.characteristic,)))
+        words = " or ".join(k.label for k in p.first_event_kinds) + " as the first event"
+        kinds = frozenset(p.first_event_kinds)
+        out.append((partial(_event_kind_test, kinds=kinds, words=words), (_FIRST,)))
     if p.first_recurrence_only:
         # Every relapse cohort is a first-recurrence cohort, so this restriction excludes a
         # later recurrence but does not make one model more specific than another.
-        out.append((_first_recurrence_test(case), ()))
+        out.append((_first_recurrence_test, ()))
     if p.prior_agents_excluded is not None:
-        t = _prior_agents_test(case, p.prior_agents_excluded)
-        out.append((t, (t.characteristic,)))
+        words = "never given " + " or ".join(a.label for a in p.prior_agents_excluded)
+        agents = frozenset(p.prior_agents_excluded)
+        test = partial(_prior_agents_test, excluded=agents, words=words)
+        out.append((test, (Characteristic.PRIOR_TREATMENT,)))
     if p.relapse_types is not None:
-        t = _relapse_type_test(case, p.relapse_types)
-        out.append((t, (t.characteristic,)))
+        words = "recurrence " + " or ".join(t.value for t in p.relapse_types)
+        types = frozenset(t.value for t in p.relapse_types)
+        test = partial(_relapse_type_test, types=types, words=words)
+        out.append((test, (Characteristic.PATTERN,)))
     if p.on_first_line_therapy is not None:
-        t = _on_therapy_test(case, p.on_first_line_therapy)
-        out.append((t, (t.characteristic,)))
+        test = partial(_on_therapy_test, wanted=p.on_first_line_therapy)
+        out.append((test, (Characteristic.TIMING,)))
     if p.time_after_therapy is not None:
-        t = _time_after_test(case, p.time_after_therapy)
-        out.append((t, (t.characteristic,)))
+        periods = [w.value for w in p.time_after_therapy]
+        words = "time from the end of therapy " + " or ".join(periods)
+        test = partial(_time_after_test, wanted=frozenset(periods), words=words)
+        out.append((test, (Characteristic.TIMING,)))
     if p.age_min_years is not None or p.age_max_years is not None:
-        t = _age_test(case, p.age_min_years, p.age_max_years)
-        out.append((t, (t.characteristic,)))
-    for c in p.criteria:
-        run, chars = CRITERIA[c]
-        out.append((run(case), chars))
+        low, high = p.age_min_years, p.age_max_years
+        words = f"age {low or 0:g}-{high:g} years" if high is not None else f"age >= {low:g} years"
+        test = partial(_age_test, low=low, high=high, words=words)
+        out.append((test, (Characteristic.AGE,)))
+    out += [CRITERIA[c] for c in p.criteria]
     return out
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Everything about checking one population that does not depend on the case."""
+
+    population_id: str
+    description: str
+    cohort: str | None
+    evidence: EvidenceStatus
+    era: str | None
+    restrictions: tuple[Restriction, ...]
+    conditions_on: tuple[Characteristic, ...]
+    needs_event: bool
+
+
+@cache
+def _plan(population_id: str) -> _Plan:
+    """The population's own and its ancestors' restrictions, the cohort's first (cached:
+    the knowledge never changes while the process runs)."""
+    chain = lineage(population_id)
+    restrictions: list[Restriction] = []
+    chars: list[Characteristic] = []
+    for p in chain:
+        own = _restrictions(p)
+        restrictions += own
+        chars += [c for _, cs in own for c in cs]
+        chars += p.also_conditions_on
+    target = chain[-1]
+    return _Plan(
+        population_id=target.id,
+        description=target.description,
+        cohort=chain[0].description if len(chain) > 1 else None,
+        evidence=(
+            EvidenceStatus.SECONDARY
+            if any(p.evidence is EvidenceStatus.SECONDARY for p in chain)
+            else EvidenceStatus.VERIFIED
+        ),
+        era=next((p.era for p in reversed(chain) if p.era), None),
+        restrictions=tuple(restrictions),
+        conditions_on=tuple(dict.fromkeys(chars)),
+        needs_event=any(
+            p.first_event_kinds
+            or p.first_recurrence_only
+            or p.relapse_types
+            or p.criteria
+            or p.time_after_therapy
+            for p in chain
+        ),
+    )
+
+
+_NO_EVENT = "built on patients with a relapse or progression; none is recorded"
 
 
 @once_per_assessment
 def check_population(case: Case, population_id: str) -> PopulationCheck:
     """Whether this case belongs to ``population_id`` (and every ancestor of it)."""
-    chain = lineage(population_id)
-    target = chain[-1]
+    plan = _plan(population_id)
     excluded: list[str] = []
     undecided: list[str] = []
     needs: list[str] = []
-    chars: list[Characteristic] = []
-    if not case.events and any(
-        p.first_event_kinds
-        or p.first_recurrence_only
-        or p.relapse_types
-        or p.criteria
-        or p.time_after_therapy
-        for p in chain
-    ):
-        excluded.append("built on patients with a relapse or progression; none is recorded")
+    conditions_on = plan.conditions_on
+    if plan.needs_event and not case.events:
+        excluded.append(_NO_EVENT)
+        conditions_on = ()
     else:
-        for p in chain:
-            for t, cs in _tests(case, p):
-                chars += cs
-                if t.holds is False:
-                    excluded.append(t.words)
-                elif t.holds is None:
-                    undecided.append(t.words)
-                    needs += t.needs
-            chars += p.also_conditions_on
+        for test, _ in plan.restrictions:
+            t = test(case)
+            if t is None or t.holds is True:
+                continue
+            if t.holds is False:
+                excluded.append(t.words)
+            else:
+                undecided.append(t.words)
+                needs += t.needs
     if excluded:
         membership = Membership.NOT_MEMBER
     elif undecided:
         membership = Membership.UNKNOWN
     else:
         membership = Membership.MEMBER
-    evidence = (
-        EvidenceStatus.SECONDARY
-        if any(p.evidence is EvidenceStatus.SECONDARY for p in chain)
-        else EvidenceStatus.VERIFIED
-    )
     return PopulationCheck(
-        population_id=target.id,
+        population_id=plan.population_id,
         membership=membership,
-        description=target.description,
-        cohort=chain[0].description if len(chain) > 1 else None,
-        evidence=evidence,
-        era=next((p.era for p in reversed(chain) if p.era), None),
+        description=plan.description,
+        cohort=plan.cohort,
+        evidence=plan.evidence,
+        era=plan.era,
         excluded_by=tuple(excluded),
         undecided=tuple(undecided),
         needs=tuple(dict.fromkeys(needs)),
-        conditions_on=tuple(dict.fromkeys(chars)),
+        conditions_on=conditions_on,
     )
 
 

@@ -22,6 +22,7 @@ model gives a published figure for this patient.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from rhabdo.case.model import Case
@@ -34,8 +35,8 @@ from rhabdo.classify.nodes import CLINICAL_FIELD, regional_nodes_at_diagnosis
 from rhabdo.classify.relapse import (
     MattkeCategory,
     RelapseType,
+    chisholm_under_18_months,
     mattke_category,
-    model_clocks,
     months_from_end_of_first_line,
     on_first_line_therapy,
     relapse_refractory,
@@ -224,14 +225,22 @@ def _outside_localized_remission(
     return None
 
 
+@cache
+def _factor_words(model: str, key: str) -> tuple[str, str | None]:
+    """A factor's label and published effect, from its knowledge entry ``<model>.factor.<key>``
+    (cached: knowledge only)."""
+    e = entry(f"{model}.factor.{key}")
+    return e.label, None if e.value is None else f"{e.effect_measure} {e.figure_text()}"
+
+
 def _factor(model: str, key: str, present: bool | None, needs: list[str]) -> dict[str, Any]:
     """One factor of a model, read from its knowledge entry ``<model>.factor.<key>``."""
-    e = entry(f"{model}.factor.{key}")
+    label, effect = _factor_words(model, key)
     return {
         "factor": key,
-        "label": e.label,
+        "label": label,
         "present": present,
-        "effect": None if e.value is None else f"{e.effect_measure} {e.figure_text()}",
+        "effect": effect,
         "needs": needs if present is None else [],
     }
 
@@ -246,7 +255,6 @@ def chisholm_2011(case: Case) -> ModelResult:
     if outside is not None:
         return outside
     m0 = metastatic_at_diagnosis(case)
-    clocks = model_clocks(case)
     model = "chisholm_2011"
     factors: list[dict[str, Any]] = [
         _factor(model, "metastatic_relapse", metastatic_relapse(case), ["events[0].sites"]),
@@ -260,7 +268,7 @@ def chisholm_2011(case: Case) -> ModelResult:
         _factor(
             model,
             "relapse_under_18_months",
-            clocks["chisholm_2011"]["under_18_months"],
+            chisholm_under_18_months(case),
             ["diagnosis.date", "events[0].date"],
         ),
         _factor(
@@ -385,7 +393,7 @@ def pappo_1999(case: Case) -> ModelResult:
             applicable=True if not needs else None,
             computable=False,
             population=pop,
-            needs=needs,
+            needs=list(needs),
             reason=f"Category not decided: {why}.",
             figure=f"all first relapses: 5-year survival {pop.figure_text()}",
             entries=[pop.id],
@@ -600,10 +608,10 @@ def _quoted_entries(r: ModelResult) -> list[PrognosisEntry]:
 def _mark_population(r: ModelResult, check: PopulationCheck) -> None:
     r["population_id"] = check.population_id
     r["population_words"] = check.words()
-    r["population_evidence"] = check.evidence.value
-    r["membership"] = check.membership.value
+    r["population_evidence"] = str(check.evidence)  # a StrEnum's str() is its value
+    r["membership"] = str(check.membership)
     r["membership_reason"] = check.reason()
-    r["conditions_on"] = [c.value for c in check.conditions_on]
+    r["conditions_on"] = [str(c) for c in check.conditions_on]
     r["specificity"] = check.specificity
 
 
@@ -617,9 +625,10 @@ def apply_populations(case: Case, r: ModelResult) -> ModelResult:
     not (certainly) include the patient is dropped from the figure and listed with its reason.
     """
     cohort = check_population(case, r["model"])
-    quoted = _quoted_entries(r) if r["applicable"] is not False else []
+    # Only a computable model quotes figures as this patient's (the others show the cohort).
+    quoted = _quoted_entries(r) if r["applicable"] is not False and r["computable"] else []
     checks = [figure_applies(case, e.id) for e in quoted]
-    head = checks[0] if checks and r["computable"] else cohort
+    head = checks[0] if checks else cohort
     _mark_population(r, head)
     if r["applicable"] is False:
         return r

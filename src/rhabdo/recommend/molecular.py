@@ -47,7 +47,14 @@ from rhabdo.knowledge.treatment import BiomarkerEntry, biomarkers
 from rhabdo.recommend._build import build, citations_of
 from rhabdo.recommend._facts import DAYS_PER_MONTH
 from rhabdo.recommend.knowledge import care_entries
-from rhabdo.results import EvidenceGap, Finding, Recommendation, RecommendationCategory, Strength
+from rhabdo.results import (
+    EvidenceGap,
+    Finding,
+    Recommendation,
+    RecommendationCategory,
+    Strength,
+    recommendation,
+)
 
 RULE = "recommend.molecular.v1"
 CATEGORY = RecommendationCategory.MOLECULAR_TESTING
@@ -152,7 +159,7 @@ def fusion_status(case: Case) -> Recommendation | None:
     if status is not None and status is not FusionStatus.NOT_TESTED:
         return None
     why = "was not tested" if status is FusionStatus.NOT_TESTED else "is not recorded"
-    return Recommendation(
+    return recommendation(
         id="molecular.fusion_status",
         category=CATEGORY,
         statement="Determine FOXO1 fusion status (PAX3::FOXO1, PAX7::FOXO1 or fusion-negative) "
@@ -199,7 +206,7 @@ def _panel_parts() -> _PanelParts:
 def tumour_panel(case: Case) -> Recommendation:
     parts = _panel_parts()
     relapse = case.current_event is not None
-    return Recommendation(
+    return recommendation(
         id="molecular.tumour_panel",
         category=CATEGORY,
         statement=(
@@ -424,7 +431,7 @@ def germline_recommendations(case: Case) -> list[Recommendation]:
         )
     # The gaps are the germline evidence's own, not the entries' (which ``build`` would give).
     return [
-        Recommendation(
+        recommendation(
             id="molecular.germline",
             category=CATEGORY,
             statement=statement,
@@ -504,7 +511,7 @@ def biomarker_option(entry: BiomarkerEntry, genes_found: set[str] | None = None)
 
 def _option(marker: _Marker, genes_found: set[str] | None) -> Recommendation:
     entry = marker.entry
-    return Recommendation(
+    return recommendation(
         id=f"molecular.biomarker.{entry.id}",
         category=CATEGORY,
         statement=marker.statement,
@@ -552,7 +559,7 @@ def _overview_parts() -> _OverviewParts:
 
 def targeted_overview() -> Recommendation:
     parts = _overview_parts()
-    return Recommendation(
+    return recommendation(
         id="molecular.targeted_overview",
         category=CATEGORY,
         statement="Targeted and immune therapies for RMS remain investigational; "
