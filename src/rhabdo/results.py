@@ -38,7 +38,7 @@ class _Shape:
     """What ``trusted`` needs to know of a model: its fields in declaration order with their
     plain defaults, the fields with a default factory, and the required fields."""
 
-    defaults: dict[str, Any]  # every field; a factory's or a required field's is a placeholder
+    defaults: dict[str, Any]  # every field; for a factory or required field, overwritten on build
     factories: dict[str, Callable[[], Any]]
     required: frozenset[str]
 

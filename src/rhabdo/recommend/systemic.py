@@ -227,13 +227,6 @@ def check_history(regimen: RegimenEntry, history: TreatmentHistory) -> ExposureC
     return ExposureCheck(name, CheckStatus.NOTE, text + ".", F_AGENTS)
 
 
-def _exposure_value(findings: Mapping[str, Finding], fid: str) -> float | None:
-    f = findings.get(fid)
-    if f is None or not f.is_determined:
-        return None
-    return float(f.value)
-
-
 def check_naive_fit(
     regimen: RegimenEntry, findings: Mapping[str, Finding], history: TreatmentHistory
 ) -> ExposureCheck | None:
