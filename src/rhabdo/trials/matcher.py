@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import gc
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from rhabdo.case.vocab import (
     FusionStatus,
     MutationStatus,
 )
+from rhabdo.collector import collector_paused
 from rhabdo.trials.model import (
     AgeRange,
     Biomarker,
@@ -776,9 +776,7 @@ def match_trials(
     keyed = []
     # The loop allocates many small, acyclic result objects; letting the cyclic collector run
     # in the middle of it costs more than the loop itself, and it frees nothing here.
-    collector_was_on = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         for i, trial in enumerate(trials):
             m = _match(ctx, cache, trial)
             rank = 2 if m.unmet_count else 1 if m.pending_count else 0
@@ -792,8 +790,5 @@ def match_trials(
                 trial.registry_id,
             )
             keyed.append((key, i, m))  # the index breaks ties without comparing matches
-    finally:
-        if collector_was_on:
-            gc.enable()
     keyed.sort(key=itemgetter(0, 1))  # same order as plausibility_key
     return [m for _, _, m in keyed]
