@@ -65,8 +65,8 @@ from rhabdo.knowledge.treatment import (
 from rhabdo.prognosis.population import Membership, check_population
 from rhabdo.recommend._build import join_words
 from rhabdo.recommend._derived import per_entry
-from rhabdo.recommend.figures import FigureSet, figure_parts, figure_sets, sets_text, trial_text
-from rhabdo.recommend.knowledge import care_entries
+from rhabdo.recommend.figures import FigureSet, figure_sets, sets_details, sets_text, trial_text
+from rhabdo.recommend.knowledge import CareEntry, care_entries
 from rhabdo.recommend.wording import CAUTION
 from rhabdo.results import (
     EvidenceGap,
@@ -614,8 +614,9 @@ def prior_exposure(
     )
 
 
-def _checks(regimen: RegimenEntry, prior: PriorExposure) -> list[ExposureCheck]:
-    static = _regimen_static(regimen)
+def _checks(
+    regimen: RegimenEntry, static: _RegimenStatic, prior: PriorExposure
+) -> list[ExposureCheck]:
     checks = [_history_check(static.agent_set, prior.history)]
     if static.naive:
         naive = check_naive_fit(regimen, prior.findings, prior.history)
@@ -640,7 +641,7 @@ def exposure_checks(
 
     ``history`` is the case's ``treatment_history`` when the caller has it already (it is the
     same for every regimen of a case)."""
-    return _checks(regimen, prior_exposure(findings, case, history))
+    return _checks(regimen, _regimen_static(regimen), prior_exposure(findings, case, history))
 
 
 def strength_from_checks(
@@ -659,13 +660,17 @@ class _TrialStatic:
     """A trial's JSON view without its figures (knowledge only).  The dicts are only ever
     copied into a caller's own dict, never handed out."""
 
+    trial: TrialResult
     head: Mapping[str, Any]
     tail: Mapping[str, Any]
+    #: All of its figures, grouped by population.
+    sets: tuple[FigureSet, ...]
 
 
 @per_entry
 def _trial_static(trial: TrialResult) -> _TrialStatic:
     return _TrialStatic(
+        trial=trial,
         head={
             "trial": trial.name,
             "registry_id": trial.registry_id,
@@ -674,6 +679,7 @@ def _trial_static(trial: TrialResult) -> _TrialStatic:
             "patients": trial.patients,
         },
         tail={"toxicity": trial.toxicity, "caveat": trial.caveat, "citation": trial.citation},
+        sets=figure_sets(trial, trial.outcomes),
     )
 
 
@@ -682,15 +688,22 @@ def trial_summary(
 ) -> dict[str, Any]:
     """The trial for the JSON view; its figures only from populations that include the
     patient (``recommend.figures``), the others named with the reason."""
-    outcomes = trial.outcomes
+    return _trial_summary(_trial_static(trial), case, oberlin)
+
+
+def _trial_summary(static: _TrialStatic, case: Case, oberlin: list[int] | None) -> dict[str, Any]:
+    sets = static.sets
     if oberlin is not None:
-        outcomes = [
-            o
-            for o in outcomes
-            if o.oberlin_min is None or any(o.applies_to_oberlin(s) for s in oberlin)
-        ]
-    static = _trial_static(trial)
-    quoted, populations = figure_parts(case, trial, outcomes)
+        trial = static.trial
+        sets = figure_sets(
+            trial,
+            [
+                o
+                for o in trial.outcomes
+                if o.oberlin_min is None or any(o.applies_to_oberlin(s) for s in oberlin)
+            ],
+        )
+    quoted, populations = sets_details(case, sets)
     return {**static.head, "outcomes": quoted, "populations": populations, **static.tail}
 
 
@@ -721,6 +734,7 @@ class _RegimenStatic:
     gaps: tuple[EvidenceGap, ...]
     #: The lead trial and its first two figures (``_best_result``), if any trial has figures.
     lead: tuple[TrialResult, tuple[FigureSet, ...]] | None
+    trials: tuple[_TrialStatic, ...]
 
 
 @per_entry
@@ -760,6 +774,7 @@ def _regimen_static(regimen: RegimenEntry) -> _RegimenStatic:
         tail={"cycle_length_days": regimen.cycle_length_days, "max_cycles": regimen.max_cycles},
         gaps=tuple(_gaps([regimen], regimen)),
         lead=lead,
+        trials=tuple(_trial_static(t) for t in regimen.trials),
     )
 
 
@@ -769,12 +784,20 @@ def regimen_details(
     checks: list[ExposureCheck] | None = None,
     oberlin: list[int] | None = None,
 ) -> dict[str, Any]:
-    static = _regimen_static(regimen)
+    return _regimen_details(_regimen_static(regimen), case, checks, oberlin)
+
+
+def _regimen_details(
+    static: _RegimenStatic,
+    case: Case,
+    checks: list[ExposureCheck] | None = None,
+    oberlin: list[int] | None = None,
+) -> dict[str, Any]:
     details: dict[str, Any] = {
         **static.head,
         "agents": [{**a} for a in static.agents],
         **static.tail,
-        "trials": [trial_summary(t, case, oberlin) for t in regimen.trials],
+        "trials": [_trial_summary(t, case, oberlin) for t in static.trials],
     }
     if checks is not None:
         details["exposure_checks"] = [c.as_dict() for c in checks]
@@ -851,7 +874,7 @@ def option_statement(
     """The option's statement, led by its strength: 'Do not offer X' (avoid), 'Caution — X,
     only after weighing ...' (caution; never 'Consider', so it cannot read as a suggestion), or
     'Consider X' -- then the regimen's summary."""
-    summary = regimen.summary.strip()
+    summary = _regimen_static(regimen).summary
     if strength is Strength.AVOID:
         return f"Do not offer {regimen.name}. {summary}"
     if strength is Strength.CAUTION:
@@ -872,12 +895,15 @@ def relapse_option(
     history: TreatmentHistory | None = None,
 ) -> Recommendation:
     """One relapse regimen as a recommendation, with its exposure checks and trial results."""
-    return _relapse_option(regimen, case, prior_exposure(findings, case, history))
+    return _relapse_option(
+        regimen, _regimen_static(regimen), case, prior_exposure(findings, case, history)
+    )
 
 
-def _relapse_option(regimen: RegimenEntry, case: Case, prior: PriorExposure) -> Recommendation:
-    static = _regimen_static(regimen)
-    checks = _checks(regimen, prior)
+def _relapse_option(
+    regimen: RegimenEntry, static: _RegimenStatic, case: Case, prior: PriorExposure
+) -> Recommendation:
+    checks = _checks(regimen, static, prior)
     flagged: list[ExposureCheck] = []
     notes: list[ExposureCheck] = []
     citations = list(static.citations)
@@ -909,7 +935,7 @@ def _relapse_option(regimen: RegimenEntry, case: Case, prior: PriorExposure) -> 
         based_on_findings=list(dict.fromkeys(based_on)),
         inputs_used=sorted(needs),
         evidence_gaps=list(static.gaps),
-        details=regimen_details(regimen, case, checks),
+        details=_regimen_details(static, case, checks),
     )
 
 
@@ -947,17 +973,23 @@ def cardiac_summary(findings: Mapping[str, Finding]) -> tuple[str, list[str]]:
 VIT_POPULATION = "vit0910"
 
 
-def _vit_os_text(case: Case) -> str:
-    """The VIT-0910 overall-survival result with its evidence label (care.yaml), and whose
-    figure it is: the trial's population when it includes the patient, otherwise named as
-    another population's (``prognosis.population``)."""
-    fig = care_entries()[VIT_EVIDENCE].figures
-    check = check_population(case, VIT_POPULATION)
-    stats = (
+@per_entry
+def _vit_os_stats(evidence: CareEntry) -> str:
+    """The VIT-0910 overall-survival statistics in words (knowledge only)."""
+    fig = evidence.figures
+    return (
         f"adjusted hazard ratio for death {fig['os_adjusted_hazard_ratio']}, 95% CI "
         f"{fig['os_hr_ci_low']}-{fig['os_hr_ci_high']}, P={fig['os_p_value']}; SECONDARY: the "
         "final JCO 2021 statistics as quoted by PDQ 2025"
     )
+
+
+def _vit_os_text(case: Case) -> str:
+    """The VIT-0910 overall-survival result with its evidence label (care.yaml), and whose
+    figure it is: the trial's population when it includes the patient, otherwise named as
+    another population's (``prognosis.population``)."""
+    stats = _vit_os_stats(care_entries()[VIT_EVIDENCE])
+    check = check_population(case, VIT_POPULATION)
     if check.membership is Membership.MEMBER:
         return f"{stats}; population: {check.words()}"
     if check.membership is Membership.NOT_MEMBER:
@@ -1153,11 +1185,10 @@ _STRENGTH_FIT = {
 }
 
 
-def fit_key(regimen: RegimenEntry, rec: Recommendation, favourable: bool) -> tuple[int, int, int]:
+def _fit_key(static: _RegimenStatic, rec: Recommendation, favourable: bool) -> tuple[int, int, int]:
     """Order of the options: fit first (not failed, exposure limits respected), then the
     relapse group (a favourable-group regimen first for a naive patient whose relapse group is
     ``favourable``), then the evidence."""
-    static = _regimen_static(regimen)
     matches = 0 if (static.naive and favourable) else 1
     return (_STRENGTH_FIT[rec.strength], matches, static.evidence_rank)
 
@@ -1166,7 +1197,7 @@ def fit_key(regimen: RegimenEntry, rec: Recommendation, favourable: bool) -> tup
 class _RelapseRegimens:
     """The relapse regimens of one regimens table, offered or not (knowledge only)."""
 
-    offered: tuple[RegimenEntry, ...]
+    offered: tuple[tuple[RegimenEntry, _RegimenStatic], ...]
     not_offered: tuple[RegimenEntry, ...]
 
 
@@ -1174,7 +1205,7 @@ class _RelapseRegimens:
 def _relapse_regimens(table: Table[RegimenEntry]) -> _RelapseRegimens:
     relapse = [r for r in table if r.setting is RegimenSetting.RELAPSE]
     return _RelapseRegimens(
-        offered=tuple(r for r in relapse if r.offered_for_relapse),
+        offered=tuple((r, _regimen_static(r)) for r in relapse if r.offered_for_relapse),
         not_offered=tuple(r for r in relapse if not r.offered_for_relapse),
     )
 
@@ -1185,13 +1216,13 @@ def systemic_recommendations(case: Case, findings: Mapping[str, Finding]) -> lis
         relapse = _relapse_regimens(regimens())
         prior = prior_exposure(findings, case)
         ordered = sorted(
-            [(r, _relapse_option(r, case, prior)) for r in relapse.offered],
-            key=lambda option: fit_key(option[0], option[1], prior.favourable),
+            [(r, static, _relapse_option(r, static, case, prior)) for r, static in relapse.offered],
+            key=lambda option: _fit_key(option[1], option[2], prior.favourable),
         )
         overview = relapse_overview(
-            [r for r, _ in ordered], list(relapse.not_offered), case, findings
+            [r for r, _, _ in ordered], list(relapse.not_offered), case, findings
         )
-        return [overview, *(rec for _, rec in ordered)]
+        return [overview, *(rec for _, _, rec in ordered)]
     if case.diagnosis.distant_metastases:
         return metastatic_recommendations(case, findings)
     return []
