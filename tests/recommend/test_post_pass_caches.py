@@ -109,3 +109,33 @@ def test_failed_lines_are_a_fresh_list_each_time() -> None:
     assert failed
     failed.clear()
     assert history.failed_lines()
+
+
+def test_trial_and_agent_dicts_handed_out_are_not_shared() -> None:
+    """A regimen's head, agent and trial dicts are built from per-process knowledge views:
+    changing one handed out changes neither the knowledge view nor the next answer."""
+    c = case()
+    vit = regimens()["vit"]
+    first = regimen_details(vit, c)
+    first["name"] = "changed"
+    first["agents"][0]["agent"] = "changed"
+    first["trials"][0]["trial"] = "changed"
+    first["trials"][0]["citation"] = "changed"
+    first["trials"][0]["populations"][0]["words"] = "changed"
+    again = regimen_details(vit, c)
+    assert "changed" not in repr(again)
+    assert again["agents"][0] is not first["agents"][0]
+
+
+def test_overview_gaps_are_the_same_for_every_case_and_not_shared() -> None:
+    naive = case()
+    after = case(first_line={"chemotherapy": [{"agent": "vincristine"}, {"agent": "irinotecan"}]})
+    with assessment_scope():
+        first, second = (
+            by_id(systemic_recommendations(c, _findings(c)))["systemic.relapse_overview"]
+            for c in (naive, after)
+        )
+    assert first.evidence_gaps == second.evidence_gaps
+    assert first.evidence_gaps is not second.evidence_gaps
+    first.evidence_gaps.clear()
+    assert second.evidence_gaps

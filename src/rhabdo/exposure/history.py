@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cached_property
+from functools import cache, cached_property
 
 from rhabdo.case.model import Case, DiseaseEvent, TreatmentLine
 from rhabdo.case.vocab import ChemotherapyAgent, TreatmentResponse
@@ -55,19 +55,9 @@ class LineProfile:
     ongoing: bool | None
     best_response: TreatmentResponse | None
     relations: tuple[Relation, ...]  # one per event, in event order
-
-    @cached_property
-    def failed(self) -> bool | None:
-        """True when the disease progressed or relapsed on this line (or never responded);
-        None when the record cannot tell; False when it did not (read once: the profile is
-        immutable, and every agent and regimen asks)."""
-        if self.best_response is TreatmentResponse.PROGRESSIVE_DISEASE:
-            return True
-        if any(r in FAILED_RELATIONS for r in self.relations):
-            return True
-        if any(r is Relation.UNKNOWN for r in self.relations):
-            return None
-        return False
+    #: True when the disease progressed or relapsed on this line (or never responded); None
+    #: when the record cannot tell; False when it did not (``line_failed``).
+    failed: bool | None
 
     @property
     def name(self) -> str:
@@ -121,6 +111,19 @@ class TreatmentHistory:
         return False if self.known else None
 
 
+def line_failed(
+    best_response: TreatmentResponse | None, relations: tuple[Relation, ...]
+) -> bool | None:
+    """Whether the disease came back on a line with this response and these recurrences."""
+    if best_response is TreatmentResponse.PROGRESSIVE_DISEASE:
+        return True
+    if any(r in FAILED_RELATIONS for r in relations):
+        return True
+    if any(r is Relation.UNKNOWN for r in relations):
+        return None
+    return False
+
+
 def relation(line: TreatmentLine, event: DiseaseEvent, interval_months: float) -> Relation:
     """Where ``event`` lies relative to ``line`` (dates only; unknown when they do not say)."""
     if event.date is None:
@@ -140,6 +143,7 @@ def relation(line: TreatmentLine, event: DiseaseEvent, interval_months: float) -
 def _line_profile(
     path: str, line: TreatmentLine, events: list[DiseaseEvent], interval: float
 ) -> LineProfile:
+    relations = tuple(relation(line, ev, interval) for ev in events)
     return LineProfile(
         path=path,
         protocol=line.protocol,
@@ -147,34 +151,45 @@ def _line_profile(
         last_given=line.end_date,
         ongoing=line.ongoing,
         best_response=line.best_response,
-        relations=tuple(relation(line, ev, interval) for ev in events),
+        relations=relations,
+        failed=line_failed(line.best_response, relations),
+    )
+
+
+def _agent_profile(agent: ChemotherapyAgent, holding: list[LineProfile]) -> AgentProfile:
+    """``agent`` as given in the lines ``holding`` it (in line order)."""
+    dates = [line.last_given for line in holding if line.last_given is not None]
+    return AgentProfile(
+        agent=agent,
+        lines=tuple(line.path for line in holding),
+        last_given=max(dates) if dates else None,
+        failed_on=tuple(line.path for line in holding if line.failed is True),
+        unclear_on=tuple(line.path for line in holding if line.failed is None),
+    )
+
+
+@cache
+def _interval_source(interval: float) -> str:
+    """Where the interval comes from, in words (knowledge only)."""
+    return (
+        f"within {interval:g} months of the end of a line: Mattke 2009's early relapse "
+        "(at most 6 months after the end of primary therapy)"
     )
 
 
 def treatment_history(case: Case) -> TreatmentHistory:
     """The profile of every line and agent given, with recurrences placed against each line."""
     interval = threshold(INTERVAL_ENTRY)
-    source = (
-        f"within {interval:g} months of the end of a line: Mattke 2009's early relapse "
-        "(at most 6 months after the end of primary therapy)"
-    )
     paths = line_paths(case)
     lines = tuple(_line_profile(p, line, case.events, interval) for p, line in paths)
-    agents: dict[ChemotherapyAgent, AgentProfile] = {}
-    for agent in sorted({a for line in lines for a in line.agents}):
-        holding = [line for line in lines if agent in line.agents]
-        dates = [line.last_given for line in holding if line.last_given is not None]
-        agents[agent] = AgentProfile(
-            agent=agent,
-            lines=tuple(line.path for line in holding),
-            last_given=max(dates) if dates else None,
-            failed_on=tuple(line.path for line in holding if line.failed is True),
-            unclear_on=tuple(line.path for line in holding if line.failed is None),
-        )
+    holding: dict[ChemotherapyAgent, list[LineProfile]] = {}
+    for line in lines:
+        for agent in line.agents:
+            holding.setdefault(agent, []).append(line)
     return TreatmentHistory(
         known=bool(paths),
         interval_months=interval,
-        interval_source=source,
+        interval_source=_interval_source(interval),
         lines=lines,
-        agents=agents,
+        agents={agent: _agent_profile(agent, holding[agent]) for agent in sorted(holding)},
     )

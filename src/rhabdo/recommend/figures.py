@@ -166,14 +166,12 @@ def quoted_outcomes(case: Case, trial: TrialResult, outcomes: Sequence[Outcome])
     return [o for g in figure_groups(case, trial, outcomes) if g.quoted for o in g.outcomes]
 
 
-def figure_details(
-    case: Case, trial: TrialResult, outcomes: Sequence[Outcome]
-) -> dict[str, JsonValue]:
-    """The JSON view: quoted figures, and each population not (or not yet) including the
-    patient with its reason and the records that would decide."""
+def sets_details(case: Case, sets: Sequence[FigureSet]) -> tuple[list[str], list[JsonValue]]:
+    """``figure_details`` of figures already grouped (``figure_sets``), as its two lists: the
+    quoted figures, and every population (fresh lists and dicts, the caller's own)."""
     quoted: list[str] = []
     populations: list[JsonValue] = []
-    for fs in figure_sets(trial, outcomes):
+    for fs in sets:
         view = population_view(case, fs.population_id)
         if view.quoted:
             quoted += fs.texts
@@ -181,4 +179,13 @@ def figure_details(
         population["needs"] = list(view.check.needs)
         population["figures"] = len(fs.outcomes)
         populations.append(population)
+    return quoted, populations
+
+
+def figure_details(
+    case: Case, trial: TrialResult, outcomes: Sequence[Outcome]
+) -> dict[str, JsonValue]:
+    """The JSON view: quoted figures, and each population not (or not yet) including the
+    patient with its reason and the records that would decide."""
+    quoted, populations = sets_details(case, figure_sets(trial, outcomes))
     return {"outcomes": quoted, "populations": populations}

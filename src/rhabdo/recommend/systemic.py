@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from rhabdo.case.model import Case
@@ -52,7 +52,7 @@ from rhabdo.exposure.findings import (
 )
 from rhabdo.exposure.history import INTERVAL_CITATION, TreatmentHistory, treatment_history
 from rhabdo.exposure.late_effects import MALE_COUNSELLING, fertility_advice
-from rhabdo.knowledge.base import KnowledgeEntry
+from rhabdo.knowledge.base import KnowledgeEntry, Table
 from rhabdo.knowledge.treatment import (
     DoseThresholdEntry,
     RegimenEntry,
@@ -65,8 +65,8 @@ from rhabdo.knowledge.treatment import (
 from rhabdo.prognosis.population import Membership, check_population
 from rhabdo.recommend._build import join_words
 from rhabdo.recommend._derived import per_entry
-from rhabdo.recommend.figures import FigureSet, figure_details, figure_sets, sets_text, trial_text
-from rhabdo.recommend.knowledge import care_entries
+from rhabdo.recommend.figures import FigureSet, figure_sets, sets_details, sets_text, trial_text
+from rhabdo.recommend.knowledge import CareEntry, care_entries
 from rhabdo.recommend.wording import CAUTION
 from rhabdo.results import (
     EvidenceGap,
@@ -102,7 +102,7 @@ class CheckStatus:
     INDETERMINATE = "indeterminate"
 
 
-@dataclass
+@dataclass(slots=True)
 class ExposureCheck:
     """The result of checking one regimen against one kind of prior exposure."""
 
@@ -151,7 +151,9 @@ def _first_upper(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _agent_words(agents: frozenset[ChemotherapyAgent] | set[ChemotherapyAgent]) -> str:
+@lru_cache(maxsize=512)
+def _agent_words(agents: frozenset[ChemotherapyAgent]) -> str:
+    """The agents' labels, sorted (vocabulary only, so remembered for the process)."""
     return ", ".join(sorted(a.label for a in agents))
 
 
@@ -162,8 +164,13 @@ def check_history(regimen: RegimenEntry, history: TreatmentHistory) -> ExposureC
     of a failed line is *caution*; a line whose dates cannot place the recurrence leaves the
     check indeterminate (the cautious reading).  Interval: Mattke 2009's early relapse.
     """
+    return _history_check(_regimen_static(regimen).agent_set, history)
+
+
+def _history_check(
+    agents: frozenset[ChemotherapyAgent], history: TreatmentHistory
+) -> ExposureCheck:
     name = "treatment_history"
-    agents = _regimen_static(regimen).agent_set
     cite = [INTERVAL_CITATION]
     if not history.known:
         return ExposureCheck(
@@ -217,10 +224,10 @@ def check_history(regimen: RegimenEntry, history: TreatmentHistory) -> ExposureC
                 f"{line.path}.best_response",
             ],
         )
-    given = {a for a in agents if a in history.agents}
+    given = agents.intersection(history.agents)
     if not given:
         return ExposureCheck(name, CheckStatus.OK, "None of its agents given before.", F_AGENTS)
-    failed_with = {a for a in given if history.agents[a].failed_on}
+    failed_with = frozenset(a for a in given if history.agents[a].failed_on)
     text = f"Already given: {_agent_words(given)}"
     if failed_with:
         text += f" ({_agent_words(failed_with)} part of a line the disease came back on)"
@@ -245,7 +252,7 @@ def check_naive_fit(
             F_AGENTS,
             needs=["first_line"],
         )
-    prior = {a for a in history.agents if a in ANTHRACYCLINES or a in ALKYLATORS}
+    prior = frozenset(a for a in history.agents if a in ANTHRACYCLINES or a in ALKYLATORS)
     if prior:
         return ExposureCheck(
             name,
@@ -586,27 +593,35 @@ class PriorExposure:
     anthracycline: PriorTotal
     ifosfamide: PriorTotal
     alkylator: PriorTotal | _GonadalAdvice
+    #: Whether the relapse group is determined favourable (the order of the options).
+    favourable: bool
 
 
 def prior_exposure(
     findings: Mapping[str, Finding], case: Case, history: TreatmentHistory | None = None
 ) -> PriorExposure:
     """The case's prior exposure as the checks read it (``history`` when the caller has it)."""
+    if history is None:
+        history = treatment_history(case)
+    group = findings.get(F_COG_GROUP)
     return PriorExposure(
         findings=findings,
-        history=treatment_history(case) if history is None else history,
+        history=history,
         anthracycline=_anthracycline_prior(findings),
         ifosfamide=_ifosfamide_prior(findings, case),
         alkylator=_alkylator_prior(findings, case),
+        favourable=group is not None and group.is_determined and group.value == "favourable",
     )
 
 
-def _checks(regimen: RegimenEntry, prior: PriorExposure) -> list[ExposureCheck]:
-    static = _regimen_static(regimen)
-    checks = [check_history(regimen, prior.history)]
-    naive = check_naive_fit(regimen, prior.findings, prior.history)
-    if naive is not None:
-        checks.append(naive)
+def _checks(
+    regimen: RegimenEntry, static: _RegimenStatic, prior: PriorExposure
+) -> list[ExposureCheck]:
+    checks = [_history_check(static.agent_set, prior.history)]
+    if static.naive:
+        naive = check_naive_fit(regimen, prior.findings, prior.history)
+        if naive is not None:
+            checks.append(naive)
     if static.anthracycline:
         checks.append(prior.anthracycline.against(regimen, static.anthracycline_per_cycle))
     if static.ifosfamide:
@@ -626,7 +641,7 @@ def exposure_checks(
 
     ``history`` is the case's ``treatment_history`` when the caller has it already (it is the
     same for every regimen of a case)."""
-    return _checks(regimen, prior_exposure(findings, case, history))
+    return _checks(regimen, _regimen_static(regimen), prior_exposure(findings, case, history))
 
 
 def strength_from_checks(
@@ -642,27 +657,29 @@ def strength_from_checks(
 
 @dataclass(frozen=True)
 class _TrialStatic:
-    """A trial's JSON view without its figures (knowledge only)."""
+    """A trial's JSON view without its figures (knowledge only).  The dicts are only ever
+    copied into a caller's own dict, never handed out."""
 
-    head: tuple[tuple[str, Any], ...]
-    tail: tuple[tuple[str, Any], ...]
+    trial: TrialResult
+    head: Mapping[str, Any]
+    tail: Mapping[str, Any]
+    #: All of its figures, grouped by population.
+    sets: tuple[FigureSet, ...]
 
 
 @per_entry
 def _trial_static(trial: TrialResult) -> _TrialStatic:
     return _TrialStatic(
-        head=(
-            ("trial", trial.name),
-            ("registry_id", trial.registry_id),
-            ("design", trial.design.value),
-            ("population", trial.population),
-            ("patients", trial.patients),
-        ),
-        tail=(
-            ("toxicity", trial.toxicity),
-            ("caveat", trial.caveat),
-            ("citation", trial.citation),
-        ),
+        trial=trial,
+        head={
+            "trial": trial.name,
+            "registry_id": trial.registry_id,
+            "design": trial.design.value,
+            "population": trial.population,
+            "patients": trial.patients,
+        },
+        tail={"toxicity": trial.toxicity, "caveat": trial.caveat, "citation": trial.citation},
+        sets=figure_sets(trial, trial.outcomes),
     )
 
 
@@ -671,18 +688,23 @@ def trial_summary(
 ) -> dict[str, Any]:
     """The trial for the JSON view; its figures only from populations that include the
     patient (``recommend.figures``), the others named with the reason."""
-    outcomes = trial.outcomes
+    return _trial_summary(_trial_static(trial), case, oberlin)
+
+
+def _trial_summary(static: _TrialStatic, case: Case, oberlin: list[int] | None) -> dict[str, Any]:
+    sets = static.sets
     if oberlin is not None:
-        outcomes = [
-            o
-            for o in outcomes
-            if o.oberlin_min is None or any(o.applies_to_oberlin(s) for s in oberlin)
-        ]
-    static = _trial_static(trial)
-    summary = dict(static.head)
-    summary.update(figure_details(case, trial, outcomes))
-    summary.update(static.tail)
-    return summary
+        trial = static.trial
+        sets = figure_sets(
+            trial,
+            [
+                o
+                for o in trial.outcomes
+                if o.oberlin_min is None or any(o.applies_to_oberlin(s) for s in oberlin)
+            ],
+        )
+    quoted, populations = sets_details(case, sets)
+    return {**static.head, "outcomes": quoted, "populations": populations, **static.tail}
 
 
 @dataclass(frozen=True)
@@ -698,15 +720,21 @@ class _RegimenStatic:
     anthracycline_per_cycle: float | None
     ifosfamide_per_cycle: float | None
     cyclophosphamide_per_cycle: float | None
+    #: Meant for anthracycline- and alkylator-naive patients (``check_naive_fit``).
+    naive: bool
+    recommendation_id: str
+    citations: tuple[str, ...]
     summary: str
     evidence_rank: int
-    #: The details before the trials, the agents as (key, value) pairs.
-    head: tuple[tuple[str, Any], ...]
-    agents: tuple[tuple[tuple[str, Any], ...], ...]
-    tail: tuple[tuple[str, Any], ...]
+    evidence_words: str
+    #: The details before the trials (only ever copied into a caller's own dicts).
+    head: Mapping[str, Any]
+    agents: tuple[Mapping[str, Any], ...]
+    tail: Mapping[str, Any]
     gaps: tuple[EvidenceGap, ...]
     #: The lead trial and its first two figures (``_best_result``), if any trial has figures.
     lead: tuple[TrialResult, tuple[FigureSet, ...]] | None
+    trials: tuple[_TrialStatic, ...]
 
 
 @per_entry
@@ -722,29 +750,31 @@ def _regimen_static(regimen: RegimenEntry) -> _RegimenStatic:
         anthracycline_per_cycle=_per_cycle_mg_m2(regimen, ANTHRACYCLINES),
         ifosfamide_per_cycle=_per_cycle_mg_m2(regimen, (ChemotherapyAgent.IFOSFAMIDE,)),
         cyclophosphamide_per_cycle=_per_cycle_mg_m2(regimen, (ChemotherapyAgent.CYCLOPHOSPHAMIDE,)),
+        naive=regimen.for_anthracycline_alkylator_naive,
+        recommendation_id=f"systemic.{regimen.id}",
+        citations=tuple(regimen.citations),
         summary=regimen.summary.strip(),
         evidence_rank=regimen.evidence_level.rank,
-        head=(
-            ("regimen", regimen.id),
-            ("name", regimen.name),
-            ("setting", regimen.setting.value),
-            ("evidence_level", regimen.evidence_level.value),
-        ),
+        evidence_words=regimen.evidence_level.label,
+        head={
+            "regimen": regimen.id,
+            "name": regimen.name,
+            "setting": regimen.setting.value,
+            "evidence_level": regimen.evidence_level.value,
+        },
         agents=tuple(
-            (
-                ("agent", a.agent.value),
-                ("dose", a.dose),
-                ("dose_unit", a.dose_unit.value if a.dose_unit else None),
-                ("schedule", a.schedule),
-            )
+            {
+                "agent": a.agent.value,
+                "dose": a.dose,
+                "dose_unit": a.dose_unit.value if a.dose_unit else None,
+                "schedule": a.schedule,
+            }
             for a in regimen.agents
         ),
-        tail=(
-            ("cycle_length_days", regimen.cycle_length_days),
-            ("max_cycles", regimen.max_cycles),
-        ),
+        tail={"cycle_length_days": regimen.cycle_length_days, "max_cycles": regimen.max_cycles},
         gaps=tuple(_gaps([regimen], regimen)),
         lead=lead,
+        trials=tuple(_trial_static(t) for t in regimen.trials),
     )
 
 
@@ -754,11 +784,21 @@ def regimen_details(
     checks: list[ExposureCheck] | None = None,
     oberlin: list[int] | None = None,
 ) -> dict[str, Any]:
-    static = _regimen_static(regimen)
-    details: dict[str, Any] = dict(static.head)
-    details["agents"] = [dict(a) for a in static.agents]
-    details.update(static.tail)
-    details["trials"] = [trial_summary(t, case, oberlin) for t in regimen.trials]
+    return _regimen_details(_regimen_static(regimen), case, checks, oberlin)
+
+
+def _regimen_details(
+    static: _RegimenStatic,
+    case: Case,
+    checks: list[ExposureCheck] | None = None,
+    oberlin: list[int] | None = None,
+) -> dict[str, Any]:
+    details: dict[str, Any] = {
+        **static.head,
+        "agents": [{**a} for a in static.agents],
+        **static.tail,
+        "trials": [_trial_summary(t, case, oberlin) for t in static.trials],
+    }
     if checks is not None:
         details["exposure_checks"] = [c.as_dict() for c in checks]
     return details
@@ -789,6 +829,12 @@ def _gaps(entries: list[KnowledgeEntry], regimen: RegimenEntry | None = None) ->
     return gaps
 
 
+@per_entry
+def _entry_gaps(entry: KnowledgeEntry) -> tuple[EvidenceGap, ...]:
+    """The entry's own evidence gap, if it states one (immutable, so shared by every case)."""
+    return tuple(_gaps([entry]))
+
+
 def _regimen_gaps(regimen: RegimenEntry) -> list[EvidenceGap]:
     """The regimen's own evidence gaps and those of its trials (a fresh list)."""
     return list(_regimen_static(regimen).gaps)
@@ -797,7 +843,10 @@ def _regimen_gaps(regimen: RegimenEntry) -> list[EvidenceGap]:
 def _best_result(regimen: RegimenEntry, case: Case) -> str:
     """The lead trial's first two figures, quoted only from a population that includes the
     patient (otherwise the population they come from, in words)."""
-    static = _regimen_static(regimen)
+    return _lead_text(_regimen_static(regimen), case)
+
+
+def _lead_text(static: _RegimenStatic, case: Case) -> str:
     if static.lead is not None:
         return sets_text(case, *static.lead)
     return static.summary.rstrip(".")
@@ -812,6 +861,12 @@ CHECK_WORDS = {
     "alkylator_load": "alkylator load and fertility",
 }
 
+#: Each exposure check's name as the reason says it.
+CHECK_TITLES = {name: name.replace("_", " ") for name in CHECK_WORDS}
+
+#: Check statuses that make an option *caution* or *avoid*; said first in its reason.
+_FLAGGED = frozenset({CheckStatus.CAUTION, CheckStatus.AVOID, CheckStatus.INDETERMINATE})
+
 
 def option_statement(
     regimen: RegimenEntry, strength: Strength, flagged: list[ExposureCheck]
@@ -819,7 +874,7 @@ def option_statement(
     """The option's statement, led by its strength: 'Do not offer X' (avoid), 'Caution — X,
     only after weighing ...' (caution; never 'Consider', so it cannot read as a suggestion), or
     'Consider X' -- then the regimen's summary."""
-    summary = regimen.summary.strip()
+    summary = _regimen_static(regimen).summary
     if strength is Strength.AVOID:
         return f"Do not offer {regimen.name}. {summary}"
     if strength is Strength.CAUTION:
@@ -840,36 +895,47 @@ def relapse_option(
     history: TreatmentHistory | None = None,
 ) -> Recommendation:
     """One relapse regimen as a recommendation, with its exposure checks and trial results."""
-    return _relapse_option(regimen, case, prior_exposure(findings, case, history))
+    return _relapse_option(
+        regimen, _regimen_static(regimen), case, prior_exposure(findings, case, history)
+    )
 
 
-def _relapse_option(regimen: RegimenEntry, case: Case, prior: PriorExposure) -> Recommendation:
-    checks = _checks(regimen, prior)
-    strength = strength_from_checks(checks)
-    flagged = [
-        c
-        for c in checks
-        if c.status in (CheckStatus.CAUTION, CheckStatus.AVOID, CheckStatus.INDETERMINATE)
-    ]
-    notes = [c for c in checks if c.status in (CheckStatus.NOTE, CheckStatus.OK)]
-    notes = [c for c in notes if c.name != "treatment_history" or c.status == CheckStatus.NOTE]
-    parts = [f"{regimen.evidence_level.label} evidence; {_best_result(regimen, case)}."]
-    parts += [f"{c.name.replace('_', ' ')}: {c.reason}" for c in flagged + notes]
-    citations = list(
-        dict.fromkeys(list(regimen.citations) + [c for ch in checks for c in ch.citations])
+def _relapse_option(
+    regimen: RegimenEntry, static: _RegimenStatic, case: Case, prior: PriorExposure
+) -> Recommendation:
+    checks = _checks(regimen, static, prior)
+    flagged: list[ExposureCheck] = []
+    notes: list[ExposureCheck] = []
+    citations = list(static.citations)
+    based_on: list[str] = []
+    needs: set[str] = set()
+    for c in checks:
+        if c.status in _FLAGGED:
+            flagged.append(c)
+        elif c.status == CheckStatus.NOTE or c.name != "treatment_history":
+            notes.append(c)  # a clean treatment history goes without saying
+        citations += c.citations
+        based_on.append(c.finding)
+        needs.update(c.needs)
+    strength = strength_from_checks(flagged)
+    reason = " ".join(
+        [
+            f"{static.evidence_words} evidence; {_lead_text(static, case)}.",
+            *[f"{CHECK_TITLES[c.name]}: {c.reason}" for c in flagged + notes],
+        ]
     )
     return recommendation(
-        id=f"systemic.{regimen.id}",
+        id=static.recommendation_id,
         category=CATEGORY,
         statement=option_statement(regimen, strength, flagged),
         strength=strength,
-        reason=" ".join(parts),
+        reason=reason,
         rule=RULE_RELAPSE,
-        citations=citations,
-        based_on_findings=list(dict.fromkeys(c.finding for c in checks)),
-        inputs_used=sorted({n for c in checks for n in c.needs}),
-        evidence_gaps=_regimen_gaps(regimen),
-        details=regimen_details(regimen, case, checks),
+        citations=list(dict.fromkeys(citations)),
+        based_on_findings=list(dict.fromkeys(based_on)),
+        inputs_used=sorted(needs),
+        evidence_gaps=list(static.gaps),
+        details=_regimen_details(static, case, checks),
     )
 
 
@@ -907,17 +973,23 @@ def cardiac_summary(findings: Mapping[str, Finding]) -> tuple[str, list[str]]:
 VIT_POPULATION = "vit0910"
 
 
-def _vit_os_text(case: Case) -> str:
-    """The VIT-0910 overall-survival result with its evidence label (care.yaml), and whose
-    figure it is: the trial's population when it includes the patient, otherwise named as
-    another population's (``prognosis.population``)."""
-    fig = care_entries()[VIT_EVIDENCE].figures
-    check = check_population(case, VIT_POPULATION)
-    stats = (
+@per_entry
+def _vit_os_stats(evidence: CareEntry) -> str:
+    """The VIT-0910 overall-survival statistics in words (knowledge only)."""
+    fig = evidence.figures
+    return (
         f"adjusted hazard ratio for death {fig['os_adjusted_hazard_ratio']}, 95% CI "
         f"{fig['os_hr_ci_low']}-{fig['os_hr_ci_high']}, P={fig['os_p_value']}; SECONDARY: the "
         "final JCO 2021 statistics as quoted by PDQ 2025"
     )
+
+
+def _vit_os_text(case: Case) -> str:
+    """The VIT-0910 overall-survival result with its evidence label (care.yaml), and whose
+    figure it is: the trial's population when it includes the patient, otherwise named as
+    another population's (``prognosis.population``)."""
+    stats = _vit_os_stats(care_entries()[VIT_EVIDENCE])
+    check = check_population(case, VIT_POPULATION)
     if check.membership is Membership.MEMBER:
         return f"{stats}; population: {check.words()}"
     if check.membership is Membership.NOT_MEMBER:
@@ -968,7 +1040,9 @@ def relapse_overview(
             )
         ),
         based_on_findings=[F_ANTHRACYCLINE, F_CHEST_RT] if cardiac else [],
-        evidence_gaps=_gaps([care_entries()[VIT_EVIDENCE], *not_offered]),
+        evidence_gaps=[
+            g for e in (care_entries()[VIT_EVIDENCE], *not_offered) for g in _entry_gaps(e)
+        ],
         details={
             "options_in_order": [r.id for r in options],
             "order": "fit (not failed, exposure limits, relapse group), then evidence",
@@ -1034,6 +1108,7 @@ def metastatic_protocol(
     )
 
 
+@per_entry
 def _extrapolated_gap(r: RegimenEntry) -> EvidenceGap:
     return EvidenceGap(
         id=f"gap.{r.id}.extrapolated",
@@ -1110,30 +1185,44 @@ _STRENGTH_FIT = {
 }
 
 
-def fit_key(
-    regimen: RegimenEntry, rec: Recommendation, findings: Mapping[str, Finding]
-) -> tuple[int, int, int]:
+def _fit_key(static: _RegimenStatic, rec: Recommendation, favourable: bool) -> tuple[int, int, int]:
     """Order of the options: fit first (not failed, exposure limits respected), then the
-    relapse group (a favourable-group regimen first for a naive favourable patient), then
-    the evidence."""
-    group = findings.get(F_COG_GROUP)
-    favourable = group is not None and group.is_determined and group.value == "favourable"
-    matches = 0 if (regimen.for_anthracycline_alkylator_naive and favourable) else 1
-    return (_STRENGTH_FIT[rec.strength], matches, _regimen_static(regimen).evidence_rank)
+    relapse group (a favourable-group regimen first for a naive patient whose relapse group is
+    ``favourable``), then the evidence."""
+    matches = 0 if (static.naive and favourable) else 1
+    return (_STRENGTH_FIT[rec.strength], matches, static.evidence_rank)
+
+
+@dataclass(frozen=True)
+class _RelapseRegimens:
+    """The relapse regimens of one regimens table, offered or not (knowledge only)."""
+
+    offered: tuple[tuple[RegimenEntry, _RegimenStatic], ...]
+    not_offered: tuple[RegimenEntry, ...]
+
+
+@per_entry
+def _relapse_regimens(table: Table[RegimenEntry]) -> _RelapseRegimens:
+    relapse = [r for r in table if r.setting is RegimenSetting.RELAPSE]
+    return _RelapseRegimens(
+        offered=tuple((r, _regimen_static(r)) for r in relapse if r.offered_for_relapse),
+        not_offered=tuple(r for r in relapse if not r.offered_for_relapse),
+    )
 
 
 def systemic_recommendations(case: Case, findings: Mapping[str, Finding]) -> list[Recommendation]:
     """Systemic options for the case: relapse regimens, or first-line metastatic protocols."""
     if case.current_event is not None:
-        table = regimens()
-        relapse = [r for r in table if r.setting is RegimenSetting.RELAPSE]
-        offered = [r for r in relapse if r.offered_for_relapse]
+        relapse = _relapse_regimens(regimens())
         prior = prior_exposure(findings, case)
-        recs = {r.id: _relapse_option(r, case, prior) for r in offered}
-        options = sorted(offered, key=lambda r: fit_key(r, recs[r.id], findings))
-        not_offered = [r for r in relapse if not r.offered_for_relapse]
-        overview = relapse_overview(options, not_offered, case, findings)
-        return [overview] + [recs[r.id] for r in options]
+        ordered = sorted(
+            [(r, static, _relapse_option(r, static, case, prior)) for r, static in relapse.offered],
+            key=lambda option: _fit_key(option[1], option[2], prior.favourable),
+        )
+        overview = relapse_overview(
+            [r for r, _, _ in ordered], list(relapse.not_offered), case, findings
+        )
+        return [overview, *(rec for _, _, rec in ordered)]
     if case.diagnosis.distant_metastases:
         return metastatic_recommendations(case, findings)
     return []
