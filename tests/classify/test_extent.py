@@ -13,9 +13,17 @@ from typing import Any
 import pytest
 
 from rhabdo.case.io import parse_case
+from rhabdo.case.memo import assessment_scope
 from rhabdo.case.vocab import LesionCount, MetastaticSite
-from rhabdo.classify.extent import DIFFUSE_BY_NATURE, RecurrenceExtent, relapse_extent
+from rhabdo.classify.extent import (
+    DIFFUSE_BY_NATURE,
+    RecurrenceExtent,
+    case_event_extent,
+    event_extent,
+    relapse_extent,
+)
 from rhabdo.errors import CaseValidationError
+from rhabdo.recommend._facts import current_extent
 from rhabdo.results import FindingStatus
 
 
@@ -144,3 +152,34 @@ def test_no_event_is_not_applicable() -> None:
 def test_inconsistent_lesion_count_is_refused(site: dict[str, Any], field: str) -> None:
     with pytest.raises(CaseValidationError, match=field):
         _case(_ev([site]))
+
+
+# --- remembered once per assessment ---------------------------------------------------------
+
+
+def test_each_events_extent_is_remembered_per_case_and_event() -> None:
+    """Two cases and two events in one assessment scope each keep their own extent, equal to
+    the one worked out afresh; the finding and ``current_extent`` read the same answer."""
+    two = _case(_ev([{"extent": "local"}], "2021-06-01"), _ev([LUNG1, LUNG1], "2022-06-01"))
+    unknown = _case(_ev(None))
+    fresh = [event_extent(ev, f"events[{k}]") for k, ev in enumerate(two.events)]
+    with assessment_scope():
+        assert case_event_extent(two, 0).value is RecurrenceExtent.LOCAL
+        assert case_event_extent(unknown, 0).value is None
+        assert [case_event_extent(two, k).as_dict() for k in range(2)] == fresh
+        assert case_event_extent(two, 1) is case_event_extent(two, 1)
+        assert current_extent(two) is RecurrenceExtent.LOCALISED_METASTATIC
+        assert current_extent(unknown) is None
+        assert relapse_extent(two).details["events"][1]["value"] == "localised_metastatic"
+
+
+def test_a_remembered_extent_cannot_be_changed_through_what_it_hands_out() -> None:
+    case = _case(_ev(None))
+    with assessment_scope():
+        shown = case_event_extent(case, 0).as_dict()
+        shown["needs"].append("something else")
+        relapse_extent(case).details["events"][0]["candidates"].clear()
+        again = case_event_extent(case, 0)
+        assert again.needs == ("events[0].sites",)
+        assert again.candidates == tuple(e.value for e in RecurrenceExtent)
+        assert relapse_extent(case).needs == ["events[0].sites"]

@@ -589,3 +589,32 @@ def test_pappo_category_is_immutable_and_follows_each_case() -> None:
         unknown = pappo_category(make(histology=None))
         assert unknown == (None, ("diagnosis.histology",))
         assert alveolar[0] is not None and alveolar[0].startswith("alveolar")
+
+
+@pytest.mark.parametrize("pid", sorted(p.id for p in population_table()))
+def test_a_subgroup_reusing_its_parents_answer_reads_as_checked_alone(pid: str) -> None:
+    """Within an assessment a subgroup reuses its parent's remembered answer; it must equal
+    the answer worked out afresh, for members and non-members alike (and for a case with no
+    event), and never carry another case's reasons."""
+    cases = [
+        make(),
+        make(mets=["lung"], histology="alveolar", extents=("distant", "distant")),
+        make(kind="progression", event_date="2020-03-01", end=None),
+        make(histology=None, extents=None, start=None, end=None),
+    ]
+    no_event = make().model_copy(update={"events": []})
+    fresh = [check_population(c, pid) for c in [*cases, no_event]]
+    with assessment_scope():
+        for c in [*cases, no_event]:
+            for ancestor in lineage(pid)[:-1]:
+                check_population(c, ancestor.id)  # parents remembered first
+        assert [check_population(c, pid) for c in [*cases, no_event]] == fresh
+
+
+def test_a_subgroup_lists_its_cohorts_exclusions_first() -> None:
+    later = make(histology="alveolar")
+    later = later.model_copy(update={"events": [*later.events, *later.events]})
+    check = check_population(later, "pappo_1999.embryonal_stage1_or_group1.local")
+    assert check.membership is Membership.NOT_MEMBER
+    assert check.excluded_by[0].startswith("first relapse or progression; this is recurrence 2")
+    assert len(check.excluded_by) >= 2

@@ -21,8 +21,9 @@ indeterminate between the categories still possible, naming the fields that woul
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
+from rhabdo.case.memo import once_per_assessment
 from rhabdo.case.model import Case, DiseaseEvent, EventSite
 from rhabdo.case.vocab import Extent, LesionCount, MetastaticSite
 from rhabdo.results import Finding, determined, indeterminate, not_applicable
@@ -83,21 +84,55 @@ def _locoregional(extents: set[Extent]) -> RecurrenceExtent:
     return RecurrenceExtent.LOCAL if Extent.LOCAL in extents else RecurrenceExtent.REGIONAL
 
 
+class EventExtent(NamedTuple):
+    """One event's extent: its ``value``, or the ``candidates`` still possible and the case
+    fields (``needs``) that would decide; and the ``reason``."""
+
+    value: RecurrenceExtent | None = None
+    candidates: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The extent as ``relapse.extent`` details show it (the caller's own copy)."""
+        if self.value is not None:
+            return {"value": self.value.value, "reason": self.reason}
+        return {
+            "candidates": list(self.candidates),
+            "needs": list(self.needs),
+            "reason": self.reason,
+        }
+
+
+_ALL_EXTENTS = tuple(e.value for e in RecurrenceExtent)
+
+
 def event_extent(event: DiseaseEvent, path: str) -> dict[str, Any]:
     """One event's extent: ``value`` (or ``candidates`` + ``needs``) and its ``reason``."""
+    return _extent(event, path).as_dict()
+
+
+@once_per_assessment
+def case_event_extent(case: Case, index: int) -> EventExtent:
+    """The extent of ``case.events[index]``, worked out once per assessment (the
+    ``relapse.extent`` finding and the recommendations that follow it share it)."""
+    return _extent(case.events[index], f"events[{index}]")
+
+
+def _extent(event: DiseaseEvent, path: str) -> EventExtent:
     if not event.sites:
-        return {
-            "candidates": [e.value for e in RecurrenceExtent],
-            "needs": [f"{path}.sites"],
-            "reason": f"The sites of {path} are not recorded.",
-        }
+        return EventExtent(
+            candidates=_ALL_EXTENTS,
+            needs=(f"{path}.sites",),
+            reason=f"The sites of {path} are not recorded.",
+        )
     sites = list(enumerate(event.sites))
     extents = {s.extent for _, s in sites}
     distant = [(i, s) for i, s in sites if s.extent is Extent.DISTANT]
     near = _locoregional(extents - {Extent.DISTANT}) if extents - {Extent.DISTANT} else None
     if not distant:
         assert near is not None
-        return {"value": near.value, "reason": f"No distant site: {near.label} recurrence."}
+        return EventExtent(near, reason=f"No distant site: {near.label} recurrence.")
 
     diffuse = [
         f"{s.metastatic_site.label if s.metastatic_site else 'a distant site'}"
@@ -106,35 +141,35 @@ def event_extent(event: DiseaseEvent, path: str) -> dict[str, Any]:
         if never_local_target(s)
     ]
     if diffuse:
-        return {
-            "value": RecurrenceExtent.DISSEMINATED.value,
-            "reason": "Disseminated: " + ", ".join(dict.fromkeys(diffuse)) + ".",
-        }
+        return EventExtent(
+            RecurrenceExtent.DISSEMINATED,
+            reason="Disseminated: " + ", ".join(dict.fromkeys(diffuse)) + ".",
+        )
     organs = {s.metastatic_site for _, s in distant if s.metastatic_site is not None}
     organ_unknown = [i for i, s in distant if s.metastatic_site is None]
     if len(organs) >= 2:
         names = sorted(o.label for o in organs)
-        return {
-            "value": RecurrenceExtent.DISSEMINATED.value,
-            "reason": f"Disseminated: {len(organs)} distant organ systems ({', '.join(names)}).",
-        }
+        return EventExtent(
+            RecurrenceExtent.DISSEMINATED,
+            reason=f"Disseminated: {len(organs)} distant organ systems ({', '.join(names)}).",
+        )
     needs: list[str] = [f"{path}.sites[{i}].metastatic_site" for i in organ_unknown]
     counts = [s.lesion_multiplicity for _, s in distant]
     needs += [f"{path}.sites[{i}].lesions" for i, s in distant if s.lesion_multiplicity is None]
     organ = next(iter(organs)).label if organs else "an organ not recorded"
     if needs:
-        return {
-            "candidates": [
+        return EventExtent(
+            candidates=(
                 RecurrenceExtent.LOCALISED_METASTATIC.value,
                 RecurrenceExtent.DISSEMINATED.value,
-            ],
-            "needs": needs,
-            "reason": (
+            ),
+            needs=tuple(needs),
+            reason=(
                 f"Distant recurrence ({organ}): whether it is one lesion or a few in one organ "
                 "(localised) or disseminated needs the organ and the number of lesions of "
                 "every distant site."
             ),
-        }
+        )
     lesions = sum(
         s.lesion_count or (1 if s.lesion_multiplicity is LesionCount.SINGLE else 0)
         for _, s in distant
@@ -144,14 +179,14 @@ def event_extent(event: DiseaseEvent, path: str) -> dict[str, Any]:
         f"a few lesions{f' ({lesions} counted)' if lesions > 1 else ''}" if few else "one lesion"
     )
     with_near = f", with {near.label} disease" if near else ""
-    return {
-        "value": RecurrenceExtent.LOCALISED_METASTATIC.value,
-        "reason": (
+    return EventExtent(
+        RecurrenceExtent.LOCALISED_METASTATIC,
+        reason=(
             f"Localised metastatic: {described} in one organ ({organ}){with_near}; "
             "whether every lesion can be treated locally is the team's judgement "
             "(no published count defines 'a few')."
         ),
-    }
+    )
 
 
 def relapse_extent(case: Case) -> Finding:
@@ -162,8 +197,9 @@ def relapse_extent(case: Case) -> Finding:
         )
     per_event = []
     for k, ev in enumerate(case.events):
-        path = f"events[{k}]"
-        per_event.append({"event": k, "kind": ev.kind.value, **event_extent(ev, path)})
+        per_event.append(
+            {"event": k, "kind": ev.kind.value, **case_event_extent(case, k).as_dict()}
+        )
     latest = per_event[-1]
     k = len(case.events) - 1
     inputs = [f"events[{k}].sites"]

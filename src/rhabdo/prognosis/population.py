@@ -261,22 +261,26 @@ _FIRST = Characteristic.FIRST_EVENT
 
 def _histology_test(case: Case, allowed: frozenset[Histology], words: str) -> Test:
     h = case.diagnosis.histology
+    if h in allowed:
+        return Test(_H, True, words)
     if h is None:
         return Test(_H, None, words, ("diagnosis.histology",))
-    if h is Histology.RMS_NOS and Histology.RMS_NOS not in allowed:
+    if h is Histology.RMS_NOS:
         return Test(
             _H, None, f"{words} (RMS NOS: subtype not determined)", ("diagnosis.histology",)
         )
-    return Test(_H, h in allowed, f"{words}; this is {h.label}")
+    return Test(_H, False, f"{words}; this is {h.label}")
 
 
 def _metastatic_test(case: Case, wanted: bool) -> Test:
     m1 = metastatic_at_diagnosis(case)
     words = "metastatic at diagnosis" if wanted else "not metastatic at diagnosis"
+    if m1 is wanted:
+        return Test(_DX, True, words)
     if m1 is None:
         return Test(_DX, None, words, ("diagnosis.distant_metastases",))
     this = "metastatic" if m1 else "not metastatic"
-    return Test(_DX, m1 == wanted, f"{words}; this case was {this}")
+    return Test(_DX, False, f"{words}; this case was {this}")
 
 
 _INCLUSION_UNVERIFIED = Test(
@@ -293,16 +297,19 @@ def _metastatic_inclusion_test(case: Case) -> Test | None:
 
 def _event_kind_test(case: Case, kinds: frozenset[EventKind], words: str) -> Test:
     kind = case.events[0].kind
-    return Test(_FIRST, kind in kinds, f"{words}; this is a {kind.label}")
+    if kind in kinds:
+        return Test(_FIRST, True, words)
+    return Test(_FIRST, False, f"{words}; this is a {kind.label}")
 
 
 _FIRST_RECURRENCE = "first relapse or progression"
+_IS_FIRST_RECURRENCE = Test(_FIRST, True, _FIRST_RECURRENCE)
 
 
 def _first_recurrence_test(case: Case) -> Test:
     n = len(case.events)
     if n <= 1:
-        return Test(_FIRST, True, _FIRST_RECURRENCE)
+        return _IS_FIRST_RECURRENCE
     return Test(_FIRST, False, f"{_FIRST_RECURRENCE}; this is recurrence {n}")
 
 
@@ -555,31 +562,32 @@ def _restrictions(p: PopulationEntry) -> list[Restriction]:
 class _Plan:
     """Everything about checking one population that does not depend on the case."""
 
-    population_id: str
-    description: str
-    cohort: str | None
-    evidence: EvidenceStatus
-    era: str | None
+    parent: str | None
     restrictions: tuple[Restriction, ...]
-    conditions_on: tuple[Characteristic, ...]
+    """The population's own restrictions; its parent's are checked with the parent."""
     needs_event: bool
+    member: PopulationCheck
+    """The answer for a patient who meets every restriction."""
+    no_event: PopulationCheck
+    """The answer for a case with no event, when the population (or an ancestor) needs one."""
+
+
+_NO_EVENT = "built on patients with a relapse or progression; none is recorded"
 
 
 @cache
 def _plan(population_id: str) -> _Plan:
-    """The population's own and its ancestors' restrictions, the cohort's first (cached:
-    the knowledge never changes while the process runs)."""
+    """The population's own restrictions and its answers that do not depend on the case
+    (cached: the knowledge never changes while the process runs)."""
     chain = lineage(population_id)
-    restrictions: list[Restriction] = []
     chars: list[Characteristic] = []
     for p in chain:
-        own = _restrictions(p)
-        restrictions += own
-        chars += [c for _, cs in own for c in cs]
+        chars += [c for _, cs in _restrictions(p) for c in cs]
         chars += p.also_conditions_on
     target = chain[-1]
-    return _Plan(
+    member = PopulationCheck(
         population_id=target.id,
+        membership=Membership.MEMBER,
         description=target.description,
         cohort=chain[0].description if len(chain) > 1 else None,
         evidence=(
@@ -588,8 +596,11 @@ def _plan(population_id: str) -> _Plan:
             else EvidenceStatus.VERIFIED
         ),
         era=next((p.era for p in reversed(chain) if p.era), None),
-        restrictions=tuple(restrictions),
         conditions_on=tuple(dict.fromkeys(chars)),
+    )
+    return _Plan(
+        parent=target.parent,
+        restrictions=tuple(_restrictions(target)),
         needs_event=any(
             p.first_event_kinds
             or p.first_recurrence_only
@@ -598,50 +609,54 @@ def _plan(population_id: str) -> _Plan:
             or p.time_after_therapy
             for p in chain
         ),
+        member=member,
+        no_event=member._replace(
+            membership=Membership.NOT_MEMBER, excluded_by=(_NO_EVENT,), conditions_on=()
+        ),
     )
-
-
-_NO_EVENT = "built on patients with a relapse or progression; none is recorded"
 
 
 @once_per_assessment
 def check_population(case: Case, population_id: str) -> PopulationCheck:
-    """Whether this case belongs to ``population_id`` (and every ancestor of it)."""
+    """Whether this case belongs to ``population_id`` (and every ancestor of it).
+
+    A subgroup's members are the members of its parent who also meet the subgroup's own
+    restrictions, so the parent's answer (remembered within an assessment) is reused.
+    """
     plan = _plan(population_id)
+    if plan.needs_event and not case.events:
+        return plan.no_event
     excluded: list[str] = []
     undecided: list[str] = []
     needs: list[str] = []
-    conditions_on = plan.conditions_on
-    if plan.needs_event and not case.events:
-        excluded.append(_NO_EVENT)
-        conditions_on = ()
-    else:
-        for test, _ in plan.restrictions:
-            t = test(case)
-            if t is None or t.holds is True:
-                continue
-            if t.holds is False:
-                excluded.append(t.words)
-            else:
-                undecided.append(t.words)
-                needs += t.needs
-    if excluded:
-        membership = Membership.NOT_MEMBER
-    elif undecided:
-        membership = Membership.UNKNOWN
-    else:
-        membership = Membership.MEMBER
+    if plan.parent is not None:
+        parent = check_population(case, plan.parent)
+        excluded += parent.excluded_by
+        undecided += parent.undecided
+        needs += parent.needs
+    for test, _ in plan.restrictions:
+        t = test(case)
+        if t is None or t.holds is True:
+            continue
+        if t.holds is False:
+            excluded.append(t.words)
+        else:
+            undecided.append(t.words)
+            needs += t.needs
+    if not excluded and not undecided:
+        return plan.member
+    m = plan.member
     return PopulationCheck(
-        population_id=plan.population_id,
-        membership=membership,
-        description=plan.description,
-        cohort=plan.cohort,
-        evidence=plan.evidence,
-        era=plan.era,
+        population_id=m.population_id,
+        membership=Membership.NOT_MEMBER if excluded else Membership.UNKNOWN,
+        description=m.description,
+        cohort=m.cohort,
+        evidence=m.evidence,
+        era=m.era,
         excluded_by=tuple(excluded),
         undecided=tuple(undecided),
         needs=tuple(dict.fromkeys(needs)),
-        conditions_on=conditions_on,
+        conditions_on=m.conditions_on,
     )
 
 

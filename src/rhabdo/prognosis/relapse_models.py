@@ -50,7 +50,7 @@ from rhabdo.prognosis.population import (
     Membership,
     PopulationCheck,
     check_population,
-    figure_applies,
+    population_of,
 )
 from rhabdo.results import Finding, FindingStatus, determined, indeterminate, not_applicable
 
@@ -122,12 +122,15 @@ def _published(
 # --- shared inputs ---------------------------------------------------------------------------
 
 
+_DISTANT_TYPES = frozenset({RelapseType.METASTATIC, RelapseType.COMBINED})
+
+
 def metastatic_relapse(case: Case) -> bool | None:
     """Whether the first event involved a distant site (metastatic or combined relapse)."""
     f = relapse_type(case)
     if not f.is_determined:
         return None
-    return f.value in (RelapseType.METASTATIC.value, RelapseType.COMBINED.value)
+    return f.value in _DISTANT_TYPES
 
 
 def prior_radiotherapy(case: Case) -> bool | None:
@@ -376,6 +379,15 @@ def mazzoleni_2005(case: Case) -> ModelResult:
     )
 
 
+_PAPPO_RECURRENCE: dict[str, str] = {
+    RelapseType.LOCAL: "local",
+    RelapseType.REGIONAL: "regional",
+    RelapseType.METASTATIC: "distant",
+    RelapseType.COMBINED: "distant",
+}
+"""Pappo 1999's subgroups of embryonal stage 1 / group I by the type of recurrence."""
+
+
 def pappo_1999(case: Case) -> ModelResult:
     """Pappo 1999 5-year survival after first relapse by histology and initial stage/group."""
     pop = entry("pappo_1999.survival5.all")
@@ -402,15 +414,10 @@ def pappo_1999(case: Case) -> ModelResult:
     figures = [("5-year survival", e)]
     if key == "embryonal_stage1_or_group1":
         kind = relapse_type(case)
-        sub = {
-            RelapseType.LOCAL.value: "local",
-            RelapseType.REGIONAL.value: "regional",
-            RelapseType.METASTATIC.value: "distant",
-            RelapseType.COMBINED.value: "distant",
-        }
-        if kind.is_determined and kind.value in sub:
-            s = entry(f"pappo_1999.survival5.embryonal_stage1_group1_{sub[kind.value]}")
-            figures.append((f"{sub[kind.value]} recurrence", s))
+        sub = _PAPPO_RECURRENCE.get(kind.value) if kind.is_determined else None
+        if sub is not None:
+            s = entry(f"pappo_1999.survival5.embryonal_stage1_group1_{sub}")
+            figures.append((f"{sub} recurrence", s))
     return _published("pappo_1999", pop, figures, reason=f"{e.group}.")
 
 
@@ -440,7 +447,7 @@ def mattke_2009(case: Case) -> ModelResult:
         )
     cat: MattkeCategory = mattke_category(months)
     figures = [("4-year survival", entry(f"mattke_2009.survival4.{cat.value}"))]
-    if relapse_type(case).value == RelapseType.LOCAL.value:
+    if relapse_type(case).value == RelapseType.LOCAL:
         figures.append(("local relapse", entry(f"mattke_2009.survival4.local_{cat.value}")))
     if case.diagnosis.histology in EMBRYONAL_HISTOLOGIES:
         figures.append(("embryonal", entry(f"mattke_2009.survival4.embryonal_{cat.value}")))
@@ -484,7 +491,9 @@ def minn_2010(case: Case) -> ModelResult:
             reason="Progression within 120 days of the start of first-line therapy "
             "(study entry in Minn 2010; population was intermediate risk).",
         )
-    if refractory.status.value == "indeterminate" or (refractory.value is True and early is None):
+    if refractory.status is FindingStatus.INDETERMINATE or (
+        refractory.value is True and early is None
+    ):
         return _result(
             "minn_2010",
             applicable=None,
@@ -551,7 +560,7 @@ def arst0121(case: Case) -> ModelResult:
             needs=list(group.needs),
             reason="The COG relapse group (favourable or unfavourable) is not decided.",
         )
-    if group.value == CogRelapseGroup.FAVOURABLE.value:
+    if group.value == CogRelapseGroup.FAVOURABLE:
         return _published(
             "arst0121",
             ffs,
@@ -627,7 +636,7 @@ def apply_populations(case: Case, r: ModelResult) -> ModelResult:
     cohort = check_population(case, r["model"])
     # Only a computable model quotes figures as this patient's (the others show the cohort).
     quoted = _quoted_entries(r) if r["applicable"] is not False and r["computable"] else []
-    checks = [figure_applies(case, e.id) for e in quoted]
+    checks = [check_population(case, population_of(e)) for e in quoted]
     head = checks[0] if checks else cohort
     _mark_population(r, head)
     if r["applicable"] is False:

@@ -26,7 +26,7 @@ from rhabdo.case.vocab import (
     PrimarySite,
     RadiotherapyTarget,
 )
-from rhabdo.classify.extent import RecurrenceExtent, event_extent
+from rhabdo.classify.extent import RecurrenceExtent, case_event_extent
 from rhabdo.exposure.findings import unrecorded_radiotherapy
 from rhabdo.results import Finding
 
@@ -95,14 +95,12 @@ class Spread:
     UNKNOWN = "unknown"
 
 
-@once_per_assessment
 def current_extent(case: Case) -> RecurrenceExtent | None:
-    """The current event's extent (``relapse.extent``); None when it is not decided."""
-    event = current_event(case)
-    if event is None:
+    """The current event's extent (``relapse.extent``, remembered within an assessment);
+    None when it is not decided."""
+    if not case.events:
         return None
-    value = event_extent(event, current_event_path(case)).get("value")
-    return RecurrenceExtent(value) if value is not None else None
+    return case_event_extent(case, len(case.events) - 1).value
 
 
 def recurrence_spread(case: Case) -> str:
