@@ -16,9 +16,15 @@ import pytest
 from recommend_helpers import assert_well_formed, case, event
 
 from rhabdo.case.io import load_case
+from rhabdo.case.memo import assessment_scope
 from rhabdo.case.model import Case
 from rhabdo.recommend import trials as trials_module
-from rhabdo.recommend.trials import Matcher, summarise_matches, trial_recommendations
+from rhabdo.recommend.trials import (
+    Matcher,
+    summarise_matches,
+    trial_recommendations,
+    trial_triggers,
+)
 from rhabdo.results import Recommendation, Strength
 from rhabdo.trials.matcher import match_trials
 
@@ -165,3 +171,22 @@ def test_an_undecided_recruitment_check_is_listed_as_pending() -> None:
     )
     (shown,) = summarise_matches([m])["top"]  # type: ignore[misc]
     assert shown["pending"] == ["recruiting on the day judged"]
+
+
+def test_triggers_are_kept_per_case_within_an_assessment() -> None:
+    """The triggers are worked out once per assessment (trials and palliative care both ask):
+    each case in one scope gets its own, and the lists handed out are the caller's."""
+    unknown_end = case(first_line={"end_date": None})
+    twice = case(events=[event(date="2020-12-01"), event(date="2021-06-01")])
+    expected_unknown = ([], ["first_line.end_date", "events[0].date"])
+    expected_twice = trial_triggers(twice)
+    assert expected_twice[0] == ["2 recurrences or progressions"]
+    with assessment_scope():
+        first = trial_triggers(unknown_end)
+        assert first == expected_unknown
+        assert trial_triggers(twice) == expected_twice
+        first[0].append("tampered")
+        first[1].clear()
+        assert trial_triggers(unknown_end) == expected_unknown
+        assert trial_triggers(twice) == expected_twice
+    assert trial_triggers(unknown_end) == expected_unknown

@@ -1,11 +1,15 @@
 """Work the matcher shares: registry answers kept per process (per trial, day and country),
 the patient's age kept per matching run, and results built without re-validation.  Each
-shared answer must reach only its own trial and case, and what a caller is handed must be its
-own (changing it cannot reach the cache or another caller).  Synthetic trials and cases only."""
+shared answer must reach only its own trial and case, and what a caller is handed must be
+its own or frozen (changing it cannot reach the cache or another caller).  Synthetic trials
+and cases only."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import pickle
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,7 +22,8 @@ from rhabdo.trials.model import (
     Evidence,
     Trial,
     TrialPhase,
-    own_copy,
+    frozen_evidence,
+    frozen_result,
     phase_words,
     trusted_evidence,
     trusted_result,
@@ -64,37 +69,95 @@ def test_trusted_results_equal_model_construct() -> None:
         built.reason = "changed"  # type: ignore[misc]
 
 
-def test_own_copy_has_its_own_lists() -> None:
-    shared = trusted_result(
+def test_a_frozen_result_refuses_every_change_and_copies_as_its_own() -> None:
+    shared = frozen_result(
         "registry_conditions",
         "conditions studied include rhabdomyosarcoma",
         MET,
         "the trial studies rhabdomyosarcoma",
-        [trusted_evidence("conditions", ["Rhabdomyosarcoma"]), trusted_evidence("x", 1)],
+        [frozen_evidence("conditions", ["Rhabdomyosarcoma"]), frozen_evidence("x", 1)],
         [],
     )
-    mine = own_copy(shared)
-    assert mine == shared and mine is not shared
-    assert mine.evidence is not shared.evidence and mine.needs is not shared.needs
-    assert mine.evidence[0].value is not shared.evidence[0].value
-    mine.evidence[0].value.append("Asthma")  # type: ignore[union-attr]
-    mine.evidence.clear()
-    mine.needs.append("x")
-    assert shared.evidence[0].value == ["Rhabdomyosarcoma"] and shared.needs == []
+    before = shared.model_dump()
+    conditions = shared.evidence[0].value
+    assert isinstance(conditions, list)
+    changes: list[Callable[[], object]] = [
+        lambda: shared.evidence.append(shared.evidence[1]),
+        lambda: shared.evidence.clear(),
+        lambda: shared.evidence.pop(),
+        lambda: shared.evidence.__setitem__(0, shared.evidence[1]),
+        lambda: shared.evidence.__delitem__(0),
+        lambda: shared.needs.extend(["x"]),
+        lambda: shared.needs.insert(0, "x"),
+        lambda: shared.needs.__iadd__(["x"]),
+        lambda: conditions.append("Asthma"),
+        lambda: conditions.sort(),
+        lambda: conditions.reverse(),
+        lambda: conditions.remove("Rhabdomyosarcoma"),
+        lambda: conditions.__imul__(2),
+    ]
+    for change in changes:
+        with pytest.raises(TypeError):
+            change()
+    with pytest.raises(ValidationError):
+        shared.evidence = []  # type: ignore[misc]
+    assert shared.model_dump() == before
+    assert shared.model_dump(mode="json")["evidence"][0]["value"] == ["Rhabdomyosarcoma"]
+    # a copy is the caller's own: ordinary lists, changes stay in the copy
+    for mine in (
+        shared.model_copy(deep=True),
+        copy.deepcopy(shared),
+        pickle.loads(pickle.dumps(shared)),
+    ):
+        assert mine == shared
+        mine.evidence[0].value.append("Asthma")  # type: ignore[union-attr]
+        mine.needs.append("x")
+    assert shared.model_dump() == before
 
 
-def test_changing_a_registry_check_does_not_reach_the_next_caller() -> None:
+def test_changing_a_registry_check_is_refused_and_reaches_no_one() -> None:
     trial = _trial()
     first = screen(trial, ON, None)
-    for check in first:
-        check.evidence.clear()
-        check.needs.append("tampered")
-    (conditions_before,) = [c for c in screen(trial, ON, None) if "conditions" in c.criterion]
-    conditions_before.evidence[0].value.append("Asthma")  # type: ignore[union-attr]
+    first.clear()  # the list of checks is the caller's own
+    for check in screen(trial, ON, None):
+        with pytest.raises(TypeError):
+            check.evidence.clear()
+        with pytest.raises(TypeError):
+            check.needs.append("tampered")
+    (conditions,) = [c for c in screen(trial, ON, None) if "conditions" in c.criterion]
+    with pytest.raises(TypeError):
+        conditions.evidence[0].value.append("Asthma")  # type: ignore[union-attr]
     again = screen(trial, ON, None)
     assert [c.model_dump() for c in again] == [c.model_dump() for c in screen(_trial(), ON, None)]
     assert all(c.evidence and not c.needs for c in again)
     assert again[0].evidence[0].value == ["Rhabdomyosarcoma"]
+
+
+def test_matches_share_the_frozen_registry_checks_but_not_the_list() -> None:
+    trials = [_trial()]
+    first = match_trials(make_case(), trials)[0]
+    second = match_trials(make_case(patient__date_of_birth="1990-03-01"), trials)[0]
+    assert first.registry_checks is not second.registry_checks
+    assert [c.model_dump() for c in first.registry_checks] == [
+        c.model_dump() for c in second.registry_checks
+    ]
+    first.registry_checks.clear()
+    assert second.registry_checks
+    with pytest.raises(TypeError):
+        second.registry_checks[0].evidence.clear()
+
+
+def test_country_answers_are_frozen_too() -> None:
+    sites = [{"facility": "H", "city": "Madrid", "country": "Spain", "status": "RECRUITING"}]
+    for checks in (
+        screen(_trial(sites=sites), ON, "Spain"),
+        screen(_trial(sites=sites), ON, "Peru"),
+        screen(_trial(countries=["Spain"]), ON, "Spain"),
+    ):
+        country = checks[-1]
+        assert country.criterion == "registry_country"
+        with pytest.raises(TypeError):
+            country.evidence[0].value.append("x")  # type: ignore[union-attr]
 
 
 def test_registry_answers_follow_each_trial_and_day() -> None:
@@ -114,12 +177,11 @@ def test_registry_answers_follow_each_trial_and_day() -> None:
     assert in_spain[-1].outcome is MET and in_peru[-1].outcome is not MET
 
 
-def test_one_run_shares_a_check_between_trials_with_the_same_record() -> None:
-    cache: dict[int, Any] = {}
-    a = screen(_trial(registry_id="NCT99000201"), ON, None, cache)
-    b = screen(_trial(registry_id="NCT99000202"), ON, None, cache)
+def test_trials_with_the_same_record_share_one_check() -> None:
+    a = screen(_trial(registry_id="NCT99000201"), ON, None)
+    b = screen(_trial(registry_id="NCT99000202"), ON, None)
     assert a[0] is b[0]
-    assert a[0] is not screen(_trial(registry_id="NCT99000203"), ON, None)[0]
+    assert screen(_trial(registry_id="NCT99000203", conditions=["Asthma"]), ON, None)[0] is not a[0]
 
 
 def test_each_case_gets_its_own_age() -> None:

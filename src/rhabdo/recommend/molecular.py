@@ -91,7 +91,7 @@ def _value_at(case: Case, parts: tuple[str, ...]) -> Any:
         obj = getattr(obj, part, None)
         if obj is None:
             return None
-    return obj.value if isinstance(obj, Enum) else obj
+    return obj._value_ if isinstance(obj, Enum) else obj  # ``.value`` without its property
 
 
 def detected_genes(case: Case) -> set[str]:
@@ -127,7 +127,7 @@ def _applies(
     case: Case,
     detected: set[str],
 ) -> bool | None:
-    if detected & genes:
+    if not genes.isdisjoint(detected):
         return True
     if not conditions:
         return False
@@ -585,7 +585,9 @@ def molecular_recommendations(case: Case, findings: Mapping[str, Finding]) -> li
     recs += germline_recommendations(case)
     detected = detected_genes(case)
     for marker in _markers():
-        if _applies(marker.genes, marker.conditions, case, detected) is True:
+        # most entries are selected by a gene alone: skip those without a detected gene here
+        selectable = marker.conditions or not marker.genes.isdisjoint(detected)
+        if selectable and _applies(marker.genes, marker.conditions, case, detected) is True:
             recs.append(_option(marker, detected & marker.genes))
     recs.append(targeted_overview())
     return recs

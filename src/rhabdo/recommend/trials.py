@@ -10,10 +10,12 @@ verdicts are summarised here; otherwise the recommendation stands without matche
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
+from functools import cache
 from typing import Any
 
+from rhabdo.case.memo import once_per_assessment
 from rhabdo.case.model import Case
 from rhabdo.classify.extent import event_extent
 from rhabdo.recommend import _facts as facts
@@ -27,8 +29,10 @@ TOP_MATCHES = 5
 Matcher = Callable[[Case], list[Any]]
 
 
+@cache
 def default_matcher() -> Matcher | None:
-    """The trial matcher if the trials package provides one, else None (the hook)."""
+    """The trial matcher if the trials package provides one, else None (the hook).  What is
+    installed does not change while the process runs, so the answer is found once."""
     try:
         module = importlib.import_module("rhabdo.trials")
     except ImportError:
@@ -37,52 +41,60 @@ def default_matcher() -> Matcher | None:
     return matcher if callable(matcher) else None
 
 
-def _value(x: Any) -> Any:
-    if isinstance(x, Enum):
-        return x._value_  # what ``.value`` gives, without the enum property's detour
-    return getattr(x, "value", x)
+def _text(code: Any) -> str:
+    """The text of a code: an enum's value (read without the enum property's detour), another
+    object's ``value`` when it has one, else the object itself."""
+    if isinstance(code, Enum):
+        return str(code._value_)
+    return str(getattr(code, "value", code))
 
 
-def _pending_checks(m: Any) -> list[Any]:
-    """The registry checks of a match (conditions, recruitment, country) still undecided."""
-    return [
-        c
+def _shown(m: Any, verdict: str) -> dict[str, JsonValue]:
+    """One match as the summary shows it."""
+    trial = getattr(m, "trial", None)
+    # every item pending_count counts: the criteria, then the registry checks (e.g. whether
+    # the trial was open on the day judged) not yet decided
+    pending = [str(getattr(c, "requirement", c)) for c in getattr(m, "pending", [])]
+    pending += [
+        str(getattr(c, "requirement", c))
         for c in getattr(m, "registry_checks", [])
-        if str(_value(getattr(c, "outcome", ""))) == "not_enough_information"
+        if _text(getattr(c, "outcome", "")) == "not_enough_information"
     ]
+    return {
+        "registry_id": getattr(trial, "registry_id", None),
+        "title": getattr(trial, "title", None),
+        "phase": getattr(trial, "phase_label", None),
+        "verdict": verdict,
+        "pending_count": getattr(m, "pending_count", None),
+        "acronym": getattr(trial, "acronym", None),
+        "pending": pending,
+        "needs": list(getattr(m, "needs", [])),
+    }
 
 
-def summarise_matches(matches: list[Any]) -> dict[str, JsonValue]:
+def summarise_matches(matches: Sequence[Any]) -> dict[str, JsonValue]:
     """Counts per verdict and the first few matches, in the matcher's order."""
     counts: dict[str, int] = {}
     top: list[dict[str, JsonValue]] = []
     for m in matches:
-        verdict = str(_value(getattr(m, "verdict", "unknown")))
+        verdict = _text(getattr(m, "verdict", "unknown"))
         counts[verdict] = counts.get(verdict, 0) + 1
         if verdict != "excluded" and len(top) < TOP_MATCHES:
-            trial = getattr(m, "trial", None)
-            top.append(
-                {
-                    "registry_id": getattr(trial, "registry_id", None),
-                    "title": getattr(trial, "title", None),
-                    "phase": getattr(trial, "phase_label", None),
-                    "verdict": verdict,
-                    "pending_count": getattr(m, "pending_count", None),
-                    "acronym": getattr(trial, "acronym", None),
-                    # every item pending_count counts: the criteria, then the registry checks
-                    # (e.g. whether the trial was open on the day judged) not yet decided
-                    "pending": [
-                        str(getattr(c, "requirement", c))
-                        for c in [*getattr(m, "pending", []), *_pending_checks(m)]
-                    ],
-                    "needs": list(getattr(m, "needs", [])),
-                }
-            )
+            top.append(_shown(m, verdict))
     return {"counts": counts, "top": top, "total": len(matches)}
 
 
 def trial_triggers(case: Case) -> tuple[list[str], list[str]]:
-    """(triggers present, fields that would decide the ones not assessable)."""
+    """(triggers present, fields that would decide the ones not assessable); the lists are
+    the caller's own."""
+    present, unknown = _triggers(case)
+    return list(present), list(unknown)
+
+
+@once_per_assessment
+def _triggers(case: Case) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The trial triggers of a case, worked out once per assessment (the trial and the
+    palliative recommendations both ask); immutable, so every caller may share them."""
     present: list[str] = []
     unknown: list[str] = []
     spread = facts.recurrence_spread(case)
@@ -102,7 +114,7 @@ def trial_triggers(case: Case) -> tuple[list[str], list[str]]:
         unknown += ["first_line.end_date", "events[0].date"]
     if facts.metastatic_at_diagnosis(case):
         present.append("metastatic disease at diagnosis")
-    return present, unknown
+    return tuple(present), tuple(unknown)
 
 
 def trial_recommendations(
@@ -119,7 +131,7 @@ def trial_recommendations(
         details["matching"] = "trial matching is not available in this installation"
         tail = " Trial matching is not available here; search the registries."
     else:
-        summary = summarise_matches(list(match(case)))
+        summary = summarise_matches(match(case))
         details["matching"] = summary
         counts = summary["counts"]
         assert isinstance(counts, dict)

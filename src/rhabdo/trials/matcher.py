@@ -21,7 +21,6 @@ and is derived from the recorded events (see ``disease_settings``).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
 from collections.abc import Callable, Sequence
@@ -57,7 +56,7 @@ from rhabdo.trials.model import (
     trusted_evidence,
     trusted_result,
 )
-from rhabdo.trials.screen import ScreenCache, screen
+from rhabdo.trials.screen import registry_answers
 
 MET = CriterionOutcome.MET
 NOT_MET = CriterionOutcome.NOT_MET
@@ -73,7 +72,6 @@ class MatchContext:
     case: Case
     on: dt.date | None
     country: str | None = None
-    screened: ScreenCache = dataclasses.field(default_factory=dict)
 
     @cached_property
     def age(self) -> KnownAge | None:
@@ -693,7 +691,7 @@ def _match(ctx: MatchContext, cache: _Cache, trial: Trial) -> TrialMatch:
         if is_pending:
             pending += 1
             needs += result.needs
-    checks = screen(trial, ctx.on, ctx.country, ctx.screened)
+    checks = registry_answers(trial, ctx.on, ctx.country)
     for check in checks:
         if check.outcome is NOT_MET:
             unmet += 1
@@ -713,7 +711,7 @@ def _match(ctx: MatchContext, cache: _Cache, trial: Trial) -> TrialMatch:
         needs_review=trial.criteria.free_text,
         needs=sorted(set(needs)) if needs else [],
         unmet_count=unmet,
-        registry_checks=checks,
+        registry_checks=list(checks),
     )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, SupportsIndex, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 
@@ -471,19 +471,56 @@ def trusted_result(
     )
 
 
-def own_copy(result: CriterionResult) -> CriterionResult:
-    """A copy of a cached result for one caller: its lists are new, so changing them cannot
-    reach the cache or another caller.  Evidence with a list value is copied too; Evidence
-    with a single value is immutable and is shared."""
-    values = result.__dict__.copy()
-    values["evidence"] = [
-        _trusted(Evidence, {"field": e.field, "value": e.value.copy()})
-        if isinstance(e.value, list)
-        else e
-        for e in result.evidence
-    ]
-    values["needs"] = result.needs.copy()
-    return _trusted(CriterionResult, values)
+_Item = TypeVar("_Item")
+
+
+class FrozenList(list[_Item]):
+    """A list that refuses every change.
+
+    A result kept once per process and handed to every caller (a registry check) holds its
+    evidence, needs and list values in these, so that no caller can change what the next one
+    receives, and nothing has to be copied per caller.  It reads, compares and serialises as
+    the list it is; a copy (``copy.copy``, ``deepcopy``, ``model_copy(deep=True)``, pickling)
+    is an ordinary list the caller owns.
+    """
+
+    __slots__ = ()
+
+    def _refuse(self, *args: object, **kwargs: object) -> NoReturn:
+        raise TypeError("this list is shared by every caller and cannot be changed; copy it")
+
+    append = extend = insert = pop = remove = clear = sort = reverse = _refuse
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+
+    def __reduce__(self) -> tuple[type[list[_Item]], tuple[list[_Item]]]:
+        return list, (list(self),)
+
+    def __reduce_ex__(
+        self, protocol: SupportsIndex
+    ) -> tuple[type[list[_Item]], tuple[list[_Item]]]:
+        return self.__reduce__()
+
+
+def frozen_evidence(field: str, value: str | int | float | bool | list[str] | None) -> Evidence:
+    """Evidence that no caller can change (a list value is frozen): for shared results."""
+    if isinstance(value, list):
+        value = FrozenList(value)
+    return _trusted(Evidence, {"field": field, "value": value})
+
+
+def frozen_result(
+    criterion: str,
+    requirement: str,
+    outcome: CriterionOutcome,
+    reason: str,
+    evidence: list[Evidence],
+    needs: list[str],
+) -> CriterionResult:
+    """A result that no caller can change, so one object may serve every caller: frozen
+    fields, frozen lists, and evidence that must already be frozen (``frozen_evidence``)."""
+    return trusted_result(
+        criterion, requirement, outcome, reason, FrozenList(evidence), FrozenList(needs)
+    )
 
 
 @dataclass(slots=True)

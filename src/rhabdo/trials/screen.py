@@ -38,9 +38,8 @@ from rhabdo.trials.model import (
     Trial,
     TrialStatus,
     date_span,
-    own_copy,
-    trusted_evidence,
-    trusted_result,
+    frozen_evidence,
+    frozen_result,
 )
 
 MET = CriterionOutcome.MET
@@ -59,11 +58,9 @@ SCREEN_KEYS = (CONDITIONS, RECRUITMENT, PURPOSE, COUNTRY)
 def _result(
     key: str, requirement: str, outcome: CriterionOutcome, reason: str, evidence: list[Evidence]
 ) -> CriterionResult:
-    return trusted_result(key, requirement, outcome, reason, evidence, [])
-
-
-def _copied(answer: CriterionResult | None) -> CriterionResult | None:
-    return own_copy(answer) if answer is not None else None
+    """A registry answer: kept once per process and handed to every caller, so it is frozen
+    through and through (its lists refuse changes) and never needs copying."""
+    return frozen_result(key, requirement, outcome, reason, evidence, [])
 
 
 # --- conditions -------------------------------------------------------------------------------
@@ -153,7 +150,7 @@ def condition_scope(condition: str) -> ConditionScope:
 
 def check_conditions(trial: Trial) -> CriterionResult | None:
     """Whether the trial's conditions could include RMS; None when none are recorded."""
-    return _copied(_conditions_answer(tuple(trial.conditions)))
+    return _conditions_answer(tuple(trial.conditions))
 
 
 @lru_cache(maxsize=4096)
@@ -163,7 +160,7 @@ def _conditions_answer(conditions: tuple[str, ...]) -> CriterionResult | None:
         return None
     requirement = "conditions studied include rhabdomyosarcoma"
     scopes = {c: condition_scope(c) for c in conditions}
-    evidence = [trusted_evidence("conditions", list(conditions))]
+    evidence = [frozen_evidence("conditions", list(conditions))]
     covering = sorted(
         {
             s
@@ -240,7 +237,7 @@ def _status_words(record: RecruitmentRecord) -> str:
 
 def check_recruitment(trial: Trial, on: dt.date | None) -> CriterionResult:
     """Whether the trial was taking patients on ``on``, from its overall status and dates."""
-    return own_copy(_recruitment_answer(RecruitmentRecord.of(trial), on))
+    return _recruitment_answer(RecruitmentRecord.of(trial), on)
 
 
 @lru_cache(maxsize=4096)
@@ -248,12 +245,12 @@ def _recruitment_answer(record: RecruitmentRecord, on: dt.date | None) -> Criter
     """The recruitment check for one registry record and day (knowledge and a date: kept per
     process)."""
     requirement = "recruiting on the day judged" if on else "recruiting"
-    evidence = [trusted_evidence("overall status", record.status.value)]
+    evidence = [frozen_evidence("overall status", record.status.value)]
     if record.status_as_of:
-        evidence.append(trusted_evidence("status as of", record.status_as_of))
+        evidence.append(frozen_evidence("status as of", record.status_as_of))
     if record.start_date:
         kind = f" ({record.start_date_type.value.lower()})" if record.start_date_type else ""
-        evidence.append(trusted_evidence("start date" + kind, record.start_date))
+        evidence.append(frozen_evidence("start date" + kind, record.start_date))
     status = _status_words(record)
     if record.status in _CLOSED:
         why = f" ({record.why_stopped})" if record.why_stopped else ""
@@ -323,7 +320,7 @@ def _recruitment_answer(record: RecruitmentRecord, on: dt.date | None) -> Criter
 
 def check_purpose(trial: Trial) -> CriterionResult | None:
     """Whether the study treats the disease; None when type and purpose are not recorded."""
-    return _copied(_purpose_answer(trial.study_type, trial.primary_purpose))
+    return _purpose_answer(trial.study_type, trial.primary_purpose)
 
 
 @lru_cache(maxsize=256)
@@ -338,11 +335,11 @@ def _purpose_answer(
             requirement,
             NOT_MET,
             "an observational study: it offers no treatment",
-            [trusted_evidence("study type", study_type.value)],
+            [frozen_evidence("study type", study_type.value)],
         )
     if primary_purpose is None:
         return None
-    evidence = [trusted_evidence("primary purpose", primary_purpose.value)]
+    evidence = [frozen_evidence("primary purpose", primary_purpose.value)]
     if primary_purpose is PrimaryPurpose.TREATMENT:
         return _result(PURPOSE, requirement, MET, "primary purpose: treatment", evidence)
     words = primary_purpose.value.lower().replace("_", " ")
@@ -371,13 +368,13 @@ def check_country(trial: Trial, country: str) -> CriterionResult:
                 requirement,
                 NOT_MET,
                 f"no site in {country} (sites in {', '.join(listed) or 'no stated country'})",
-                [trusted_evidence("site countries", listed)],
+                [frozen_evidence("site countries", listed)],
             )
         names = [", ".join(p for p in (s.facility, s.city) if p) or "site" for s in here]
         open_here = [
             n for n, s in zip(names, here, strict=True) if s.status in (None, *_RECRUITING)
         ]
-        evidence = [trusted_evidence(f"sites in {country}", names)]
+        evidence = [frozen_evidence(f"sites in {country}", names)]
         if not open_here:
             return _result(
                 COUNTRY,
@@ -390,7 +387,7 @@ def check_country(trial: Trial, country: str) -> CriterionResult:
             COUNTRY, requirement, MET, f"{len(open_here)} site(s) in {country}", evidence
         )
     if trial.countries is not None:
-        evidence = [trusted_evidence("countries", list(trial.countries))]
+        evidence = [frozen_evidence("countries", list(trial.countries))]
         if any(c.casefold() == wanted for c in trial.countries):
             return _result(COUNTRY, requirement, MET, f"sites in {country}", evidence)
         return _result(
@@ -403,9 +400,6 @@ def check_country(trial: Trial, country: str) -> CriterionResult:
     return _result(COUNTRY, requirement, UNKNOWN, "the trial's countries are not recorded", [])
 
 
-#: For one matching run: id of a shared answer -> (that answer, the run's own copy of it).
-ScreenCache = dict[int, tuple[CriterionResult, CriterionResult]]
-
 #: (id of a trial, day judged, country) -> (that trial, its registry answers); see ``_answers``.
 _ANSWERS: dict[
     tuple[int, dt.date | None, str | None], tuple[Trial, tuple[CriterionResult, ...]]
@@ -413,11 +407,14 @@ _ANSWERS: dict[
 _ANSWERS_LIMIT = 65_536
 
 
-def _answers(trial: Trial, on: dt.date | None, country: str | None) -> tuple[CriterionResult, ...]:
-    """The registry answers for ``trial`` on ``on`` (and in ``country``), worked out once per
-    process: they read only the trial's record, which is knowledge and never changes once
-    validated.  Each is kept with its trial and compared by identity (as the per-assessment
-    memo does with cases), so another trial never receives them."""
+def registry_answers(
+    trial: Trial, on: dt.date | None, country: str | None
+) -> tuple[CriterionResult, ...]:
+    """Every registry check that applies to ``trial``, in the order of ``SCREEN_KEYS``, worked
+    out once per process: they read only the trial's record, which is knowledge and never
+    changes once validated, and they are frozen, so every caller is handed the same objects.
+    Each is kept with its trial and compared by identity (as the per-assessment memo does with
+    cases), so another trial never receives them."""
     key = (id(trial), on, country)
     hit = _ANSWERS.get(key)
     if hit is not None and hit[0] is trial:
@@ -435,22 +432,7 @@ def _answers(trial: Trial, on: dt.date | None, country: str | None) -> tuple[Cri
     return found
 
 
-def screen(
-    trial: Trial, on: dt.date | None, country: str | None, cache: ScreenCache | None = None
-) -> list[CriterionResult]:
-    """Every registry check that applies to ``trial``, in the order of ``SCREEN_KEYS``.
-
-    The answers depend only on the trial's record, the day judged and the country, so they
-    are worked out once per process and each caller gets its own copy.  ``cache`` (one per
-    matching run) keeps the run's copies, so thousands of trials sharing a status or a
-    condition list share one result within the run.
-    """
-    if cache is None:
-        cache = {}
-    out = []
-    for answer in _answers(trial, on, country):
-        hit = cache.get(id(answer))
-        if hit is None or hit[0] is not answer:
-            hit = cache[id(answer)] = (answer, own_copy(answer))
-        out.append(hit[1])
-    return out
+def screen(trial: Trial, on: dt.date | None, country: str | None) -> list[CriterionResult]:
+    """Every registry check that applies to ``trial``, in the order of ``SCREEN_KEYS`` (see
+    ``registry_answers``); the list is the caller's, the frozen answers in it are shared."""
+    return list(registry_answers(trial, on, country))
