@@ -90,7 +90,21 @@ def order_recommendations(recommendations: list[Recommendation]) -> list[Recomme
 
 
 def recommend(case: Case, findings: Mapping[str, Finding]) -> list[Recommendation]:
-    """Every recommendation for ``case``, each with its reason, citations and evidence gaps."""
+    """Every recommendation for ``case``, each with its reason, citations and evidence gaps.
+
+    The post-passes run in one go over each recommendation, in this order: doses (which may
+    make an option *caution*), the histology hold, the caution wording; a recommendation they
+    change is copied once."""
+    # imported here, like the category rules, so importing this package does no work
+    from rhabdo.exposure.dosing import dosing_inputs
+    from rhabdo.recommend._build import Changes, finished
+    from rhabdo.recommend.dosing import add_doses
+    from rhabdo.recommend.histology import add_condition, condition_of, histology_hold
+    from rhabdo.recommend.wording import add_caution
+
+    dosing = dosing_inputs(case)  # read once per case, not once per regimen
+    hold = histology_hold(case)
+    condition = condition_of(hold) if hold.held else None
     out: list[Recommendation] = []
     for category, rule in category_rules():
         for rec in rule(case, findings):
@@ -99,11 +113,10 @@ def recommend(case: Case, findings: Mapping[str, Finding]) -> list[Recommendatio
                     f"{rec.id}: produced by the {category.value} rule with category "
                     f"{rec.category.value}"
                 )
-            out.append(rec)
-    # imported here, like the category rules, so importing this package does no work
-    from rhabdo.recommend.dosing import attach_doses
-    from rhabdo.recommend.histology import apply_histology_hold
-    from rhabdo.recommend.wording import lead_with_caution
-
-    held = apply_histology_hold(case, attach_doses(case, out))
-    return order_recommendations(lead_with_caution(held))
+            changes: Changes = {}
+            add_doses(rec, case, dosing, changes)
+            if condition is not None:
+                add_condition(rec, condition, changes)
+            add_caution(rec, changes)
+            out.append(finished(rec, changes))
+    return order_recommendations(out)

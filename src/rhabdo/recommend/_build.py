@@ -4,16 +4,41 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import cache
+from typing import TypedDict
 
 from rhabdo.knowledge.base import KnowledgeEntry
 from rhabdo.results import (
+    DoseRuleApplied,
     EvidenceGap,
     JsonValue,
+    PatientDose,
     Recommendation,
     RecommendationCategory,
     Strength,
     recommendation,
 )
+
+
+class Changes(TypedDict, total=False):
+    """What the post-passes (doses, histology hold, wording) change in one recommendation.
+
+    Each pass reads a field as the passes before it left it (``changes.get(name, rec.name)``)
+    and records its own change here, so a recommendation the passes change is copied once, at
+    the end (``finished``), and one they leave alone is not copied at all."""
+
+    strength: Strength
+    statement: str
+    reason: str
+    citations: list[str]
+    inputs_used: list[str]
+    details: dict[str, JsonValue]
+    doses: list[PatientDose]
+    supportive_care: list[DoseRuleApplied]
+
+
+def finished(rec: Recommendation, changes: Changes) -> Recommendation:
+    """``rec`` with ``changes`` applied (``rec`` itself when there are none)."""
+    return rec.model_copy(update=changes) if changes else rec
 
 
 def citations_of(entries: Iterable[KnowledgeEntry], extra: Iterable[str] = ()) -> list[str]:

@@ -14,6 +14,7 @@ from functools import cache
 from rhabdo.case.model import Case
 from rhabdo.exposure.dosing import DosingInputs, dosing_inputs, regimen_doses, supportive_care
 from rhabdo.knowledge.treatment import RegimenEntry, regimens
+from rhabdo.recommend._build import Changes, finished
 from rhabdo.results import (
     DoseRuleApplied,
     GateStatus,
@@ -46,17 +47,18 @@ def _supportive_care(regimen_id: str) -> tuple[DoseRuleApplied, ...]:
     return tuple(supportive_care(regimens()[regimen_id]))
 
 
-def with_doses(
-    rec: Recommendation, case: Case, inputs: DosingInputs | None = None
-) -> Recommendation:
-    """``rec`` with this patient's doses and the regimen's supportive care, if it is a regimen.
+def add_doses(
+    rec: Recommendation, case: Case, inputs: DosingInputs | None, changes: Changes
+) -> None:
+    """Record in ``changes`` this patient's doses and the regimen's supportive care, if ``rec``
+    is a regimen, with the organ-function gates' effect on its strength, reason and citations.
 
     ``inputs`` are the case's ``dosing_inputs`` when the caller has them already."""
     regimen = _regimen_for(rec)
     if regimen is None:
-        return rec
+        return
     doses = regimen_doses(regimen, case, inputs)
-    strength = rec.strength
+    strength = changes.get("strength", rec.strength)
     outside = []
     for d in doses:
         for g in d.gates:
@@ -66,20 +68,30 @@ def with_doses(
             outside.append(f"{d.agent}: {g.reason}")
             if _RANK[worse] > _RANK[strength]:
                 strength = worse
-    update: dict[str, object] = {
-        "doses": doses,
-        "supportive_care": list(_supportive_care(regimen.id)),
-    }
+    changes["doses"] = doses
+    changes["supportive_care"] = list(_supportive_care(regimen.id))
     if outside:
-        update["strength"] = strength
-        update["reason"] = rec.reason + " Organ function: " + " ".join(outside)
-        update["citations"] = list(
+        changes["strength"] = strength
+        changes["reason"] = (
+            changes.get("reason", rec.reason) + " Organ function: " + " ".join(outside)
+        )
+        changes["citations"] = list(
             dict.fromkeys(
-                rec.citations
+                changes.get("citations", rec.citations)
                 + [c for d in doses for g in d.gates if g.status in _WORSE for c in g.citations]
             )
         )
-    return rec.model_copy(update=update)
+
+
+def with_doses(
+    rec: Recommendation, case: Case, inputs: DosingInputs | None = None
+) -> Recommendation:
+    """``rec`` with this patient's doses and the regimen's supportive care, if it is a regimen.
+
+    ``inputs`` are the case's ``dosing_inputs`` when the caller has them already."""
+    changes: Changes = {}
+    add_doses(rec, case, inputs, changes)
+    return finished(rec, changes)
 
 
 def attach_doses(case: Case, recommendations: list[Recommendation]) -> list[Recommendation]:

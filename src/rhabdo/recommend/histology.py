@@ -25,6 +25,7 @@ from rhabdo.case.memo import once_per_assessment
 from rhabdo.case.model import Case
 from rhabdo.case.vocab import MetastaticSite, MutationStatus
 from rhabdo.recommend import _facts as facts
+from rhabdo.recommend._build import Changes, finished
 from rhabdo.recommend.knowledge import care_entries
 from rhabdo.recommend.wording import CAUTION
 from rhabdo.results import (
@@ -224,7 +225,7 @@ def rms_directed(rec: Recommendation) -> bool:
 
 
 @dataclass(frozen=True)
-class _Condition:
+class Condition:
     """What the hold adds to every option it makes conditional (the same for each of a case)."""
 
     reason: str
@@ -232,8 +233,8 @@ class _Condition:
     inputs: tuple[str, ...]
 
 
-def _condition(hold: HistologyHold) -> _Condition:
-    return _Condition(
+def condition_of(hold: HistologyHold) -> Condition:
+    return Condition(
         reason=" Conditional on histology: " + "; ".join(hold.triggers) + " (biopsy first).",
         citations=tuple(care_entries()["care.histology_first"].citations),
         inputs=hold.inputs,
@@ -251,24 +252,37 @@ def _conditional_statement(statement: str) -> str:
     return statement
 
 
-def _made_conditional(rec: Recommendation, condition: _Condition) -> Recommendation:
-    if not rms_directed(rec) or rec.strength is Strength.AVOID:
-        return rec
-    return rec.model_copy(
-        update={
-            "strength": Strength.CONSIDER if rec.strength is Strength.RECOMMENDED else rec.strength,
-            "statement": _conditional_statement(rec.statement),
-            "reason": rec.reason + condition.reason,
-            "citations": list(dict.fromkeys([*rec.citations, *condition.citations])),
-            "inputs_used": list(dict.fromkeys([*rec.inputs_used, *condition.inputs])),
-            "details": {**rec.details, "conditional_on": "histology_confirms_recurrent_rms"},
-        }
+def add_condition(rec: Recommendation, condition: Condition, changes: Changes) -> None:
+    """Record in ``changes`` what makes ``rec`` conditional on the biopsy, if it is an
+    RMS-directed option (and not one to avoid): never *recommended*, statement prefixed."""
+    strength = changes.get("strength", rec.strength)
+    if strength is Strength.AVOID or not rms_directed(rec):
+        return
+    if strength is Strength.RECOMMENDED:
+        changes["strength"] = Strength.CONSIDER
+    changes["statement"] = _conditional_statement(changes.get("statement", rec.statement))
+    changes["reason"] = changes.get("reason", rec.reason) + condition.reason
+    changes["citations"] = list(
+        dict.fromkeys([*changes.get("citations", rec.citations), *condition.citations])
     )
+    changes["inputs_used"] = list(
+        dict.fromkeys([*changes.get("inputs_used", rec.inputs_used), *condition.inputs])
+    )
+    changes["details"] = {
+        **changes.get("details", rec.details),
+        "conditional_on": "histology_confirms_recurrent_rms",
+    }
+
+
+def _made_conditional(rec: Recommendation, condition: Condition) -> Recommendation:
+    changes: Changes = {}
+    add_condition(rec, condition, changes)
+    return finished(rec, changes)
 
 
 def make_conditional(rec: Recommendation, hold: HistologyHold) -> Recommendation:
     """``rec`` shown as conditional on the biopsy: never *recommended*, statement prefixed."""
-    return _made_conditional(rec, _condition(hold))
+    return _made_conditional(rec, condition_of(hold))
 
 
 def apply_histology_hold(case: Case, recs: Sequence[Recommendation]) -> list[Recommendation]:
@@ -276,5 +290,5 @@ def apply_histology_hold(case: Case, recs: Sequence[Recommendation]) -> list[Rec
     hold = histology_hold(case)
     if not hold.held:
         return list(recs)
-    condition = _condition(hold)
+    condition = condition_of(hold)
     return [_made_conditional(r, condition) for r in recs]

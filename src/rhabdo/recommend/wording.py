@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rhabdo.recommend._build import Changes, finished
 from rhabdo.results import Recommendation, Strength
 
 CAUTION = "Caution — "
@@ -41,11 +42,21 @@ def caution_statement(statement: str) -> str:
     return CAUTION + condition + _WEIGH + _drop_consider(statement)
 
 
+def add_caution(rec: Recommendation, changes: Changes) -> None:
+    """Record in ``changes`` a statement that leads with the caution, if ``rec`` is (now) a
+    *caution* option whose statement does not."""
+    if changes.get("strength", rec.strength) is not Strength.CAUTION:
+        return
+    statement = changes.get("statement", rec.statement)
+    if not statement.startswith(CAUTION):
+        changes["statement"] = caution_statement(statement)
+
+
 def lead_with_caution(recs: Sequence[Recommendation]) -> list[Recommendation]:
     """Every *caution* recommendation with a statement that leads with the caution."""
     out: list[Recommendation] = []
     for r in recs:
-        if r.strength is Strength.CAUTION and not r.statement.startswith(CAUTION):
-            r = r.model_copy(update={"statement": caution_statement(r.statement)})
-        out.append(r)
+        changes: Changes = {}
+        add_caution(r, changes)
+        out.append(finished(r, changes))
     return out
