@@ -89,20 +89,22 @@ class TreatmentHistory:
     agents: dict[ChemotherapyAgent, AgentProfile] = field(default_factory=dict)
 
     @cached_property
-    def _failed(self) -> tuple[LineProfile, ...]:
+    def failed(self) -> tuple[LineProfile, ...]:
+        """The lines the disease progressed or relapsed on (asked for every regimen: the
+        history is immutable, so they are picked out once)."""
         return tuple(line for line in self.lines if line.failed is True)
 
     @cached_property
-    def _unclear(self) -> tuple[LineProfile, ...]:
+    def unclear(self) -> tuple[LineProfile, ...]:
+        """The lines where the record cannot tell (picked out once, like ``failed``)."""
         return tuple(line for line in self.lines if line.failed is None)
 
     def failed_lines(self) -> list[LineProfile]:
-        """The lines the disease progressed or relapsed on (asked for every regimen: the
-        history is immutable, so they are picked out once)."""
-        return list(self._failed)
+        """``failed`` as a list of the caller's own."""
+        return list(self.failed)
 
     def unclear_lines(self) -> list[LineProfile]:
-        return list(self._unclear)
+        return list(self.unclear)
 
     def given(self, agent: ChemotherapyAgent) -> bool | None:
         """Whether ``agent`` was given; None when the history is not recorded."""

@@ -152,7 +152,7 @@ def figure_groups(case: Case, trial: TrialResult, outcomes: Sequence[Outcome]) -
 def sets_text(case: Case, trial: TrialResult, sets: Sequence[FigureSet]) -> str:
     """``trial_text`` of figures already grouped (``figure_sets``)."""
     return f"{trial.name}: " + "; ".join(
-        _set_text(fs, population_view(case, fs.population_id)) for fs in sets
+        [_set_text(fs, population_view(case, fs.population_id)) for fs in sets]
     )
 
 

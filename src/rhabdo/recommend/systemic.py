@@ -171,7 +171,6 @@ def _history_check(
     agents: frozenset[ChemotherapyAgent], history: TreatmentHistory
 ) -> ExposureCheck:
     name = "treatment_history"
-    cite = [INTERVAL_CITATION]
     if not history.known:
         return ExposureCheck(
             name,
@@ -181,7 +180,7 @@ def _history_check(
             F_AGENTS,
             needs=["first_line"],
         )
-    failed = history.failed_lines()
+    failed = history.failed
     for line in failed:
         if agents and agents <= line.agents:
             return ExposureCheck(
@@ -191,7 +190,7 @@ def _history_check(
                 f"contained all of its agents ({_agent_words(agents)}). A recurrence counts as "
                 f"failure of a line when it came {history.interval_source}.",
                 F_AGENTS,
-                cite,
+                [INTERVAL_CITATION],
             )
     for line in failed:
         shared = agents & line.agents
@@ -202,26 +201,28 @@ def _history_check(
                 f"{_first_upper(line.why_failed(history.interval_months))}; this regimen repeats "
                 f"{_agent_words(shared)} from it.",
                 F_AGENTS,
-                cite,
+                [INTERVAL_CITATION],
             )
-    unclear = [
-        line
-        for line in history.unclear_lines()
-        if agents and (agents <= line.agents or len(agents & line.agents) >= 2)
-    ]
-    if unclear:
-        line = unclear[0]
+    unclear = next(
+        (
+            line
+            for line in history.unclear
+            if agents and (agents <= line.agents or len(agents & line.agents) >= 2)
+        ),
+        None,
+    )
+    if unclear is not None:
         return ExposureCheck(
             name,
             CheckStatus.INDETERMINATE,
-            f"Whether the disease came back on {line.name} (which contained "
-            f"{_agent_words(agents & line.agents)}) cannot be told from its dates or response.",
+            f"Whether the disease came back on {unclear.name} (which contained "
+            f"{_agent_words(agents & unclear.agents)}) cannot be told from its dates or response.",
             F_AGENTS,
-            cite,
+            [INTERVAL_CITATION],
             needs=[
-                f"{line.path}.start_date",
-                f"{line.path}.end_date",
-                f"{line.path}.best_response",
+                f"{unclear.path}.start_date",
+                f"{unclear.path}.end_date",
+                f"{unclear.path}.best_response",
             ],
         )
     given = agents.intersection(history.agents)
@@ -905,25 +906,23 @@ def _relapse_option(
 ) -> Recommendation:
     checks = _checks(regimen, static, prior)
     flagged: list[ExposureCheck] = []
-    notes: list[ExposureCheck] = []
+    said_first = [f"{static.evidence_words} evidence; {_lead_text(static, case)}."]
+    said_after: list[str] = []
     citations = list(static.citations)
     based_on: list[str] = []
     needs: set[str] = set()
     for c in checks:
         if c.status in _FLAGGED:
             flagged.append(c)
+            said_first.append(f"{CHECK_TITLES[c.name]}: {c.reason}")
         elif c.status == CheckStatus.NOTE or c.name != "treatment_history":
-            notes.append(c)  # a clean treatment history goes without saying
+            # a clean treatment history goes without saying
+            said_after.append(f"{CHECK_TITLES[c.name]}: {c.reason}")
         citations += c.citations
         based_on.append(c.finding)
         needs.update(c.needs)
     strength = strength_from_checks(flagged)
-    reason = " ".join(
-        [
-            f"{static.evidence_words} evidence; {_lead_text(static, case)}.",
-            *[f"{CHECK_TITLES[c.name]}: {c.reason}" for c in flagged + notes],
-        ]
-    )
+    reason = " ".join(said_first + said_after)
     return recommendation(
         id=static.recommendation_id,
         category=CATEGORY,
