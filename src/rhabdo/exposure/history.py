@@ -19,6 +19,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache, cached_property
+from typing import NamedTuple
 
 from rhabdo.case.model import Case, DiseaseEvent, TreatmentLine
 from rhabdo.case.vocab import ChemotherapyAgent, TreatmentResponse
@@ -44,9 +45,11 @@ class Relation(StrEnum):
 FAILED_RELATIONS = frozenset({Relation.DURING, Relation.SOON_AFTER})
 
 
-@dataclass(frozen=True)
-class LineProfile:
-    """One treatment line: its agents, dates, response and the recurrences relative to it."""
+class LineProfile(NamedTuple):
+    """One treatment line: its agents, dates, response and the recurrences relative to it.
+
+    Like ``AgentProfile``, an immutable tuple: several are made for every case, and a tuple is
+    made at a third of the cost of a frozen dataclass."""
 
     path: str
     protocol: str | None
@@ -71,8 +74,7 @@ class LineProfile:
         return f"the disease came back within {interval_months:g} months of the end of {self.name}"
 
 
-@dataclass(frozen=True)
-class AgentProfile:
+class AgentProfile(NamedTuple):
     agent: ChemotherapyAgent
     lines: tuple[str, ...]
     last_given: dt.date | None

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from rhabdo.case.memo import once_per_assessment
 from rhabdo.case.model import Case
@@ -32,9 +33,10 @@ def outcome_text(outcome: Outcome) -> str:
     return outcome.text()
 
 
-@dataclass(frozen=True)
-class PopulationView:
-    """One population checked for this case, with the words every figure text of it uses."""
+class PopulationView(NamedTuple):
+    """One population checked for this case, with the words every figure text of it uses
+    (an immutable tuple: shared within the assessment, and cheaper to make than a frozen
+    dataclass)."""
 
     check: PopulationCheck
     words: str

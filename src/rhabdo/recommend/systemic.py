@@ -39,7 +39,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from rhabdo.case.model import Case
 from rhabdo.case.vocab import ChemotherapyAgent, Sex
@@ -281,12 +281,12 @@ def check_naive_fit(
     return ExposureCheck(name, CheckStatus.OK, text, F_COG_GROUP)
 
 
-@dataclass(frozen=True)
-class PriorTotal:
+class PriorTotal(NamedTuple):
     """A prior cumulative total checked against the verified thresholds of one kind.
 
     This part is the same for every regimen of a case; ``against`` adds the regimen's own part
-    (how many of its cycles would reach the next threshold) and the text that follows."""
+    (how many of its cycles would reach the next threshold) and the text that follows.  An
+    immutable tuple (made for every case, and cheaper to make than a frozen dataclass)."""
 
     name: str
     finding_id: str
@@ -508,8 +508,7 @@ def check_ifosfamide(
     return _ifosfamide_check(regimen, static, _ifosfamide_prior(findings, case))
 
 
-@dataclass(frozen=True)
-class _GonadalAdvice:
+class _GonadalAdvice(NamedTuple):
     """The alkylator-load check of a patient who is not male: the same for every regimen."""
 
     reason: str
