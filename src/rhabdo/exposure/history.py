@@ -16,7 +16,7 @@ Unknown is never "no": a line whose dates do not place the recurrence relative t
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache, cached_property
 from typing import NamedTuple
@@ -88,7 +88,26 @@ class TreatmentHistory:
     interval_months: float
     interval_source: str
     lines: tuple[LineProfile, ...] = ()
-    agents: dict[ChemotherapyAgent, AgentProfile] = field(default_factory=dict)
+
+    @cached_property
+    def agents(self) -> dict[ChemotherapyAgent, AgentProfile]:
+        """Each agent given, in agent order, with the lines that held it (worked out when
+        first asked: the systemic checks need only ``given_agents`` and ``failed_agents``)."""
+        holding: dict[ChemotherapyAgent, list[LineProfile]] = {}
+        for line in self.lines:
+            for agent in line.agents:
+                holding.setdefault(agent, []).append(line)
+        return {agent: _agent_profile(agent, holding[agent]) for agent in sorted(holding)}
+
+    @cached_property
+    def given_agents(self) -> frozenset[ChemotherapyAgent]:
+        """Every agent of every line."""
+        return frozenset().union(*(line.agents for line in self.lines))
+
+    @cached_property
+    def failed_agents(self) -> frozenset[ChemotherapyAgent]:
+        """The agents of the lines the disease came back on (those with ``failed_on``)."""
+        return frozenset().union(*(line.agents for line in self.failed))
 
     @cached_property
     def failed(self) -> tuple[LineProfile, ...]:
@@ -110,7 +129,7 @@ class TreatmentHistory:
 
     def given(self, agent: ChemotherapyAgent) -> bool | None:
         """Whether ``agent`` was given; None when the history is not recorded."""
-        if agent in self.agents:
+        if agent in self.given_agents:
             return True
         return False if self.known else None
 
@@ -185,15 +204,9 @@ def treatment_history(case: Case) -> TreatmentHistory:
     """The profile of every line and agent given, with recurrences placed against each line."""
     interval = threshold(INTERVAL_ENTRY)
     paths = line_paths(case)
-    lines = tuple(_line_profile(p, line, case.events, interval) for p, line in paths)
-    holding: dict[ChemotherapyAgent, list[LineProfile]] = {}
-    for line in lines:
-        for agent in line.agents:
-            holding.setdefault(agent, []).append(line)
     return TreatmentHistory(
         known=bool(paths),
         interval_months=interval,
         interval_source=_interval_source(interval),
-        lines=lines,
-        agents={agent: _agent_profile(agent, holding[agent]) for agent in sorted(holding)},
+        lines=tuple(_line_profile(p, line, case.events, interval) for p, line in paths),
     )

@@ -225,14 +225,17 @@ def _history_check(
                 f"{unclear.path}.best_response",
             ],
         )
-    given = agents.intersection(history.agents)
+    given = agents & history.given_agents
     if not given:
         return ExposureCheck(name, CheckStatus.OK, "None of its agents given before.", F_AGENTS)
-    failed_with = frozenset(a for a in given if history.agents[a].failed_on)
+    failed_with = given & history.failed_agents
     text = f"Already given: {_agent_words(given)}"
     if failed_with:
         text += f" ({_agent_words(failed_with)} part of a line the disease came back on)"
     return ExposureCheck(name, CheckStatus.NOTE, text + ".", F_AGENTS)
+
+
+_ANTHRACYCLINES_AND_ALKYLATORS = frozenset(ANTHRACYCLINES + ALKYLATORS)
 
 
 def check_naive_fit(
@@ -253,7 +256,7 @@ def check_naive_fit(
             F_AGENTS,
             needs=["first_line"],
         )
-    prior = frozenset(a for a in history.agents if a in ANTHRACYCLINES or a in ALKYLATORS)
+    prior = history.given_agents & _ANTHRACYCLINES_AND_ALKYLATORS
     if prior:
         return ExposureCheck(
             name,
