@@ -877,7 +877,12 @@ def option_statement(
     """The option's statement, led by its strength: 'Do not offer X' (avoid), 'Caution — X,
     only after weighing ...' (caution; never 'Consider', so it cannot read as a suggestion), or
     'Consider X' -- then the regimen's summary."""
-    summary = _regimen_static(regimen).summary
+    return _statement(regimen, _regimen_static(regimen).summary, strength, flagged)
+
+
+def _statement(
+    regimen: RegimenEntry, summary: str, strength: Strength, flagged: list[ExposureCheck]
+) -> str:
     if strength is Strength.AVOID:
         return f"Do not offer {regimen.name}. {summary}"
     if strength is Strength.CAUTION:
@@ -928,7 +933,7 @@ def _relapse_option(
     return recommendation(
         id=static.recommendation_id,
         category=CATEGORY,
-        statement=option_statement(regimen, strength, flagged),
+        statement=_statement(regimen, static.summary, strength, flagged),
         strength=strength,
         reason=reason,
         rule=RULE_RELAPSE,
@@ -1011,6 +1016,7 @@ def relapse_overview(
     findings: Mapping[str, Finding] | None = None,
 ) -> Recommendation:
     cardiac, cardiac_cites = cardiac_summary(findings or {})
+    vit_evidence = care_entries()[VIT_EVIDENCE]
     return recommendation(
         id="systemic.relapse_overview",
         category=CATEGORY,
@@ -1034,16 +1040,14 @@ def relapse_overview(
             dict.fromkeys(
                 [
                     OVERVIEW_CITATION,
-                    *care_entries()[VIT_EVIDENCE].citations,
+                    *vit_evidence.citations,
                     *(c for r in options for c in r.citations),
                     *cardiac_cites,
                 ]
             )
         ),
         based_on_findings=[F_ANTHRACYCLINE, F_CHEST_RT] if cardiac else [],
-        evidence_gaps=[
-            g for e in (care_entries()[VIT_EVIDENCE], *not_offered) for g in _entry_gaps(e)
-        ],
+        evidence_gaps=[g for e in (vit_evidence, *not_offered) for g in _entry_gaps(e)],
         details={
             "options_in_order": [r.id for r in options],
             "order": "fit (not failed, exposure limits, relapse group), then evidence",
