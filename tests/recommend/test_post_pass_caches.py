@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from recommend_helpers import by_id, case, event
 
 from rhabdo.case.memo import assessment_scope
@@ -19,7 +20,7 @@ from rhabdo.exposure import exposure_findings
 from rhabdo.exposure.history import treatment_history
 from rhabdo.knowledge.treatment import regimens
 from rhabdo.recommend._derived import per_entry
-from rhabdo.recommend.figures import trial_text
+from rhabdo.recommend.figures import population_view, trial_text
 from rhabdo.recommend.histology import histology_hold
 from rhabdo.recommend.systemic import regimen_details, systemic_recommendations
 
@@ -139,3 +140,33 @@ def test_overview_gaps_are_the_same_for_every_case_and_not_shared() -> None:
     assert first.evidence_gaps is not second.evidence_gaps
     first.evidence_gaps.clear()
     assert second.evidence_gaps
+
+
+def test_history_agent_sets_agree_with_the_agent_profiles() -> None:
+    """``given_agents`` and ``failed_agents`` (what the systemic checks read) say the same as
+    the per-agent profiles, which are worked out only when asked."""
+    later = {"chemotherapy": [{"agent": "vincristine"}, {"agent": "irinotecan"}]}
+    for c in (case(), case(later_lines=[later]), case(first_line=None)):
+        history = treatment_history(c)
+        assert history.given_agents == frozenset(history.agents)
+        assert history.failed_agents == frozenset(
+            a for a, profile in history.agents.items() if profile.failed_on
+        )
+        assert all(history.given(a) for a in history.given_agents)
+
+
+def test_history_and_population_views_cannot_be_changed() -> None:
+    """The per-case values shared by every regimen (and, for a population, every trial of the
+    assessment) are immutable tuples."""
+    c = case()
+    history = treatment_history(c)
+    line = history.lines[0]
+    with pytest.raises(AttributeError):
+        line.failed = False  # type: ignore[misc]
+    with assessment_scope():
+        view = population_view(c, regimens()["vit"].trials[0].population_id or "")
+        with pytest.raises(AttributeError):
+            view.quoted = False  # type: ignore[misc]
+        assert population_view(c, view.check.population_id) is view
+        other = case(first_line={"chemotherapy": [{"agent": "irinotecan"}]})
+        assert population_view(other, view.check.population_id) is not view

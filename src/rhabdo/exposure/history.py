@@ -16,9 +16,10 @@ Unknown is never "no": a line whose dates do not place the recurrence relative t
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache, cached_property
+from typing import NamedTuple
 
 from rhabdo.case.model import Case, DiseaseEvent, TreatmentLine
 from rhabdo.case.vocab import ChemotherapyAgent, TreatmentResponse
@@ -44,9 +45,11 @@ class Relation(StrEnum):
 FAILED_RELATIONS = frozenset({Relation.DURING, Relation.SOON_AFTER})
 
 
-@dataclass(frozen=True)
-class LineProfile:
-    """One treatment line: its agents, dates, response and the recurrences relative to it."""
+class LineProfile(NamedTuple):
+    """One treatment line: its agents, dates, response and the recurrences relative to it.
+
+    Like ``AgentProfile``, an immutable tuple: several are made for every case, and a tuple is
+    made at a third of the cost of a frozen dataclass."""
 
     path: str
     protocol: str | None
@@ -71,8 +74,7 @@ class LineProfile:
         return f"the disease came back within {interval_months:g} months of the end of {self.name}"
 
 
-@dataclass(frozen=True)
-class AgentProfile:
+class AgentProfile(NamedTuple):
     agent: ChemotherapyAgent
     lines: tuple[str, ...]
     last_given: dt.date | None
@@ -86,27 +88,48 @@ class TreatmentHistory:
     interval_months: float
     interval_source: str
     lines: tuple[LineProfile, ...] = ()
-    agents: dict[ChemotherapyAgent, AgentProfile] = field(default_factory=dict)
 
     @cached_property
-    def _failed(self) -> tuple[LineProfile, ...]:
+    def agents(self) -> dict[ChemotherapyAgent, AgentProfile]:
+        """Each agent given, in agent order, with the lines that held it (worked out when
+        first asked: the systemic checks need only ``given_agents`` and ``failed_agents``)."""
+        holding: dict[ChemotherapyAgent, list[LineProfile]] = {}
+        for line in self.lines:
+            for agent in line.agents:
+                holding.setdefault(agent, []).append(line)
+        return {agent: _agent_profile(agent, holding[agent]) for agent in sorted(holding)}
+
+    @cached_property
+    def given_agents(self) -> frozenset[ChemotherapyAgent]:
+        """Every agent of every line."""
+        return frozenset().union(*(line.agents for line in self.lines))
+
+    @cached_property
+    def failed_agents(self) -> frozenset[ChemotherapyAgent]:
+        """The agents of the lines the disease came back on (those with ``failed_on``)."""
+        return frozenset().union(*(line.agents for line in self.failed))
+
+    @cached_property
+    def failed(self) -> tuple[LineProfile, ...]:
+        """The lines the disease progressed or relapsed on (asked for every regimen: the
+        history is immutable, so they are picked out once)."""
         return tuple(line for line in self.lines if line.failed is True)
 
     @cached_property
-    def _unclear(self) -> tuple[LineProfile, ...]:
+    def unclear(self) -> tuple[LineProfile, ...]:
+        """The lines where the record cannot tell (picked out once, like ``failed``)."""
         return tuple(line for line in self.lines if line.failed is None)
 
     def failed_lines(self) -> list[LineProfile]:
-        """The lines the disease progressed or relapsed on (asked for every regimen: the
-        history is immutable, so they are picked out once)."""
-        return list(self._failed)
+        """``failed`` as a list of the caller's own."""
+        return list(self.failed)
 
     def unclear_lines(self) -> list[LineProfile]:
-        return list(self._unclear)
+        return list(self.unclear)
 
     def given(self, agent: ChemotherapyAgent) -> bool | None:
         """Whether ``agent`` was given; None when the history is not recorded."""
-        if agent in self.agents:
+        if agent in self.given_agents:
             return True
         return False if self.known else None
 
@@ -181,15 +204,9 @@ def treatment_history(case: Case) -> TreatmentHistory:
     """The profile of every line and agent given, with recurrences placed against each line."""
     interval = threshold(INTERVAL_ENTRY)
     paths = line_paths(case)
-    lines = tuple(_line_profile(p, line, case.events, interval) for p, line in paths)
-    holding: dict[ChemotherapyAgent, list[LineProfile]] = {}
-    for line in lines:
-        for agent in line.agents:
-            holding.setdefault(agent, []).append(line)
     return TreatmentHistory(
         known=bool(paths),
         interval_months=interval,
         interval_source=_interval_source(interval),
-        lines=lines,
-        agents={agent: _agent_profile(agent, holding[agent]) for agent in sorted(holding)},
+        lines=tuple(_line_profile(p, line, case.events, interval) for p, line in paths),
     )

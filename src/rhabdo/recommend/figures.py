@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from rhabdo.case.memo import once_per_assessment
 from rhabdo.case.model import Case
@@ -32,9 +33,10 @@ def outcome_text(outcome: Outcome) -> str:
     return outcome.text()
 
 
-@dataclass(frozen=True)
-class PopulationView:
-    """One population checked for this case, with the words every figure text of it uses."""
+class PopulationView(NamedTuple):
+    """One population checked for this case, with the words every figure text of it uses
+    (an immutable tuple: shared within the assessment, and cheaper to make than a frozen
+    dataclass)."""
 
     check: PopulationCheck
     words: str
@@ -152,7 +154,7 @@ def figure_groups(case: Case, trial: TrialResult, outcomes: Sequence[Outcome]) -
 def sets_text(case: Case, trial: TrialResult, sets: Sequence[FigureSet]) -> str:
     """``trial_text`` of figures already grouped (``figure_sets``)."""
     return f"{trial.name}: " + "; ".join(
-        _set_text(fs, population_view(case, fs.population_id)) for fs in sets
+        [_set_text(fs, population_view(case, fs.population_id)) for fs in sets]
     )
 
 

@@ -39,7 +39,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from rhabdo.case.model import Case
 from rhabdo.case.vocab import ChemotherapyAgent, Sex
@@ -171,7 +171,6 @@ def _history_check(
     agents: frozenset[ChemotherapyAgent], history: TreatmentHistory
 ) -> ExposureCheck:
     name = "treatment_history"
-    cite = [INTERVAL_CITATION]
     if not history.known:
         return ExposureCheck(
             name,
@@ -181,7 +180,7 @@ def _history_check(
             F_AGENTS,
             needs=["first_line"],
         )
-    failed = history.failed_lines()
+    failed = history.failed
     for line in failed:
         if agents and agents <= line.agents:
             return ExposureCheck(
@@ -191,7 +190,7 @@ def _history_check(
                 f"contained all of its agents ({_agent_words(agents)}). A recurrence counts as "
                 f"failure of a line when it came {history.interval_source}.",
                 F_AGENTS,
-                cite,
+                [INTERVAL_CITATION],
             )
     for line in failed:
         shared = agents & line.agents
@@ -202,36 +201,41 @@ def _history_check(
                 f"{_first_upper(line.why_failed(history.interval_months))}; this regimen repeats "
                 f"{_agent_words(shared)} from it.",
                 F_AGENTS,
-                cite,
+                [INTERVAL_CITATION],
             )
-    unclear = [
-        line
-        for line in history.unclear_lines()
-        if agents and (agents <= line.agents or len(agents & line.agents) >= 2)
-    ]
-    if unclear:
-        line = unclear[0]
+    unclear = next(
+        (
+            line
+            for line in history.unclear
+            if agents and (agents <= line.agents or len(agents & line.agents) >= 2)
+        ),
+        None,
+    )
+    if unclear is not None:
         return ExposureCheck(
             name,
             CheckStatus.INDETERMINATE,
-            f"Whether the disease came back on {line.name} (which contained "
-            f"{_agent_words(agents & line.agents)}) cannot be told from its dates or response.",
+            f"Whether the disease came back on {unclear.name} (which contained "
+            f"{_agent_words(agents & unclear.agents)}) cannot be told from its dates or response.",
             F_AGENTS,
-            cite,
+            [INTERVAL_CITATION],
             needs=[
-                f"{line.path}.start_date",
-                f"{line.path}.end_date",
-                f"{line.path}.best_response",
+                f"{unclear.path}.start_date",
+                f"{unclear.path}.end_date",
+                f"{unclear.path}.best_response",
             ],
         )
-    given = agents.intersection(history.agents)
+    given = agents & history.given_agents
     if not given:
         return ExposureCheck(name, CheckStatus.OK, "None of its agents given before.", F_AGENTS)
-    failed_with = frozenset(a for a in given if history.agents[a].failed_on)
+    failed_with = given & history.failed_agents
     text = f"Already given: {_agent_words(given)}"
     if failed_with:
         text += f" ({_agent_words(failed_with)} part of a line the disease came back on)"
     return ExposureCheck(name, CheckStatus.NOTE, text + ".", F_AGENTS)
+
+
+_ANTHRACYCLINES_AND_ALKYLATORS = frozenset(ANTHRACYCLINES + ALKYLATORS)
 
 
 def check_naive_fit(
@@ -252,7 +256,7 @@ def check_naive_fit(
             F_AGENTS,
             needs=["first_line"],
         )
-    prior = frozenset(a for a in history.agents if a in ANTHRACYCLINES or a in ALKYLATORS)
+    prior = history.given_agents & _ANTHRACYCLINES_AND_ALKYLATORS
     if prior:
         return ExposureCheck(
             name,
@@ -280,12 +284,12 @@ def check_naive_fit(
     return ExposureCheck(name, CheckStatus.OK, text, F_COG_GROUP)
 
 
-@dataclass(frozen=True)
-class PriorTotal:
+class PriorTotal(NamedTuple):
     """A prior cumulative total checked against the verified thresholds of one kind.
 
     This part is the same for every regimen of a case; ``against`` adds the regimen's own part
-    (how many of its cycles would reach the next threshold) and the text that follows."""
+    (how many of its cycles would reach the next threshold) and the text that follows.  An
+    immutable tuple (made for every case, and cheaper to make than a frozen dataclass)."""
 
     name: str
     finding_id: str
@@ -507,8 +511,7 @@ def check_ifosfamide(
     return _ifosfamide_check(regimen, static, _ifosfamide_prior(findings, case))
 
 
-@dataclass(frozen=True)
-class _GonadalAdvice:
+class _GonadalAdvice(NamedTuple):
     """The alkylator-load check of a patient who is not male: the same for every regimen."""
 
     reason: str
@@ -874,7 +877,12 @@ def option_statement(
     """The option's statement, led by its strength: 'Do not offer X' (avoid), 'Caution — X,
     only after weighing ...' (caution; never 'Consider', so it cannot read as a suggestion), or
     'Consider X' -- then the regimen's summary."""
-    summary = _regimen_static(regimen).summary
+    return _statement(regimen, _regimen_static(regimen).summary, strength, flagged)
+
+
+def _statement(
+    regimen: RegimenEntry, summary: str, strength: Strength, flagged: list[ExposureCheck]
+) -> str:
     if strength is Strength.AVOID:
         return f"Do not offer {regimen.name}. {summary}"
     if strength is Strength.CAUTION:
@@ -905,29 +913,27 @@ def _relapse_option(
 ) -> Recommendation:
     checks = _checks(regimen, static, prior)
     flagged: list[ExposureCheck] = []
-    notes: list[ExposureCheck] = []
+    said_first = [f"{static.evidence_words} evidence; {_lead_text(static, case)}."]
+    said_after: list[str] = []
     citations = list(static.citations)
     based_on: list[str] = []
     needs: set[str] = set()
     for c in checks:
         if c.status in _FLAGGED:
             flagged.append(c)
+            said_first.append(f"{CHECK_TITLES[c.name]}: {c.reason}")
         elif c.status == CheckStatus.NOTE or c.name != "treatment_history":
-            notes.append(c)  # a clean treatment history goes without saying
+            # a clean treatment history goes without saying
+            said_after.append(f"{CHECK_TITLES[c.name]}: {c.reason}")
         citations += c.citations
         based_on.append(c.finding)
         needs.update(c.needs)
     strength = strength_from_checks(flagged)
-    reason = " ".join(
-        [
-            f"{static.evidence_words} evidence; {_lead_text(static, case)}.",
-            *[f"{CHECK_TITLES[c.name]}: {c.reason}" for c in flagged + notes],
-        ]
-    )
+    reason = " ".join(said_first + said_after)
     return recommendation(
         id=static.recommendation_id,
         category=CATEGORY,
-        statement=option_statement(regimen, strength, flagged),
+        statement=_statement(regimen, static.summary, strength, flagged),
         strength=strength,
         reason=reason,
         rule=RULE_RELAPSE,
@@ -1010,6 +1016,7 @@ def relapse_overview(
     findings: Mapping[str, Finding] | None = None,
 ) -> Recommendation:
     cardiac, cardiac_cites = cardiac_summary(findings or {})
+    vit_evidence = care_entries()[VIT_EVIDENCE]
     return recommendation(
         id="systemic.relapse_overview",
         category=CATEGORY,
@@ -1033,16 +1040,14 @@ def relapse_overview(
             dict.fromkeys(
                 [
                     OVERVIEW_CITATION,
-                    *care_entries()[VIT_EVIDENCE].citations,
+                    *vit_evidence.citations,
                     *(c for r in options for c in r.citations),
                     *cardiac_cites,
                 ]
             )
         ),
         based_on_findings=[F_ANTHRACYCLINE, F_CHEST_RT] if cardiac else [],
-        evidence_gaps=[
-            g for e in (care_entries()[VIT_EVIDENCE], *not_offered) for g in _entry_gaps(e)
-        ],
+        evidence_gaps=[g for e in (vit_evidence, *not_offered) for g in _entry_gaps(e)],
         details={
             "options_in_order": [r.id for r in options],
             "order": "fit (not failed, exposure limits, relapse group), then evidence",
