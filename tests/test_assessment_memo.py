@@ -15,7 +15,9 @@ from rhabdo.case.io import load_case
 from rhabdo.case.memo import assessment_scope, once_per_assessment
 from rhabdo.case.model import Case
 from rhabdo.classify._inputs import age_at_least_input, metastatic_input
-from rhabdo.classify.group import local_group_input
+from rhabdo.classify.extent import case_event_extent
+from rhabdo.classify.group import local_group_input, main_group_input
+from rhabdo.classify.nodes import regional_nodes_at_diagnosis
 from rhabdo.classify.relapse import relapse_refractory, relapse_type
 from rhabdo.classify.relapse_group import cog_relapse_group
 from rhabdo.classify.risk_cog import cog_histology_risk
@@ -90,6 +92,10 @@ def test_a_scope_ends_with_its_block_and_scopes_nest_apart() -> None:
         lambda c: metastatic_input(c),
         lambda c: age_at_least_input(c, 10),
         lambda c: local_group_input(c),
+        lambda c: main_group_input(c),
+        lambda c: regional_nodes_at_diagnosis(c),
+        lambda c: check_population(c, "pappo_1999.embryonal_stage1_or_group1.local"),
+        lambda c: case_event_extent(c, len(c.events) - 1) if c.events else None,
     ],
     ids=[
         "relapse_type",
@@ -101,6 +107,10 @@ def test_a_scope_ends_with_its_block_and_scopes_nest_apart() -> None:
         "metastatic_input",
         "age_at_least_input",
         "local_group_input",
+        "main_group_input",
+        "regional_nodes_at_diagnosis",
+        "check_population_subgroup",
+        "case_event_extent",
     ],
 )
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)

@@ -61,7 +61,7 @@ def explore(
     """Apply ``decide`` to every combination of the inputs' possible values."""
     names = tuple(inputs)
     outcomes, mattering = _explored(decide, names, tuple([i.values for i in inputs.values()]))
-    needs = tuple(dict.fromkeys(f for n in mattering for f in inputs[n].needs))
+    needs = tuple(dict.fromkeys(f for n in mattering for f in inputs[n].needs)) if mattering else ()
     return Exploration(outcomes=outcomes, needs=needs, mattering_inputs=mattering)
 
 

@@ -154,6 +154,15 @@ def local_group_input(case: Case) -> Input[str]:
     return _local_options(case)[0]
 
 
+@once_per_assessment
+def main_group_input(case: Case) -> Input[str]:
+    """The main groups (I, II, III) still possible without metastases, needing the group's
+    fields only when they differ (once per assessment: every risk table reads it)."""
+    local = local_group_input(case)
+    mains = tuple(dict.fromkeys(main_group(s) for s in local.values))
+    return Input(mains, local.needs if len(mains) > 1 else (), local.note)
+
+
 def decide_group(v: Mapping[str, Any]) -> str:
     return "IV" if v["metastatic"] else str(v["local"])
 

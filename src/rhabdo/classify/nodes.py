@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 
+from rhabdo.case.memo import once_per_assessment
 from rhabdo.case.model import Case
 from rhabdo.case.vocab import NodalStatus, SurgicalResult
 from rhabdo.classify._inputs import Input
@@ -59,8 +60,10 @@ class RegionalNodes:
         return Input((self.involved,), note=self.note)
 
 
+@once_per_assessment
 def regional_nodes_at_diagnosis(case: Case) -> RegionalNodes:
-    """Regional nodal involvement at diagnosis from every record that bears on it.
+    """Regional nodal involvement at diagnosis from every record that bears on it (worked out
+    once per assessment: the IRS group, EpSSG risk and relapse models all read it).
 
     An involved most distal node is nodal involvement whatever else is recorded; pathology of
     resected nodes is preferred to the clinical N category; NX or no record is unknown.

@@ -28,7 +28,7 @@ from rhabdo.case.model import Case
 from rhabdo.case.vocab import ChemotherapyAgent
 from rhabdo.classify._finding import ClassificationRule, citations_of
 from rhabdo.classify._inputs import Input, explore, histology_class_input
-from rhabdo.classify.group import local_group_input, main_group
+from rhabdo.classify.group import main_group_input
 from rhabdo.classify.relapse import RelapseType, relapse_type
 from rhabdo.classify.sites import HISTORICAL_IRS_SCHEME
 from rhabdo.classify.stage import decide_stage, stage_inputs
@@ -95,16 +95,10 @@ def distant_relapse_input(case: Case) -> Input[bool]:
     return Input((distant,), note=f"{f.value} recurrence")
 
 
-def _main_groups(case: Case) -> Input[str]:
-    local = local_group_input(case)
-    mains = tuple(dict.fromkeys(main_group(s) for s in local.values))
-    return Input(mains, local.needs if len(mains) > 1 else (), local.note)
-
-
 def _inputs(case: Case) -> dict[str, Input[Any]]:
     return {
         **stage_inputs(case, HISTORICAL_IRS_SCHEME),
-        "group": _main_groups(case),
+        "group": main_group_input(case),
         "histology": histology_class_input(case, HISTOLOGY_SCHEME),
         "distant": distant_relapse_input(case),
         "cyclophosphamide": prior_cyclophosphamide_input(case),

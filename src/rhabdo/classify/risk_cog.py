@@ -37,7 +37,7 @@ from rhabdo.classify._inputs import (
     site_class_input,
     size_over_cutoff_input,
 )
-from rhabdo.classify.group import local_group_input, main_group
+from rhabdo.classify.group import main_group_input
 from rhabdo.classify.nodes import clinical_n_category
 from rhabdo.classify.sites import CURRENT_SCHEME, HISTORICAL_IRS_SCHEME, site_ruling
 from rhabdo.classify.stage import SIZE_CUTOFF, stage_from
@@ -61,11 +61,6 @@ UNCLASSIFIED_MUTATED = "not_classified_mutated"
 RISK_ORDER = ("very_low", "low", "intermediate", "high", UNCLASSIFIED_MUTATED, NOT_CLASSIFIED)
 
 Outcome = TypeVar("Outcome", bound=Hashable)
-
-
-def _main_groups(local: Input[str]) -> Input[str]:
-    mains = tuple(dict.fromkeys(main_group(s) for s in local.values))
-    return Input(mains, local.needs if len(mains) > 1 else (), local.note)
 
 
 def _stage_and_group(v: Mapping[str, Any]) -> tuple[int, str, SiteClass]:
@@ -92,7 +87,7 @@ def _common_inputs(case: Case, scheme: str) -> dict[str, Input[Any]]:
         "size_over": size_over_cutoff_input(case, SIZE_CUTOFF),
         "nodes": clinical_n_category(case),
         "metastatic": metastatic_input(case),
-        "group": _main_groups(local_group_input(case)),
+        "group": main_group_input(case),
     }
 
 

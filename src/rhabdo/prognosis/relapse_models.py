@@ -641,7 +641,13 @@ def apply_populations(case: Case, r: ModelResult) -> ModelResult:
     _mark_population(r, head)
     if r["applicable"] is False:
         return r
-    excluded = next((c for c in (cohort, head) if c.membership is Membership.NOT_MEMBER), None)
+    excluded = (
+        cohort
+        if cohort.membership is Membership.NOT_MEMBER
+        else head
+        if head.membership is Membership.NOT_MEMBER
+        else None
+    )
     if excluded is not None:
         r.update(
             applicable=False,
@@ -727,10 +733,17 @@ def relapse_prognosis(case: Case) -> Finding:
         "event": {"index": 0, "kind": case.events[0].kind.value},
         "models": results,
     }
-    given = [r for r in results if r["applicable"] is True and r["computable"]]
-    not_computable = [r for r in results if r["applicable"] is True and not r["computable"]]
-    excluded = [r for r in results if r["applicable"] is False]
-    undecided = [r for r in results if r["applicable"] is None]
+    given: list[ModelResult] = []
+    not_computable: list[ModelResult] = []
+    excluded: list[ModelResult] = []
+    undecided: list[ModelResult] = []
+    for r in results:
+        if r["applicable"] is None:
+            undecided.append(r)
+        elif r["applicable"] is False:
+            excluded.append(r)
+        else:
+            (given if r["computable"] else not_computable).append(r)
     listed = [f"{_SHORT[r['model']]}: {r['reason'].rstrip('.')}" for r in not_computable]
     tail = ""
     if not_computable:
