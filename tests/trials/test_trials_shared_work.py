@@ -200,3 +200,31 @@ def test_phase_words_match_the_property() -> None:
     assert phase_words(()) == "phase not stated"
     assert phase_words((TrialPhase.PHASE1, TrialPhase.PHASE2)) == "phase 1/2"
     assert _trial(phases=["EARLY_PHASE1"]).phase_label == "early phase 1"
+
+
+def test_organ_limits_words_follow_each_trial() -> None:
+    """The words of a set of organ-function limits are kept per process: each trial's own
+    limits give its own requirement, and every case is judged against them afresh."""
+    strict = _trial(criteria={"organ_function": {"min_platelets_per_ul": {"value": 100000}}})
+    loose = _trial(
+        criteria={
+            "organ_function": {
+                "min_platelets_per_ul": {"value": 50000, "inclusive": False},
+                "max_bilirubin_x_uln": {"value": 1.5},
+            }
+        }
+    )
+    low = make_case(current__organ_function={"platelets_per_ul": 75000, "bilirubin_x_uln": 1})
+    for _ in range(2):
+        (s,) = match_trials(low, [strict])[0].criteria
+        (lo,) = match_trials(low, [loose])[0].criteria
+        assert s.requirement == "organ function: platelets_per_ul >= 100000"
+        assert lo.requirement == (
+            "organ function: platelets_per_ul > 50000; bilirubin_x_uln <= 1.5"
+        )
+        assert s.outcome is NOT_MET and lo.outcome is MET
+    (unknown,) = match_trials(make_case(current__organ_function=None), [loose])[0].criteria
+    assert unknown.needs == [
+        "current.organ_function.bilirubin_x_uln",
+        "current.organ_function.platelets_per_ul",
+    ]

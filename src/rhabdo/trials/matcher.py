@@ -25,9 +25,9 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache, cached_property, partial
 from operator import itemgetter
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from rhabdo.case.age import age_at_least, calendar_age_years
 from rhabdo.case.model import Case, TreatmentLine
@@ -208,21 +208,25 @@ def _named_treatment_lines(case: Case) -> list[tuple[str, TreatmentLine]]:
 # --- one evaluator per criterion key ----------------------------------------------------------
 
 
-@cache
 def _age_requirement(age: AgeRange) -> str:
     """The words of an age range (knowledge only: made once per range)."""
+    return _age_words(age.min_years, age.max_years, age.max_inclusive)
+
+
+@cache
+def _age_words(min_years: int | None, max_years: int | None, max_inclusive: bool) -> str:
+    """The words of an age range, kept by its three numbers (hashing them is cheaper than
+    hashing the model)."""
 
     def years(n: int) -> str:
         return f"{n} year" if n == 1 else f"{n} years"
 
     parts = []
-    if age.min_years is not None:
-        parts.append(f"at least {years(age.min_years)}")
-    if age.max_years is not None:
+    if min_years is not None:
+        parts.append(f"at least {years(min_years)}")
+    if max_years is not None:
         parts.append(
-            f"at most {years(age.max_years)}"
-            if age.max_inclusive
-            else f"younger than {years(age.max_years)}"
+            f"at most {years(max_years)}" if max_inclusive else f"younger than {years(max_years)}"
         )
     return "age " + " and ".join(parts)
 
@@ -284,7 +288,7 @@ def _eval_sexes(ctx: MatchContext, sexes: list[object]) -> CriterionResult:
         return _result("sexes", requirement, UNKNOWN, "sex is not recorded", needs=["patient.sex"])
     ev = [_ev(field="patient.sex", value=sex.value)]
     ok = sex in sexes
-    return _result("sexes", requirement, MET if ok else NOT_MET, f"sex is {sex.value}", ev)
+    return _result("sexes", requirement, MET if ok else NOT_MET, f"sex is {sex}", ev)
 
 
 def _eval_histologies(
@@ -306,7 +310,7 @@ def _eval_histologies(
 
 
 def _eval_fusion(ctx: MatchContext, allowed: list[FusionStatus]) -> CriterionResult:
-    requirement = "FOXO1 fusion status one of: " + ", ".join(s.value for s in allowed)
+    requirement = "FOXO1 fusion status one of: " + ", ".join(allowed)
     f = ctx.case.diagnosis.foxo1_fusion
     if f is None or (f is FusionStatus.NOT_TESTED and f not in allowed):
         return _result(
@@ -322,7 +326,7 @@ def _eval_fusion(ctx: MatchContext, allowed: list[FusionStatus]) -> CriterionRes
 
 
 def _eval_settings(ctx: MatchContext, allowed: list[DiseaseSetting]) -> CriterionResult:
-    requirement = "disease setting one of: " + ", ".join(s.value for s in allowed)
+    requirement = "disease setting one of: " + ", ".join(allowed)
     settings, needs = disease_settings(ctx.case)
     ev = [_ev(field="events", value=[e.kind.value for e in ctx.case.events])]
     if settings is None:
@@ -334,7 +338,7 @@ def _eval_settings(ctx: MatchContext, allowed: list[DiseaseSetting]) -> Criterio
             ev,
             needs,
         )
-    names = sorted(s.value for s in settings)
+    names = sorted(settings)
     ok = bool(settings & set(allowed))
     return _result(
         "disease_settings",
@@ -398,18 +402,18 @@ def _eval_biomarkers(
     ctx: MatchContext, markers: list[Biomarker], *, required: bool
 ) -> CriterionResult:
     key = "required_biomarkers" if required else "excluded_biomarkers"
-    names = ", ".join(f"{m.gene} {m.alteration.value}" for m in markers)
+    names = ", ".join(f"{m.gene} {m.alteration}" for m in markers)
     requirement = ("tumour has: " if required else "tumour does not have: ") + names
     unknown_fields: list[str] = []
     evidence: list[Evidence] = []
     failed: list[str] = []
     for m in markers:
         present, field = biomarker_status(ctx.case, m)
-        evidence.append(_ev(field=f"{field}[{m.gene} {m.alteration.value}]", value=present))
+        evidence.append(_ev(f"{field}[{m.gene} {m.alteration}]", present))
         if present is None:
             unknown_fields.append(field)
         elif present is not required:
-            failed.append(f"{m.gene} {m.alteration.value}")
+            failed.append(f"{m.gene} {m.alteration}")
     if failed:
         what = "not detected" if required else "detected"
         return _result(key, requirement, NOT_MET, f"{', '.join(failed)} {what}", evidence)
@@ -438,7 +442,7 @@ def _eval_agents(
     ctx: MatchContext, agents: list[ChemotherapyAgent], *, required: bool
 ) -> CriterionResult:
     key = "required_prior_agents" if required else "excluded_prior_agents"
-    names = ", ".join(a.value for a in agents)
+    names = ", ".join(agents)
     requirement = ("prior treatment with: " if required else "no prior treatment with: ") + names
     case = ctx.case
     if not _history_recorded(case):
@@ -446,13 +450,13 @@ def _eval_agents(
     given = {e.agent for line in case.all_treatment_lines() for e in line.chemotherapy}
     ev = [_ev(field="first_line/later_lines chemotherapy", value=_recorded_agents(case))]
     if required:
-        missing = [a.value for a in agents if a not in given]
+        missing = [a for a in agents if a not in given]
         if missing:
             return _result(
                 key, requirement, NOT_MET, "not among recorded agents: " + ", ".join(missing), ev
             )
         return _result(key, requirement, MET, "all required agents recorded", ev)
-    found = [a.value for a in agents if a in given]
+    found = [a for a in agents if a in given]
     if found:
         return _result(key, requirement, NOT_MET, "previously given: " + ", ".join(found), ev)
     return _result(key, requirement, MET, "none of these agents recorded", ev)
@@ -514,7 +518,7 @@ def _eval_performance(ctx: MatchContext, minimum: int) -> CriterionResult:
             "performance status not recorded",
             needs=["current.performance"],
         )
-    ev = [_ev(field="current.performance", value=f"{perf.scale.value} {perf.score}")]
+    ev = [_ev(field="current.performance", value=f"{perf.scale} {perf.score}")]
     ok = perf.score >= minimum
     return _result(
         "min_performance_score",
@@ -543,12 +547,32 @@ def passes_threshold(value: float, threshold: Threshold, *, is_minimum: bool) ->
     return value <= threshold.value if threshold.inclusive else value < threshold.value
 
 
-def _eval_organ(ctx: MatchContext, limits: OrganFunctionLimits) -> CriterionResult:
-    organ = ctx.case.current.organ_function if ctx.case.current else None
-    parts: list[str] = []
-    evidence: list[Evidence] = []
-    failed: list[str] = []
-    needs: list[str] = []
+class _OrganLimit(NamedTuple):
+    """One organ-function limit a trial sets, with the words that do not depend on the case."""
+
+    field: str
+    """The field of ``current.organ_function`` it reads."""
+    path: str
+    """That field's case path (shown as evidence, or as what would decide)."""
+    threshold: Threshold
+    is_minimum: bool
+    bound: str
+    """The bound in words, e.g. ``">= 75000"``."""
+
+
+#: id of a set of organ-function limits -> (those limits, their parts, the requirement words):
+#: knowledge only, so worked out once per process; kept with the limits and compared by
+#: identity (hashing the nested model costs more than the words), like the registry answers.
+_ORGAN_PLANS: dict[int, tuple[OrganFunctionLimits, tuple[_OrganLimit, ...], str]] = {}
+_ORGAN_PLANS_LIMIT = 4_096
+
+
+def _organ_plan(limits: OrganFunctionLimits) -> tuple[tuple[_OrganLimit, ...], str]:
+    """The limits set, in ``_ORGAN_FIELDS`` order, and the requirement in words."""
+    hit = _ORGAN_PLANS.get(id(limits))
+    if hit is not None and hit[0] is limits:
+        return hit[1], hit[2]
+    parts: list[_OrganLimit] = []
     for limit_name, (field, is_min) in _ORGAN_FIELDS.items():
         threshold: Threshold | None = getattr(limits, limit_name)
         if threshold is None:
@@ -558,14 +582,30 @@ def _eval_organ(ctx: MatchContext, limits: OrganFunctionLimits) -> CriterionResu
             if is_min
             else ("<=" if threshold.inclusive else "<")
         )
-        parts.append(f"{field} {op} {threshold.value:g}")
-        value: float | None = getattr(organ, field) if organ else None
-        evidence.append(_ev(field=f"current.organ_function.{field}", value=value))
+        bound = f"{op} {threshold.value:g}"
+        parts.append(
+            _OrganLimit(field, f"current.organ_function.{field}", threshold, is_min, bound)
+        )
+    requirement = "organ function: " + "; ".join(f"{p.field} {p.bound}" for p in parts)
+    if len(_ORGAN_PLANS) >= _ORGAN_PLANS_LIMIT:
+        _ORGAN_PLANS.clear()
+    _ORGAN_PLANS[id(limits)] = (limits, tuple(parts), requirement)
+    return tuple(parts), requirement
+
+
+def _eval_organ(ctx: MatchContext, limits: OrganFunctionLimits) -> CriterionResult:
+    organ = ctx.case.current.organ_function if ctx.case.current else None
+    parts, requirement = _organ_plan(limits)
+    evidence: list[Evidence] = []
+    failed: list[str] = []
+    needs: list[str] = []
+    for part in parts:
+        value: float | None = getattr(organ, part.field) if organ else None
+        evidence.append(_ev(part.path, value))
         if value is None:
-            needs.append(f"current.organ_function.{field}")
-        elif not passes_threshold(value, threshold, is_minimum=is_min):
-            failed.append(f"{field} {value:g} (needs {op} {threshold.value:g})")
-    requirement = "organ function: " + "; ".join(parts)
+            needs.append(part.path)
+        elif not passes_threshold(value, part.threshold, is_minimum=part.is_minimum):
+            failed.append(f"{part.field} {value:g} (needs {part.bound})")
     if failed:
         return _result(
             "organ_function", requirement, NOT_MET, "outside limits: " + "; ".join(failed), evidence
@@ -631,28 +671,29 @@ def _eval_washout(ctx: MatchContext, days_needed: int) -> CriterionResult:
     )
 
 
-Evaluator = Callable[[MatchContext, object], CriterionResult]
+#: An evaluator reads the case for one criterion value (its type is the criterion's own).
+Evaluator = Callable[[MatchContext, Any], CriterionResult]
 
 #: One evaluator per criterion key; a test checks this covers ``CRITERION_KEYS`` exactly.
 EVALUATORS: dict[str, Evaluator] = {
-    "age": lambda c, v: _eval_age(c, v),  # type: ignore[arg-type]
-    "sexes": lambda c, v: _eval_sexes(c, v),  # type: ignore[arg-type]
-    "histologies": lambda c, v: _eval_histologies(c, v, excluded=False),  # type: ignore[arg-type]
-    "excluded_histologies": lambda c, v: _eval_histologies(c, v, excluded=True),  # type: ignore[arg-type]
-    "fusion_statuses": lambda c, v: _eval_fusion(c, v),  # type: ignore[arg-type]
-    "disease_settings": lambda c, v: _eval_settings(c, v),  # type: ignore[arg-type]
-    "measurable_disease_required": lambda c, v: _eval_measurable(c, v),  # type: ignore[arg-type]
-    "required_biomarkers": lambda c, v: _eval_biomarkers(c, v, required=True),  # type: ignore[arg-type]
-    "excluded_biomarkers": lambda c, v: _eval_biomarkers(c, v, required=False),  # type: ignore[arg-type]
-    "min_prior_regimens": lambda c, v: _eval_regimens(c, v, minimum=True),  # type: ignore[arg-type]
-    "max_prior_regimens": lambda c, v: _eval_regimens(c, v, minimum=False),  # type: ignore[arg-type]
-    "required_prior_agents": lambda c, v: _eval_agents(c, v, required=True),  # type: ignore[arg-type]
-    "excluded_prior_agents": lambda c, v: _eval_agents(c, v, required=False),  # type: ignore[arg-type]
-    "prior_car_t_excluded": lambda c, v: _eval_car_t(c, v),  # type: ignore[arg-type]
-    "excluded_prior_radiotherapy_regions": lambda c, v: _eval_rt_regions(c, v),  # type: ignore[arg-type]
-    "min_performance_score": lambda c, v: _eval_performance(c, v),  # type: ignore[arg-type]
-    "organ_function": lambda c, v: _eval_organ(c, v),  # type: ignore[arg-type]
-    "min_days_since_last_therapy": lambda c, v: _eval_washout(c, v),  # type: ignore[arg-type]
+    "age": _eval_age,
+    "sexes": _eval_sexes,
+    "histologies": partial(_eval_histologies, excluded=False),
+    "excluded_histologies": partial(_eval_histologies, excluded=True),
+    "fusion_statuses": _eval_fusion,
+    "disease_settings": _eval_settings,
+    "measurable_disease_required": _eval_measurable,
+    "required_biomarkers": partial(_eval_biomarkers, required=True),
+    "excluded_biomarkers": partial(_eval_biomarkers, required=False),
+    "min_prior_regimens": partial(_eval_regimens, minimum=True),
+    "max_prior_regimens": partial(_eval_regimens, minimum=False),
+    "required_prior_agents": partial(_eval_agents, required=True),
+    "excluded_prior_agents": partial(_eval_agents, required=False),
+    "prior_car_t_excluded": _eval_car_t,
+    "excluded_prior_radiotherapy_regions": _eval_rt_regions,
+    "min_performance_score": _eval_performance,
+    "organ_function": _eval_organ,
+    "min_days_since_last_therapy": _eval_washout,
 }
 
 
