@@ -107,9 +107,6 @@ def recommend(case: Case, findings: Mapping[str, Finding]) -> list[Recommendatio
     condition = condition_of(hold) if hold.held else None
     out: list[Recommendation] = []
     for category, rule in category_rules():
-        # the categories come in order, so ranking each one's options by strength as they
-        # come is ``order_recommendations`` (a stable sort by category, then strength)
-        by_strength: list[list[Recommendation]] = [[] for _ in _STRENGTH_ORDER]
         for rec in rule(case, findings):
             if rec.category is not category:
                 raise ValueError(
@@ -121,8 +118,5 @@ def recommend(case: Case, findings: Mapping[str, Finding]) -> list[Recommendatio
             if condition is not None:
                 add_condition(rec, condition, changes)
             add_caution(rec, changes)
-            rec = finished(rec, changes)
-            by_strength[_STRENGTH_ORDER[rec.strength]].append(rec)
-        for recs in by_strength:
-            out += recs
-    return out
+            out.append(finished(rec, changes))
+    return order_recommendations(out)
