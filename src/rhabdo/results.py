@@ -19,17 +19,22 @@ JsonValue = Any
 
 M = TypeVar("M", bound=BaseModel)
 
-_set = object.__setattr__
+_new = object.__new__
+_set_dict = object.__setattr__
+# pydantic's instance slots, set through their descriptors (no attribute-name look-up)
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 def _instance(model: type[M], values: dict[str, Any], given: set[str]) -> M:
     """An instance of ``model`` holding ``values`` (every field, in declaration order) as
     they are: what pydantic's own ``model_construct`` ends with, without its per-field loop."""
-    m = model.__new__(model)
-    _set(m, "__dict__", values)
-    _set(m, "__pydantic_fields_set__", given)
-    _set(m, "__pydantic_extra__", None)
-    _set(m, "__pydantic_private__", None)
+    m = _new(model)
+    _set_dict(m, "__dict__", values)
+    _set_fields_set(m, given)
+    _set_extra(m, None)
+    _set_private(m, None)
     return m
 
 
@@ -189,6 +194,7 @@ def determined(
     """A decided value; ``needs`` are the fields that would settle a detail below it (a
     subgroup, a subset)."""
     return _finding(
+        value is not None and not _blank(reason),
         {
             "id": id,
             "status": FindingStatus.DETERMINED,
@@ -201,7 +207,7 @@ def determined(
             "inputs_used": list(inputs_used) if inputs_used else [],
             "details": dict(details) if details else {},
             "source_views": list(source_views) if source_views else [],
-        }
+        },
     )
 
 
@@ -218,6 +224,7 @@ def indeterminate(
     source_views: list[SourceView] | None = None,
 ) -> Finding:
     return _finding(
+        bool(needs) and not _blank(reason),
         {
             "id": id,
             "status": FindingStatus.INDETERMINATE,
@@ -230,7 +237,7 @@ def indeterminate(
             "inputs_used": list(inputs_used) if inputs_used else [],
             "details": dict(details) if details else {},
             "source_views": list(source_views) if source_views else [],
-        }
+        },
     )
 
 
@@ -244,6 +251,7 @@ def not_applicable(
     details: dict[str, JsonValue] | None = None,
 ) -> Finding:
     return _finding(
+        not _blank(reason),
         {
             "id": id,
             "status": FindingStatus.NOT_APPLICABLE,
@@ -256,17 +264,22 @@ def not_applicable(
             "inputs_used": list(inputs_used) if inputs_used else [],
             "details": dict(details) if details else {},
             "source_views": [],
-        }
+        },
     )
 
 
-def _finding(values: dict[str, Any]) -> Finding:
+def _finding(coherent: bool, values: dict[str, Any]) -> Finding:
     """A finding from the builders above: every field, in declaration order, each the
-    finding's own copy (what validation made), so ``Finding`` need not validate them again."""
-    finding = _instance(Finding, values, set(values))
-    if _finding_problem(finding) is not None:
+    finding's own copy (what validation made), so ``Finding`` need not validate them again.
+    ``coherent``: the builder checked its own fields against ``_finding_problem``."""
+    if not coherent:
         return Finding(**values)  # raises the ValidationError that names the problem
-    return finding
+    return _instance(Finding, values, _FINDING_FIELDS.copy())
+
+
+def _blank(text: str) -> bool:
+    """Whether ``text`` is empty or only white space (``not text.strip()``, without a copy)."""
+    return not text or text.isspace()
 
 
 class RecommendationCategory(StrEnum):
@@ -426,19 +439,22 @@ def _finding_problem(f: Finding) -> str | None:
             return f"{f.id}: an indeterminate finding has no value"
         if not f.needs:
             return f"{f.id}: an indeterminate finding must say what it needs"
-    if not f.reason.strip():
+    if _blank(f.reason):
         return f"{f.id}: every finding needs a reason"
     return None
 
 
 def _recommendation_problem(r: Recommendation) -> str | None:
     """What leaves a recommendation without a basis, if anything."""
-    if not r.reason.strip():
+    if _blank(r.reason):
         return f"{r.id}: every recommendation needs a reason"
     if not r.citations:
         return f"{r.id}: every recommendation needs at least one citation"
     return None
 
+
+_FINDING_FIELDS = set(Finding.model_fields)
+_RECOMMENDATION_FIELDS = set(Recommendation.model_fields)
 
 #: The invariant each result type keeps beyond its field types (checked on trusted results too).
 _INVARIANTS: dict[type[BaseModel], Callable[[Any], str | None]] = {
@@ -480,10 +496,9 @@ def recommendation(
         "doses": list(doses) if doses else [],
         "supportive_care": list(supportive_care) if supportive_care else [],
     }
-    rec = _instance(Recommendation, values, set(values))
-    if _recommendation_problem(rec) is not None:
+    if _blank(reason) or not citations:  # what _recommendation_problem checks
         return Recommendation(**values)  # raises the ValidationError that names the problem
-    return rec
+    return _instance(Recommendation, values, _RECOMMENDATION_FIELDS.copy())
 
 
 class Provenance(_Result):
