@@ -16,7 +16,7 @@ Unknown is never "no": a line whose dates do not place the recurrence relative t
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache, cached_property
 from typing import NamedTuple
@@ -88,6 +88,27 @@ class TreatmentHistory:
     interval_months: float
     interval_source: str
     lines: tuple[LineProfile, ...] = ()
+    #: The lines the disease progressed or relapsed on, and those where the record cannot tell
+    #: (picked out when the history is made: every regimen asks).
+    failed: tuple[LineProfile, ...] = field(init=False)
+    unclear: tuple[LineProfile, ...] = field(init=False)
+    #: Every agent of every line, and the agents of the failed lines (those with ``failed_on``).
+    given_agents: frozenset[ChemotherapyAgent] = field(init=False)
+    failed_agents: frozenset[ChemotherapyAgent] = field(init=False)
+
+    def __post_init__(self) -> None:
+        failed = tuple(line for line in self.lines if line.failed is True)
+        # derived fields of a frozen dataclass are set through object.__setattr__, once
+        object.__setattr__(self, "failed", failed)
+        object.__setattr__(
+            self, "unclear", tuple(line for line in self.lines if line.failed is None)
+        )
+        object.__setattr__(
+            self, "given_agents", frozenset().union(*(line.agents for line in self.lines))
+        )
+        object.__setattr__(
+            self, "failed_agents", frozenset().union(*(line.agents for line in failed))
+        )
 
     @cached_property
     def agents(self) -> dict[ChemotherapyAgent, AgentProfile]:
@@ -98,27 +119,6 @@ class TreatmentHistory:
             for agent in line.agents:
                 holding.setdefault(agent, []).append(line)
         return {agent: _agent_profile(agent, holding[agent]) for agent in sorted(holding)}
-
-    @cached_property
-    def given_agents(self) -> frozenset[ChemotherapyAgent]:
-        """Every agent of every line."""
-        return frozenset().union(*(line.agents for line in self.lines))
-
-    @cached_property
-    def failed_agents(self) -> frozenset[ChemotherapyAgent]:
-        """The agents of the lines the disease came back on (those with ``failed_on``)."""
-        return frozenset().union(*(line.agents for line in self.failed))
-
-    @cached_property
-    def failed(self) -> tuple[LineProfile, ...]:
-        """The lines the disease progressed or relapsed on (asked for every regimen: the
-        history is immutable, so they are picked out once)."""
-        return tuple(line for line in self.lines if line.failed is True)
-
-    @cached_property
-    def unclear(self) -> tuple[LineProfile, ...]:
-        """The lines where the record cannot tell (picked out once, like ``failed``)."""
-        return tuple(line for line in self.lines if line.failed is None)
 
     def failed_lines(self) -> list[LineProfile]:
         """``failed`` as a list of the caller's own."""
