@@ -620,7 +620,7 @@ def _mark_population(r: ModelResult, check: PopulationCheck) -> None:
     r["population_evidence"] = str(check.evidence)  # a StrEnum's str() is its value
     r["membership"] = str(check.membership)
     r["membership_reason"] = check.reason()
-    r["conditions_on"] = [str(c) for c in check.conditions_on]
+    r["conditions_on"] = list(map(str, check.conditions_on))
     r["specificity"] = check.specificity
 
 
