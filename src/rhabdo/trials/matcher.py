@@ -405,18 +405,18 @@ def _eval_biomarkers(
     ctx: MatchContext, markers: list[Biomarker], *, required: bool
 ) -> CriterionResult:
     key = "required_biomarkers" if required else "excluded_biomarkers"
-    names = ", ".join(f"{m.gene} {m.alteration}" for m in markers)
-    requirement = ("tumour has: " if required else "tumour does not have: ") + names
+    names = [f"{m.gene} {m.alteration}" for m in markers]
+    requirement = ("tumour has: " if required else "tumour does not have: ") + ", ".join(names)
     unknown_fields: list[str] = []
     evidence: list[Evidence] = []
     failed: list[str] = []
-    for m in markers:
+    for m, name in zip(markers, names, strict=True):
         present, field = biomarker_status(ctx.case, m)
-        evidence.append(_ev(f"{field}[{m.gene} {m.alteration}]", present))
+        evidence.append(_ev(f"{field}[{name}]", present))
         if present is None:
             unknown_fields.append(field)
         elif present is not required:
-            failed.append(f"{m.gene} {m.alteration}")
+            failed.append(name)
     if failed:
         what = "not detected" if required else "detected"
         return _result(key, requirement, NOT_MET, f"{', '.join(failed)} {what}", evidence)
