@@ -735,12 +735,9 @@ def _match(ctx: MatchContext, cache: _Cache, trial: Trial) -> TrialMatch:
         if is_pending:
             pending += 1
             needs += result.needs
-    checks = registry_answers(trial, ctx.on, ctx.country)
-    for check in checks:
-        if check.outcome is NOT_MET:
-            unmet += 1
-        elif check.outcome is UNKNOWN:
-            pending += 1
+    checks, checks_unmet, checks_pending = registry_answers(trial, ctx.on, ctx.country)
+    unmet += checks_unmet
+    pending += checks_pending
     if unmet:
         verdict = Verdict.EXCLUDED
     elif pending:
