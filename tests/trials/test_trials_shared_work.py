@@ -28,7 +28,7 @@ from rhabdo.trials.model import (
     trusted_evidence,
     trusted_result,
 )
-from rhabdo.trials.screen import screen
+from rhabdo.trials.screen import registry_answers, screen
 
 from .trials_helpers import make_case
 
@@ -228,3 +228,24 @@ def test_organ_limits_words_follow_each_trial() -> None:
         "current.organ_function.bilirubin_x_uln",
         "current.organ_function.platelets_per_ul",
     ]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {},
+        {"conditions": ["Asthma"], "status": "COMPLETED"},
+        {"conditions": ["Childhood Cancer"], "status": "UNKNOWN"},
+        {"start_date": "2022-02"},
+        {"study_type": "OBSERVATIONAL"},
+    ],
+)
+def test_registry_counts_kept_with_the_answers_match_them(values: dict[str, Any]) -> None:
+    """The unmet and pending counts kept with a trial's registry answers are those answers'
+    own, so the verdict counts each check exactly once."""
+    trial = _trial(**values)
+    for on, country in ((ON, None), (ON, "Spain"), (None, None)):
+        checks, unmet, pending = registry_answers(trial, on, country)
+        assert unmet == sum(c.outcome is NOT_MET for c in checks)
+        assert pending == sum(c.outcome is CriterionOutcome.NOT_ENOUGH_INFORMATION for c in checks)
+        assert list(checks) == screen(trial, on, country)

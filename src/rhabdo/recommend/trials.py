@@ -55,11 +55,13 @@ def _shown(m: Any, verdict: str) -> dict[str, JsonValue]:
     # every item pending_count counts: the criteria, then the registry checks (e.g. whether
     # the trial was open on the day judged) not yet decided
     pending = [str(getattr(c, "requirement", c)) for c in getattr(m, "pending", [])]
-    pending += [
-        str(getattr(c, "requirement", c))
-        for c in getattr(m, "registry_checks", [])
-        if _text(getattr(c, "outcome", "")) == "not_enough_information"
-    ]
+    for check in getattr(m, "registry_checks", []):
+        outcome = getattr(check, "outcome", "")
+        # a str code (a str enum included) compares as its value; another object by ``value``
+        if not isinstance(outcome, str):
+            outcome = getattr(outcome, "value", outcome)
+        if outcome == "not_enough_information":
+            pending.append(str(getattr(check, "requirement", check)))
     return {
         "registry_id": getattr(trial, "registry_id", None),
         "title": getattr(trial, "title", None),

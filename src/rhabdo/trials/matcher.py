@@ -82,25 +82,36 @@ class MatchContext:
         if days is None:
             return None
         born = self.case.patient.date_of_birth
+        on_text = self.on.isoformat()
         # The date of birth is an identifier: evidence shows the age it gives, never the date.
         if born is not None:
-            shown = f"{calendar_age_years(born, self.on)} years on {self.on.isoformat()}"
+            years = calendar_age_years(born, self.on)
+            shown = f"{years} years on {on_text}"
             evidence = _ev(field="age (from patient.date_of_birth)", value=shown)
-        else:
-            shown = f"about {days // 365} years on {self.on.isoformat()}"
-            evidence = _ev(
-                field="age (from patient.age_at_diagnosis_days and diagnosis.date)", value=shown
-            )
-        return KnownAge(days, born, evidence)
+            return KnownAge(days, years, evidence, on_text)
+        shown = f"about {days // 365} years on {on_text}"
+        evidence = _ev(
+            field="age (from patient.age_at_diagnosis_days and diagnosis.date)", value=shown
+        )
+        return KnownAge(days, None, evidence, on_text)
 
 
 class KnownAge(NamedTuple):
-    """Age on the day judged: in days, the date of birth when recorded, and the evidence
-    shown for it (one immutable Evidence, shared by the run's age criteria)."""
+    """Age on the day judged: in days, in completed calendar years when the date of birth is
+    recorded, the evidence shown for it (one immutable Evidence, shared by the run's age
+    criteria) and the day judged in words."""
 
     days: int
-    born: dt.date | None
+    years: int | None
     evidence: Evidence
+    on_text: str
+
+    def reached(self, years: int) -> bool | None:
+        """Whether the patient had reached ``years`` of age; None when the age in days
+        cannot decide (see ``rhabdo.case.age.age_at_least``)."""
+        if self.years is not None:  # the date of birth is recorded: the calendar decides
+            return self.years >= years
+        return age_at_least(years, age_days=self.days)
 
 
 def _result(
@@ -250,22 +261,16 @@ def _eval_age(ctx: MatchContext, age: AgeRange) -> CriterionResult:
             "age is not recorded",
             needs=["patient.date_of_birth", "patient.age_at_diagnosis_days", "diagnosis.date"],
         )
-    days, born, shown = known
-    evidence = [shown]
+    evidence = [known.evidence]
     checks: list[bool | None] = []
     if age.min_years is not None:
-        checks.append(age_at_least(age.min_years, age_days=days, born=born, on=ctx.on))
+        checks.append(known.reached(age.min_years))
     if age.max_years is not None:
-        limit = age.max_years + 1 if age.max_inclusive else age.max_years
-        over = age_at_least(limit, age_days=days, born=born, on=ctx.on)
+        over = known.reached(age.max_years + 1 if age.max_inclusive else age.max_years)
         checks.append(None if over is None else not over)
     if False in checks:
         return _result(
-            "age",
-            requirement,
-            NOT_MET,
-            f"age on {ctx.on.isoformat()} is outside the range",
-            evidence,
+            "age", requirement, NOT_MET, f"age on {known.on_text} is outside the range", evidence
         )
     if None in checks:
         return _result(
@@ -276,9 +281,7 @@ def _eval_age(ctx: MatchContext, age: AgeRange) -> CriterionResult:
             evidence,
             needs=["patient.date_of_birth"],
         )
-    return _result(
-        "age", requirement, MET, f"age on {ctx.on.isoformat()} is within the range", evidence
-    )
+    return _result("age", requirement, MET, f"age on {known.on_text} is within the range", evidence)
 
 
 def _eval_sexes(ctx: MatchContext, sexes: list[object]) -> CriterionResult:
@@ -402,18 +405,18 @@ def _eval_biomarkers(
     ctx: MatchContext, markers: list[Biomarker], *, required: bool
 ) -> CriterionResult:
     key = "required_biomarkers" if required else "excluded_biomarkers"
-    names = ", ".join(f"{m.gene} {m.alteration}" for m in markers)
-    requirement = ("tumour has: " if required else "tumour does not have: ") + names
+    names = [f"{m.gene} {m.alteration}" for m in markers]
+    requirement = ("tumour has: " if required else "tumour does not have: ") + ", ".join(names)
     unknown_fields: list[str] = []
     evidence: list[Evidence] = []
     failed: list[str] = []
-    for m in markers:
+    for m, name in zip(markers, names, strict=True):
         present, field = biomarker_status(ctx.case, m)
-        evidence.append(_ev(f"{field}[{m.gene} {m.alteration}]", present))
+        evidence.append(_ev(f"{field}[{name}]", present))
         if present is None:
             unknown_fields.append(field)
         elif present is not required:
-            failed.append(f"{m.gene} {m.alteration}")
+            failed.append(name)
     if failed:
         what = "not detected" if required else "detected"
         return _result(key, requirement, NOT_MET, f"{', '.join(failed)} {what}", evidence)
@@ -732,12 +735,9 @@ def _match(ctx: MatchContext, cache: _Cache, trial: Trial) -> TrialMatch:
         if is_pending:
             pending += 1
             needs += result.needs
-    checks = registry_answers(trial, ctx.on, ctx.country)
-    for check in checks:
-        if check.outcome is NOT_MET:
-            unmet += 1
-        elif check.outcome is UNKNOWN:
-            pending += 1
+    checks, checks_unmet, checks_pending = registry_answers(trial, ctx.on, ctx.country)
+    unmet += checks_unmet
+    pending += checks_pending
     if unmet:
         verdict = Verdict.EXCLUDED
     elif pending:

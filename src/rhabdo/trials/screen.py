@@ -400,16 +400,22 @@ def check_country(trial: Trial, country: str) -> CriterionResult:
     return _result(COUNTRY, requirement, UNKNOWN, "the trial's countries are not recorded", [])
 
 
-#: (id of a trial, day judged, country) -> (that trial, its registry answers); see ``_answers``.
-_ANSWERS: dict[
-    tuple[int, dt.date | None, str | None], tuple[Trial, tuple[CriterionResult, ...]]
-] = {}
+class Screened(NamedTuple):
+    """A trial's registry answers (frozen, shared), with how many are not met and how many
+    lack information: what they add to the verdict, counted once with them."""
+
+    checks: tuple[CriterionResult, ...]
+    unmet: int
+    pending: int
+
+
+#: (id of a trial, day judged, country) -> (that trial, its registry answers); see
+#: ``registry_answers``.
+_ANSWERS: dict[tuple[int, dt.date | None, str | None], tuple[Trial, Screened]] = {}
 _ANSWERS_LIMIT = 65_536
 
 
-def registry_answers(
-    trial: Trial, on: dt.date | None, country: str | None
-) -> tuple[CriterionResult, ...]:
+def registry_answers(trial: Trial, on: dt.date | None, country: str | None) -> Screened:
     """Every registry check that applies to ``trial``, in the order of ``SCREEN_KEYS``, worked
     out once per process: they read only the trial's record, which is knowledge and never
     changes once validated, and they are frozen, so every caller is handed the same objects.
@@ -426,13 +432,18 @@ def registry_answers(
         check_country(trial, country) if country else None,
     )
     found = tuple(a for a in answers if a is not None)
+    screened = Screened(
+        found,
+        sum(1 for a in found if a.outcome is NOT_MET),
+        sum(1 for a in found if a.outcome is UNKNOWN),
+    )
     if len(_ANSWERS) >= _ANSWERS_LIMIT:
         _ANSWERS.clear()
-    _ANSWERS[key] = (trial, found)
-    return found
+    _ANSWERS[key] = (trial, screened)
+    return screened
 
 
 def screen(trial: Trial, on: dt.date | None, country: str | None) -> list[CriterionResult]:
     """Every registry check that applies to ``trial``, in the order of ``SCREEN_KEYS`` (see
     ``registry_answers``); the list is the caller's, the frozen answers in it are shared."""
-    return list(registry_answers(trial, on, country))
+    return list(registry_answers(trial, on, country).checks)
