@@ -206,3 +206,25 @@ def test_recommendation_builder_equals_the_validated_recommendation() -> None:
     assert built.evidence_gaps is not held and built.details is not REC["details"]
     with pytest.raises(ValidationError, match="needs at least one citation"):
         recommendation(**(REC | {"citations": []}))
+
+
+@pytest.mark.parametrize("blank", ["", " ", "\n\t ", "\u00a0"])
+def test_builders_refuse_a_blank_reason_as_validation_does(blank: str) -> None:
+    """The builders check their invariant on the values they hold (``_blank``), before any
+    instance exists: a reason of white space alone is refused like an empty one."""
+    with pytest.raises(ValidationError, match="needs a reason"):
+        determined("x", 1, reason=blank, rule="x.v1", citations=[])
+    with pytest.raises(ValidationError, match="needs a reason"):
+        indeterminate("x", candidates=[], needs=["n"], reason=blank, rule="x.v1", citations=[])
+    with pytest.raises(ValidationError, match="needs a reason"):
+        recommendation(**(REC | {"reason": blank}))
+
+
+def test_each_built_result_has_its_own_fields_set() -> None:
+    """The builders copy one prepared set of field names: never one set shared by results."""
+    a = determined("a", 1, reason="r", rule="x.v1", citations=[])
+    b = determined("b", 2, reason="r", rule="x.v1", citations=[])
+    assert a.model_fields_set == b.model_fields_set == set(a.__dict__)
+    assert a.model_fields_set is not b.model_fields_set
+    r, s = recommendation(**REC), recommendation(**REC)
+    assert r.model_fields_set == set(r.__dict__) and r.model_fields_set is not s.model_fields_set
