@@ -20,8 +20,8 @@ JsonValue = Any
 M = TypeVar("M", bound=BaseModel)
 
 _new = object.__new__
-_set_dict = object.__setattr__
 # pydantic's instance slots, set through their descriptors (no attribute-name look-up)
+_set_dict = BaseModel.__dict__["__dict__"].__set__
 _set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
 _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
@@ -31,7 +31,7 @@ def _instance(model: type[M], values: dict[str, Any], given: set[str]) -> M:
     """An instance of ``model`` holding ``values`` (every field, in declaration order) as
     they are: what pydantic's own ``model_construct`` ends with, without its per-field loop."""
     m = _new(model)
-    _set_dict(m, "__dict__", values)
+    _set_dict(m, values)
     _set_fields_set(m, given)
     _set_extra(m, None)
     _set_private(m, None)
@@ -120,8 +120,8 @@ class _Result(BaseModel):
         left to pydantic)."""
         if deep:
             return super().model_copy(update=update, deep=True)
-        values = dict(self.__dict__)
-        given = set(self.__pydantic_fields_set__)
+        values = self.__dict__.copy()
+        given = self.__pydantic_fields_set__.copy()
         if update:
             values.update(update)
             given.update(update)

@@ -7,7 +7,10 @@ from typing import Any
 import pytest
 from exposure_helpers import findings_of, make_case
 
+from rhabdo.case.memo import assessment_scope
 from rhabdo.case.vocab import BodyRegion
+from rhabdo.exposure.cumulative import radiotherapy_paths
+from rhabdo.recommend._facts import radiotherapy_courses
 from rhabdo.results import FindingStatus
 
 
@@ -153,3 +156,27 @@ def test_relapse_field_unknown_when_radiotherapy_not_recorded() -> None:
     f = findings_of(case)["exposure.relapse_site_irradiated"]
     assert f.status is FindingStatus.INDETERMINATE
     assert f.needs == ["events[0].sites[0].in_irradiated_field", "first_line.radiotherapy_given"]
+
+
+def test_course_paths_are_worked_out_per_case_within_one_assessment() -> None:
+    """``radiotherapy_paths`` (read by every radiation finding) is remembered per assessment:
+    two cases in one scope each get their own courses, in line order, with the same paths the
+    recommendation rules use (``_facts.radiotherapy_courses``)."""
+    one = make_case(radiotherapy=[rt("pelvis", 50.4)])
+    two = make_case(
+        radiotherapy=[rt("thorax", 15)],
+        later_lines=[{"radiotherapy": [rt(None, 36), rt("abdomen", 12)]}],
+    )
+    with assessment_scope():
+        first, second = radiotherapy_paths(one), radiotherapy_paths(two)
+        assert radiotherapy_paths(one) is first  # remembered within the scope
+        assert first == radiotherapy_courses(one) and second == radiotherapy_courses(two)
+    assert [p for p, _ in first] == ["first_line.radiotherapy[0]"]
+    assert [p for p, _ in second] == [
+        "first_line.radiotherapy[0]",
+        "later_lines[0].radiotherapy[0]",
+        "later_lines[0].radiotherapy[1]",
+    ]
+    assert radiotherapy_paths(two) == second  # outside a scope: worked out afresh, the same
+    needs = findings_of(two)["exposure.chest_radiation"].needs
+    assert "later_lines[0].radiotherapy[0].body_region" in needs

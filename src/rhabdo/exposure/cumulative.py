@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from rhabdo.case.memo import once_per_assessment
-from rhabdo.case.model import Case, ChemotherapyExposure, TreatmentLine
+from rhabdo.case.model import Case, ChemotherapyExposure, RadiotherapyCourse, TreatmentLine
 from rhabdo.case.vocab import ChemotherapyAgent, DoseUnit
 
 _PER_M2_TO_MG = {DoseUnit.MG_M2: 1.0, DoseUnit.G_M2: 1000.0, DoseUnit.MCG_M2: 0.001}
@@ -26,6 +26,17 @@ def line_paths(case: Case) -> tuple[tuple[str, TreatmentLine], ...]:
     lines = [("first_line", case.first_line)] if case.first_line else []
     lines += [(f"later_lines[{i}]", line) for i, line in enumerate(case.later_lines)]
     return tuple(lines)
+
+
+@once_per_assessment
+def radiotherapy_paths(case: Case) -> tuple[tuple[str, RadiotherapyCourse], ...]:
+    """Every radiotherapy course with its dotted path (``later_lines[0].radiotherapy[1]``), in
+    line order: worked out once for the exposure findings that each read them all."""
+    return tuple(
+        (f"{line_path}.radiotherapy[{j}]", rt)
+        for line_path, line in line_paths(case)
+        for j, rt in enumerate(line.radiotherapy)
+    )
 
 
 def agent_key(exposure: ChemotherapyExposure) -> str:

@@ -42,7 +42,7 @@ from typing import Any
 from rhabdo.case.memo import once_per_assessment
 from rhabdo.case.model import Case
 from rhabdo.case.vocab import BodyRegion, ChemotherapyAgent, RadiotherapyTarget
-from rhabdo.exposure.cumulative import AgentTotal, agent_totals, line_paths
+from rhabdo.exposure.cumulative import AgentTotal, agent_totals, line_paths, radiotherapy_paths
 from rhabdo.exposure.late_effects import cardiac_surveillance_finding, fertility_finding
 from rhabdo.knowledge.treatment import DoseThresholdEntry, ThresholdKind, dose_thresholds
 from rhabdo.results import Finding, FindingStatus, determined, indeterminate, not_applicable
@@ -494,24 +494,22 @@ def radiation_finding(case: Case) -> Finding:
         return _no_history(fid, RULE_RADIATION, [])
     courses: list[dict[str, Any]] = []
     needs: list[str] = unrecorded_radiotherapy(case)
-    for line_path, line in lines:
-        for j, rt in enumerate(line.radiotherapy):
-            path = f"{line_path}.radiotherapy[{j}]"
-            courses.append(
-                {
-                    "path": path,
-                    "target": rt.target.value if rt.target else None,
-                    "target_site": rt.target_site,
-                    "body_region": rt.body_region.value if rt.body_region else None,
-                    "total_dose_gy": rt.total_dose_gy,
-                    "fractions": rt.fractions,
-                    "brachytherapy": rt.brachytherapy,
-                }
-            )
-            if rt.total_dose_gy is None:
-                needs.append(f"{path}.total_dose_gy")
-            if rt.body_region is None:
-                needs.append(f"{path}.body_region")
+    for path, rt in radiotherapy_paths(case):
+        courses.append(
+            {
+                "path": path,
+                "target": rt.target.value if rt.target else None,
+                "target_site": rt.target_site,
+                "body_region": rt.body_region.value if rt.body_region else None,
+                "total_dose_gy": rt.total_dose_gy,
+                "fractions": rt.fractions,
+                "brachytherapy": rt.brachytherapy,
+            }
+        )
+        if rt.total_dose_gy is None:
+            needs.append(f"{path}.total_dose_gy")
+        if rt.body_region is None:
+            needs.append(f"{path}.body_region")
     by_region: dict[str, float] = {}
     for c in courses:
         if c["body_region"] and c["total_dose_gy"] is not None:
@@ -599,20 +597,18 @@ def chest_radiation_finding(case: Case) -> Finding:
     total = 0.0
     needs: list[str] = unrecorded_radiotherapy(case)
     inputs: list[str] = []
-    for line_path, line in lines:
-        for j, rt in enumerate(line.radiotherapy):
-            path = f"{line_path}.radiotherapy[{j}]"
-            thorax = _is_thorax(rt.body_region, rt.target)
-            if thorax is None:
-                needs.append(f"{path}.body_region")
-                continue
-            if not thorax:
-                continue
-            inputs.append(path)
-            if rt.total_dose_gy is None:
-                needs.append(f"{path}.total_dose_gy")
-            else:
-                total += rt.total_dose_gy
+    for path, rt in radiotherapy_paths(case):
+        thorax = _is_thorax(rt.body_region, rt.target)
+        if thorax is None:
+            needs.append(f"{path}.body_region")
+            continue
+        if not thorax:
+            continue
+        inputs.append(path)
+        if rt.total_dose_gy is None:
+            needs.append(f"{path}.total_dose_gy")
+        else:
+            total += rt.total_dose_gy
     details = _threshold_details(ThresholdKind.CHEST_RT_CARDIAC, total) | {"unit": "Gy"}
     if needs:
         return indeterminate(
@@ -663,12 +659,11 @@ def relapse_site_irradiated_finding(case: Case) -> Finding:
     lines = line_paths(case)
     regions: set[BodyRegion] = set()
     region_unknown: list[str] = unrecorded_radiotherapy(case)
-    for line_path, line in lines:
-        for j, rt in enumerate(line.radiotherapy):
-            if rt.body_region is None:
-                region_unknown.append(f"{line_path}.radiotherapy[{j}].body_region")
-            else:
-                regions.add(rt.body_region)
+    for path, rt in radiotherapy_paths(case):
+        if rt.body_region is None:
+            region_unknown.append(f"{path}.body_region")
+        else:
+            regions.add(rt.body_region)
     yes: list[str] = []
     needs: list[str] = []
     inputs: list[str] = []

@@ -107,6 +107,7 @@ def recommend(case: Case, findings: Mapping[str, Finding]) -> list[Recommendatio
     condition = condition_of(hold) if hold.held else None
     out: list[Recommendation] = []
     for category, rule in category_rules():
+        dosed = category is RecommendationCategory.SYSTEMIC_THERAPY  # only regimens have doses
         for rec in rule(case, findings):
             if rec.category is not category:
                 raise ValueError(
@@ -114,7 +115,8 @@ def recommend(case: Case, findings: Mapping[str, Finding]) -> list[Recommendatio
                     f"{rec.category.value}"
                 )
             changes: Changes = {}
-            add_doses(rec, case, dosing, changes)
+            if dosed:
+                add_doses(rec, case, dosing, changes)
             if condition is not None:
                 add_condition(rec, condition, changes)
             add_caution(rec, changes)
