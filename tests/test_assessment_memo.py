@@ -69,6 +69,27 @@ def test_an_equal_but_distinct_case_object_is_not_given_another_answer() -> None
     assert len(calls) == 2
 
 
+def test_a_none_answer_and_a_no_argument_answer_are_remembered_apart_from_others() -> None:
+    calls: list[str] = []
+
+    @once_per_assessment
+    def nothing(case: Case) -> None:
+        calls.append("nothing")
+
+    @once_per_assessment
+    def patient(case: Case, *args: Any) -> tuple[Any, ...]:
+        calls.append("patient")
+        return (case.patient.id, *args)
+
+    with assessment_scope():
+        assert nothing(CASE) is None
+        assert nothing(CASE) is None
+        assert patient(CASE) == (CASE.patient.id,)
+        assert patient(CASE, ()) == (CASE.patient.id, ())  # an argument that is an empty tuple
+        assert patient(CASE) == (CASE.patient.id,)
+    assert calls == ["nothing", "patient", "patient"]
+
+
 def test_a_scope_ends_with_its_block_and_scopes_nest_apart() -> None:
     calls, answer = _counted()
     with assessment_scope():

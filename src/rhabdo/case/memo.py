@@ -19,9 +19,13 @@ from rhabdo.case.model import Case
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_memo: ContextVar[dict[Hashable, tuple[Case, Any]] | None] = ContextVar(
+#: Inside a scope: for each case (by identity, kept with its answers) the answers so far,
+#: keyed by the function alone when it takes only the case, else by function and arguments.
+#: (No key or value tuple per answer: fewer objects made per assessment.)
+_memo: ContextVar[dict[int, tuple[Case, dict[Hashable, Any]]] | None] = ContextVar(
     "rhabdo_assessment_memo", default=None
 )
+_NOT_YET = object()
 
 
 @contextmanager
@@ -37,7 +41,7 @@ def assessment_scope() -> Iterator[None]:
 def once_per_assessment(fn: F) -> F:
     """Answer ``fn(case, *args)`` once per case and arguments inside an assessment scope.
 
-    The case is kept with its answer and compared by identity, so a different case object
+    The case is kept with its answers and compared by identity, so a different case object
     never receives another's answer.
     """
 
@@ -46,12 +50,14 @@ def once_per_assessment(fn: F) -> F:
         memo = _memo.get()
         if memo is None or kwargs:
             return fn(case, *args, **kwargs)
-        key = (fn, id(case), args)
-        hit = memo.get(key)
-        if hit is not None and hit[0] is case:
-            return hit[1]
-        answer = fn(case, *args, **kwargs)
-        memo[key] = (case, answer)
+        held = memo.get(id(case))
+        if held is None or held[0] is not case:
+            held = memo[id(case)] = (case, {})
+        answers = held[1]
+        key = (fn, args) if args else fn
+        answer = answers.get(key, _NOT_YET)
+        if answer is _NOT_YET:
+            answer = answers[key] = fn(case, *args)
         return answer
 
     return cast(F, remembered)
