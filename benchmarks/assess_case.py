@@ -1,8 +1,10 @@
 """Time to assess one case in-process, and the command's cold start (target: under 0.5 s).
 Prints its figures; run with `make bench` or `.venv/bin/python benchmarks/assess_case.py`.
 
-Budget for the full assessment (issue 14): a median within 10% of 1.25 ms on the 2-core
-reference machine, i.e. at most 1.375 ms.  Core findings alone: under 2 ms."""
+Budget for the full assessment (issue 14): a median within 10% of the code before it, which
+measured 1.25 ms on the 2-core reference machine when the issue was filed (so at most 1.375 ms
+there).  Machine speed drifts, so benchmarks/against_baseline.py times both trees side by side.
+Core findings alone: under 2 ms."""
 
 from __future__ import annotations
 
@@ -69,7 +71,8 @@ def main() -> None:
         "full assessment (findings, exposure, recommendations, trial matching): "
         f"median {r['median_ms']:.3f} ms, p95 {r['p95_ms']:.3f} ms, "
         f"max {r['max_ms']:.3f} ms over {r['n']} runs ({len(EXAMPLES)} example cases) "
-        f"[budget: median <= {FULL_BUDGET_MS} ms, within 10% of 1.25 ms]"
+        f"[budget: median <= {FULL_BUDGET_MS} ms, within 10% of 1.25 ms on the reference "
+        "machine; against_baseline.py compares with the pre-issue code on this one]"
     )
     for label, seconds in time_cold_start().items():
         print(f"cold start `rhabdo {label}`: median {seconds:.3f} s [target: < 0.5 s]")

@@ -44,7 +44,7 @@ from rhabdo.case.vocab import (
     PredispositionSyndrome,
 )
 from rhabdo.knowledge.treatment import BiomarkerEntry, biomarkers
-from rhabdo.recommend._build import build, citations_of
+from rhabdo.recommend._build import UNVERIFIED, build, citations_of
 from rhabdo.recommend._facts import DAYS_PER_MONTH
 from rhabdo.recommend.knowledge import care_entries
 from rhabdo.results import (
@@ -146,8 +146,7 @@ def _gap(entry: BiomarkerEntry) -> list[EvidenceGap]:
         return [
             EvidenceGap(
                 id=f"gap.{entry.id}",
-                statement=entry.evidence_gap
-                or "The evidence for this entry could not be verified.",
+                statement=entry.evidence_gap or UNVERIFIED,
                 knowledge_entry=entry.id,
             )
         ]

@@ -63,7 +63,7 @@ from rhabdo.knowledge.treatment import (
     regimens,
 )
 from rhabdo.prognosis.population import Membership, check_population
-from rhabdo.recommend._build import join_words
+from rhabdo.recommend._build import UNVERIFIED, join_words
 from rhabdo.recommend._derived import per_entry
 from rhabdo.recommend.figures import FigureSet, figure_sets, sets_details, sets_text, trial_text
 from rhabdo.recommend.knowledge import CareEntry, care_entries
@@ -814,8 +814,7 @@ def _gaps(entries: list[KnowledgeEntry], regimen: RegimenEntry | None = None) ->
             gaps.append(
                 EvidenceGap(
                     id=f"gap.{e.id}",
-                    statement=e.evidence_gap
-                    or "The evidence for this entry could not be verified.",
+                    statement=e.evidence_gap or UNVERIFIED,
                     knowledge_entry=e.id,
                 )
             )
