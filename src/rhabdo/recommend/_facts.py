@@ -27,6 +27,7 @@ from rhabdo.case.vocab import (
     RadiotherapyTarget,
 )
 from rhabdo.classify.extent import RecurrenceExtent, case_event_extent
+from rhabdo.exposure.cumulative import radiotherapy_paths
 from rhabdo.exposure.findings import unrecorded_radiotherapy
 from rhabdo.results import Finding
 
@@ -176,19 +177,10 @@ def agents_given(case: Case) -> frozenset[ChemotherapyAgent]:
     return frozenset(c.agent for line in case.all_treatment_lines() for c in line.chemotherapy)
 
 
-@once_per_assessment
 def radiotherapy_courses(case: Case) -> tuple[tuple[str, RadiotherapyCourse], ...]:
-    out: list[tuple[str, RadiotherapyCourse]] = []
-    if case.first_line:
-        out += [
-            (f"first_line.radiotherapy[{i}]", rt)
-            for i, rt in enumerate(case.first_line.radiotherapy)
-        ]
-    for j, line in enumerate(case.later_lines):
-        out += [
-            (f"later_lines[{j}].radiotherapy[{i}]", rt) for i, rt in enumerate(line.radiotherapy)
-        ]
-    return tuple(out)
+    """Every radiotherapy course with its path, in line order: the exposure layer's answer
+    (remembered once per assessment there), which the exposure findings read too."""
+    return radiotherapy_paths(case)
 
 
 def treatment_history_known(case: Case) -> bool:
