@@ -17,7 +17,7 @@ from typing import Any
 
 from rhabdo.case.memo import once_per_assessment
 from rhabdo.case.model import Case
-from rhabdo.classify.extent import event_extent
+from rhabdo.classify.extent import case_event_extent
 from rhabdo.recommend import _facts as facts
 from rhabdo.recommend._build import build, join_words
 from rhabdo.recommend.knowledge import care_entries
@@ -104,9 +104,10 @@ def _triggers(case: Case) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if spread == facts.Spread.DISSEMINATED:
         present.append("disseminated or multiple-site recurrence")
     elif spread == facts.Spread.UNKNOWN:
-        event = facts.current_event(case)
-        extent = event_extent(event, path) if event is not None else {}
-        unknown += list(extent.get("needs", [f"{path}.sites"]))
+        if case.events:
+            unknown += case_event_extent(case, len(case.events) - 1).needs
+        else:
+            unknown.append(f"{path}.sites")
     if facts.recurrence_count(case) >= 2:
         present.append(f"{facts.recurrence_count(case)} recurrences or progressions")
     early = facts.early_progression(case)
