@@ -6,6 +6,11 @@ was filed, at commit 879f548).  A machine's speed drifts from day to day, so a f
 milliseconds compares two different days; this benchmark times both trees now, in alternating
 runs, each over its own example cases, and prints both medians and their ratio.
 
+Noise from other work on the machine only ever adds time, and on a shared host it comes in
+bursts longer than one run, so the verdict compares each tree's least disturbed run (its
+lowest run median, as ``timeit`` advises); the ratio of the medians of the run medians is
+printed beside it, and the two differ when the machine was busy.
+
 Needs the repository's git history (the baseline tree is taken with ``git archive``); without
 it, it says so and stops.  Run with `make bench` or
 `.venv/bin/python benchmarks/against_baseline.py [rounds]`.
@@ -85,20 +90,20 @@ def main(rounds: int = 9) -> int:
         for _ in range(rounds):  # alternate, so a slower minute hits both
             runs["baseline"].append(median_ms(baseline))
             runs["this tree"].append(median_ms(ROOT))
-    before = statistics.median(runs["baseline"])
-    now = statistics.median(runs["this tree"])
-    ratio = now / before
     for label, values in runs.items():
         shown = ", ".join(f"{v:.3f}" for v in values)
         print(
-            f"{label}: median of {rounds} run medians {statistics.median(values):.3f} ms ({shown})"
+            f"{label}: lowest run median {min(values):.3f} ms, median of {rounds} run medians "
+            f"{statistics.median(values):.3f} ms ({shown})"
         )
-    verdict = "within" if ratio <= ALLOWED_RATIO else "OVER"
+    best = min(runs["this tree"]) / min(runs["baseline"])
+    typical = statistics.median(runs["this tree"]) / statistics.median(runs["baseline"])
+    verdict = "within" if best <= ALLOWED_RATIO else "OVER"
     print(
-        f"full assessment, this tree / {BASELINE_COMMIT}: {ratio:.3f} "
-        f"[budget: <= {ALLOWED_RATIO:.2f}; {verdict}] "
-        f"(the baseline measured {BASELINE_WHEN_FILED_MS} ms when issue 14 was filed, "
-        f"{before:.3f} ms here now)"
+        f"full assessment, this tree / {BASELINE_COMMIT}: {best:.3f} between the least "
+        f"disturbed runs [budget: <= {ALLOWED_RATIO:.2f}; {verdict}]; {typical:.3f} between the "
+        f"medians (the baseline measured {BASELINE_WHEN_FILED_MS} ms when issue 14 was filed, "
+        f"{min(runs['baseline']):.3f} ms at best here now)"
     )
     return 0
 
