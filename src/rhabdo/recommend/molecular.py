@@ -44,7 +44,7 @@ from rhabdo.case.vocab import (
     PredispositionSyndrome,
 )
 from rhabdo.knowledge.treatment import BiomarkerEntry, biomarkers
-from rhabdo.recommend._build import UNVERIFIED, build, citations_of
+from rhabdo.recommend._build import build, citations_of, gaps_of
 from rhabdo.recommend._facts import DAYS_PER_MONTH
 from rhabdo.recommend.knowledge import care_entries
 from rhabdo.results import (
@@ -141,18 +141,6 @@ def _applies(
     return None if unknown else True
 
 
-def _gap(entry: BiomarkerEntry) -> list[EvidenceGap]:
-    if entry.evidence_gap or not entry.verified:
-        return [
-            EvidenceGap(
-                id=f"gap.{entry.id}",
-                statement=entry.evidence_gap or UNVERIFIED,
-                knowledge_entry=entry.id,
-            )
-        ]
-    return []
-
-
 def fusion_status(case: Case) -> Recommendation | None:
     status = case.diagnosis.foxo1_fusion
     if status is not None and status is not FusionStatus.NOT_TESTED:
@@ -197,7 +185,7 @@ def _panel_parts() -> _PanelParts:
             + " ".join(results)
         ),
         citations=tuple(dict.fromkeys(PANEL_CITATIONS + list(entry.citations))),
-        gaps=tuple(_gap(entry)),
+        gaps=tuple(gaps_of([entry])),
         programmes=tuple(t.model_dump(mode="json") for t in entry.targeted),
     )
 
@@ -493,7 +481,7 @@ def _marker(entry: BiomarkerEntry) -> _Marker:
         ),
         citations=tuple(entry.citations),
         inputs_used=tuple(c.partition("=")[0] for c in entry.applies_when),
-        gaps=tuple(_gap(entry)),
+        gaps=tuple(gaps_of([entry])),
         targeted=tuple(t.model_dump(mode="json") for t in entry.targeted),
     )
 
@@ -552,7 +540,7 @@ def _overview_parts() -> _OverviewParts:
     return _OverviewParts(
         reason="Published results so far: " + "; ".join(lines) + ".",
         citations=tuple(dict.fromkeys(c for e in entries for c in e.citations)),
-        gaps=tuple(g for e in entries for g in _gap(e)),
+        gaps=tuple(gaps_of(entries)),
     )
 
 

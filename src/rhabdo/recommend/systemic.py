@@ -52,7 +52,7 @@ from rhabdo.exposure.findings import (
 )
 from rhabdo.exposure.history import INTERVAL_CITATION, TreatmentHistory, treatment_history
 from rhabdo.exposure.late_effects import MALE_COUNSELLING, fertility_advice
-from rhabdo.knowledge.base import KnowledgeEntry, Table
+from rhabdo.knowledge.base import Table
 from rhabdo.knowledge.treatment import (
     DoseThresholdEntry,
     RegimenEntry,
@@ -63,7 +63,7 @@ from rhabdo.knowledge.treatment import (
     regimens,
 )
 from rhabdo.prognosis.population import Membership, check_population
-from rhabdo.recommend._build import UNVERIFIED, join_words
+from rhabdo.recommend._build import gaps_of, join_words
 from rhabdo.recommend._derived import per_entry
 from rhabdo.recommend.figures import FigureSet, figure_sets, sets_details, sets_text, trial_text
 from rhabdo.recommend.knowledge import CareEntry, care_entries
@@ -775,7 +775,7 @@ def _regimen_static(regimen: RegimenEntry) -> _RegimenStatic:
             for a in regimen.agents
         ),
         tail={"cycle_length_days": regimen.cycle_length_days, "max_cycles": regimen.max_cycles},
-        gaps=tuple(_gaps([regimen], regimen)),
+        gaps=tuple(_regimen_and_trial_gaps(regimen)),
         lead=lead,
         trials=tuple(_trial_static(t) for t in regimen.trials),
     )
@@ -807,34 +807,20 @@ def _regimen_details(
     return details
 
 
-def _gaps(entries: list[KnowledgeEntry], regimen: RegimenEntry | None = None) -> list[EvidenceGap]:
-    gaps: list[EvidenceGap] = []
-    for e in entries:
-        if e.evidence_gap or not e.verified:
+def _regimen_and_trial_gaps(regimen: RegimenEntry) -> list[EvidenceGap]:
+    """The regimen's own evidence gap (``_build.gaps_of``), then one per trial with a caveat
+    or an unverified result."""
+    gaps = gaps_of([regimen])
+    for i, t in enumerate(regimen.trials):
+        if t.caveat or not t.verified:
             gaps.append(
                 EvidenceGap(
-                    id=f"gap.{e.id}",
-                    statement=e.evidence_gap or UNVERIFIED,
-                    knowledge_entry=e.id,
+                    id=f"gap.{regimen.id}.trial{i + 1}",
+                    statement=f"{t.name}: {t.caveat or 'result not verified'}",
+                    knowledge_entry=regimen.id,
                 )
             )
-    if regimen is not None:
-        for i, t in enumerate(regimen.trials):
-            if t.caveat or not t.verified:
-                gaps.append(
-                    EvidenceGap(
-                        id=f"gap.{regimen.id}.trial{i + 1}",
-                        statement=f"{t.name}: {t.caveat or 'result not verified'}",
-                        knowledge_entry=regimen.id,
-                    )
-                )
     return gaps
-
-
-@per_entry
-def _entry_gaps(entry: KnowledgeEntry) -> tuple[EvidenceGap, ...]:
-    """The entry's own evidence gap, if it states one (immutable, so shared by every case)."""
-    return tuple(_gaps([entry]))
 
 
 def _regimen_gaps(regimen: RegimenEntry) -> list[EvidenceGap]:
@@ -1046,7 +1032,7 @@ def relapse_overview(
             )
         ),
         based_on_findings=[F_ANTHRACYCLINE, F_CHEST_RT] if cardiac else [],
-        evidence_gaps=[g for e in (vit_evidence, *not_offered) for g in _entry_gaps(e)],
+        evidence_gaps=gaps_of([vit_evidence, *not_offered]),
         details={
             "options_in_order": [r.id for r in options],
             "order": "fit (not failed, exposure limits, relapse group), then evidence",
