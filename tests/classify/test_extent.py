@@ -19,7 +19,6 @@ from rhabdo.classify.extent import (
     DIFFUSE_BY_NATURE,
     RecurrenceExtent,
     case_event_extent,
-    event_extent,
     relapse_extent,
 )
 from rhabdo.errors import CaseValidationError
@@ -162,7 +161,8 @@ def test_each_events_extent_is_remembered_per_case_and_event() -> None:
     the one worked out afresh; the finding and ``current_extent`` read the same answer."""
     two = _case(_ev([{"extent": "local"}], "2021-06-01"), _ev([LUNG1, LUNG1], "2022-06-01"))
     unknown = _case(_ev(None))
-    fresh = [event_extent(ev, f"events[{k}]") for k, ev in enumerate(two.events)]
+    # outside a scope nothing is remembered: worked out afresh
+    fresh = [case_event_extent(two, k).as_dict() for k in range(len(two.events))]
     with assessment_scope():
         assert case_event_extent(two, 0).value is RecurrenceExtent.LOCAL
         assert case_event_extent(unknown, 0).value is None

@@ -107,11 +107,6 @@ class EventExtent(NamedTuple):
 _ALL_EXTENTS = tuple(e.value for e in RecurrenceExtent)
 
 
-def event_extent(event: DiseaseEvent, path: str) -> dict[str, Any]:
-    """One event's extent: ``value`` (or ``candidates`` + ``needs``) and its ``reason``."""
-    return _extent(event, path).as_dict()
-
-
 @once_per_assessment
 def case_event_extent(case: Case, index: int) -> EventExtent:
     """The extent of ``case.events[index]``, worked out once per assessment (the
