@@ -124,9 +124,6 @@ class TreatmentHistory:
         """``failed`` as a list of the caller's own."""
         return list(self.failed)
 
-    def unclear_lines(self) -> list[LineProfile]:
-        return list(self.unclear)
-
     def given(self, agent: ChemotherapyAgent) -> bool | None:
         """Whether ``agent`` was given; None when the history is not recorded."""
         if agent in self.given_agents:
