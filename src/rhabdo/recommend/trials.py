@@ -56,11 +56,7 @@ def _shown(m: Any, verdict: str) -> dict[str, JsonValue]:
     # the trial was open on the day judged) not yet decided
     pending = [str(getattr(c, "requirement", c)) for c in getattr(m, "pending", [])]
     for check in getattr(m, "registry_checks", []):
-        outcome = getattr(check, "outcome", "")
-        # a str code (a str enum included) compares as its value; another object by ``value``
-        if not isinstance(outcome, str):
-            outcome = getattr(outcome, "value", outcome)
-        if outcome == "not_enough_information":
+        if _text(getattr(check, "outcome", "")) == "not_enough_information":
             pending.append(str(getattr(check, "requirement", check)))
     return {
         "registry_id": getattr(trial, "registry_id", None),
